@@ -1,0 +1,1 @@
+"""Audit a user's own archive export with the engine."""

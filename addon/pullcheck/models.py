@@ -1,0 +1,78 @@
+"""The data that crosses every boundary: a draft going in, a verdict coming out.
+
+These models know nothing of where a draft came from (the wire, the banner, a CSV row, an
+archive) nor of how it is judged.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Kind = Literal["post", "reply", "quote", "dm", "comment", "connect-note"]
+Severity = Literal["info", "warning", "error"]
+Level = Literal["none", "info", "warning", "error"]
+
+SEVERITY_ORDER: dict[str, int] = {"none": 0, "info": 1, "warning": 2, "error": 3}
+
+
+def severity_rank(level: str) -> int:
+    """Order severities and levels so they can be compared: none < info < warning < error."""
+    return SEVERITY_ORDER[level]
+
+
+class ReplyTarget(BaseModel):
+    """The post a draft answers, as far as it is known."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str | None = None
+    author: str | None = None
+    text: str | None = None
+
+
+class Draft(BaseModel):
+    """What the user is about to send, with the context that decides whether it is push."""
+
+    platform: str = "other"
+    kind: Kind = "post"
+    text: str = ""
+    # False when the text exists but cannot be read (X's end-to-end encrypted XChat DMs).
+    text_available: bool = True
+    reply_to: ReplyTarget | None = None
+    recipients: list[str] = Field(default_factory=list)
+    mentions: list[str] = Field(default_factory=list)
+    # Links carried in structured fields (facets, link cards, attachment urls); links in the
+    # text itself are found by the feature extractor.
+    links: list[str] = Field(default_factory=list)
+    # None means unknown.
+    recipient_is_new_follower: bool | None = None
+    prior_conversation: bool | None = None
+    # A short free description of where this is written ("comment in r/smallbusiness").
+    context: str = ""
+
+
+class Finding(BaseModel):
+    """One rule's judgement on one draft."""
+
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    span: tuple[int, int] | None = None
+    trigger: str = ""
+    why: str = ""
+    instead: str = ""
+    weight: float = 0.0
+
+
+class Verdict(BaseModel):
+    """Every finding for a draft, the push score (0 pull .. 100 push) and the overall level."""
+
+    findings: list[Finding] = Field(default_factory=list)
+    score: int = 0
+    level: Level = "none"
+
+    def reaches(self, level: str) -> bool:
+        return severity_rank(self.level) >= severity_rank(level)

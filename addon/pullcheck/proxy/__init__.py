@@ -1,0 +1,1 @@
+"""The mitmproxy side: the add-on, holds, control endpoints and injection."""
