@@ -1,0 +1,192 @@
+"""Put the banner into HTML pages of configured sites: one same-origin external script tag.
+
+Bytes in, bytes out: the body is searched case-insensitively for `</head>` (else after `<head>`,
+else at the start of `<body>`, else after `<html>`) and a short ASCII snippet is spliced in, so
+the page's charset and markup stay exactly as sent (no HTML parse: a parse costs hundreds of
+milliseconds on a big page and rewrites markup; see mitmproxy-notes.md). The body is decoded
+first (`flow.response.decode()`) so no brotli is re-encoded; the browser gets it uncompressed over
+loopback.
+
+CSP (see `csp.py`): the script tag carries the page's own nonce when every enforcing policy
+accepts it; otherwise the policies that block it get the smallest addition (a fresh nonce, or the
+script's exact URL where a nonce would switch off the page's `'unsafe-inline'`). Report-Only
+headers are never touched. A `<meta>` policy governs only what comes after it, so the script is
+placed before the first one; if a meta policy would block the banner's fetches or stylesheet,
+the page is left alone and the reason logged once.
+
+Known limits: a `</head>` inside a head `<script>` string or comment would be taken as the real
+one (harmless: the tag lands inside that script's text or comment and the banner just does not
+load); pages served from a service worker's cache never pass through the proxy.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import secrets
+from typing import Any, NamedTuple
+
+from mitmproxy import http
+
+from pullcheck.proxy.csp import Origin, meta_blocks, plan_injection
+from pullcheck.proxy.pages import page_tokens
+
+logger = logging.getLogger("pullcheck.inject")
+
+BANNER_VERSION = "1"
+SCRIPT_PATH = "/__pullcheck__/banner.js"
+# The head is searched only this far for `</head>` and meta policies when a page has no `</head>`.
+HEAD_SCAN_LIMIT = 256 * 1024
+
+_HEAD_CLOSE = re.compile(rb"</head\s*>", re.IGNORECASE)
+_HEAD_OPEN = re.compile(rb"<head(?:\s[^>]*)?>", re.IGNORECASE)
+_BODY_OPEN = re.compile(rb"<body(?:\s[^>]*)?>", re.IGNORECASE)
+_HTML_OPEN = re.compile(rb"<html(?:\s[^>]*)?>", re.IGNORECASE)
+# A <meta ...> tag, attribute values quoted or not (a '>' inside quotes does not end the tag).
+_META = re.compile(rb"""<meta\b(?:[^>"']|"[^"]*"|'[^']*')*>""", re.IGNORECASE)
+_ATTR = re.compile(
+    rb"""([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""", re.IGNORECASE
+)
+_HTML_TYPES = (b"text/html", b"application/xhtml+xml")
+_logged: set[tuple[str, str]] = set()
+_MAX_LOGGED = 1024
+
+
+class MetaPolicy(NamedTuple):
+    start: int
+    content: str
+
+
+class InsertionPoint(NamedTuple):
+    offset: int
+    metas: list[MetaPolicy]
+
+
+def _attributes(tag: bytes) -> dict[str, str]:
+    attrs: dict[str, str] = {}
+    inner = tag[5:-1]  # drop "<meta" and ">"
+    for match in _ATTR.finditer(inner):
+        name = match.group(1).decode("latin-1").lower()
+        raw = match.group(2) or match.group(3) or match.group(4) or b""
+        attrs.setdefault(name, html.unescape(raw.decode("latin-1")))
+    return attrs
+
+
+def meta_policies(head: bytes) -> list[MetaPolicy]:
+    """Enforcing `<meta http-equiv="Content-Security-Policy">` tags in a head region.
+    (Report-Only is not allowed in a meta tag, so browsers ignore it; so do we.)"""
+    found: list[MetaPolicy] = []
+    lowered_probe = b"content-security-policy"
+    if lowered_probe not in head.lower():
+        return found
+    for match in _META.finditer(head):
+        attrs = _attributes(match.group(0))
+        if attrs.get("http-equiv", "").strip().lower() == "content-security-policy":
+            found.append(MetaPolicy(match.start(), attrs.get("content", "")))
+    return found
+
+
+def insertion_point(body: bytes) -> InsertionPoint | None:
+    """Where the script tag goes, and the meta policies of the head. None: not a page."""
+    close = _HEAD_CLOSE.search(body, 0, HEAD_SCAN_LIMIT) or _HEAD_CLOSE.search(body)
+    if close is not None:
+        head_end, offset = close.start(), close.start()
+    else:
+        opening = _HEAD_OPEN.search(body, 0, HEAD_SCAN_LIMIT) or _BODY_OPEN.search(
+            body, 0, HEAD_SCAN_LIMIT
+        )
+        if opening is None:
+            opening = _HTML_OPEN.search(body, 0, HEAD_SCAN_LIMIT)
+        if opening is None:
+            return None
+        offset = opening.end()
+        body_open = _BODY_OPEN.search(body, offset, HEAD_SCAN_LIMIT)
+        head_end = body_open.start() if body_open else min(len(body), HEAD_SCAN_LIMIT)
+    metas = meta_policies(body[:head_end])
+    if metas:
+        offset = min(offset, metas[0].start)
+    return InsertionPoint(offset, metas)
+
+
+def script_tag(token: str, nonce: str | None) -> bytes:
+    nonce_attr = f' nonce="{nonce}"' if nonce else ""
+    tag = (
+        f'<script src="{SCRIPT_PATH}?v={BANNER_VERSION}&amp;t={token}"{nonce_attr} async'
+        ' data-pullcheck=""></script>'
+    )
+    return tag.encode("ascii")
+
+
+def is_page(flow: http.HTTPFlow) -> bool:
+    response = flow.response
+    if response is None or not (200 <= response.status_code < 300):
+        return False
+    if flow.request.method not in ("GET", "POST"):
+        return False
+    content_type = response.headers.get("content-type", "").encode("latin-1", "replace").lower()
+    if not content_type.startswith(_HTML_TYPES):
+        return False
+    # Only documents: an HTML fragment fetched by the page's own script is not a page.
+    dest = flow.request.headers.get("sec-fetch-dest")
+    return dest is None or dest in ("document", "iframe", "frame")
+
+
+def page_origin(flow: http.HTTPFlow) -> Origin:
+    request = flow.request
+    return Origin(request.scheme.lower(), request.host.lower(), request.port)
+
+
+def _log_once(origin: str, reason: str) -> None:
+    key = (origin, reason)
+    if key in _logged:
+        return
+    if len(_logged) < _MAX_LOGGED:
+        _logged.add(key)
+    logger.info("pullcheck: no banner on %s: %s", origin, reason)
+
+
+def _fresh_nonce() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def inject_banner(flow: http.HTTPFlow, state: Any) -> None:
+    """Insert the banner script into an HTML page response (in place); leave anything else be.
+
+    The caller (the add-on) decides the flow belongs to a configured site and runs this inside
+    its fail-open guard; any error here leaves the response as it was (see `ResponseSnapshot`).
+    """
+    if not is_page(flow):
+        return
+    response = flow.response
+    assert response is not None
+    if response.raw_content is None:  # streamed: the body never sits in memory
+        return
+    try:
+        response.decode()
+    except ValueError:
+        return  # a body whose declared encoding lies: leave it exactly as it is
+    body = response.raw_content or b""
+    point = insertion_point(body)
+    origin = page_origin(flow)
+    serialized = origin.serialize()
+    if point is None:
+        return
+    if SCRIPT_PATH.encode() in body[: max(point.offset, 0) + 1024]:
+        return  # already injected (two pullcheck proxies in a row)
+    blocked = meta_blocks([m.content for m in point.metas], origin)
+    if blocked:
+        _log_once(serialized, blocked)
+        return
+    plan = plan_injection(response.headers.get_all("content-security-policy"), origin, _fresh_nonce)
+    if not plan.inject:
+        _log_once(serialized, plan.reason)
+        return
+    token = page_tokens(state).issue(serialized)
+    tag = script_tag(token, plan.nonce)
+    new_body = body[: point.offset] + tag + body[point.offset :]
+    if plan.headers is not None:
+        response.headers.set_all("content-security-policy", plan.headers)
+    response.raw_content = new_body
+    if "content-length" in response.headers or "transfer-encoding" not in response.headers:
+        response.headers["content-length"] = str(len(new_body))

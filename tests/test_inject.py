@@ -1,0 +1,237 @@
+"""Injection of the banner script into page responses: placement, CSP, bytes and headers."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from types import SimpleNamespace
+
+from mitmproxy.test import tflow, tutils
+from pullcheck.proxy.csp import parse_header
+from pullcheck.proxy.inject import inject_banner, insertion_point, meta_policies
+from pullcheck.proxy.pages import page_tokens
+
+PAGE = b"<!doctype html><html><head><title>t</title></head><body><p>hi</p></body></html>"
+TAG = re.compile(
+    rb'<script src="/__pullcheck__/banner\.js\?v=\d+&amp;t=([A-Za-z0-9_-]+)"'
+    rb'(?: nonce="([^"]+)")? async data-pullcheck=""></script>'
+)
+
+
+def page_flow(
+    body: bytes = PAGE,
+    headers: list[tuple[bytes, bytes]] | None = None,
+    content_type: bytes = b"text/html; charset=utf-8",
+):
+    fields = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    fields += headers or []
+    response = tutils.tresp(content=b"", headers=fields)
+    response.raw_content = body
+    flow = tflow.tflow(resp=response)
+    flow.request.scheme, flow.request.host, flow.request.port = "https", "x.com", 443
+    flow.request.method, flow.request.path = "GET", "/home"
+    return flow
+
+
+def state():
+    return SimpleNamespace()
+
+
+def injected(flow) -> re.Match[bytes]:
+    match = TAG.search(flow.response.raw_content)
+    assert match is not None, flow.response.raw_content[:300]
+    return match
+
+
+def test_script_goes_right_before_head_close_with_a_token_bound_to_the_origin():
+    flow, st = page_flow(), state()
+    inject_banner(flow, st)
+    body = flow.response.raw_content
+    match = injected(flow)
+    assert body[match.end() :].startswith(b"</head>")
+    assert body.replace(match.group(0), b"") == PAGE
+    token = match.group(1).decode()
+    assert page_tokens(st).valid(token, "https://x.com")
+    assert not page_tokens(st).valid(token, "https://evil.example")
+
+
+def test_each_page_gets_its_own_token():
+    st = state()
+    a, b = page_flow(), page_flow()
+    inject_banner(a, st)
+    inject_banner(b, st)
+    assert injected(a).group(1) != injected(b).group(1)
+
+
+def test_content_length_is_fixed():
+    flow = page_flow()
+    inject_banner(flow, state())
+    assert flow.response.headers["content-length"] == str(len(flow.response.raw_content))
+
+
+def test_uppercase_head_and_attributes_are_found():
+    body = b"<HTML><HEAD lang=en><TITLE>x</TITLE></HEAD ><BODY>y</BODY></HTML>"
+    flow = page_flow(body)
+    inject_banner(flow, state())
+    assert flow.response.raw_content.index(injected(flow).group(0)) == body.index(b"</HEAD >")
+
+
+def test_without_head_close_goes_after_head_open_or_at_body_start():
+    flow = page_flow(b"<html><head><title>x</title><body>text</body>")
+    inject_banner(flow, state())
+    assert flow.response.raw_content.startswith(b"<html><head><script")
+    flow2 = page_flow(b"<p>before</p><body class='a'>text")
+    inject_banner(flow2, state())
+    assert flow2.response.raw_content.startswith(b"<p>before</p><body class='a'><script")
+
+
+def test_a_fragment_without_head_body_or_html_is_left_alone():
+    flow = page_flow(b"<div>just a fragment</div>")
+    inject_banner(flow, state())
+    assert flow.response.raw_content == b"<div>just a fragment</div>"
+
+
+def test_non_html_is_untouched():
+    for content_type in (b"application/json", b"text/plain", b"text/vnd.reddit.partial+html"):
+        flow = page_flow(PAGE, content_type=content_type)
+        inject_banner(flow, state())
+        assert flow.response.raw_content == PAGE
+
+
+def test_error_pages_and_subresource_fetches_are_untouched():
+    flow = page_flow()
+    flow.response.status_code = 404
+    inject_banner(flow, state())
+    assert flow.response.raw_content == PAGE
+    fetched = page_flow()
+    fetched.request.headers["sec-fetch-dest"] = "empty"
+    inject_banner(fetched, state())
+    assert fetched.response.raw_content == PAGE
+
+
+def test_charset_bytes_are_preserved_latin1_and_utf8():
+    latin1 = "<html><head><meta charset=iso-8859-1></head><body>caf\u00e9</body></html>"
+    utf8 = "<html><head><meta charset=utf-8></head><body>caf\u00e9 \u2713 \U0001f600</body></html>"
+    for text, encoding in ((latin1, "latin-1"), (utf8, "utf-8")):
+        original = text.encode(encoding)
+        flow = page_flow(original, content_type=b"text/html")
+        inject_banner(flow, state())
+        body = flow.response.raw_content
+        assert body.replace(injected(flow).group(0), b"") == original
+        assert "caf\u00e9".encode(encoding) in body
+
+
+def test_compressed_page_is_decoded_once_and_sent_plain():
+    flow = page_flow(gzip.compress(PAGE), headers=[(b"content-encoding", b"gzip")])
+    inject_banner(flow, state())
+    assert "content-encoding" not in flow.response.headers
+    assert flow.response.raw_content.startswith(b"<!doctype html>")
+    injected(flow)
+
+
+def test_page_nonce_is_reused_and_the_header_left_as_sent():
+    csp = b"script-src 'nonce-PaGe123' 'strict-dynamic'; object-src 'none'"
+    flow = page_flow(headers=[(b"content-security-policy", csp)])
+    inject_banner(flow, state())
+    assert injected(flow).group(2) == b"PaGe123"
+    assert flow.response.headers.get_all("content-security-policy") == [csp.decode()]
+
+
+def test_several_csp_headers_only_the_blocking_one_changes():
+    first = "default-src 'self'"
+    second = "script-src https://cdn.example"
+    flow = page_flow(
+        headers=[
+            (b"content-security-policy", first.encode()),
+            (b"content-security-policy", second.encode()),
+        ]
+    )
+    inject_banner(flow, state())
+    nonce = injected(flow).group(2).decode()
+    assert flow.response.headers.get_all("content-security-policy") == [
+        first,
+        f"{second} 'nonce-{nonce}'",
+    ]
+
+
+def test_fresh_nonce_differs_per_response():
+    nonces = set()
+    for _ in range(3):
+        flow = page_flow(headers=[(b"content-security-policy", b"script-src 'strict-dynamic'")])
+        inject_banner(flow, state())
+        nonces.add(injected(flow).group(2))
+    assert len(nonces) == 3
+
+
+def test_report_only_policy_is_untouched():
+    report_only = b"script-src 'none'; report-uri /csp"
+    flow = page_flow(headers=[(b"content-security-policy-report-only", report_only)])
+    inject_banner(flow, state())
+    injected(flow)
+    assert flow.response.headers["content-security-policy-report-only"] == report_only.decode()
+    assert "content-security-policy" not in flow.response.headers
+
+
+def test_unsafe_inline_policy_keeps_working_for_inline_scripts():
+    csp = "script-src 'self' https://cdn.example 'unsafe-inline'; connect-src https://api.x.com"
+    flow = page_flow(headers=[(b"content-security-policy", csp.encode())])
+    inject_banner(flow, state())
+    assert injected(flow).group(2) is None
+    new = flow.response.headers["content-security-policy"]
+    assert "nonce" not in new
+    (policy,) = parse_header(new)
+    assert "'unsafe-inline'" in policy.directives["script-src"].sources
+    assert "https://x.com/__pullcheck__/" in policy.directives["connect-src"].sources
+
+
+def test_script_src_none_leaves_the_page_alone():
+    csp = b"default-src 'none'; style-src 'self'"
+    flow = page_flow(headers=[(b"content-security-policy", csp)])
+    inject_banner(flow, state())
+    assert flow.response.raw_content == PAGE
+    assert flow.response.headers["content-security-policy"] == csp.decode()
+
+
+def test_meta_csp_script_goes_before_it():
+    body = (
+        b'<html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" '
+        b"content=\"script-src 'none'\"><title>x</title></head><body></body></html>"
+    )
+    flow = page_flow(body)
+    inject_banner(flow, state())
+    new = flow.response.raw_content
+    assert new.index(injected(flow).group(0)) == body.index(b"<meta http-equiv")
+
+
+def test_meta_csp_that_blocks_the_banner_fetches_skips_the_page():
+    body = (
+        b"<html><head><meta http-equiv=content-security-policy "
+        b'content="connect-src https://api.x.com"></head><body></body></html>'
+    )
+    flow = page_flow(body)
+    inject_banner(flow, state())
+    assert flow.response.raw_content == body
+
+
+def test_meta_policy_parsing_handles_quotes_entities_and_gt_in_values():
+    head = (
+        b"<meta name=x content='a>b'><META HTTP-EQUIV='content-security-policy' "
+        b'CONTENT="default-src &#39;self&#39;; img-src *">'
+    )
+    (meta,) = meta_policies(head)
+    assert meta.content == "default-src 'self'; img-src *"
+    assert meta.start == head.index(b"<META")
+
+
+def test_already_injected_page_is_not_injected_twice():
+    flow, st = page_flow(), state()
+    inject_banner(flow, st)
+    once = flow.response.raw_content
+    inject_banner(flow, st)
+    assert flow.response.raw_content == once
+
+
+def test_insertion_point_on_a_large_page_is_near_the_top():
+    big = b"<html><head><title>x</title></head><body>" + b"<p>filler</p>" * 80_000 + b"</body>"
+    point = insertion_point(big)
+    assert point is not None and point.offset == big.index(b"</head>")
