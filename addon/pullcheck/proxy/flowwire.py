@@ -1,0 +1,99 @@
+"""mitmproxy flows -> the plain `WireRequest`/`WireResponse` the site adapters read.
+
+The adapters know nothing of mitmproxy; this is the one place that does the translation. Bodies
+are decoded (gzip, br, zstd, deflate) with `get_content(strict=False)`, which hands back the raw
+bytes when the declared encoding is wrong instead of raising. A body over `max_body` bytes, on the
+wire or once decoded, is not analysed: the translation returns None and the flow passes through.
+"""
+
+from __future__ import annotations
+
+from mitmproxy import http
+
+from pullcheck.sites.wire import WireRequest, WireResponse
+
+
+def _headers(headers: http.Headers) -> dict[str, str]:
+    # Lower-case keys; a header sent twice is joined the way HTTP allows folding it.
+    out: dict[str, str] = {}
+    for key, value in headers.items(multi=True):
+        key = key.lower()
+        out[key] = f"{out[key]}, {value}" if key in out else value
+    return out
+
+
+def _body(message: http.Message, max_body: int) -> bytes | None:
+    raw = message.raw_content
+    if raw is None:
+        # Streamed (stream_large_bodies): the body never sits in memory, so nothing to read.
+        return None
+    if len(raw) > max_body:
+        return None
+    body = message.get_content(strict=False) or b""
+    if len(body) > max_body:
+        # A small compressed body that inflates past the limit (a zip bomb, or just a big post).
+        return None
+    return body
+
+
+def page_origin(request: http.Request) -> str:
+    """The origin of the page that sent a request: its `Origin` header, else the request's own."""
+    origin = request.headers.get("origin")
+    if origin and origin != "null":
+        return origin.lower()
+    return request_origin(request)
+
+
+def request_origin(request: http.Request) -> str:
+    scheme = request.scheme.lower()
+    host = request.host.lower()
+    port = request.port
+    default = (scheme == "https" and port == 443) or (scheme == "http" and port == 80)
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    return f"{scheme}://{host}" if default else f"{scheme}://{host}:{port}"
+
+
+def wire_request(request: http.Request, max_body: int) -> WireRequest | None:
+    body = _body(request, max_body)
+    if body is None:
+        return None
+    return WireRequest(
+        method=request.method.upper(),
+        scheme=request.scheme.lower(),
+        host=request.host.lower(),
+        port=request.port,
+        path=request.path.split("?", 1)[0],
+        query=dict(request.query.items()),
+        headers=_headers(request.headers),
+        body=body,
+    )
+
+
+def wire_response(flow: http.HTTPFlow, max_body: int) -> WireResponse | None:
+    if flow.response is None:
+        return None
+    request = wire_request_head(flow.request)
+    body = _body(flow.response, max_body)
+    if body is None:
+        return None
+    return WireResponse(
+        request=request,
+        status=flow.response.status_code,
+        headers=_headers(flow.response.headers),
+        body=body,
+    )
+
+
+def wire_request_head(request: http.Request) -> WireRequest:
+    """The request without its body: what a read-side harvest needs to know what it reads."""
+    return WireRequest(
+        method=request.method.upper(),
+        scheme=request.scheme.lower(),
+        host=request.host.lower(),
+        port=request.port,
+        path=request.path.split("?", 1)[0],
+        query=dict(request.query.items()),
+        headers=_headers(request.headers),
+        body=b"",
+    )

@@ -1,0 +1,145 @@
+"""Everything the add-on's hooks share: config, engine, memory, sent log, holds, feed, errors.
+
+One `ProxyState` lives as long as the proxy. It owns the `ConfigWatcher` (which keeps the last
+good config and its engine); a good edit swaps the config, the engine and the site route
+(`apply_config`), while the memory, the sent log, the holds and the feed carry over. The engine
+records into the SQLite sent log, so the link-blast rule sees sends from before a restart.
+
+The control endpoints and the injector (the banner's side) receive this object too; what they
+may use: `config`, `engine`, `memory`, `holds`, `feed`, `route`, `mode`, `failsafe`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pullcheck.config import Config
+from pullcheck.config_watch import ConfigWatcher
+from pullcheck.memory import Memory
+from pullcheck.models import severity_rank
+from pullcheck.proxy.failsafe import FailSafe
+from pullcheck.proxy.feed import VerdictFeed
+from pullcheck.proxy.holds import Hold, HoldRegistry
+from pullcheck.proxy.siteroute import SiteRoute
+from pullcheck.sentlog import SqliteSentLog
+from pullcheck.sites import ADAPTERS
+
+logger = logging.getLogger("pullcheck")
+
+
+@dataclass
+class Overrides:
+    """Settings given as mitmproxy options; they win over the config file."""
+
+    mode: str | None = None
+    hold_timeout_s: float | None = None
+
+
+@dataclass
+class ProxyState:
+    config: Config
+    engine: Any
+    memory: Memory
+    sent_log: SqliteSentLog
+    route: SiteRoute
+    watcher: ConfigWatcher
+    data_dir: Path
+    max_body: int
+    overrides: Overrides = field(default_factory=Overrides)
+    feed: VerdictFeed = field(default_factory=VerdictFeed)
+    failsafe: FailSafe = field(default_factory=FailSafe)
+    holds: HoldRegistry = field(default_factory=HoldRegistry)
+    verdicts_judged: int = 0
+
+    def __post_init__(self) -> None:
+        self.holds.on_resolved = self._hold_resolved
+        self.holds.timeout_s = self.hold_timeout_s
+
+    @classmethod
+    def open(
+        cls,
+        config_path: Path,
+        data_dir: Path,
+        max_body: int,
+        overrides: Overrides | None = None,
+        missing_ok: bool = True,
+    ) -> ProxyState:
+        """Load the config (raises ConfigError: there is no last good one yet) and open the
+        sent log in `data_dir`. A missing config file means the defaults when `missing_ok`."""
+        sent_log = SqliteSentLog.in_data_dir(data_dir)
+        # The watcher exists before the state it updates: forward its news once both exist.
+        opened: list[ProxyState] = []
+
+        def on_change(config: Config, engine: Any) -> None:
+            if opened:
+                opened[0].apply_config(config, engine)
+
+        try:
+            watcher = ConfigWatcher(
+                config_path, on_change=on_change, history=sent_log, missing_ok=missing_ok
+            )
+        except BaseException:
+            sent_log.close()
+            raise
+        config = watcher.current
+        sent_log.retention_days = config.sent_log.retention_days
+        sent_log.prune()
+        state = cls(
+            config=config,
+            engine=watcher.engine,
+            memory=Memory(),
+            sent_log=sent_log,
+            route=SiteRoute.build(ADAPTERS, config.sites),
+            watcher=watcher,
+            data_dir=data_dir,
+            max_body=max_body,
+            overrides=overrides or Overrides(),
+        )
+        opened.append(state)
+        return state
+
+    @property
+    def config_path(self) -> Path:
+        return self.watcher.path
+
+    @property
+    def mode(self) -> str:
+        return self.overrides.mode or self.config.mode
+
+    @property
+    def hold_at(self) -> str:
+        return self.config.hold_at
+
+    @property
+    def hold_timeout_s(self) -> float:
+        if self.overrides.hold_timeout_s is not None:
+            return self.overrides.hold_timeout_s
+        return float(self.config.hold_timeout_s)
+
+    def should_hold(self, level: str) -> bool:
+        return self.mode == "hold" and severity_rank(level) >= severity_rank(self.hold_at)
+
+    def apply_config(self, config: Config, engine: Any) -> None:
+        """Swap in a new config and its engine (the watcher validated and built them)."""
+        route = SiteRoute.build(ADAPTERS, config.sites)
+        self.sent_log.retention_days = config.sent_log.retention_days
+        self.config, self.engine, self.route = config, engine, route
+        self.holds.timeout_s = self.hold_timeout_s
+
+    def set_overrides(self, overrides: Overrides) -> None:
+        self.overrides = overrides
+        self.holds.timeout_s = self.hold_timeout_s
+
+    def _hold_resolved(self, hold: Hold) -> None:
+        self.feed.publish(
+            hold.origin,
+            {"type": "hold_resolved", "hold_id": hold.hold_id, "decision": hold.outcome},
+        )
+
+    def close(self) -> None:
+        for hold in self.holds.pending():
+            self.holds.decide(hold.hold_id, "edit")
+        self.sent_log.close()

@@ -1,0 +1,160 @@
+"""The sent log: what went out, kept in SQLite so the link-blast rule outlives a proxy restart.
+
+A row is the time, platform, kind, recipients, link domains and a 64-bit similarity signature of
+the text. Never the text: the signature is enough to ask "did this near-duplicate already reach
+other people?" and reveals nothing readable. Rows older than the retention window are pruned
+when the log opens and then at most once per `prune_every_s` while recording.
+
+One connection, guarded by a lock (the proxy's event loop and the CLI may share it); WAL mode so a
+second reader (`pullcheck forget` while the proxy runs) does not block the writer. The file is
+created private to the user (0600).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from pullcheck.history import SentRecord
+
+FILE_NAME = "sent.sqlite3"
+_SIGN_BIT = 1 << 63
+_MASK64 = (1 << 64) - 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sent (
+    time REAL NOT NULL,
+    platform TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    recipients TEXT NOT NULL,
+    link_domains TEXT NOT NULL,
+    signature INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sent_platform_time ON sent (platform, time);
+"""
+
+
+def _to_sql(signature: int) -> int:
+    # SQLite integers are signed 64-bit; a simhash uses all 64 bits.
+    signature &= _MASK64
+    return signature - (1 << 64) if signature & _SIGN_BIT else signature
+
+
+def _from_sql(value: int) -> int:
+    return value & _MASK64
+
+
+class SqliteSentLog:
+    """`SentHistory` in a SQLite file. Thread-safe."""
+
+    def __init__(
+        self,
+        path: Path,
+        retention_days: float = 30,
+        prune_every_s: float = 3600,
+    ) -> None:
+        self.path = Path(path)
+        self.retention_days = retention_days
+        self.prune_every_s = prune_every_s
+        self._lock = threading.Lock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():
+            # Create it private before SQLite opens it with the umask's permissions.
+            fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
+            os.close(fd)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=2000")
+        self._db.executescript(_SCHEMA)
+        self._last_prune = 0.0
+        self.prune()
+
+    @classmethod
+    def in_data_dir(cls, data_dir: Path, retention_days: float = 30) -> SqliteSentLog:
+        return cls(Path(data_dir) / FILE_NAME, retention_days=retention_days)
+
+    def record(self, sent: SentRecord) -> None:
+        row = (
+            float(sent.time),
+            sent.platform,
+            sent.kind,
+            json.dumps(list(sent.recipients)),
+            json.dumps(list(sent.link_domains)),
+            _to_sql(sent.signature),
+        )
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO sent (time, platform, kind, recipients, link_domains, signature)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                row,
+            )
+        if time.monotonic() - self._last_prune >= self.prune_every_s:
+            self.prune()
+
+    def recipients_of_similar(
+        self, platform: str, signature: int, since: float, max_distance: int
+    ) -> set[str]:
+        since = max(since, self._retention_start())
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT recipients, signature FROM sent WHERE platform = ? AND time >= ?",
+                (platform, since),
+            ).fetchall()
+        signature &= _MASK64
+        found: set[str] = set()
+        for recipients, stored in rows:
+            if (_from_sql(stored) ^ signature).bit_count() <= max_distance:
+                found.update(json.loads(recipients))
+        return found
+
+    def records(self, platform: str | None = None) -> list[SentRecord]:
+        """Every record in the window, oldest first (for `pullcheck` commands and tests)."""
+        query = "SELECT time, platform, kind, recipients, link_domains, signature FROM sent"
+        args: tuple[str, ...] = ()
+        if platform is not None:
+            query += " WHERE platform = ?"
+            args = (platform,)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY time", args).fetchall()
+        return [
+            SentRecord(
+                time=t,
+                platform=p,
+                kind=k,
+                recipients=tuple(json.loads(r)),
+                link_domains=tuple(json.loads(d)),
+                signature=_from_sql(s),
+            )
+            for t, p, k, r, d, s in rows
+        ]
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM sent").fetchone()[0])
+
+    def _retention_start(self) -> float:
+        return time.time() - self.retention_days * 86400
+
+    def prune(self) -> int:
+        """Drop records older than the retention window; returns how many went."""
+        with self._lock:
+            cursor = self._db.execute("DELETE FROM sent WHERE time < ?", (self._retention_start(),))
+            self._last_prune = time.monotonic()
+            return cursor.rowcount
+
+    def forget(self) -> int:
+        """Wipe every record, and the freed pages and the write-ahead log with them."""
+        with self._lock:
+            count = self._db.execute("DELETE FROM sent").rowcount
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.execute("VACUUM")
+            return count
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
