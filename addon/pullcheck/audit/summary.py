@@ -1,0 +1,166 @@
+"""What an audit found, in counts: push share over time and per kind, the rules that fire most,
+and the worst examples (each distinct text once, with how often it was sent).
+
+A verdict at `warning` or above counts as push; `info` is a nudge, not push.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pullcheck.audit.items import Archive, ArchiveItem
+from pullcheck.models import Verdict, severity_rank
+
+PUSH_LEVEL = "warning"
+WORST_SHOWN = 12
+
+
+@dataclass(slots=True)
+class Tally:
+    total: int = 0
+    push: int = 0
+
+    @property
+    def share(self) -> float:
+        return self.push / self.total if self.total else 0.0
+
+
+@dataclass(slots=True)
+class RuleTally:
+    code: str
+    name: str
+    severity: str
+    count: int = 0
+    instead: str = ""
+
+
+@dataclass(slots=True)
+class ExampleFinding:
+    code: str
+    name: str
+    severity: str
+    message: str
+    trigger: str
+    instead: str
+
+
+@dataclass(slots=True)
+class Example:
+    """A flagged text; `times` counts how often the same words (case and spacing aside) went out."""
+
+    score: int
+    level: str
+    kind: str
+    when: str
+    text: str
+    item_id: str
+    findings: list[ExampleFinding]
+    times: int = 1
+
+    @property
+    def rank(self) -> tuple[int, int, int]:
+        return (self.score, severity_rank(self.level), self.times)
+
+
+@dataclass
+class AuditSummary:
+    platform: str
+    source: str
+    owner: str | None
+    skipped: int = 0
+    total: int = 0
+    push: int = 0
+    unjudged: int = 0
+    first_error: str | None = None
+    levels: Counter[str] = field(default_factory=Counter)
+    months: dict[str, Tally] = field(default_factory=dict)
+    kinds: dict[str, Tally] = field(default_factory=dict)
+    rules: dict[str, RuleTally] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+    _examples: dict[bytes, Example] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, archive: Archive) -> AuditSummary:
+        return cls(platform=archive.platform, source=archive.source, owner=archive.owner,
+                   skipped=archive.skipped)
+
+    @property
+    def share(self) -> float:
+        return self.push / self.total if self.total else 0.0
+
+    def add(self, item: ArchiveItem, verdict: Verdict) -> None:
+        push = verdict.reaches(PUSH_LEVEL)
+        self.total += 1
+        self.push += push
+        self.levels[verdict.level] += 1
+        month = item.when.strftime("%Y-%m") if item.when else "undated"
+        for tally in (self.months.setdefault(month, Tally()),
+                      self.kinds.setdefault(item.kind, Tally())):
+            tally.total += 1
+            tally.push += push
+        for finding in verdict.findings:
+            rule = self.rules.get(finding.code)
+            if rule is None:
+                rule = self.rules[finding.code] = RuleTally(
+                    finding.code, finding.name, finding.severity, 0, finding.instead)
+            rule.count += 1
+        if push:
+            self._remember_example(item, verdict)
+
+    def note_failure(self, item: ArchiveItem, error: Exception) -> None:
+        self.unjudged += 1
+        if self.first_error is None:
+            self.first_error = f"{item.platform} {item.kind} {item.item_id}: {error!r}"
+
+    def worst(self, count: int = WORST_SHOWN) -> list[Example]:
+        return sorted(self._examples.values(), key=lambda e: e.rank, reverse=True)[:count]
+
+    def top_rules(self, count: int = 10) -> list[RuleTally]:
+        return sorted(self.rules.values(), key=lambda r: (-r.count, r.code))[:count]
+
+    def months_in_order(self) -> list[tuple[str, Tally]]:
+        return sorted(self.months.items())
+
+    def to_dict(self, examples: int = WORST_SHOWN) -> dict[str, Any]:
+        return {
+            "platform": self.platform,
+            "source": self.source,
+            "owner": self.owner,
+            "items": self.total,
+            "push": self.push,
+            "push_share": round(self.share, 4),
+            "levels": dict(self.levels),
+            "skipped": self.skipped,
+            "unjudged": self.unjudged,
+            "months": {m: {"items": t.total, "push": t.push} for m, t in self.months_in_order()},
+            "kinds": {k: {"items": t.total, "push": t.push} for k, t in sorted(self.kinds.items())},
+            "rules": [asdict(rule) for rule in self.top_rules(len(self.rules))],
+            "worst": [asdict(example) for example in self.worst(examples)],
+            "elapsed_s": round(self.elapsed_s, 3),
+        }
+
+    def _remember_example(self, item: ArchiveItem, verdict: Verdict) -> None:
+        key = hashlib.blake2b(" ".join(item.text.casefold().split()).encode(),
+                              digest_size=12).digest()
+        known = self._examples.get(key)
+        if known is not None:
+            known.times += 1
+            if verdict.score <= known.score:
+                return
+        example = Example(
+            score=verdict.score,
+            level=verdict.level,
+            kind=item.kind,
+            when=item.when.isoformat() if item.when else "",
+            text=item.text,
+            item_id=item.item_id,
+            findings=[
+                ExampleFinding(f.code, f.name, f.severity, f.message, f.trigger, f.instead)
+                for f in verdict.findings
+            ],
+            times=known.times if known else 1,
+        )
+        self._examples[key] = example
