@@ -5,4 +5,4 @@ taking the parsed arguments and returning the exit code. Add a new command's mod
 COMMANDS; the order here is the order of `pullcheck --help`.
 """
 
-COMMANDS: list[str] = []
+COMMANDS: list[str] = ["run", "forget"]

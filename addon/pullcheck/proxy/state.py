@@ -6,7 +6,7 @@ good config and its engine); a good edit swaps the config, the engine and the si
 records into the SQLite sent log, so the link-blast rule sees sends from before a restart.
 
 The control endpoints and the injector (the banner's side) receive this object too; what they
-may use: `config`, `engine`, `memory`, `holds`, `feed`, `route`, `mode`, `failsafe`.
+may use: `config`, `engine`, `memory`, `holds`, `feed`, `pages`, `route`, `mode`, `failsafe`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pullcheck.models import severity_rank
 from pullcheck.proxy.failsafe import FailSafe
 from pullcheck.proxy.feed import VerdictFeed
 from pullcheck.proxy.holds import Hold, HoldRegistry
+from pullcheck.proxy.pages import PageTokens
 from pullcheck.proxy.siteroute import SiteRoute
 from pullcheck.sentlog import SqliteSentLog
 from pullcheck.sites import ADAPTERS
@@ -52,6 +53,8 @@ class ProxyState:
     feed: VerdictFeed = field(default_factory=VerdictFeed)
     failsafe: FailSafe = field(default_factory=FailSafe)
     holds: HoldRegistry = field(default_factory=HoldRegistry)
+    # The banner's per-page tokens (issued by the injector, checked by the control endpoints).
+    pages: PageTokens = field(default_factory=PageTokens)
     verdicts_judged: int = 0
 
     def __post_init__(self) -> None:

@@ -1,0 +1,165 @@
+"""`pullcheck run`: mitmproxy with the pullcheck add-on, in this process.
+
+Starts mitmproxy's DumpMaster (no flow dump: the terminal shows pullcheck's own messages), adds
+the add-on, checks it really is active (mitmproxy skips a `-s` script silently when one of its
+`--set` values is malformed, mitmproxy issue #8013; in-process the same mistake raises here), and
+prints what a new user needs: the proxy address, the CA certificate and how to trust it, the
+watched sites, and where the config and the sent log live.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+from pullcheck.commands.options import EXIT_OK, EXIT_USAGE
+
+EXIT_FAILED = 1
+CA_CERT = Path("~/.mitmproxy/mitmproxy-ca-cert.pem")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="start the proxy (mitmproxy with the pullcheck add-on)",
+        description="Start mitmproxy with the pullcheck add-on on 127.0.0.1:8080. Point your "
+        "browser at it and trust mitmproxy's CA certificate (printed at start).",
+        epilog="example: pullcheck run --mode hold --set pullcheck_hold_timeout=60",
+    )
+    parser.add_argument("--listen-host", default="127.0.0.1",
+                        help="address to listen on (default: 127.0.0.1; keep it on loopback)")
+    parser.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
+    parser.add_argument("--config", metavar="FILE", type=Path,
+                        help="pullcheck config file (default: $PULLCHECK_CONFIG or "
+                        "~/.config/pullcheck/config.yaml, if it exists)")
+    parser.add_argument("--mode", choices=("off", "warn", "hold"),
+                        help="override the config's mode")
+    parser.add_argument("--data-dir", metavar="DIR", type=Path,
+                        help="where the sent log lives (default: $PULLCHECK_DATA_DIR or "
+                        "~/.local/share/pullcheck)")
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                        help="any mitmproxy or pullcheck option, e.g. pullcheck_max_body=1000000;"
+                        " repeat for several")
+    parser.set_defaults(func=run)
+
+
+def option_specs(args: argparse.Namespace) -> list[str]:
+    """The options for mitmproxy, in its `key=value` form; explicit flags before --set."""
+    specs = []
+    if args.config is not None:
+        specs.append(f"pullcheck_config={args.config}")
+    if args.mode is not None:
+        specs.append(f"pullcheck_mode={args.mode}")
+    if args.data_dir is not None:
+        specs.append(f"pullcheck_data_dir={args.data_dir}")
+    for spec in args.sets:
+        if "=" not in spec:
+            raise ValueError(f"--set {spec!r}: write KEY=VALUE")
+        specs.append(spec)
+    return specs
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 0 <= args.port <= 65535:
+        print(f"pullcheck run: --port {args.port} is not a port number", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        specs = option_specs(args)
+    except ValueError as error:
+        print(f"pullcheck run: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return asyncio.run(serve(args.listen_host, args.port, specs))
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+async def serve(listen_host: str, port: int, specs: list[str]) -> int:
+    from mitmproxy import exceptions, options
+    from mitmproxy.tools.dump import DumpMaster
+
+    from pullcheck.proxy.addon import PullcheckAddon
+
+    opts = options.Options(listen_host=listen_host, listen_port=port)
+    master = DumpMaster(opts, with_termlog=True, with_dumper=False)
+    addon = PullcheckAddon()
+    try:
+        # Deferred: the pullcheck options exist once the add-on's `load` declared them.
+        opts.set(*specs, defer=True)
+        master.addons.add(addon)
+        if opts.deferred:
+            unknown = ", ".join(sorted(opts.deferred))
+            raise exceptions.OptionsError(f"unknown option(s): {unknown}")
+    except exceptions.OptionsError as error:
+        print(f"pullcheck run: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if master.addons.get("pullcheckaddon") is not addon or addon.state is None:
+        print("pullcheck run: the pullcheck add-on did not load; not starting", file=sys.stderr)
+        return EXIT_FAILED
+    master.addons.add(Announcement(addon, listen_host))
+    if listen_host not in ("127.0.0.1", "::1", "localhost"):
+        print(f"pullcheck run: warning: listening on {listen_host}, not loopback: anyone who "
+              "can reach it can use this proxy", file=sys.stderr)
+    await master.run()
+    return EXIT_OK
+
+
+class Announcement:
+    """Prints the start-up notes once the proxy listens (the address is known only then)."""
+
+    def __init__(self, addon: Any, listen_host: str) -> None:
+        self.addon = addon
+        self.listen_host = listen_host
+
+    def running(self) -> None:
+        from mitmproxy import ctx
+
+        server = ctx.master.addons.get("proxyserver")
+        addresses = [f"{host}:{port}" for host, port, *_ in server.listen_addrs()] or ["?"]
+        print(startup_notes(self.addon, addresses), flush=True)
+
+
+def startup_notes(addon: Any, addresses: list[str]) -> str:
+    state = addon.state
+    address = addresses[0].replace("0.0.0.0", "127.0.0.1")
+    if address.startswith("::"):
+        address = "[::1]" + address[address.rfind(":"):]
+    ca = CA_CERT.expanduser()
+    sites = watched_sites(state)
+    lines = [
+        f"pullcheck is active: mode {state.mode}, holding at {state.hold_at}"
+        if state.mode == "hold" else f"pullcheck is active: mode {state.mode}",
+        f"  proxy:     http://{address}  (listening on {', '.join(addresses)})",
+        f"  watching:  {sites or 'no sites (all switched off in the config)'}",
+        f"  config:    {state.config_path}"
+        + ("" if state.config_path.exists() else "  (not there: built-in defaults)"),
+        f"  sent log:  {state.sent_log.path}  (time, site, kind, recipients, link domains, "
+        "a similarity signature; never the text)",
+        f"  CA cert:   {ca}" + ("" if ca.exists() else "  (created on first start)"),
+        "  trust it once, then restart the browser:",
+        "    Chromium/Chrome (Linux): certutil -d sql:$HOME/.pki/nssdb -A -t C -n mitmproxy"
+        f" -i {ca}",
+        "    Firefox: Settings > Privacy & Security > Certificates > View Certificates >"
+        " Authorities > Import",
+        f"    system (Debian/Ubuntu): sudo cp {ca} /usr/local/share/ca-certificates/mitmproxy.crt"
+        " && sudo update-ca-certificates",
+        f"  browse through it: chromium --proxy-server=http://{address}"
+        "  (or your system's proxy settings)",
+        "  decide held posts in the page's banner, or in mitmproxy: pullcheck.decide ID send|edit",
+        "  stop with Ctrl-C",
+    ]
+    return "\n".join(lines)
+
+
+def watched_sites(state: Any) -> str:
+    names: dict[str, list[str]] = {}
+    for host, adapter in state.route.exact.items():
+        names.setdefault(adapter.name, []).append(host)
+    for suffix, adapter in state.route.suffixes.items():
+        names.setdefault(adapter.name, []).append(f"*.{suffix}")
+    for adapter, _ in state.route.any_host:
+        names.setdefault(adapter.name, []).append("any instance")
+    return "; ".join(f"{name} ({', '.join(hosts)})" for name, hosts in sorted(names.items()))
