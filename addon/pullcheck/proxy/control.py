@@ -1,0 +1,339 @@
+"""The banner's endpoints under `/__pullcheck__/` on each configured site origin, answered by the
+proxy itself (the request never goes upstream).
+
+  GET  banner.js, banner.css   static, cached for a year (the URL carries the version)
+  POST check                   live verdict for the draft in the compose box
+  POST events                  long poll: this origin's verdicts and holds after `since`
+  POST decide                  {hold_id, decision: send|edit} for a held post of this origin
+  POST notpush                 {code, recipient|domain, reason?} -> the local "Not push" allowlist
+
+Every endpoint but the two static files requires the page token the injector issued for this
+origin (header `X-Pullcheck-Token`) and a same-origin request: `Origin`, when sent, must be the
+page's origin and `Sec-Fetch-Site`, when sent, must be `same-origin`, and one of them must be
+there (browsers send `Origin` with every POST). Anything else gets 403 with an empty body, so
+another site learns nothing, not even which check failed. The token endpoints are POST only, so
+a browser always attaches `Origin`.
+
+A page sees only its own origin's events and holds: the origin used for the feed and the holds
+is the request's own origin, never one taken from the request body.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from mitmproxy import http
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from pullcheck.models import Draft, Kind, ReplyTarget
+from pullcheck.proxy.flowwire import request_origin
+from pullcheck.proxy.inject import BANNER_VERSION
+from pullcheck.proxy.pages import page_tokens
+
+logger = logging.getLogger("pullcheck.control")
+
+PREFIX = "/__pullcheck__/"
+TOKEN_HEADER = "x-pullcheck-token"
+MAX_BODY = 256 * 1024
+# The banner re-polls right away, so a long poll only needs to outlast idle-connection timeouts.
+MAX_WAIT_S = 25.0
+PLATFORMS = ("x", "mastodon", "bluesky", "linkedin", "reddit")
+
+_SECURITY_HEADERS = {"x-content-type-options": "nosniff"}
+_STATIC = {
+    "banner.js": "application/javascript; charset=utf-8",
+    "banner.css": "text/css; charset=utf-8",
+}
+_static_cache: dict[str, bytes] = {}
+_notpush_lock = threading.Lock()
+
+
+# --- request bodies (pydantic at the edge) ---------------------------------------------------
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_max_length=50_000)
+
+
+class CheckRequest(_Body):
+    text: str = ""
+    kind: Kind = "post"
+    platform: str | None = None
+    reply_to_id: str | None = Field(default=None, max_length=200)
+    reply_to_author: str | None = Field(default=None, max_length=200)
+    recipients: list[str] = Field(default_factory=list, max_length=100)
+    conversation_id: str | None = Field(default=None, max_length=200)
+    links: list[str] = Field(default_factory=list, max_length=100)
+
+
+class EventsRequest(_Body):
+    since: int = Field(default=0, ge=0)
+    wait: float = Field(default=MAX_WAIT_S, ge=0, le=MAX_WAIT_S)
+
+
+class DecideRequest(_Body):
+    hold_id: str = Field(max_length=100)
+    decision: Literal["send", "edit"]
+
+
+_CODE = r"^[A-Z]{1,5}[0-9]{1,5}$"
+# Handles: X/Reddit/LinkedIn names, Mastodon `user@instance`, Bluesky `name.bsky.social`.
+_HANDLE = r"^@?[A-Za-z0-9_.\-]+(@[A-Za-z0-9.\-]+)?$"
+_DOMAIN = r"^([a-z0-9]([a-z0-9\-]*[a-z0-9])?\.)+[a-z0-9\-]{2,63}$"
+
+
+class NotPushRequest(_Body):
+    code: str = Field(pattern=_CODE)
+    recipient: str | None = Field(default=None, pattern=_HANDLE, max_length=300)
+    domain: str | None = Field(default=None, pattern=_DOMAIN, max_length=253)
+    reason: str | None = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> NotPushRequest:
+        if not self.recipient and not self.domain:
+            raise ValueError("a recipient or a domain is needed")
+        return self
+
+
+# --- responses -------------------------------------------------------------------------------
+
+
+def _json(status: int, payload: Any) -> http.Response:
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    return http.Response.make(
+        status,
+        body,
+        {
+            "content-type": "application/json; charset=utf-8",
+            "cache-control": "no-store",
+            **_SECURITY_HEADERS,
+        },
+    )
+
+
+def _forbidden() -> http.Response:
+    return http.Response.make(403, b"", {"cache-control": "no-store", **_SECURITY_HEADERS})
+
+
+def _static(name: str) -> http.Response:
+    body = _static_cache.get(name)
+    if body is None:
+        body = resources.files("pullcheck.banner").joinpath(name).read_bytes()
+        _static_cache[name] = body
+    return http.Response.make(
+        200,
+        body,
+        {
+            "content-type": _STATIC[name],
+            # The script URL carries ?v=BANNER_VERSION, so a new version is a new URL.
+            "cache-control": "public, max-age=31536000, immutable",
+            "etag": f'"pullcheck-{BANNER_VERSION}"',
+            **_SECURITY_HEADERS,
+        },
+    )
+
+
+# --- the gate --------------------------------------------------------------------------------
+
+
+def verified_origin(flow: http.HTTPFlow, state: Any) -> str | None:
+    """The page origin, if this request carries a token issued for it and comes from it."""
+    request = flow.request
+    origin = request_origin(request)
+    headers = request.headers
+    sent_origin = headers.get("origin")
+    fetch_site = headers.get("sec-fetch-site")
+    if sent_origin is None and fetch_site is None:
+        return None
+    if sent_origin is not None and sent_origin.lower() != origin:
+        return None
+    if fetch_site is not None and fetch_site != "same-origin":
+        return None
+    if not page_tokens(state).valid(headers.get(TOKEN_HEADER), origin):
+        return None
+    return origin
+
+
+def _parse(flow: http.HTTPFlow, model: type[BaseModel]) -> BaseModel | None:
+    raw = flow.request.get_content(strict=False) or b""
+    if len(raw) > MAX_BODY:
+        return None
+    try:
+        return model.model_validate_json(raw or b"{}")
+    except ValidationError:
+        return None
+
+
+async def handle(flow: http.HTTPFlow, state: Any) -> None:
+    """Answer a `/__pullcheck__/…` request on a configured origin (sets `flow.response`)."""
+    path = flow.request.path.split("?", 1)[0]
+    name = path[len(PREFIX) :] if path.startswith(PREFIX) else ""
+    method = flow.request.method
+    if name in _STATIC:
+        if method not in ("GET", "HEAD"):
+            flow.response = _forbidden()
+            return
+        flow.response = _static(name)
+        return
+    endpoint = _ENDPOINTS.get(name)
+    origin = verified_origin(flow, state) if endpoint is not None and method == "POST" else None
+    if endpoint is None or origin is None:
+        flow.response = _forbidden()
+        return
+    flow.response = await endpoint(flow, state, origin)
+
+
+# --- endpoints -------------------------------------------------------------------------------
+
+
+def _platform(flow: http.HTTPFlow, state: Any, asked: str | None) -> str:
+    if asked in PLATFORMS:
+        return asked  # type: ignore[return-value]
+    route = getattr(state, "route", None)
+    adapter = route.by_host(flow.request.host.lower(), flow.request.port) if route else None
+    return getattr(adapter, "name", "other")
+
+
+def draft_of(check: CheckRequest, platform: str, state: Any) -> Draft:
+    """The draft plus what the proxy's memory knows (the parent post, the recipient)."""
+    reply_to = None
+    if check.reply_to_id or check.reply_to_author:
+        reply_to = ReplyTarget(id=check.reply_to_id, author=check.reply_to_author)
+    draft = Draft(
+        platform=platform,
+        kind=check.kind,
+        text=check.text,
+        reply_to=reply_to,
+        recipients=[r.lstrip("@") for r in check.recipients],
+        links=check.links,
+    )
+    memory = getattr(state, "memory", None)
+    if memory is None:
+        return draft
+    from pullcheck.sites.wire import Compose, FailureResponse
+
+    # The page's draft goes through the same enrichment as a compose request off the wire.
+    compose = Compose(
+        operation="banner-check",
+        draft=draft,
+        conversation_ids=[check.conversation_id] if check.conversation_id else [],
+        failure=FailureResponse(204, {}, b""),
+    )
+    return memory.enrich(platform, compose)
+
+
+def verdict_json(verdict: Any) -> dict[str, Any]:
+    return verdict.model_dump(mode="json")
+
+
+async def _check(flow: http.HTTPFlow, state: Any, origin: str) -> http.Response:
+    started = time.perf_counter()
+    check = _parse(flow, CheckRequest)
+    if not isinstance(check, CheckRequest):
+        return _json(400, {"error": "expected JSON {text, kind, platform, reply_to_id, ...}"})
+    platform = _platform(flow, state, check.platform)
+    draft = draft_of(check, platform, state)
+    verdict = state.engine.judge(draft)
+    return _json(
+        200,
+        {
+            "platform": platform,
+            "kind": draft.kind,
+            "reply_to": draft.reply_to.model_dump() if draft.reply_to else None,
+            "verdict": verdict_json(verdict),
+            "mode": getattr(state, "mode", "warn"),
+            "ms": round((time.perf_counter() - started) * 1000, 3),
+        },
+    )
+
+
+async def _events(flow: http.HTTPFlow, state: Any, origin: str) -> http.Response:
+    ask = _parse(flow, EventsRequest)
+    if not isinstance(ask, EventsRequest):
+        return _json(400, {"error": "expected JSON {since, wait}"})
+    events = await state.feed.wait(origin, ask.since, ask.wait)
+    pending = [hold.public() for hold in state.holds.pending(origin)]
+    return _json(
+        200,
+        {"events": events, "last": state.feed.last_seq(origin), "pending": pending},
+    )
+
+
+async def _decide(flow: http.HTTPFlow, state: Any, origin: str) -> http.Response:
+    decision = _parse(flow, DecideRequest)
+    if not isinstance(decision, DecideRequest):
+        return _json(400, {"error": "expected JSON {hold_id, decision: send|edit}"})
+    # `origin` binds the decision to this page's holds: another origin's id is "unknown".
+    ok = state.holds.decide(decision.hold_id, decision.decision, origin=origin)
+    if not ok:
+        return _json(409, {"ok": False, "error": "no such pending hold"})
+    return _json(200, {"ok": True, "decision": decision.decision})
+
+
+def notpush_path(state: Any) -> Path:
+    return state.config.notpush_path()
+
+
+def append_notpush(path: Path, entry: dict[str, str]) -> None:
+    """Add one entry to the "Not push" file (a YAML list the config reads as an allowlist).
+
+    A list file is appended to (its comments survive); a mapping file gets the entry under
+    `entries:` and is rewritten through a temporary file, so a crash never leaves half a file.
+    """
+    with _notpush_lock:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        existing: Any = None
+        if path.exists():
+            existing = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if isinstance(existing, dict):
+            entries = list(existing.get("entries") or [])
+            entries.append(entry)
+            existing["entries"] = entries
+            temporary = path.with_suffix(path.suffix + ".tmp")
+            temporary.write_text(yaml.safe_dump(existing, sort_keys=False), encoding="utf-8")
+            temporary.replace(path)
+            return
+        if existing is not None and not isinstance(existing, list):
+            raise ValueError(f"{path}: not a list of 'Not push' entries")
+        text = yaml.safe_dump([entry], sort_keys=False, allow_unicode=True)
+        with path.open("a", encoding="utf-8") as handle:
+            if path.stat().st_size == 0:
+                handle.write("# 'Not push' choices from the banner: pullcheck allows these.\n")
+            handle.write(text)
+
+
+async def _notpush(flow: http.HTTPFlow, state: Any, origin: str) -> http.Response:
+    ask = _parse(flow, NotPushRequest)
+    if not isinstance(ask, NotPushRequest):
+        return _json(400, {"error": "expected JSON {code, recipient or domain, reason?}"})
+    entry = {"code": ask.code}
+    if ask.recipient:
+        entry["recipient"] = ask.recipient.lstrip("@")
+    if ask.domain:
+        entry["domain"] = ask.domain
+    if ask.reason:
+        entry["reason"] = re.sub(r"\s+", " ", ask.reason).strip()
+    entry["origin"] = origin
+    path = notpush_path(state)
+    try:
+        append_notpush(path, entry)
+    except (OSError, ValueError, yaml.YAMLError) as error:
+        logger.warning("pullcheck: could not record 'Not push' in %s: %s", path, error)
+        return _json(500, {"ok": False, "error": "could not write the allowlist file"})
+    return _json(200, {"ok": True})
+
+
+_ENDPOINTS = {
+    "check": _check,
+    "events": _events,
+    "decide": _decide,
+    "notpush": _notpush,
+}

@@ -1,0 +1,322 @@
+"""The banner's control endpoints: the gate (token + same origin), own-origin events and holds,
+decisions taken exactly once, the "Not push" file, the static files."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import yaml
+from mitmproxy.test import tflow, tutils
+from pullcheck.config import read_notpush
+from pullcheck.proxy.control import handle
+from pullcheck.proxy.feed import VerdictFeed
+from pullcheck.proxy.holds import HoldRegistry
+from pullcheck.proxy.pages import PageTokens
+
+HOME = "http://127.0.0.1:8123"
+OTHER = "http://127.0.0.1:9999"
+
+
+class Verdictless:
+    """An engine stand-in for the gate tests, which never reach the engine."""
+
+    def judge(self, draft):  # pragma: no cover - reaching it is a failure of the gate
+        raise AssertionError("the gate let a forbidden request through")
+
+
+def make_state(tmp_path: Path, engine=None):
+    return SimpleNamespace(
+        pages=PageTokens(),
+        feed=VerdictFeed(),
+        holds=HoldRegistry(timeout_s=5),
+        engine=engine or Verdictless(),
+        memory=None,
+        route=None,
+        mode="hold",
+        config=SimpleNamespace(notpush_path=lambda: tmp_path / "notpush.yaml"),
+    )
+
+
+def request_flow(
+    endpoint: str,
+    payload=None,
+    *,
+    origin: str | None = HOME,
+    token=None,
+    fetch_site: str | None = "same-origin",
+    method="POST",
+    port=8123,
+):
+    req = tutils.treq(
+        method=method.encode(),
+        scheme=b"http",
+        host="127.0.0.1",
+        port=port,
+        path=f"/__pullcheck__/{endpoint}".encode(),
+        headers=[(b"content-type", b"application/json")],
+        content=json.dumps(payload or {}).encode(),
+    )
+    if origin is not None:
+        req.headers["origin"] = origin
+    if fetch_site is not None:
+        req.headers["sec-fetch-site"] = fetch_site
+    if token is not None:
+        req.headers["x-pullcheck-token"] = token
+    flow = tflow.tflow(req=req)
+    flow.response = None
+    return flow
+
+
+def call(flow, state):
+    asyncio.run(handle(flow, state))
+    return flow.response
+
+
+def body(response):
+    return json.loads(response.content)
+
+
+# --- the gate --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("endpoint", ["check", "events", "decide", "notpush"])
+def test_no_token_is_403_with_an_empty_body(tmp_path, endpoint):
+    state = make_state(tmp_path)
+    response = call(request_flow(endpoint, {"text": "hi"}), state)
+    assert response.status_code == 403
+    assert response.content == b""
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_made_up_token_is_403(tmp_path):
+    state = make_state(tmp_path)
+    state.pages.issue(HOME)
+    assert call(request_flow("events", token="guessed"), state).status_code == 403
+
+
+def test_a_token_of_another_origin_is_403(tmp_path):
+    state = make_state(tmp_path)
+    token = state.pages.issue(OTHER)
+    assert call(request_flow("events", token=token), state).status_code == 403
+
+
+def test_a_cross_origin_request_with_a_stolen_token_is_403(tmp_path):
+    state = make_state(tmp_path)
+    token = state.pages.issue(HOME)
+    cross = request_flow("events", token=token, origin="https://evil.example", fetch_site=None)
+    assert call(cross, state).status_code == 403
+    site = request_flow("events", token=token, origin=HOME, fetch_site="cross-site")
+    assert call(site, state).status_code == 403
+    same_site = request_flow("events", token=token, origin=HOME, fetch_site="same-site")
+    assert call(same_site, state).status_code == 403
+
+
+def test_a_request_with_neither_origin_nor_fetch_metadata_is_403(tmp_path):
+    state = make_state(tmp_path)
+    token = state.pages.issue(HOME)
+    flow = request_flow("events", token=token, origin=None, fetch_site=None)
+    assert call(flow, state).status_code == 403
+
+
+def test_token_endpoints_refuse_get(tmp_path):
+    state = make_state(tmp_path)
+    token = state.pages.issue(HOME)
+    assert call(request_flow("events", token=token, method="GET"), state).status_code == 403
+
+
+def test_unknown_endpoint_is_403(tmp_path):
+    state = make_state(tmp_path)
+    token = state.pages.issue(HOME)
+    assert call(request_flow("admin", token=token), state).status_code == 403
+
+
+def test_expired_tokens_stop_working():
+    now = [0.0]
+    pages = PageTokens(ttl_s=10, clock=lambda: now[0])
+    token = pages.issue(HOME)
+    now[0] = 9
+    assert pages.valid(token, HOME)  # use extends the life
+    now[0] = 18
+    assert pages.valid(token, HOME)
+    now[0] = 29
+    assert not pages.valid(token, HOME)
+
+
+def test_token_store_is_bounded():
+    pages = PageTokens(max_tokens=3)
+    tokens = [pages.issue(HOME) for _ in range(5)]
+    assert len(pages) == 3
+    assert not pages.valid(tokens[0], HOME) and pages.valid(tokens[4], HOME)
+
+
+# --- static files ----------------------------------------------------------------------------
+
+
+def test_static_files_need_no_token_and_are_cached_long(tmp_path):
+    state = make_state(tmp_path)
+    for name, kind in (("banner.js", "javascript"), ("banner.css", "text/css")):
+        response = call(request_flow(name, method="GET", origin=None, fetch_site=None), state)
+        assert response.status_code == 200
+        assert kind in response.headers["content-type"]
+        assert "max-age=31536000" in response.headers["cache-control"]
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert len(response.content) > 1000
+
+
+# --- events: own origin only -----------------------------------------------------------------
+
+
+def test_events_show_only_this_origins_verdicts_and_holds(tmp_path):
+    state = make_state(tmp_path)
+    home_token = state.pages.issue(HOME)
+    state.feed.publish(HOME, {"type": "verdict", "id": "v1", "level": "warning"})
+    state.feed.publish(OTHER, {"type": "verdict", "id": "v2", "level": "error"})
+
+    async def scenario():
+        hold = state.holds.open("f1", OTHER, {"level": "error"}, {})
+        flow = request_flow("events", {"since": 0, "wait": 0}, token=home_token)
+        await handle(flow, state)
+        state.holds.decide(hold.hold_id, "edit")
+        return flow.response
+
+    response = asyncio.run(scenario())
+    payload = body(response)
+    assert [e["id"] for e in payload["events"]] == ["v1"]
+    assert payload["pending"] == []
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_events_long_poll_wakes_on_a_new_event(tmp_path):
+    state = make_state(tmp_path)
+    token = state.pages.issue(HOME)
+
+    async def scenario():
+        flow = request_flow("events", {"since": 0, "wait": 5}, token=token)
+        task = asyncio.create_task(handle(flow, state))
+        await asyncio.sleep(0.05)
+        assert not task.done()
+        state.feed.publish(HOME, {"type": "verdict", "id": "late"})
+        await asyncio.wait_for(task, 2)
+        return flow.response
+
+    payload = body(asyncio.run(scenario()))
+    assert [e["id"] for e in payload["events"]] == ["late"] and payload["last"] == 1
+
+
+def test_events_rejects_bad_bodies_with_400(tmp_path):
+    state = make_state(tmp_path)
+    token = state.pages.issue(HOME)
+    response = call(request_flow("events", {"since": -4}, token=token), state)
+    assert response.status_code == 400
+
+
+# --- decide ----------------------------------------------------------------------------------
+
+
+def test_decide_releases_a_hold_exactly_once(tmp_path):
+    state = make_state(tmp_path)
+    token = state.pages.issue(HOME)
+
+    async def scenario():
+        hold = state.holds.open("f1", HOME, {"level": "warning"}, {})
+        waiting = asyncio.create_task(state.holds.wait(hold))
+        first = request_flow("decide", {"hold_id": hold.hold_id, "decision": "send"}, token=token)
+        second = request_flow("decide", {"hold_id": hold.hold_id, "decision": "send"}, token=token)
+        await handle(first, state)
+        await handle(second, state)
+        return await asyncio.wait_for(waiting, 2), first.response, second.response
+
+    outcome, first, second = asyncio.run(scenario())
+    assert outcome == "send"
+    assert (first.status_code, body(first)["ok"]) == (200, True)
+    assert (second.status_code, body(second)["ok"]) == (409, False)
+
+
+def test_another_origin_cannot_decide_this_origins_hold(tmp_path):
+    state = make_state(tmp_path)
+    other_token = state.pages.issue(OTHER)
+
+    async def scenario():
+        hold = state.holds.open("f1", HOME, {"level": "warning"}, {})
+        # Its own token, on its own origin, naming our hold id: unknown to that origin.
+        flow = request_flow(
+            "decide",
+            {"hold_id": hold.hold_id, "decision": "send"},
+            token=other_token,
+            origin=OTHER,
+            port=9999,
+        )
+        await handle(flow, state)
+        # Its token sent to our origin: the gate.
+        cross = request_flow(
+            "decide", {"hold_id": hold.hold_id, "decision": "send"}, token=other_token, origin=OTHER
+        )
+        await handle(cross, state)
+        still_pending = state.holds.get(hold.hold_id) is not None
+        state.holds.decide(hold.hold_id, "edit")
+        return flow.response, cross.response, still_pending
+
+    own, cross, still_pending = asyncio.run(scenario())
+    assert own.status_code == 409
+    assert cross.status_code == 403 and cross.content == b""
+    assert still_pending
+
+
+def test_decide_rejects_other_choices(tmp_path):
+    state = make_state(tmp_path)
+    token = state.pages.issue(HOME)
+    flow = request_flow("decide", {"hold_id": "h1", "decision": "publish"}, token=token)
+    assert call(flow, state).status_code == 400
+
+
+# --- not push --------------------------------------------------------------------------------
+
+
+def test_notpush_appends_entries_the_config_reads_as_an_allowlist(tmp_path):
+    state = make_state(tmp_path)
+    token = state.pages.issue(HOME)
+    first = {"code": "PP201", "recipient": "@jordan_bakes", "reason": "they asked me\nin DM"}
+    second = {"code": "PP301", "domain": "acme-webworks.example"}
+    assert call(request_flow("notpush", first, token=token), state).status_code == 200
+    assert call(request_flow("notpush", second, token=token), state).status_code == 200
+    path = tmp_path / "notpush.yaml"
+    entries = yaml.safe_load(path.read_text())
+    assert entries[0] == {
+        "code": "PP201",
+        "recipient": "jordan_bakes",
+        "reason": "they asked me in DM",
+        "origin": HOME,
+    }
+    allow = read_notpush(path)
+    assert allow.handles == ["jordan_bakes"] and allow.domains == ["acme-webworks.example"]
+
+
+def test_notpush_keeps_a_mapping_file_and_adds_under_entries(tmp_path):
+    state = make_state(tmp_path)
+    token = state.pages.issue(HOME)
+    path = tmp_path / "notpush.yaml"
+    path.write_text("handles: [ann]\n")
+    call(request_flow("notpush", {"code": "PP201", "recipient": "bob"}, token=token), state)
+    allow = read_notpush(path)
+    assert allow.handles == ["ann", "bob"]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"code": "PP201"},
+        {"code": "rm -rf", "recipient": "bob"},
+        {"code": "PP201", "recipient": "bob\nhandles: [everyone]"},
+        {"code": "PP201", "domain": "not a domain"},
+    ],
+)
+def test_notpush_rejects_bad_entries_and_writes_nothing(tmp_path, payload):
+    state = make_state(tmp_path)
+    token = state.pages.issue(HOME)
+    assert call(request_flow("notpush", payload, token=token), state).status_code == 400
+    assert not (tmp_path / "notpush.yaml").exists()
