@@ -1,0 +1,332 @@
+"""The engine: rule pack x draft features x sent history -> Verdict.
+
+Scoring, SpamAssassin-style: every push rule that fires adds its weight, pull rules subtract
+theirs, the sum is clamped to 0..100. The level then comes from severities *gated by the score*:
+a warning-severity finding only makes the verdict a warning when the score reaches
+`warning_score`, an error only at `error_score` (below, it falls back one step); and weak
+info-level signals that add up to `add_up_score` make a warning on their own. So a link alone is
+never push, and a pull reply ("thanks for asking, have you tried @ann's guide?") can talk a
+borderline pitch down.
+
+The engine is a pure library: no I/O except the `SentHistory` it is given. `judge` never raises:
+a rule that throws is skipped and logged once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from pullcheck.features import Ask, Features, ask_of, extract
+from pullcheck.history import InMemorySentHistory, SentHistory, SentRecord
+from pullcheck.models import Draft, Finding, Severity, Verdict, severity_rank
+from pullcheck.rulebook import Conditions, Example, Rule, RulePack, resolve
+from pullcheck.signature import similarity_signature
+
+log = logging.getLogger(__name__)
+
+LEVEL_NAMES = ("none", "info", "warning", "error")
+
+
+@dataclass
+class EngineSettings:
+    """The user's layer over the pack (built from the config by `pullcheck.config`)."""
+
+    disabled: set[str] = field(default_factory=set)
+    severities: dict[str, Severity] = field(default_factory=dict)
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    allow_handles: set[str] = field(default_factory=set)
+    allow_domains: set[str] = field(default_factory=set)
+    shadow: set[str] = field(default_factory=set)
+    warning_score: int = 35
+    error_score: int = 60
+    add_up_score: int = 60
+
+
+@dataclass(frozen=True)
+class ActiveRule:
+    """A rule with the user's severity and params applied, ready for the hot path."""
+
+    rule: Rule
+    severity: Severity
+    params: dict[str, Any]
+    shadow: bool
+
+
+@dataclass
+class Judgement:
+    """Everything the engine worked out for a draft (for eval, explain and debugging)."""
+
+    verdict: Verdict
+    shadow: list[Finding]
+    features: Features
+    parent_ask: Ask
+
+
+class _Context:
+    """Per-draft facts shared by the rules; the near-duplicate count is computed lazily."""
+
+    __slots__ = ("draft", "features", "ask", "audience", "now", "_signature", "_similar")
+
+    def __init__(self, draft: Draft, features: Features, ask: Ask, now: float) -> None:
+        self.draft = draft
+        self.features = features
+        self.ask = ask
+        self.audience = audience_of(draft, features)
+        self.now = now
+        self._signature: int | None = None
+        self._similar: dict[tuple[float, int], int] = {}
+
+    def signature(self) -> int:
+        if self._signature is None:
+            self._signature = similarity_signature(self.draft.text)
+        return self._signature
+
+    def near_duplicate_recipients(self, history: SentHistory, hours: float, bits: int) -> int:
+        key = (hours, bits)
+        if key not in self._similar:
+            earlier = history.recipients_of_similar(
+                self.draft.platform, self.signature(), self.now - hours * 3600, bits
+            )
+            self._similar[key] = len(set(earlier) | self.audience)
+        return self._similar[key]
+
+
+def _handle(name: str) -> str:
+    return name.strip().lstrip("@").lower()
+
+
+def audience_of(draft: Draft, features: Features | None = None) -> set[str]:
+    """Who a draft reaches directly: recipients, the author replied to, and @mentions."""
+    people = {_handle(name) for name in draft.recipients if name.strip()}
+    if draft.reply_to is not None and draft.reply_to.author:
+        people.add(_handle(draft.reply_to.author))
+    if features is not None:
+        people.update(mention.handle for mention in features.mentions)
+    else:
+        people.update(_handle(name) for name in draft.mentions if name.strip())
+    people.discard("")
+    return people
+
+
+class Engine:
+    def __init__(
+        self,
+        pack: RulePack,
+        settings: EngineSettings | None = None,
+        history: SentHistory | None = None,
+    ) -> None:
+        self.pack = pack
+        self.settings = settings or EngineSettings()
+        self.history: SentHistory = history if history is not None else InMemorySentHistory()
+        self._allow_handles = {_handle(name) for name in self.settings.allow_handles}
+        self._allow_domains = frozenset(
+            domain.lower().removeprefix("www.") for domain in self.settings.allow_domains
+        )
+        self.active: list[ActiveRule] = [
+            ActiveRule(
+                rule=rule,
+                severity=self.settings.severities.get(rule.code, rule.severity),
+                params={**rule.params, **self.settings.params.get(rule.code, {})},
+                shadow=rule.shadow or rule.code in self.settings.shadow,
+            )
+            for rule in pack.rules
+            if rule.code not in self.settings.disabled
+        ]
+        self._failed_rules: set[str] = set()
+
+    # -- public API -----------------------------------------------------------------------
+
+    def judge(self, draft: Draft, now: float | None = None) -> Verdict:
+        """The verdict on a draft. Never raises."""
+        return self.judge_fully(draft, now).verdict
+
+    def judge_fully(self, draft: Draft, now: float | None = None) -> Judgement:
+        """The verdict plus shadow findings, features and the parent's ask."""
+        moment = time.time() if now is None else now
+        try:
+            features = self.features_of(draft)
+            parent = draft.reply_to.text if draft.reply_to is not None else None
+            ask = ask_of(parent, self.pack.phrasebook)
+        except Exception:  # fail open: an unreadable draft gets an empty verdict
+            self._log_once("features", "feature extraction failed")
+            return Judgement(Verdict(), [], extract("", self.pack.phrasebook), Ask("unknown", None))
+        context = _Context(draft, features, ask, moment)
+        findings: list[Finding] = []
+        shadow: list[Finding] = []
+        allowlisted = bool(self._allow_handles & context.audience)
+        for active in self.active:
+            if allowlisted and active.rule.effect == "push":
+                continue
+            try:
+                finding = self._apply(active, context)
+            except Exception:
+                self._log_once(active.rule.code, f"rule {active.rule.code} failed")
+                continue
+            if finding is not None:
+                (shadow if active.shadow else findings).append(finding)
+        return Judgement(self._verdict(findings), shadow, features, ask)
+
+    def record_sent(self, draft: Draft, now: float | None = None) -> SentRecord:
+        """A message really went out: remember who got it and its signature (never the text)."""
+        features = self.features_of(draft)
+        record = SentRecord(
+            time=time.time() if now is None else now,
+            platform=draft.platform,
+            kind=draft.kind,
+            recipients=tuple(sorted(audience_of(draft, features))),
+            link_domains=tuple(features.link_domains()),
+            signature=similarity_signature(draft.text) if draft.text_available else 0,
+        )
+        self.history.record(record)
+        return record
+
+    def features_of(self, draft: Draft) -> Features:
+        text = draft.text if draft.text_available else ""
+        return extract(
+            text,
+            self.pack.phrasebook,
+            extra_links=draft.links,
+            extra_mentions=draft.mentions,
+            ignore_domains=self._allow_domains,
+        )
+
+    def example_findings(self, example: Example) -> list[Finding]:
+        """Findings (shown and shadow) for a rule example, its sent history replayed first."""
+        now = 1_000_000_000.0
+        for index, sent in enumerate(example.sent_before):
+            before = Draft(
+                platform=example.platform,
+                kind=example.kind,
+                text=sent.text,
+                recipients=[sent.to],
+            )
+            self.record_sent(before, now=now - sent.minutes_ago * 60 - index * 1e-3)
+        judgement = self.judge_fully(example.to_draft(), now=now)
+        return judgement.verdict.findings + judgement.shadow
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _apply(self, active: ActiveRule, context: _Context) -> Finding | None:
+        rule = active.rule
+        if not self._holds(rule.when, active.params, context):
+            return None
+        span = self._trigger_span(rule.when, context.features)
+        text = context.features.text
+        return Finding(
+            code=rule.code,
+            name=rule.name,
+            severity=active.severity,
+            message=rule.message,
+            span=span,
+            trigger=text[span[0] : span[1]] if span else "",
+            why=rule.why,
+            instead=rule.instead,
+            weight=rule.weight,
+        )
+
+    def _holds(self, when: Conditions, params: dict[str, Any], context: _Context) -> bool:
+        draft = context.draft
+        features = context.features
+        if when.kinds is not None and draft.kind not in when.kinds:
+            return False
+        signals = features.signals
+        for name in when.all_signals:
+            if name not in signals:
+                return False
+        if when.any_signals and not any(name in signals for name in when.any_signals):
+            return False
+        for name in when.none_signals:
+            if name in signals:
+                return False
+        if when.parent_asks is not None and context.ask.answer not in when.parent_asks:
+            return False
+        if not _within(len(features.links), when.min_links, when.max_links, params):
+            return False
+        if not _within(len(features.mentions), when.min_mentions, when.max_mentions, params):
+            return False
+        if not _within(features.words, None, when.max_words, params):
+            return False
+        if not _tristate_ok(draft.recipient_is_new_follower, when.new_follower):
+            return False
+        if not _tristate_ok(draft.prior_conversation, when.prior_conversation):
+            return False
+        if when.any_of is not None and not any(
+            self._holds(nested, params, context) for nested in when.any_of
+        ):
+            return False
+        if when.near_duplicate_recipients is not None:
+            # Last: the only condition that asks the history.
+            if not features.links or not draft.text_available:
+                return False
+            needed = resolve(when.near_duplicate_recipients, params) or 0
+            count = context.near_duplicate_recipients(
+                self.history, float(params["window_hours"]), int(params["max_distance"])
+            )
+            if count < needed:
+                return False
+        return True
+
+    def _trigger_span(self, when: Conditions, features: Features) -> tuple[int, int] | None:
+        """The earliest text span among the signals the rule looked for."""
+        best: tuple[int, int] | None = None
+        names = list(when.all_signals) + list(when.any_signals)
+        for nested in when.any_of or ():
+            names += list(nested.all_signals) + list(nested.any_signals)
+        for name in names:
+            span = features.signals.get(name)
+            if span is None or span[1] <= span[0]:
+                continue
+            if best is None or span[0] < best[0]:
+                best = span
+        return best
+
+    def _verdict(self, findings: list[Finding]) -> Verdict:
+        settings = self.settings
+        total = sum(finding.weight for finding in findings)
+        score = max(0, min(100, round(total)))
+        level = "none"
+        push_seen = False
+        for finding in findings:
+            if finding.weight <= 0:
+                continue  # pull findings lower the score; they never raise the level
+            push_seen = True
+            gated = _gate(finding.severity, score, settings)
+            if severity_rank(gated) > severity_rank(level):
+                level = gated
+        if push_seen and score >= settings.add_up_score and severity_rank(level) < 2:
+            level = "warning"
+        ordered = sorted(findings, key=lambda found: (-severity_rank(found.severity), found.code))
+        return Verdict(findings=ordered, score=score, level=level)  # type: ignore[arg-type]
+
+    def _log_once(self, key: str, message: str) -> None:
+        if key in self._failed_rules:
+            return
+        self._failed_rules.add(key)
+        log.exception("pullcheck engine: %s (logged once)", message)
+
+
+def _gate(severity: str, score: int, settings: EngineSettings) -> str:
+    if severity == "error":
+        if score >= settings.error_score:
+            return "error"
+        severity = "warning"
+    if severity == "warning":
+        return "warning" if score >= settings.warning_score else "info"
+    return "info"
+
+
+def _within(value: int, low: Any, high: Any, params: dict[str, Any]) -> bool:
+    minimum = resolve(low, params)
+    maximum = resolve(high, params)
+    if minimum is not None and value < minimum:
+        return False
+    return not (maximum is not None and value > maximum)
+
+
+def _tristate_ok(value: bool | None, allowed: list[Any] | None) -> bool:
+    if allowed is None:
+        return True
+    return ("unknown" if value is None else value) in allowed

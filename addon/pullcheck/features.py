@@ -1,0 +1,187 @@
+"""Text -> facts, computed once per draft; rules only ever look at these facts.
+
+Every fact a rule can name is a *signal*: each phrase group (offer, call-to-action, ...) and a few
+built-in ones computed here:
+
+- `link`: a followable link (text or structured field), `shortener`: a link through a shortener;
+- `mention`: an @mention;
+- `shouting`: most letters in capitals (at least `SHOUTING_MIN_LETTERS` letters);
+- `exclamations`: a run of `EXCLAMATION_RUN` or more `!`;
+- `question`: a question mark.
+
+`Features.signals` maps each present signal to the span of its first occurrence, so a rule checks
+presence with one dict lookup and can point at the words that triggered it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal, NamedTuple
+
+from pullcheck.links import Link, Mention, find_links, find_mentions, link_from_field
+from pullcheck.phrases import Hit, Phrasebook, normalise
+
+BUILTIN_SIGNALS = ("link", "shortener", "mention", "shouting", "exclamations", "question")
+
+# Caps are shouting only with enough letters: "OK" or "USA" in a short reply is not.
+SHOUTING_MIN_LETTERS = 12
+SHOUTING_RATIO = 0.7
+EXCLAMATION_RUN = 3
+
+EXCLAMATIONS = re.compile(r"!{" + str(EXCLAMATION_RUN) + ",}")
+WORD = re.compile(r"\w+")
+
+# The group whose hits mean a post asks for help; rules and `asks_for_help` share the name.
+ASKS_GROUP = "asks-for-help"
+
+Span = tuple[int, int]
+
+
+class Ask(NamedTuple):
+    """Does a post ask for help or a recommendation? yes / no / unknown, with the evidence."""
+
+    answer: Literal["yes", "no", "unknown"]
+    evidence: str | None
+
+
+@dataclass(slots=True)
+class Features:
+    text: str
+    links: list[Link] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)
+    hits: dict[str, list[Hit]] = field(default_factory=dict)
+    letters: int = 0
+    capitals: int = 0
+    words: int = 0
+    longest_exclamation_run: int = 0
+    signals: dict[str, Span] = field(default_factory=dict)
+
+    @property
+    def caps_ratio(self) -> float:
+        return self.capitals / self.letters if self.letters else 0.0
+
+    def has(self, signal: str) -> bool:
+        return signal in self.signals
+
+    def span_of(self, signal: str) -> Span | None:
+        return self.signals.get(signal)
+
+    def link_domains(self) -> list[str]:
+        return sorted({link.domain for link in self.links})
+
+
+def extract(
+    text: str,
+    phrasebook: Phrasebook,
+    extra_links: list[str] | None = None,
+    extra_mentions: list[str] | None = None,
+    ignore_domains: set[str] | frozenset[str] = frozenset(),
+) -> Features:
+    """All facts about `text`. Never raises on any string; every span lies inside `text`."""
+    text = text if isinstance(text, str) else ""
+    normalised = normalise(text)
+    links = [link for link in find_links(normalised) if not _ignored(link.domain, ignore_domains)]
+    seen_urls = {link.url for link in links}
+    for url in extra_links or ():
+        if url not in seen_urls:
+            link = link_from_field(url)
+            if link.domain and not _ignored(link.domain, ignore_domains):
+                links.append(link)
+    mentions = find_mentions(normalised)
+    known = {mention.handle for mention in mentions}
+    for handle in extra_mentions or ():
+        handle = handle.lstrip("@").lower()
+        if handle and handle not in known:
+            mentions.append(Mention(handle, 0, 0))
+            known.add(handle)
+    hits = phrasebook.find_all(normalised)
+
+    letters = capitals = 0
+    for char in text:
+        if char.isalpha():
+            letters += 1
+            if char.isupper():
+                capitals += 1
+    runs = [match.end() - match.start() for match in EXCLAMATIONS.finditer(text)]
+    features = Features(
+        text=text,
+        links=links,
+        mentions=mentions,
+        hits=hits,
+        letters=letters,
+        capitals=capitals,
+        words=len(WORD.findall(text)),
+        longest_exclamation_run=max(runs, default=0),
+    )
+    features.signals = _signals(features)
+    return features
+
+
+def _ignored(domain: str, ignore_domains: set[str] | frozenset[str]) -> bool:
+    """An allow-listed domain covers its sub-domains too (shop.acme.example for acme.example)."""
+    if not ignore_domains:
+        return False
+    return any(domain == allowed or domain.endswith("." + allowed) for allowed in ignore_domains)
+
+
+def _signals(features: Features) -> dict[str, Span]:
+    signals: dict[str, Span] = {}
+    for group, group_hits in features.hits.items():
+        signals[group] = (group_hits[0].start, group_hits[0].end)
+    if features.links:
+        first = features.links[0]
+        signals["link"] = (first.start, first.end)
+        for link in features.links:
+            if link.shortener:
+                signals["shortener"] = (link.start, link.end)
+                break
+    if features.mentions:
+        first_mention = features.mentions[0]
+        signals["mention"] = (first_mention.start, first_mention.end)
+    text = features.text
+    if features.letters >= SHOUTING_MIN_LETTERS and features.caps_ratio >= SHOUTING_RATIO:
+        signals["shouting"] = (0, len(text))
+    if features.longest_exclamation_run:
+        match = EXCLAMATIONS.search(text)
+        if match:
+            signals["exclamations"] = (match.start(), match.end())
+    question = text.find("?")
+    if question >= 0:
+        signals["question"] = (question, question + 1)
+    return signals
+
+
+def ask_of(text: str | None, phrasebook: Phrasebook) -> Ask:
+    """Does `text` (a parent post) ask for help, a recommendation or an answer?
+
+    yes: it uses asking wording ("looking for", "can anyone recommend", a complaint) or puts a
+    question to someone it @mentions ("@airline why was my flight cancelled?").
+    no: there is readable text and it does neither (a video title asks for nothing).
+    unknown: there is no text to read.
+    """
+    if text is None or not text.strip():
+        return Ask("unknown", None)
+    normalised = normalise(text)
+    if ASKS_GROUP in phrasebook:
+        hit = phrasebook[ASKS_GROUP].first(normalised)
+        if hit is not None:
+            return Ask("yes", hit.text)
+    question = normalised.find("?")
+    if question >= 0 and find_mentions(normalised):
+        start = max(normalised.rfind(".", 0, question), normalised.rfind("!", 0, question)) + 1
+        return Ask("yes", normalised[start : question + 1].strip())
+    return Ask("no", None)
+
+
+@lru_cache(maxsize=1)
+def _builtin_phrasebook() -> Phrasebook:
+    from pullcheck.rulebook import builtin_rules_dir, load_phrasebook
+
+    return load_phrasebook([builtin_rules_dir()])
+
+
+def asks_for_help(text: str | None) -> Ask:
+    """`ask_of` with the built-in phrase groups (for callers without a rule pack)."""
+    return ask_of(text, _builtin_phrasebook())

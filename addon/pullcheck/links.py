@@ -1,0 +1,120 @@
+"""Links and @mentions in a draft's text, with their character spans.
+
+A link is anything a reader could follow: `https://…`, `www.…`, and bare domains such as
+`acme-web.example` whose top-level domain is in `rules/lexicon/links.yaml` (so "file.txt" and
+"e.g." are not links). Shorteners are flagged because they hide where a link goes.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib.resources import files
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+import yaml
+
+# Punctuation that ends a sentence rather than a URL ("see acme.example/shop.").
+TRAILING_PUNCTUATION = ".,;:!?)]}'\">*"
+
+MENTION = re.compile(
+    # @handle, or a fediverse @user@host.example; not the middle of an e-mail address. The
+    # literal "@" comes first so the regex engine can skip straight to candidates.
+    r"@(?<![\w@./]@)([A-Za-z0-9_](?:[A-Za-z0-9_.]{0,48}[A-Za-z0-9_])?(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)?)"
+)
+
+
+class Link(NamedTuple):
+    url: str
+    domain: str
+    start: int
+    end: int
+    shortener: bool
+
+
+class Mention(NamedTuple):
+    handle: str
+    start: int
+    end: int
+
+
+class LinkLexicon(NamedTuple):
+    pattern: re.Pattern[str]
+    shorteners: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> LinkLexicon:
+    """The TLD and shortener lists, read once from the built-in pack."""
+    raw = yaml.safe_load(
+        files("pullcheck.rules").joinpath("lexicon/links.yaml").read_text(encoding="utf-8")
+    )
+    tlds = sorted({str(tld).lower() for tld in raw["bare_domain_tlds"]}, key=len, reverse=True)
+    label = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+    pattern = re.compile(
+        r"(?<![\w@/.-])(?:"
+        r"https?://[^\s<>\"'`]+"
+        r"|www\.[^\s<>\"'`]+"
+        rf"|(?:{label}\.)+(?:{'|'.join(tlds)})(?![\w-])(?::\d{{1,5}})?(?:/[^\s<>\"'`]*)?"
+        r")",
+        re.IGNORECASE,
+    )
+    return LinkLexicon(pattern, frozenset(str(s).lower() for s in raw["shorteners"]))
+
+
+def domain_of(url: str) -> str:
+    """The host of a link, lower-case, without `www.`; '' when there is none."""
+    candidate = url if "://" in url else "http://" + url
+    try:
+        host = urlsplit(candidate).hostname or ""
+    except ValueError:
+        return ""
+    host = host.lower().rstrip(".")
+    return host[4:] if host.startswith("www.") else host
+
+
+# Every link has a dot; only the blank-delimited chunks with one are worth the full pattern, which
+# is slow to try at every position of a long draft (a big alternation of TLDs).
+CHUNK_WITH_DOT = re.compile(r"[^\s.]*\.\S*")
+
+
+def find_links(text: str) -> list[Link]:
+    found: list[Link] = []
+    if "." not in text:
+        return found
+    pattern = lexicon().pattern
+    for chunk in CHUNK_WITH_DOT.finditer(text):
+        for match in pattern.finditer(text, chunk.start(), chunk.end()):
+            link = _link(match)
+            if link is not None:
+                found.append(link)
+    return found
+
+
+def _link(match: re.Match[str]) -> Link | None:
+    shorteners = lexicon().shorteners
+    url = match.group()
+    end = match.end()
+    while url and url[-1] in TRAILING_PUNCTUATION:
+        url = url[:-1]
+        end -= 1
+    if not url:
+        return None
+    domain = domain_of(url)
+    if not domain or not any(char.isalpha() for char in domain):
+        return None
+    return Link(url, domain, match.start(), end, domain in shorteners)
+
+
+def find_mentions(text: str) -> list[Mention]:
+    return [
+        Mention(match.group(1).lower(), match.start(), match.end())
+        for match in MENTION.finditer(text)
+    ]
+
+
+def link_from_field(url: str) -> Link:
+    """A link carried in a structured field (a facet, a card): it has no span in the text."""
+    domain = domain_of(url)
+    return Link(url, domain, 0, 0, domain in lexicon().shorteners)

@@ -1,0 +1,429 @@
+"""The rule pack: rules as YAML data, validated strictly when loaded.
+
+A pack folder holds one rule per `*.yaml` file and phrase groups in `phrases/*.yaml`. Loading is
+strict: a malformed file, a duplicate code, a signal that names no phrase group, a condition key
+that does not exist, a rule whose conditions can never be met, or an example that does not
+behave as the rule says are all `RulePackError`s naming the file. A pack that loads is a pack
+whose every rule was seen to fire on its own `flag` examples and stay quiet on its `pass` ones.
+
+`when` conditions (all must hold):
+
+- `kinds`: draft kinds the rule applies to;
+- `any` / `all` / `none`: signals (phrase groups, or built-ins from `pullcheck.features`);
+- `parent_asks`: allowed answers of `ask_of(parent)` (yes, no, unknown);
+- `min_links`, `max_links`, `min_mentions`, `max_mentions`, `max_words`;
+- `new_follower`, `prior_conversation`: allowed values among true, false, unknown;
+- `near_duplicate_recipients`: this many distinct people (this draft's included) received a
+  near-duplicate with a link within `params.window_hours` (`params.max_distance` bits apart);
+- `any_of`: a list of nested conditions, at least one of which must hold.
+
+A number may be written as `$param`, taken from the rule's `params` (which the user may override).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pullcheck.features import BUILTIN_SIGNALS
+from pullcheck.models import Draft, Kind, ReplyTarget, Severity
+from pullcheck.phrases import Phrasebook, PhraseError, load_group_file
+
+ALL_KINDS: tuple[str, ...] = ("post", "reply", "quote", "dm", "comment", "connect-note")
+MIN_EXAMPLES = 3
+PHRASES_FOLDER = "phrases"
+
+Answer = Literal["yes", "no", "unknown"]
+Tristate = bool | Literal["unknown"]
+Number = int | str
+
+
+class RulePackError(ValueError):
+    """A rule pack cannot load. `file` names the offending file, `code` the rule when known."""
+
+    def __init__(self, message: str, file: Path | str | None = None, code: str | None = None):
+        self.file = Path(file) if file is not None else None
+        self.code = code
+        self.reason = message
+        super().__init__(f"{file}: {message}" if file is not None else message)
+
+
+class Conditions(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    kinds: list[Kind] | None = None
+    any_signals: list[str] = Field(default_factory=list, alias="any")
+    all_signals: list[str] = Field(default_factory=list, alias="all")
+    none_signals: list[str] = Field(default_factory=list, alias="none")
+    parent_asks: list[Answer] | None = None
+    min_links: Number | None = None
+    max_links: Number | None = None
+    min_mentions: Number | None = None
+    max_mentions: Number | None = None
+    max_words: Number | None = None
+    new_follower: list[Tristate] | None = None
+    prior_conversation: list[Tristate] | None = None
+    near_duplicate_recipients: Number | None = None
+    any_of: list[Conditions] | None = None
+
+    @field_validator(
+        "min_links", "max_links", "min_mentions", "max_mentions", "max_words",
+        "near_duplicate_recipients",
+    )
+    @classmethod
+    def number_or_param(cls, value: Number | None) -> Number | None:
+        if isinstance(value, bool):
+            raise ValueError("must be a number or a $param reference")
+        if isinstance(value, str) and not re.fullmatch(r"\$[a-z_][a-z0-9_]*", value):
+            raise ValueError("must be a number or a $param reference")
+        return value
+
+    @field_validator("parent_asks", mode="before")
+    @classmethod
+    def yaml_yes_no(cls, value: Any) -> Any:
+        # YAML 1.1 reads a bare yes/no as a boolean; mean the words.
+        if isinstance(value, list):
+            return [{True: "yes", False: "no"}.get(item, item) if isinstance(item, bool)
+                    else item for item in value]
+        return value
+
+    def signals(self) -> set[str]:
+        named = set(self.any_signals) | set(self.all_signals) | set(self.none_signals)
+        for nested in self.any_of or ():
+            named |= nested.signals()
+        return named
+
+    def numbers(self) -> list[tuple[str, Number]]:
+        found = [
+            (name, getattr(self, name))
+            for name in (
+                "min_links", "max_links", "min_mentions", "max_mentions", "max_words",
+                "near_duplicate_recipients",
+            )
+            if getattr(self, name) is not None
+        ]
+        for nested in self.any_of or ():
+            found.extend(nested.numbers())
+        return found
+
+    def uses_history(self) -> bool:
+        if self.near_duplicate_recipients is not None:
+            return True
+        return any(nested.uses_history() for nested in self.any_of or ())
+
+
+class SentBefore(BaseModel):
+    """A message already sent before an example (for rules that look at the sent history)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    to: str
+    minutes_ago: float = 10.0
+
+
+class Example(BaseModel):
+    """A draft with its situation, written next to the rule it illustrates."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    kind: Kind = "post"
+    platform: str = "x"
+    parent: str | None = None
+    parent_author: str | None = None
+    recipients: list[str] = Field(default_factory=list)
+    links: list[str] = Field(default_factory=list)
+    new_follower: bool | None = None
+    prior_conversation: bool | None = None
+    context: str = ""
+    sent_before: list[SentBefore] = Field(default_factory=list)
+    note: str = ""
+
+    def to_draft(self) -> Draft:
+        reply_to = None
+        if self.parent is not None or self.parent_author is not None:
+            reply_to = ReplyTarget(author=self.parent_author, text=self.parent)
+        return Draft(
+            platform=self.platform,
+            kind=self.kind,
+            text=self.text,
+            reply_to=reply_to,
+            recipients=list(self.recipients),
+            links=list(self.links),
+            recipient_is_new_follower=self.new_follower,
+            prior_conversation=self.prior_conversation,
+            context=self.context,
+        )
+
+
+class Examples(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    flag: list[Example] = Field(min_length=MIN_EXAMPLES)
+    pass_: list[Example] = Field(alias="pass", min_length=MIN_EXAMPLES)
+
+
+class Rule(BaseModel):
+    """One rule: what it catches, why it matters, what to do instead, and its examples.
+
+    Everything `pullcheck explain CODE` prints comes from here: `description` (what it does;
+    falls back to `message`), `why`, `examples`, `instead`, `known_problems`.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=r"^PP\d{3}$")
+    name: str = Field(pattern=r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+    severity: Severity
+    weight: float = Field(ge=-100, le=100)
+    # push findings raise the score and the level; pull findings lower the score only.
+    effect: Literal["push", "pull"] = "push"
+    message: str = Field(min_length=1)
+    short: str = Field(min_length=1)
+    description: str = ""
+    why: str = Field(min_length=1)
+    instead: str = Field(min_length=1)
+    known_problems: str = ""
+    shadow: bool = False
+    params: dict[str, int | float] = Field(default_factory=dict)
+    when: Conditions
+    examples: Examples
+    # Set by the loader: where the rule came from (not part of the YAML).
+    source: Path | None = Field(default=None, exclude=True)
+
+    @property
+    def what_it_does(self) -> str:
+        return self.description or self.message
+
+
+@dataclass(frozen=True)
+class RulePack:
+    rules: tuple[Rule, ...]
+    phrasebook: Phrasebook
+    folders: tuple[Path, ...] = ()
+    by_code: dict[str, Rule] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.by_code:
+            self.by_code.update({rule.code: rule for rule in self.rules})
+
+    def get(self, code: str) -> Rule | None:
+        return self.by_code.get(code.upper())
+
+    def codes(self) -> list[str]:
+        return [rule.code for rule in self.rules]
+
+    def only(self, code: str) -> RulePack:
+        """A pack with this one rule (and every phrase group): rules are tested alone."""
+        return RulePack((self.by_code[code],), self.phrasebook, self.folders)
+
+
+def builtin_rules_dir() -> Path:
+    """The rule pack shipped inside the package (`rules/` in the repository)."""
+    return Path(str(files("pullcheck.rules")))
+
+
+def load_phrasebook(folders: list[Path]) -> Phrasebook:
+    """Every phrase group in `folder/phrases/*.yaml`; a group name may appear only once."""
+    book = Phrasebook()
+    origin: dict[str, Path] = {}
+    for folder in folders:
+        phrase_dir = Path(folder) / PHRASES_FOLDER
+        if not phrase_dir.is_dir():
+            continue
+        for path in sorted(phrase_dir.glob("*.yaml")):
+            try:
+                group = load_group_file(path)
+            except PhraseError as error:
+                raise RulePackError(str(error), path) from error
+            if group.name in origin:
+                raise RulePackError(
+                    f"phrase group '{group.name}' is already defined in {origin[group.name]}", path
+                )
+            origin[group.name] = path
+            book.add(group)
+    return book
+
+
+def load_rule_pack(folders: list[Path], check_examples: bool = True) -> RulePack:
+    """Load and validate rules and phrase groups from `folders` (later folders add rules)."""
+    paths = [Path(folder) for folder in folders]
+    for folder in paths:
+        if not folder.is_dir():
+            raise RulePackError("rule folder does not exist", folder)
+    phrasebook = load_phrasebook(paths)
+    known_signals = set(phrasebook.names()) | set(BUILTIN_SIGNALS)
+    rules: list[Rule] = []
+    origin: dict[str, Path] = {}
+    names: dict[str, Path] = {}
+    for folder in paths:
+        for path in sorted(folder.glob("*.yaml")):
+            rule = _read_rule(path)
+            if rule.code in origin:
+                raise RulePackError(
+                    f"duplicate rule code {rule.code} (already in {origin[rule.code]})",
+                    path, rule.code,
+                )
+            if rule.name in names:
+                raise RulePackError(
+                    f"duplicate rule name {rule.name} (already in {names[rule.name]})",
+                    path, rule.code,
+                )
+            _check_signals(rule, known_signals, path)
+            _check_params(rule, path)
+            reason = never_fires(rule.when, rule.params)
+            if reason:
+                raise RulePackError(
+                    f"rule {rule.code} can never fire: {reason}", path, rule.code
+                )
+            origin[rule.code] = path
+            names[rule.name] = path
+            rules.append(rule)
+    pack = RulePack(tuple(rules), phrasebook, tuple(paths))
+    if check_examples:
+        for rule in rules:
+            problem = first_failing_example(pack, rule.code)
+            if problem:
+                raise RulePackError(problem, rule.source, rule.code)
+    return pack
+
+
+def _read_rule(path: Path) -> Rule:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise RulePackError(f"YAML syntax: {error}", path) from error
+    except (OSError, UnicodeDecodeError) as error:
+        raise RulePackError(f"cannot read: {error}", path) from error
+    if not isinstance(raw, dict):
+        raise RulePackError("a rule file must hold one mapping (code, name, when, ...)", path)
+    try:
+        rule = Rule.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        code = raw.get("code") if isinstance(raw.get("code"), str) else None
+        raise RulePackError(f"key '{where}': {first['msg']}", path, code) from error
+    rule.source = path
+    return rule
+
+
+def _check_signals(rule: Rule, known: set[str], path: Path) -> None:
+    unknown = sorted(rule.when.signals() - known)
+    if unknown:
+        raise RulePackError(
+            f"rule {rule.code} names unknown phrase group or signal {', '.join(unknown)} "
+            f"(known: {', '.join(sorted(known))})",
+            path, rule.code,
+        )
+
+
+def _check_params(rule: Rule, path: Path) -> None:
+    for key, value in rule.when.numbers():
+        if isinstance(value, str) and value[1:] not in rule.params:
+            raise RulePackError(
+                f"rule {rule.code}: '{key}: {value}' names a param the rule does not define",
+                path, rule.code,
+            )
+    if rule.when.uses_history():
+        for needed in ("window_hours", "max_distance"):
+            if needed not in rule.params:
+                raise RulePackError(
+                    f"rule {rule.code} counts near-duplicates and needs params.{needed}",
+                    path, rule.code,
+                )
+
+
+def resolve(value: Number | None, params: dict[str, Any]) -> float | None:
+    """A condition number, with `$param` looked up in the (possibly user-overridden) params."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return float(params[value[1:]])
+    return float(value)
+
+
+def never_fires(when: Conditions, params: dict[str, Any]) -> str | None:
+    """Why these conditions can never all hold at once, or None when they can."""
+    if when.kinds is not None and not when.kinds:
+        return "'kinds' is empty"
+    for name in ("parent_asks", "new_follower", "prior_conversation"):
+        if getattr(when, name) is not None and not getattr(when, name):
+            return f"'{name}' allows no value"
+    clash = set(when.all_signals) & set(when.none_signals)
+    if clash:
+        return f"{', '.join(sorted(clash))} is both required ('all') and forbidden ('none')"
+    if when.any_signals and set(when.any_signals) <= set(when.none_signals):
+        return "every signal in 'any' is also in 'none'"
+    bounds = (("min_links", "max_links"), ("min_mentions", "max_mentions"))
+    for low_name, high_name in bounds:
+        low = resolve(getattr(when, low_name), params)
+        high = resolve(getattr(when, high_name), params)
+        if low is not None and high is not None and low > high:
+            return f"'{low_name}' ({low:g}) is above '{high_name}' ({high:g})"
+    for signal, low_name, high_name in (
+        ("link", "min_links", "max_links"), ("mention", "min_mentions", "max_mentions")
+    ):
+        low = resolve(getattr(when, low_name), params) or 0
+        high = resolve(getattr(when, high_name), params)
+        if low >= 1 and signal in when.none_signals:
+            return f"'{low_name}' needs a {signal} but 'none' forbids {signal}"
+        needs = signal in when.all_signals or (when.any_signals == [signal])
+        if needs and high is not None and high < 1:
+            return f"'{signal}' is required but '{high_name}' is {high:g}"
+    if when.any_of is not None:
+        if not when.any_of:
+            return "'any_of' is empty"
+        reasons = []
+        for nested in when.any_of:
+            merged_kinds = when.kinds
+            if when.kinds is not None and nested.kinds is not None:
+                merged_kinds = [kind for kind in nested.kinds if kind in when.kinds]
+                if not merged_kinds:
+                    reasons.append("its kinds share none with the rule's kinds")
+                    continue
+            reason = never_fires(nested, params)
+            if reason:
+                reasons.append(reason)
+                continue
+            return None
+        return "no alternative in 'any_of' can hold (" + "; ".join(reasons) + ")"
+    return None
+
+
+def first_failing_example(pack: RulePack, code: str) -> str | None:
+    """Run one rule alone on its examples; describe the first that misbehaves."""
+    from pullcheck.engine import Engine, EngineSettings
+
+    rule = pack.by_code[code]
+    solo = pack.only(code)
+    for verdict_expected, examples in (("flag", rule.examples.flag), ("pass", rule.examples.pass_)):
+        for index, example in enumerate(examples):
+            engine = Engine(solo, EngineSettings())
+            found = engine.example_findings(example)
+            count = sum(1 for finding in found if finding.code == code)
+            if verdict_expected == "flag" and count != 1:
+                return (
+                    f"rule {code}: example flag[{index}] {example.text[:60]!r} should give one "
+                    f"{code} finding, gave {count}"
+                )
+            if verdict_expected == "pass" and count:
+                return (
+                    f"rule {code}: example pass[{index}] {example.text[:60]!r} should pass, "
+                    f"but {code} fired"
+                )
+    return None
+
+
+def builtin_pack() -> RulePack:
+    return load_rule_pack([builtin_rules_dir()])
+
+
+Conditions.model_rebuild()

@@ -1,0 +1,118 @@
+"""A similarity signature for a message, so near-duplicates can be counted without keeping text.
+
+The signature is a 64-bit SimHash of word shingles (three words at a time). Before shingling,
+@mentions are dropped and links are reduced to their domain: a blast that greets each recipient
+by handle ("Hi @ann, …", "Hi @bob, …") or tags each link with a tracking id still collides.
+Hashes are stable across processes (BLAKE2b, not Python's salted `hash`) because the SQLite sent
+log compares signatures written by an earlier run.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from hashlib import blake2b
+
+from pullcheck.links import find_links, find_mentions
+from pullcheck.phrases import normalise
+
+BITS = 64
+SHINGLE = 3
+# A blast is recognisable from its opening; capping shingles keeps a 3,000-character draft cheap.
+MAX_SHINGLES = 200
+WORD = re.compile(r"[^\W_]+")
+FIELD = 16
+FIELD_MASK = (1 << FIELD) - 1
+
+
+def _spread_table() -> list[list[int]]:
+    """SPREAD[k][b]: byte b at position k of a hash, one 16-bit field per bit."""
+    table: list[list[int]] = []
+    for byte_index in range(8):
+        row = []
+        for value in range(256):
+            spread = 0
+            for bit in range(8):
+                if value >> bit & 1:
+                    spread |= 1 << (FIELD * (8 * byte_index + bit))
+            row.append(spread)
+        table.append(row)
+    return table
+
+
+SPREAD = _spread_table()
+
+
+@lru_cache(maxsize=8192)
+def _word_hash(word: str) -> int:
+    return int.from_bytes(blake2b(word.encode("utf-8", "surrogatepass"), digest_size=8).digest())
+
+
+def _tokens(text: str) -> list[str]:
+    normalised = normalise(text)
+    pieces: list[str] = []
+    cursor = 0
+    # Replace links by their domain and drop mentions, keeping the order of everything else.
+    cuts = sorted(
+        [(link.start, link.end, f" {link.domain} ") for link in find_links(normalised)]
+        + [(mention.start, mention.end, " ") for mention in find_mentions(normalised)]
+    )
+    for start, end, replacement in cuts:
+        if start < cursor:
+            continue
+        pieces.append(normalised[cursor:start])
+        pieces.append(replacement)
+        cursor = end
+    pieces.append(normalised[cursor:])
+    return WORD.findall("".join(pieces).lower())
+
+
+def similarity_signature(text: str) -> int:
+    """64-bit SimHash of the text's word shingles; 0 for text without words."""
+    words = _tokens(text)
+    if not words:
+        return 0
+    hashes = [_word_hash(word) for word in words]
+    if len(hashes) < SHINGLE:
+        shingles = [_mix(hashes)]
+    else:
+        shingles = [
+            _mix(hashes[index : index + SHINGLE])
+            for index in range(min(len(hashes) - SHINGLE + 1, MAX_SHINGLES))
+        ]
+    # Count, for every bit, how many shingles set it: each shingle is "spread" so that bit i
+    # lands in its own 16-bit field of one big integer, and a single addition then counts all 64
+    # bits at once (a Python loop over bits would cost ~1 ms for a long draft).
+    total = 0
+    for shingle in shingles:
+        for byte_index in range(8):
+            total += SPREAD[byte_index][shingle >> (8 * byte_index) & 0xFF]
+    half = len(shingles) // 2
+    signature = 0
+    for bit in range(BITS):
+        if (total >> (FIELD * bit)) & FIELD_MASK > half:
+            signature |= 1 << bit
+    return signature
+
+
+def _mix(hashes: list[int]) -> int:
+    """Order-sensitive combination of word hashes into one 64-bit shingle hash."""
+    mixed = 0x9E3779B97F4A7C15
+    for value in hashes:
+        mixed = ((mixed ^ value) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+        mixed ^= mixed >> 29
+    return mixed
+
+
+def distance(first: int, second: int) -> int:
+    """Number of differing bits between two signatures."""
+    return (first ^ second).bit_count()
+
+
+def link_domains(text: str, extra_links: list[str] | None = None) -> list[str]:
+    """Sorted distinct domains of the links in `text` and in `extra_links`."""
+    from pullcheck.links import domain_of
+
+    domains = {link.domain for link in find_links(normalise(text))}
+    domains.update(domain for domain in (domain_of(url) for url in extra_links or ()) if domain)
+    return sorted(domains)
