@@ -5,4 +5,6 @@ taking the parsed arguments and returning the exit code. Add a new command's mod
 COMMANDS; the order here is the order of `pullcheck --help`.
 """
 
-COMMANDS: list[str] = ["run", "forget"]
+COMMANDS: list[str] = [
+    "run", "check", "rules", "explain", "eval", "config", "forget", "audit", "stats",
+]
