@@ -77,3 +77,97 @@ def response_of(fixture: dict[str, Any], **extra_headers: str) -> WireResponse:
 def all_links(draft: Any) -> set[str]:
     """Links a draft carries: structured ones plus those written in its text."""
     return set(draft.links) | {m.rstrip(".,;:!?") for m in TEXT_URL.findall(draft.text)}
+
+
+# -- checking an adapter's output against a fixture's `expected` block ---------------------------
+
+# Fixture kinds that the shared `Draft.kind` spells differently.
+KIND_ALIASES = {"dm_batch": "dm"}
+
+
+def check_compose(compose: Any, draft: Any, expected: dict[str, Any]) -> None:
+    """Assert every field the fixture names; `draft` is the (possibly enriched) draft."""
+    assert compose is not None, "the adapter did not recognise the compose request"
+    if "kind" in expected:
+        want = KIND_ALIASES.get(expected["kind"], expected["kind"])
+        assert draft.kind == want
+    if "text" in expected:
+        if expected["text"] is None:
+            assert draft.text == ""
+            assert draft.text_available is False
+        else:
+            assert draft.text == expected["text"]
+    if "text_available" in expected:
+        assert draft.text_available is expected["text_available"]
+    if "is_reply" in expected:
+        is_reply = draft.reply_to is not None and draft.kind != "quote"
+        assert is_reply is expected["is_reply"]
+    if "reply_to_id" in expected:
+        assert draft.reply_to is not None and draft.reply_to.id == expected["reply_to_id"]
+    if "quoted_id" in expected:
+        assert draft.kind == "quote"
+        assert draft.reply_to is not None and draft.reply_to.id == expected["quoted_id"]
+    if "is_dm" in expected:
+        assert (draft.kind in ("dm", "connect-note")) is expected["is_dm"]
+    if "recipients" in expected:
+        assert draft.recipients == expected["recipients"]
+    if "mentions" in expected:
+        assert draft.mentions == expected["mentions"]
+    if "links" in expected:
+        assert set(expected["links"]) <= all_links(draft)
+    for key in ("convo_id", "conversation", "room_id"):
+        if key in expected:
+            assert compose.conversation_ids == [expected[key]]
+    if "convo_ids" in expected:
+        assert compose.conversation_ids == expected["convo_ids"]
+    if "community" in expected:
+        assert f"r/{expected['community']}" in draft.context
+    for tag in expected.get("hashtags", []):
+        assert f"#{tag}" in draft.text
+
+
+def check_harvest(harvest: Any, expected: dict[str, Any]) -> None:
+    assert harvest is not None, "the adapter harvested nothing"
+    posts = {post.id: post for post in harvest.posts}
+    for want in expected.get("posts", []):
+        assert want["id"] in posts, f"post {want['id']} not harvested"
+        post = posts[want["id"]]
+        for field in ("author", "text", "in_reply_to", "author_id"):
+            if field in want:
+                assert getattr(post, field) == want[field], field
+    followers = {f.id: f for f in harvest.new_followers}
+    for want in expected.get("new_followers", []):
+        follower_id = want.get("user_id") or want.get("account_id") or want.get("did")
+        handle = want.get("screen_name") or want.get("acct") or want.get("handle")
+        if follower_id is None:
+            matches = [f for f in harvest.new_followers if f.handle == handle]
+            assert matches, f"follower {handle} not harvested"
+            follower = matches[0]
+        else:
+            assert follower_id in followers, f"follower {follower_id} not harvested"
+            follower = followers[follower_id]
+        if handle is not None:
+            assert follower.handle == handle
+        if "time_ms" in want:
+            assert follower.time == want["time_ms"] / 1000
+        if "time" in want:
+            assert follower.time == epoch_of(want["time"])
+    for key in ("conversations", "convos"):
+        for conversation_id, members in expected.get(key, {}).items():
+            assert harvest.conversations.get(conversation_id) == members
+
+
+def epoch_of(iso: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def fake_jwt(subject: str) -> str:
+    """An access token shaped like Bluesky's (header.claims.signature); never verified."""
+    import base64
+
+    def part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'ES256K'})}.{part({'sub': subject, 'scope': 'com.atproto.access'})}.sig"

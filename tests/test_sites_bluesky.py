@@ -1,0 +1,158 @@
+"""Bluesky adapter: every Bluesky fixture; threads, quotes, chat recipients via memory."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pullcheck.memory import Memory
+from pullcheck.sites import adapter_for_request
+from pullcheck.sites.bluesky import ADAPTER, FAILURE
+from site_fixtures import (
+    check_compose,
+    check_harvest,
+    fake_jwt,
+    fixture_names,
+    load,
+    needs_fixtures,
+    request_of,
+    response_of,
+    to_request,
+)
+
+pytestmark = needs_fixtures
+
+ME = "did:plc:acmewebworks0000000000000"
+# bsky.app sends the access token with every call; its `sub` claim is the user's DID.
+AUTH = f"Bearer {fake_jwt(ME)}"
+
+
+def _memory_with_convos() -> Memory:
+    memory = Memory()
+    listing = response_of(load("bluesky_read_chat_list_convos_response.json"), authorization=AUTH)
+    memory.remember("bluesky", ADAPTER.harvest(listing))
+    return memory
+
+
+@pytest.mark.parametrize("name", fixture_names("bluesky", "outgoing_request"))
+def test_compose_fixture_matches_expected(name: str) -> None:
+    fixture = load(name)
+    request = request_of(fixture, authorization=AUTH)
+    assert adapter_for_request(request) is ADAPTER
+    compose = ADAPTER.compose(request)
+    assert compose is not None
+    # Chat messages name a conversation; the recipient comes from the convo list read earlier.
+    draft = _memory_with_convos().enrich("bluesky", compose)
+    check_compose(compose, draft, fixture["expected"])
+
+
+@pytest.mark.parametrize("name", fixture_names("bluesky", "incoming_response"))
+def test_read_fixture_matches_expected(name: str) -> None:
+    fixture = load(name)
+    response = response_of(fixture)
+    assert adapter_for_request(response.request) is ADAPTER
+    check_harvest(ADAPTER.harvest(response), fixture["expected"])
+
+
+def test_self_hosted_pds_is_matched_by_path() -> None:
+    spec = dict(load("bluesky_create_record_post.json")["request"])
+    spec["url"] = "https://pds.my-own.example/xrpc/com.atproto.repo.createRecord"
+    request = to_request(spec)
+    assert adapter_for_request(request) is ADAPTER
+    assert ADAPTER.compose(request) is not None
+
+
+def test_own_did_is_learned_from_the_repo_field_too() -> None:
+    memory = Memory()
+    memory.remember("bluesky", ADAPTER.harvest(
+        response_of(load("bluesky_read_chat_list_convos_response.json"))))
+    memory.enrich("bluesky", ADAPTER.compose(request_of(load("bluesky_create_record_post.json"))))
+    draft = memory.enrich("bluesky", ADAPTER.compose(
+        request_of(load("bluesky_chat_send_message.json"))))
+    assert draft.recipients == ["did:plc:samrivera000000000000000"]
+
+
+def test_batch_reaches_every_conversation_known() -> None:
+    memory = _memory_with_convos()
+    memory.remember("bluesky", _convo_harvest("3lqconvoalex002", "did:plc:alex"))
+    compose = ADAPTER.compose(request_of(load("bluesky_chat_send_message_batch.json"),
+                                         authorization=AUTH))
+    draft = memory.enrich("bluesky", compose)
+    assert draft.recipients == ["did:plc:samrivera000000000000000", "did:plc:alex"]
+    assert "3 conversations" in draft.context
+
+
+def _convo_harvest(convo_id: str, other: str):
+    body = json.dumps({"convos": [{"id": convo_id, "members": [{"did": ME}, {"did": other}],
+                                   "status": "request"}]})
+    spec = {"request": {"method": "GET", "url": "https://api.bsky.chat/xrpc/chat.bsky.convo."
+                        "getConvoForMembers", "headers": {"authorization": AUTH}},
+            "response": {"status": 200, "headers": {}, "body": body}}
+    return ADAPTER.harvest(response_of(spec))
+
+
+def test_thread_in_one_applywrites_only_first_post_is_a_reply() -> None:
+    def create(text: str, reply_to: str | None) -> dict:
+        value = {"$type": "app.bsky.feed.post", "text": text, "createdAt": "2026-05-04T10:00:00Z"}
+        if reply_to:
+            ref = {"uri": reply_to, "cid": "c"}
+            value["reply"] = {"root": ref, "parent": ref}
+        return {"$type": "com.atproto.repo.applyWrites#create", "collection":
+                "app.bsky.feed.post", "rkey": "k", "value": value}
+
+    body = {"repo": ME, "writes": [
+        create("1/ intro", None),
+        create("2/ details", "at://did:plc:acme/app.bsky.feed.post/self1"),
+        {"$type": "com.atproto.repo.applyWrites#create", "collection": "app.bsky.feed.threadgate",
+         "rkey": "k", "value": {"allow": []}},
+    ], "validate": True}
+    spec = {"method": "POST", "url": "https://bsky.social/xrpc/com.atproto.repo.applyWrites",
+            "headers": {"content-type": "application/json"}, "body": json.dumps(body)}
+    compose = ADAPTER.compose(to_request(spec))
+    assert compose is not None
+    assert compose.draft.kind == "post"
+    assert compose.draft.text == "1/ intro\n\n2/ details"
+    assert "2 posts" in compose.draft.context
+
+
+def test_quote_and_link_card() -> None:
+    record = {"text": "look", "embed": {
+        "$type": "app.bsky.embed.recordWithMedia",
+        "record": {"record": {"uri": "at://did:plc:j/app.bsky.feed.post/q1", "cid": "c"}},
+    }}
+    spec = {"method": "POST", "url": "https://bsky.social/xrpc/com.atproto.repo.createRecord",
+            "headers": {"content-type": "application/json"},
+            "body": json.dumps({"repo": ME, "collection": "app.bsky.feed.post", "record": record})}
+    compose = ADAPTER.compose(to_request(spec))
+    assert compose is not None and compose.draft.kind == "quote"
+    assert compose.draft.reply_to is not None
+    assert compose.draft.reply_to.id == "at://did:plc:j/app.bsky.feed.post/q1"
+    record = {"text": "new site", "embed": {"$type": "app.bsky.embed.external",
+                                           "external": {"uri": "https://shop.example/"}}}
+    spec["body"] = json.dumps({"repo": ME, "collection": "app.bsky.feed.post", "record": record})
+    compose = ADAPTER.compose(to_request(spec))
+    assert compose is not None and compose.draft.links == ["https://shop.example/"]
+
+
+def test_other_collections_are_not_posts() -> None:
+    spec = {"method": "POST", "url": "https://bsky.social/xrpc/com.atproto.repo.createRecord",
+            "headers": {"content-type": "application/json"},
+            "body": json.dumps({"repo": ME, "collection": "app.bsky.feed.like",
+                                "record": {"subject": {}}})}
+    assert ADAPTER.compose(to_request(spec)) is None
+
+
+def test_reply_parent_text_from_the_timeline() -> None:
+    memory = Memory()
+    memory.remember("bluesky", ADAPTER.harvest(
+        response_of(load("bluesky_read_get_timeline_response.json"))))
+    draft = memory.enrich("bluesky", ADAPTER.compose(
+        request_of(load("bluesky_apply_writes_reply.json"))))
+    assert draft.reply_to is not None
+    assert draft.reply_to.text == "Sourdough day! First batch out of the oven at 6am."
+    assert draft.reply_to.author == "jordanbakes.bsky.social"
+
+
+def test_failure_is_an_xrpc_error() -> None:
+    assert FAILURE.status == 400
+    assert json.loads(FAILURE.body)["error"] == "InvalidRequest"
