@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-_SENTENCE_END = re.compile(r"[.!?\n]+\s*")
+# A sentence ends at . ! ? followed by a space (not the dot of "acme-web.example") or a newline.
+_SENTENCE_END = re.compile(r"(?:[.!?]+(?=\s|$)|\n)\s*")
 
 
 def excerpt(text: str, span: tuple[int, int] | None, width: int = 100) -> str | None:

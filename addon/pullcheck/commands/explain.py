@@ -1,0 +1,154 @@
+"""`pullcheck explain CODE`: a rule's page, Ruff-style, written from the rule's own YAML.
+
+Headings: What it does / Why is this bad? / Example (drafts it flags) / Use instead (the pull
+alternative, and drafts that pass) / Known problems / Settings (parameters with their defaults
+and the active config's values).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from typing import Any
+
+from pullcheck.commands.options import EXIT_OK, EXIT_USAGE, add_config_option, load_cli_config
+from pullcheck.config import Config, closest, pack_rules, rule_pack
+
+WIDTH = 92
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "explain",
+        help="show a rule's page: what, why, examples, what to do instead",
+        description="Print a rule's documentation. CODE is a code (PP201) or a name "
+        "(unsolicited-pitch-reply). Exit 2 for an unknown rule.",
+    )
+    parser.add_argument("code", metavar="CODE")
+    add_config_option(parser)
+    parser.set_defaults(func=run)
+
+
+def find_rule(rules: dict[str, Any], wanted: str) -> Any | None:
+    rule = rules.get(wanted.upper())
+    if rule is None:
+        rule = next((r for r in rules.values() if r.name == wanted.lower()), None)
+    return rule
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_cli_config(args)
+    if config is None:
+        return EXIT_USAGE
+    rules = pack_rules(rule_pack(config))
+    rule = find_rule(rules, args.code)
+    if rule is None:
+        names = {r.name: code for code, r in rules.items()}
+        guess = closest(args.code.upper(), rules) or closest(args.code, names)
+        hint = f" (did you mean '{guess}'?)" if guess else ""
+        print(f"pullcheck explain: unknown rule '{args.code}'{hint}; `pullcheck rules` lists "
+              "them all", file=sys.stderr)
+        return EXIT_USAGE
+    print(rule_page(rule, config))
+    return EXIT_OK
+
+
+def _para(text: str, indent: str = "") -> str:
+    paragraphs = [" ".join(part.split()) for part in str(text).strip().split("\n\n")]
+    return "\n\n".join(
+        textwrap.fill(part, WIDTH, initial_indent=indent, subsequent_indent=indent)
+        for part in paragraphs if part
+    )
+
+
+def describe_situation(example: Any) -> str:
+    """The circumstances of an example in words: what kind of draft, to whom, answering what."""
+    kind = getattr(example, "kind", "post")
+    parts = [kind if kind != "connect-note" else "connection note"]
+    parent = getattr(example, "parent", None)
+    if parent:
+        author = getattr(example, "parent_author", None)
+        parts.append(f"answering {'@' + author + ' ' if author else ''}\"{parent}\"")
+    recipients = getattr(example, "recipients", None) or []
+    if recipients:
+        parts.append("to " + ", ".join(recipients))
+    if getattr(example, "new_follower", None):
+        parts.append("to someone who just followed you")
+    if getattr(example, "prior_conversation", None) is True:
+        parts.append("in an existing conversation")
+    elif getattr(example, "prior_conversation", None) is False:
+        parts.append("first contact")
+    sent = getattr(example, "sent_before", None) or []
+    if sent:
+        parts.append(f"after sending near-identical messages to {len(sent)} people")
+    context = getattr(example, "context", "")
+    if context:
+        parts.append(f"({context})")
+    return ", ".join(parts)
+
+
+def _examples(examples: list[Any]) -> list[str]:
+    lines: list[str] = []
+    for example in examples:
+        lines.append(f"  {describe_situation(example)}:")
+        lines.append(_para(example.text, indent="      "))
+        note = getattr(example, "note", "")
+        if note:
+            lines.append(_para(f"({note})", indent="      "))
+    return lines
+
+
+def rule_page(rule: Any, config: Config) -> str:
+    override = config.rules.get(rule.code)
+    severity = override.severity if override and override.severity else rule.severity
+    state = "on"
+    if override and override.enabled is False:
+        state = "off in your config"
+    elif (override and override.shadow) or (getattr(rule, "shadow", False)
+                                             and not (override and override.shadow is False)):
+        state = "shadow (counted, not shown)"
+    what = getattr(rule, "what_it_does", None) or rule.message
+    lines = [
+        f"{rule.code} {rule.name}",
+        f"Severity: {severity} · weight {rule.weight:g} · {getattr(rule, 'effect', 'push')} "
+        f"signal · {state}",
+        "",
+        "## What it does",
+        _para(what),
+        "",
+        f"Message shown: \"{' '.join(rule.message.split())}\"",
+        "",
+        "## Why is this bad?",
+        _para(rule.why),
+        "",
+        "## Example",
+        "Flagged:",
+        *_examples(list(rule.examples.flag)),
+        "",
+        "## Use instead",
+        _para(rule.instead),
+        "",
+        "Passes:",
+        *_examples(list(rule.examples.pass_)),
+        "",
+        "## Known problems",
+        _para(rule.known_problems) if rule.known_problems else "None known.",
+        "",
+        "## Settings",
+    ]
+    params = dict(rule.params)
+    chosen = dict(override.params) if override else {}
+    if params:
+        for name, default in sorted(params.items()):
+            now = f" (your config: {chosen[name]})" if name in chosen else ""
+            lines.append(f"  {name} = {default}{now}")
+        example_name, example_value = sorted(params.items())[0]
+        lines.append("")
+        lines.append(f"Change one in the config: rules: {{{rule.code}: {{params: "
+                     f"{{{example_name}: {example_value}}}}}}}")
+    else:
+        lines.append("  No parameters.")
+    lines.append(f"Switch it off with `rules: {{{rule.code}: off}}`; change its severity with "
+                 f"`rules: {{{rule.code}: info}}`.")
+    return "\n".join(lines)

@@ -1,0 +1,169 @@
+"""Regenerate the README's rule table (from the rule pack) and accuracy table (from eval).
+
+    python -m pullcheck.docs                  # rewrite both tables in README.md
+    python -m pullcheck.docs --rules-only     # only the rule table (fast, no corpora needed)
+    python -m pullcheck.docs --check          # exit 1 when the README's rule table is stale
+
+The same YAML that drives the engine, its tests and `pullcheck explain` is the only source of the
+rule table, so the README cannot drift from the pack (a test runs `--check`). Each table sits
+between `<!-- rules:start -->`/`<!-- rules:end -->` (or `accuracy:`) markers below its section
+anchor; the markers are added under the anchor the first time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pullcheck.config import Config, build_engine, pack_rules, rule_pack
+from pullcheck.history import InMemorySentHistory
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_README = REPO / "README.md"
+DEFAULT_CORPORA = REPO.parent / "shared" / "corpora"
+DOCS_COMMAND = "python -m pullcheck.docs"
+
+
+def _cell(text: Any) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _kinds(rule: Any) -> str:
+    when = getattr(rule, "when", None)
+    kinds = getattr(when, "kinds", None) if when is not None else None
+    if isinstance(when, dict):
+        kinds = when.get("kinds") or when.get("kind")
+    if not kinds:
+        return "any"
+    return ", ".join(sorted(kinds)) if not isinstance(kinds, str) else kinds
+
+
+def rule_summary(rule: Any) -> str:
+    """One line saying what the rule flags: its short card text, else its message."""
+    return getattr(rule, "short", None) or getattr(rule, "message", "")
+
+
+def rules_table(pack: Any) -> str:
+    rows = [
+        "| code | name | severity | drafts | what it flags |",
+        "|---|---|---|---|---|",
+    ]
+    for code, rule in sorted(pack_rules(pack).items()):
+        shadow = " (shadow)" if getattr(rule, "shadow", False) else ""
+        rows.append(
+            f"| `{code}` | {_cell(rule.name)} | {rule.severity}{shadow} | {_cell(_kinds(rule))} "
+            f"| {_cell(rule_summary(rule))} |"
+        )
+    return "\n".join(rows)
+
+
+def _rate(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def accuracy_tables(results: dict[str, dict[str, Any]], fail_on: str) -> str:
+    """Overall figures per corpus, then per rule, from `evaluate_file` results by corpus name."""
+    lines = [
+        f"Flagged = the verdict reaches `{fail_on}`.",
+        "",
+        "| corpus | rows | precision | recall | F1 | false-positive rate | TP | FP | TN | FN |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, result in results.items():
+        m = result["overall"]
+        lines.append(
+            f"| {name} | {m['rows']} | {_rate(m['precision'])} | {_rate(m['recall'])} "
+            f"| {_rate(m['f1'])} | {_rate(m['false_positive_rate'])} | {m['tp']} | {m['fp']} "
+            f"| {m['tn']} | {m['fn']} |"
+        )
+    lines += [
+        "",
+        "Per rule (a rule counts as flagging a row when it fires and the verdict reaches "
+        f"`{fail_on}`):",
+        "",
+        "| corpus | rule | TP | FP | precision | recall |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, result in results.items():
+        for code, m in sorted(result["rules"].items()):
+            if m["tp"] + m["fp"] == 0:
+                continue
+            lines.append(
+                f"| {name} | `{code}` | {m['tp']} | {m['fp']} | {_rate(m['precision'])} "
+                f"| {_rate(m['recall'])} |"
+            )
+    return "\n".join(lines)
+
+
+def run_accuracy(corpora: Path, config: Config, fail_on: str) -> dict[str, dict[str, Any]]:
+    from pullcheck.evaluate import evaluate_file
+
+    results: dict[str, dict[str, Any]] = {}
+    for csv_path in sorted(corpora.glob("*.csv")):
+        # A fresh engine (and history) per corpus: one corpus' messages must not count as
+        # "already sent" in another.
+        engine = build_engine(config, InMemorySentHistory())
+        results[csv_path.stem] = evaluate_file(csv_path, engine, fail_on=fail_on)
+    return results
+
+
+def replace_block(text: str, name: str, anchor: str, content: str) -> str:
+    """Put `content` between the `name` markers, adding them under `anchor` the first time."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    block = f"{start}\n{content}\n{end}"
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        return head + block + tail
+    at = text.find(f"<!-- section:{anchor}")
+    if at < 0:
+        raise ValueError(f"README has no <!-- section:{anchor} ... --> anchor")
+    line_end = text.index("\n", at) + 1 if "\n" in text[at:] else len(text)
+    return text[:line_end] + "\n" + block + "\n" + text[line_end:]
+
+
+def current_block(text: str, name: str) -> str | None:
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if start not in text or end not in text:
+        return None
+    return text.split(start, 1)[1].split(end, 1)[0].strip("\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=DOCS_COMMAND, description=__doc__.splitlines()[0])
+    parser.add_argument("--readme", type=Path, default=DEFAULT_README)
+    parser.add_argument("--corpora", type=Path, default=DEFAULT_CORPORA,
+                        help="folder of labelled CSV files (default: ../shared/corpora)")
+    parser.add_argument("--fail-on", choices=("info", "warning", "error"), default="warning")
+    parser.add_argument("--rules-only", action="store_true", help="leave the accuracy table")
+    parser.add_argument("--check", action="store_true",
+                        help="change nothing; exit 1 if the rule table is out of date")
+    args = parser.parse_args(argv)
+
+    config = Config()  # the built-in pack and defaults, never the user's own config
+    table = rules_table(rule_pack(config))
+    text = args.readme.read_text(encoding="utf-8")
+    if args.check:
+        if current_block(text, "rules") != table:
+            print(f"{args.readme}: the rule table is out of date; run `{DOCS_COMMAND}`",
+                  file=sys.stderr)
+            return 1
+        print(f"{args.readme}: the rule table matches the rule pack")
+        return 0
+    text = replace_block(text, "rules", "rules", table)
+    if not args.rules_only:
+        if not args.corpora.is_dir():
+            print(f"no corpora folder at {args.corpora}", file=sys.stderr)
+            return 2
+        results = run_accuracy(args.corpora, config, args.fail_on)
+        text = replace_block(text, "accuracy", "accuracy", accuracy_tables(results, args.fail_on))
+    args.readme.write_text(text, encoding="utf-8")
+    print(f"updated {args.readme}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

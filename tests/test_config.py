@@ -1,0 +1,276 @@
+"""The config file: defaults, layering, and errors that name file, line, key and a fix."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pullcheck.config import (
+    SITE_NAMES,
+    Config,
+    ConfigError,
+    build_engine,
+    data_dir,
+    default_config_path,
+    engine_settings,
+    load_config,
+    pack_rules,
+    rule_pack,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+ERROR_LINE = re.compile(r"^(?P<file>.+?):(?P<line>\d+): key '(?P<key>[^']+)': (?P<msg>.+?)"
+                        r"(?: \(did you mean '(?P<hint>[^']+)'\?\))?$")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Never read or write the real user's config or data.
+    monkeypatch.setenv("PULLCHECK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PULLCHECK_CONFIG", str(tmp_path / "default-config.yaml"))
+
+
+@pytest.fixture(scope="module")
+def rules() -> dict:
+    return pack_rules(rule_pack(Config()))
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def error_of(path: Path) -> ConfigError:
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    return caught.value
+
+
+def test_missing_default_file_gives_the_defaults() -> None:
+    config = load_config(None)
+    assert (config.mode, config.hold_at, config.hold_timeout_s) == ("warn", "warning", 120)
+    assert config.site("x").enabled and config.site("x").hosts is None
+    assert config.sent_log.retention_days == 30 and config.audit_log.enabled is False
+
+
+def test_an_explicit_file_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
+    error = error_of(tmp_path / "nope.yaml")
+    assert "no such config file" in str(error) and "nope.yaml" in str(error)
+
+
+def test_an_empty_file_gives_the_defaults(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, "c.yaml", "# nothing yet\n")).mode == "warn"
+
+
+def test_wrong_type_names_file_line_and_key(tmp_path: Path) -> None:
+    path = write(tmp_path, "c.yaml", "mode: hold\nhold_timeout_s: soon\n")
+    error = error_of(path)
+    assert (error.file, error.line, error.key) == (path, 2, "hold_timeout_s")
+    assert str(error).startswith(f"{path}:2: key 'hold_timeout_s': ")
+    assert "number" in str(error)
+
+
+def test_nested_wrong_type_points_at_its_own_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "c.yaml", "sites:\n  x:\n    enabled: maybe\n")
+    error = error_of(path)
+    assert (error.line, error.key) == (3, "sites.x.enabled")
+
+
+def test_unknown_top_level_key_suggests_the_closest(tmp_path: Path) -> None:
+    path = write(tmp_path, "c.yaml", "# my config\n\nmdoe: hold\n")
+    error = error_of(path)
+    assert (error.line, error.key, error.hint) == (3, "mdoe", "mode")
+    match = ERROR_LINE.match(str(error))
+    assert match and match["file"] == str(path) and match["hint"] == "mode"
+
+
+def test_unknown_nested_key_suggests_from_that_section(tmp_path: Path) -> None:
+    path = write(tmp_path, "c.yaml", "sites:\n  mastodon:\n    enabeld: false\n")
+    error = error_of(path)
+    assert (error.line, error.key, error.hint) == (3, "sites.mastodon.enabeld", "enabled")
+
+
+def test_unknown_site_suggests_a_site(tmp_path: Path) -> None:
+    path = write(tmp_path, "c.yaml", "sites:\n  mastadon: {enabled: false}\n")
+    error = error_of(path)
+    assert (error.line, error.key, error.hint) == (2, "sites.mastadon", "mastodon")
+
+
+def test_wrong_choice_suggests_the_closest_choice(tmp_path: Path) -> None:
+    error = error_of(write(tmp_path, "c.yaml", "mode: hodl\n"))
+    assert (error.line, error.key, error.hint) == (1, "mode", "hold")
+
+
+def test_unknown_rule_code_suggests_the_closest_code(tmp_path: Path, rules: dict) -> None:
+    code = sorted(rules)[0]
+    typo = code[:-1] + ("9" if code[-1] != "9" else "8")
+    typo = typo if typo not in rules else code + "0"
+    path = write(tmp_path, "c.yaml", f"mode: warn\nrules:\n  {typo}: off\n")
+    error = error_of(path)
+    assert (error.file, error.line, error.key) == (path, 3, f"rules.{typo}")
+    assert "unknown rule code" in error.message
+    assert error.hint in rules
+
+
+def test_unknown_rule_parameter_names_the_rule_and_suggests(tmp_path: Path, rules: dict) -> None:
+    code, rule = next((c, r) for c, r in sorted(rules.items()) if r.params)
+    param = sorted(rule.params)[0]
+    path = write(tmp_path, "c.yaml", f"rules:\n  {code}:\n    params:\n      {param}x: 3\n")
+    error = error_of(path)
+    assert (error.line, error.key, error.hint) == (4, f"rules.{code}.params.{param}x", param)
+
+
+def test_rule_parameter_of_the_wrong_type_is_refused(tmp_path: Path, rules: dict) -> None:
+    code, param = next(
+        (c, p) for c, r in sorted(rules.items()) for p, v in r.params.items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    )
+    path = write(tmp_path, "c.yaml", f"rules:\n  {code}:\n    params:\n      {param}: lots\n")
+    error = error_of(path)
+    assert (error.line, error.key) == (4, f"rules.{code}.params.{param}")
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "c.yaml", "mode: warn\nallow:\n  handles: [a, b\nhold_at: info\n")
+    error = error_of(path)
+    assert error.file == path and error.line in (3, 4)
+    assert "YAML syntax error" in str(error) and str(error).startswith(f"{path}:{error.line}: ")
+
+
+def test_tab_indentation_gets_advice(tmp_path: Path) -> None:
+    error = error_of(write(tmp_path, "c.yaml", "sites:\n\tx: {enabled: false}\n"))
+    assert error.line == 2 and "spaces" in str(error)
+
+
+def test_a_key_written_twice_is_an_error(tmp_path: Path) -> None:
+    error = error_of(write(tmp_path, "c.yaml", "mode: hold\nhold_at: info\nmode: warn\n"))
+    assert error.line == 3 and "twice" in str(error) and "lines 1 and 3" in str(error)
+
+
+def test_a_file_that_is_not_a_mapping_is_refused(tmp_path: Path) -> None:
+    error = error_of(write(tmp_path, "c.yaml", "- mode\n- warn\n"))
+    assert error.line == 1 and "mapping" in str(error)
+
+
+def test_every_problem_is_reported_not_only_the_first(tmp_path: Path) -> None:
+    error = error_of(write(tmp_path, "c.yaml", "mdoe: hold\nhold_at: severe\n"))
+    assert len(error.problems) == 2
+    assert [line.split(": key ")[1].split("'")[1] for line in str(error).splitlines()] == [
+        "mdoe", "hold_at"]
+
+
+def test_shorthands_switch_rules_and_sites(tmp_path: Path, rules: dict) -> None:
+    first, second, third = sorted(rules)[:3]
+    path = write(tmp_path, "c.yaml",
+                 f"rules:\n  {first}: off\n  {second}: error\n  {third}: shadow\n"
+                 "sites:\n  linkedin: off\n")
+    config = load_config(path)
+    settings = engine_settings(config)
+    assert first in settings.disabled
+    assert settings.severities[second] == "error"
+    assert third in settings.shadow
+    assert config.site("linkedin").enabled is False and config.site("x").enabled is True
+
+
+def test_a_rule_may_be_named_by_its_slug(tmp_path: Path, rules: dict) -> None:
+    code, rule = sorted(rules.items())[0]
+    config = load_config(write(tmp_path, "c.yaml", f"rules:\n  {rule.name}: off\n"))
+    assert code in engine_settings(config).disabled
+
+
+def test_included_files_layer_over_the_main_file(tmp_path: Path, rules: dict) -> None:
+    code = sorted(rules)[0]
+    write(tmp_path, "extra/team.yaml",
+          f"mode: hold\nrules:\n  {code}:\n    enabled: false\nallow:\n  domains: [b.example]\n")
+    main = write(tmp_path, "c.yaml",
+                 f"mode: warn\nhold_at: error\nrules:\n  {code}:\n    severity: info\n"
+                 "allow:\n  domains: [a.example]\ninclude: [extra/team.yaml]\n")
+    config = load_config(main)
+    assert config.mode == "hold"  # the included file is the later layer
+    assert config.hold_at == "error"  # untouched by the include
+    assert (config.rules[code].enabled, config.rules[code].severity) == (False, "info")
+    assert config.allow.domains == ["b.example"]  # a list is replaced whole
+    assert config.sources[:2] == [main, tmp_path / "extra" / "team.yaml"]
+
+
+def test_an_error_in_an_included_file_names_that_file(tmp_path: Path) -> None:
+    included = write(tmp_path, "inc.yaml", "\nhold_at: sometimes\n")
+    error = error_of(write(tmp_path, "c.yaml", "include: [inc.yaml]\n"))
+    assert (error.file, error.line, error.key) == (included, 2, "hold_at")
+
+
+def test_an_include_loop_is_an_error(tmp_path: Path) -> None:
+    write(tmp_path, "b.yaml", "include: [c.yaml]\n")
+    error = error_of(write(tmp_path, "c.yaml", "include: [b.yaml]\n"))
+    assert "loop" in str(error)
+
+
+def test_relative_rule_folders_are_relative_to_the_file(tmp_path: Path) -> None:
+    error = error_of(write(tmp_path, "conf/c.yaml", "rule_folders: [./mine]\n"))
+    assert (error.line, error.key) == (1, "rule_folders[0]")
+    assert str(tmp_path / "conf" / "mine") in str(error)
+
+
+def test_allowlists_reach_the_engine_settings(tmp_path: Path) -> None:
+    config = load_config(write(
+        tmp_path, "c.yaml",
+        "allow:\n  handles: ['@Friend', bob@example.social]\n"
+        "  domains: ['https://www.Docs.example/page']\n"))
+    settings = build_engine(config).settings
+    assert settings.allow_handles == {"friend", "bob@example.social"}
+    assert settings.allow_domains == {"docs.example"}
+
+
+def test_a_domain_without_a_dot_is_refused(tmp_path: Path) -> None:
+    error = error_of(write(tmp_path, "c.yaml", "allow:\n  domains: [localhost]\n"))
+    assert error.key == "allow.domains" and "domain" in error.message
+
+
+def test_not_push_choices_join_the_allowlist(tmp_path: Path) -> None:
+    notpush = write(tmp_path, "np.yaml",
+                    "- {code: PP201, recipient: '@Alice', reason: she asked}\n"
+                    "- {domain: alice-shop.example}\n")
+    config = load_config(write(tmp_path, "c.yaml",
+                               f"allow: {{handles: [bob]}}\nnotpush_file: {notpush}\n"))
+    assert config.allow.handles == ["bob", "alice"]
+    assert config.allow.domains == ["alice-shop.example"]
+    assert notpush in config.sources
+
+
+def test_default_locations_follow_the_environment(monkeypatch: pytest.MonkeyPatch,
+                                                  tmp_path: Path) -> None:
+    monkeypatch.delenv("PULLCHECK_CONFIG")
+    monkeypatch.delenv("PULLCHECK_DATA_DIR")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    assert default_config_path() == tmp_path / "cfg" / "pullcheck" / "config.yaml"
+    assert data_dir() == tmp_path / "share" / "pullcheck"
+    monkeypatch.setenv("PULLCHECK_CONFIG", str(tmp_path / "mine.yaml"))
+    monkeypatch.setenv("PULLCHECK_DATA_DIR", str(tmp_path / "d"))
+    assert (default_config_path(), data_dir()) == (tmp_path / "mine.yaml", tmp_path / "d")
+
+
+def test_the_example_config_is_valid_and_uses_every_section() -> None:
+    config = load_config(REPO / "examples" / "config.yaml")
+    assert config.mode == "hold"
+    assert config.rules and config.allow.handles and config.allow.domains
+    assert set(config.sites) <= set(SITE_NAMES) and config.offer
+
+
+def test_the_starter_config_is_valid(tmp_path: Path) -> None:
+    from pullcheck.commands.config import starter_text
+
+    assert load_config(write(tmp_path, "c.yaml", starter_text())).mode == "warn"
+
+
+def test_site_names_match_the_site_adapters() -> None:
+    sites = pytest.importorskip("pullcheck.sites")
+    adapters = getattr(sites, "ADAPTERS", None)
+    if not adapters:
+        pytest.skip("site adapters not there yet")
+    names = {adapter.name for adapter in (adapters.values() if isinstance(adapters, dict)
+                                          else adapters)}
+    assert names == set(SITE_NAMES)

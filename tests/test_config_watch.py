@@ -1,0 +1,168 @@
+"""Hot reload: a good edit is applied, a bad one is reported once and the last good one kept."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from pullcheck.config import Config, ConfigError, pack_rules, rule_pack
+from pullcheck.config_watch import ConfigWatcher
+from pullcheck.history import InMemorySentHistory
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PULLCHECK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PULLCHECK_CONFIG", str(tmp_path / "default-config.yaml"))
+
+
+_bumps = iter(range(1, 1_000_000))
+
+
+def edit(path: Path, text: str) -> None:
+    """Write `text` and move the mtime forward, as a save a second later would."""
+    path.write_text(text, encoding="utf-8")
+    later = path.stat().st_mtime_ns + next(_bumps) * 1_000_000_000
+    os.utime(path, ns=(later, later))
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.changes: list[tuple[Config, object]] = []
+        self.errors: list[ConfigError] = []
+
+    def on_change(self, config: Config, engine: object) -> None:
+        self.changes.append((config, engine))
+
+    def on_error(self, error: ConfigError) -> None:
+        self.errors.append(error)
+
+
+def watcher_for(path: Path, recorder: Recorder) -> ConfigWatcher:
+    return ConfigWatcher(path, on_change=recorder.on_change, on_error=recorder.on_error)
+
+
+def test_nothing_changed_means_no_reload(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    edit(path, "mode: warn\n")
+    recorder = Recorder()
+    watcher = watcher_for(path, recorder)
+    assert watcher.poll() is False
+    edit(path, "mode: warn\n")  # saved again, same bytes
+    assert watcher.poll() is False
+    assert recorder.changes == [] and recorder.errors == []
+
+
+def test_good_edit_bad_edit_then_fixed_edit(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    edit(path, "mode: warn\n")
+    recorder = Recorder()
+    history = InMemorySentHistory()
+    watcher = ConfigWatcher(path, on_change=recorder.on_change, on_error=recorder.on_error,
+                            history=history)
+    first_engine = watcher.engine
+
+    edit(path, "mode: hold\nhold_at: error\n")
+    assert watcher.poll() is True
+    assert (watcher.current.mode, watcher.current.hold_at) == ("hold", "error")
+    assert watcher.engine is not first_engine and recorder.changes[-1][1] is watcher.engine
+    good_engine = watcher.engine
+
+    edit(path, "mode: hold\nhold_at: sometimes\n")
+    assert watcher.poll() is False
+    assert watcher.current.hold_at == "error" and watcher.engine is good_engine
+    assert len(recorder.errors) == 1
+    assert (recorder.errors[0].line, recorder.errors[0].key) == (2, "hold_at")
+    assert watcher.error is recorder.errors[0]
+    assert watcher.poll() is False and len(recorder.errors) == 1  # reported once, not per poll
+
+    edit(path, "mode: off\n")
+    assert watcher.poll() is True
+    assert watcher.current.mode == "off" and watcher.error is None
+    assert len(recorder.changes) == 2 and len(recorder.errors) == 1
+
+
+def test_a_yaml_syntax_error_keeps_the_last_good(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    edit(path, "mode: hold\n")
+    recorder = Recorder()
+    watcher = watcher_for(path, recorder)
+    edit(path, "mode: [warn\n")
+    assert watcher.poll() is False
+    assert watcher.current.mode == "hold" and "YAML syntax error" in str(recorder.errors[0])
+
+
+def test_rule_override_edit_reaches_the_new_engine(tmp_path: Path) -> None:
+    code = sorted(pack_rules(rule_pack(Config())))[0]
+    path = tmp_path / "c.yaml"
+    edit(path, "mode: warn\n")
+    watcher = watcher_for(path, Recorder())
+    assert code not in watcher.engine.settings.disabled
+    edit(path, f"rules:\n  {code}: off\n")
+    assert watcher.poll() is True
+    assert code in watcher.engine.settings.disabled
+
+
+def test_an_edit_to_an_included_file_is_noticed(tmp_path: Path) -> None:
+    included = tmp_path / "team.yaml"
+    edit(included, "hold_at: info\n")
+    path = tmp_path / "c.yaml"
+    edit(path, "include: [team.yaml]\n")
+    watcher = watcher_for(path, Recorder())
+    assert watcher.current.hold_at == "info"
+    edit(included, "hold_at: error\n")
+    assert watcher.poll() is True and watcher.current.hold_at == "error"
+
+
+def test_a_fix_in_the_file_that_broke_is_noticed(tmp_path: Path) -> None:
+    included = tmp_path / "team.yaml"
+    path = tmp_path / "c.yaml"
+    edit(path, "mode: warn\n")
+    watcher = watcher_for(path, Recorder())
+    edit(included, "hold_at: never\n")
+    edit(path, "include: [team.yaml]\n")
+    assert watcher.poll() is False and watcher.error is not None
+    assert watcher.error.file == included
+    edit(included, "hold_at: info\n")
+    assert watcher.poll() is True and watcher.current.hold_at == "info"
+
+
+def test_not_push_choices_are_picked_up(tmp_path: Path) -> None:
+    notpush = tmp_path / "np.yaml"
+    path = tmp_path / "c.yaml"
+    edit(path, f"notpush_file: {notpush}\n")
+    watcher = watcher_for(path, Recorder())
+    assert watcher.engine.settings.allow_handles == set()
+    edit(notpush, "- {recipient: '@carol'}\n")
+    assert watcher.poll() is True
+    assert watcher.engine.settings.allow_handles == {"carol"}
+
+
+def test_an_invalid_first_load_raises(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    edit(path, "mode: loud\n")
+    with pytest.raises(ConfigError):
+        watcher_for(path, Recorder())
+
+
+def test_concurrent_polls_apply_an_edit_once(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    edit(path, "mode: warn\n")
+    recorder = Recorder()
+    watcher = watcher_for(path, recorder)
+    edit(path, "mode: hold\n")
+    barrier = threading.Barrier(4)
+
+    def poll() -> None:
+        barrier.wait(timeout=10)
+        watcher.poll()
+
+    threads = [threading.Thread(target=poll) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    watcher.poll()  # a poll that lost the race earlier sees the change now, if not applied yet
+    assert len(recorder.changes) == 1 and watcher.current.mode == "hold"
