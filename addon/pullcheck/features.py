@@ -3,7 +3,8 @@
 Every fact a rule can name is a *signal*: each phrase group (offer, call-to-action, ...) and a few
 built-in ones computed here:
 
-- `link`: a followable link (text or structured field), `shortener`: a link through a shortener;
+- `link`: a followable link (text or structured field), `shortener`: a link through a shortener,
+  `promo-link`: a link to a shop, fundraiser, creator page or profile, or with a referral code;
 - `mention`: an @mention;
 - `shouting`: most letters in capitals (at least `SHOUTING_MIN_LETTERS` letters);
 - `exclamations`: a run of `EXCLAMATION_RUN` or more `!`;
@@ -20,10 +21,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal, NamedTuple
 
-from pullcheck.links import Link, Mention, find_links, find_mentions, link_from_field
+from pullcheck.links import Link, Mention, find_links, find_mentions, is_promo, link_from_field
 from pullcheck.phrases import Hit, Phrasebook, normalise
 
-BUILTIN_SIGNALS = ("link", "shortener", "mention", "shouting", "exclamations", "question")
+BUILTIN_SIGNALS = (
+    "link", "shortener", "promo-link", "mention", "shouting", "exclamations", "question",
+)
 
 # Caps are shouting only with enough letters: "OK" or "USA" in a short reply is not.
 SHOUTING_MIN_LETTERS = 12
@@ -134,9 +137,10 @@ def _signals(features: Features) -> dict[str, Span]:
         first = features.links[0]
         signals["link"] = (first.start, first.end)
         for link in features.links:
-            if link.shortener:
+            if link.shortener and "shortener" not in signals:
                 signals["shortener"] = (link.start, link.end)
-                break
+            if "promo-link" not in signals and is_promo(link):
+                signals["promo-link"] = (link.start, link.end)
     if features.mentions:
         first_mention = features.mentions[0]
         signals["mention"] = (first_mention.start, first_mention.end)

@@ -42,6 +42,9 @@ class Mention(NamedTuple):
 class LinkLexicon(NamedTuple):
     pattern: re.Pattern[str]
     shorteners: frozenset[str]
+    promo_domains: frozenset[str]
+    profile_domains: frozenset[str]
+    referral_params: frozenset[str]
 
 
 @lru_cache(maxsize=1)
@@ -60,7 +63,50 @@ def lexicon() -> LinkLexicon:
         r")",
         re.IGNORECASE,
     )
-    return LinkLexicon(pattern, frozenset(str(s).lower() for s in raw["shorteners"]))
+    return LinkLexicon(
+        pattern,
+        _lower_set(raw["shorteners"]),
+        _lower_set(raw.get("promo_domains", [])),
+        _lower_set(raw.get("profile_domains", [])),
+        _lower_set(raw.get("referral_params", [])),
+    )
+
+
+def _lower_set(values: list[object]) -> frozenset[str]:
+    return frozenset(str(value).lower() for value in values)
+
+
+# Paths on social sites that are not someone's page.
+NOT_PROFILE_PATHS = frozenset(
+    {"watch", "story.php", "photo.php", "video.php", "share", "sharer", "search", "hashtag",
+     "home", "login", "intent", "events", "groups", "help", "explore", "p", "status"}
+)
+
+
+def is_promo(link: Link) -> bool:
+    """Does the link promote its writer: a shop, fundraiser, creator page, profile, referral?"""
+    known = lexicon()
+    domain = link.domain
+    if domain in known.promo_domains or any(
+        domain.endswith("." + promo) for promo in known.promo_domains
+    ):
+        return True
+    candidate = link.url if "://" in link.url else "http://" + link.url
+    try:
+        parts = urlsplit(candidate)
+    except ValueError:
+        return False
+    if parts.query and known.referral_params:
+        for pair in parts.query.split("&"):
+            if pair.split("=", 1)[0].lower() in known.referral_params:
+                return True
+    if domain in known.profile_domains:
+        segments = [segment for segment in parts.path.split("/") if segment]
+        if segments and segments[0].lower() == "pages":
+            return True
+        if len(segments) == 1 and segments[0].lower() not in NOT_PROFILE_PATHS:
+            return True
+    return False
 
 
 def domain_of(url: str) -> str:
