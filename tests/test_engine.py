@@ -1,0 +1,168 @@
+"""The engine: scoring, levels, link blast through SentHistory, allowlists, pull signals."""
+
+from __future__ import annotations
+
+import pytest
+from pullcheck.engine import Engine, EngineSettings
+from pullcheck.history import InMemorySentHistory
+from pullcheck.models import Draft, ReplyTarget
+from pullcheck.rulebook import builtin_pack
+
+PACK = builtin_pack()
+NOW = 1_700_000_000.0
+
+
+def engine(**settings) -> Engine:  # type: ignore[no-untyped-def]
+    return Engine(PACK, EngineSettings(**settings), history=InMemorySentHistory())
+
+
+def reply(text: str, parent: str, author: str | None = "stranger") -> Draft:
+    target = ReplyTarget(author=author, text=parent)
+    return Draft(platform="x", kind="reply", text=text, reply_to=target)
+
+
+def codes(verdict) -> set[str]:  # type: ignore[no-untyped-def]
+    return {finding.code for finding in verdict.findings}
+
+
+def test_plain_reply_is_clean() -> None:
+    verdict = engine().judge(reply("Lovely photo, where was it taken?", "Sunset tonight"))
+    assert verdict.level == "none" and verdict.score == 0 and verdict.findings == []
+
+
+def test_a_link_alone_is_never_push() -> None:
+    verdict = engine().judge(reply("https://docs.example/guide", "Sunset tonight"))
+    assert not verdict.reaches("warning")
+
+
+def test_unsolicited_pitch_is_a_warning_with_span() -> None:
+    text = "Nice! Our agency builds sites like this, hire us"
+    verdict = engine().judge(reply(text, "Sunset tonight"))
+    assert verdict.level == "warning" and "PP201" in codes(verdict)
+    finding = next(f for f in verdict.findings if f.code == "PP201")
+    assert finding.span is not None and text[finding.span[0] : finding.span[1]] == finding.trigger
+    assert finding.why and finding.instead and finding.message
+
+
+def test_reply_to_a_post_that_asks_passes_even_when_it_offers() -> None:
+    draft = reply("We sell widgets and ship across Albania: acme.example",
+                  "I'm looking for a widget seller in Albania")
+    assert not engine().judge(draft).reaches("warning")
+
+
+def test_weak_signals_add_up() -> None:
+    link_only = engine().judge(reply("acme.example/x", "Sunset tonight"))
+    both = engine().judge(reply("Check out this: acme.example/x", "Sunset tonight"))
+    assert link_only.level == "info" and both.level == "warning"
+    assert both.score > link_only.score
+
+
+def test_auto_dm_to_new_follower_is_an_error() -> None:
+    draft = Draft(kind="dm", text="Thanks for following! Visit my site acme-web.example",
+                  recipients=["newbie"], recipient_is_new_follower=True)
+    verdict = engine().judge(draft)
+    assert verdict.level == "error" and "PP101" in codes(verdict)
+
+
+def test_pull_signals_lower_the_score() -> None:
+    base = "I can help you grow your list."
+    push = engine().judge(reply(base, "Sunset tonight"))
+    softened = engine().judge(reply(base + " What do you think about email?", "Sunset tonight"))
+    assert softened.score < push.score
+    assert "PP501" in codes(softened)
+
+
+def test_pull_finding_alone_never_raises_the_level() -> None:
+    verdict = engine().judge(reply("Thanks for sharing, what do you think of v2?", "New post"))
+    assert codes(verdict) == {"PP501"} and verdict.level == "none" and verdict.score == 0
+
+
+def test_score_gates_severity() -> None:
+    weak = engine(warning_score=80).judge(reply("Our agency can help, hire us", "Sunset"))
+    assert "PP201" in codes(weak) and weak.level == "info"
+
+
+def test_link_blast_counts_distinct_recipients_in_history() -> None:
+    blaster = engine()
+    text = "Hi! Grab our spring catalogue at acme.example/spring"
+    for index, person in enumerate(["ann", "bob", "cat", "dan"]):
+        before = blaster.judge(Draft(kind="dm", text=text, recipients=[person]), now=NOW + index)
+        assert "PP301" not in codes(before)
+        blaster.record_sent(Draft(kind="dm", text=text, recipients=[person]), now=NOW + index)
+    fifth = blaster.judge(Draft(kind="dm", text=text, recipients=["eve"]), now=NOW + 10)
+    assert "PP301" in codes(fifth) and fifth.level == "error"
+
+
+def test_link_blast_ignores_messages_outside_the_window() -> None:
+    blaster = engine()
+    text = "Hi! Grab our spring catalogue at acme.example/spring"
+    for person in ["ann", "bob", "cat", "dan"]:
+        blaster.record_sent(Draft(kind="dm", text=text, recipients=[person]), now=NOW)
+    later = blaster.judge(Draft(kind="dm", text=text, recipients=["eve"]), now=NOW + 25 * 3600)
+    assert "PP301" not in codes(later)
+
+
+def test_link_blast_min_recipients_is_a_user_param() -> None:
+    blaster = engine(params={"PP301": {"min_recipients": 2}})
+    text = "Grab our catalogue at acme.example/spring"
+    blaster.record_sent(Draft(kind="dm", text=text, recipients=["ann"]), now=NOW)
+    assert "PP301" in codes(blaster.judge(Draft(kind="dm", text=text, recipients=["bob"]), now=NOW))
+
+
+def test_record_sent_keeps_no_text() -> None:
+    history = InMemorySentHistory()
+    record = Engine(PACK, history=history).record_sent(
+        Draft(kind="dm", text="secret words at acme.example", recipients=["@Ann"]), now=NOW
+    )
+    assert record.recipients == ("ann",) and record.link_domains == ("acme.example",)
+    assert "secret" not in repr(record)
+
+
+def test_allowlisted_handle_suppresses_push_findings() -> None:
+    draft = reply("Our agency can help, hire us: acme.example", "Sunset", author="@BestClient")
+    assert engine().judge(draft).reaches("warning")
+    assert engine(allow_handles={"bestclient"}).judge(draft).findings == []
+
+
+def test_allowlisted_domain_is_not_a_link() -> None:
+    draft = reply("Check out acme.example/guide", "Sunset")
+    assert engine().judge(draft).reaches("warning")
+    assert not engine(allow_domains={"acme.example"}).judge(draft).reaches("warning")
+
+
+def test_disabled_rule_and_severity_override() -> None:
+    draft = reply("Our agency can help, hire us", "Sunset")
+    assert "PP201" not in codes(engine(disabled={"PP201"}).judge(draft))
+    overridden = engine(severities={"PP201": "error"}).judge(draft)
+    assert next(f for f in overridden.findings if f.code == "PP201").severity == "error"
+
+
+def test_shadow_rules_are_counted_not_shown() -> None:
+    draft = reply("Our agency can help, hire us", "Sunset")
+    judgement = engine(shadow={"PP201"}).judge_fully(draft)
+    assert "PP201" not in codes(judgement.verdict)
+    assert "PP201" in {finding.code for finding in judgement.shadow}
+
+
+def test_unreadable_text_is_judged_on_metadata_only() -> None:
+    draft = Draft(kind="dm", text="", text_available=False, recipient_is_new_follower=True,
+                  links=["https://acme.example/shop"])
+    verdict = engine().judge(draft)
+    assert "PP101" in codes(verdict)
+
+
+@pytest.mark.parametrize("kind", ["post", "reply", "quote", "dm", "comment", "connect-note"])
+def test_judge_never_raises_on_odd_drafts(kind: str) -> None:
+    draft = Draft(kind=kind, text="\x00\ud800 @ . http:// www. !!!",  # type: ignore[arg-type]
+                  reply_to=ReplyTarget(), recipients=["", "@"], links=["not a url", "http://["])
+    assert engine().judge(draft).level in {"none", "info", "warning", "error"}
+
+
+def test_a_rule_that_raises_is_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = engine()
+
+    def explode(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(broken, "_holds", explode)
+    assert broken.judge(reply("hire us", "Sunset")).findings == []

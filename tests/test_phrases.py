@@ -1,0 +1,94 @@
+"""Phrase matching: case, punctuation, curly quotes, inflections, never inside other words."""
+
+from __future__ import annotations
+
+import pytest
+from pullcheck.phrases import (
+    PhraseError,
+    PhraseGroupFile,
+    compile_group,
+    normalise,
+    phrase_regex,
+)
+
+
+def group(*phrases: str, patterns: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+    return compile_group(
+        PhraseGroupFile(group="test", phrases=list(phrases), patterns=list(patterns))
+    )
+
+
+def texts(found) -> list[str]:  # type: ignore[no-untyped-def]
+    return [hit.text for hit in found]
+
+
+def test_matches_regardless_of_case() -> None:
+    assert texts(group("check out my").find("CHECK Out My site")) == ["CHECK Out My"]
+
+
+def test_punctuation_between_words_is_a_gap() -> None:
+    assert texts(group("sign up now").find("sign-up, now!")) == ["sign-up, now"]
+
+
+def test_curly_apostrophe_matches_straight_one() -> None:
+    found = group("i'm looking for").find(normalise("I\u2019m looking for a plumber"))
+    assert texts(found) == ["I'm looking for"]
+
+
+def test_apostrophe_is_optional() -> None:
+    assert texts(group("i'm looking for").find("im looking for one")) == ["im looking for"]
+
+
+@pytest.mark.parametrize("text", ["visits my site", "visited my site", "visiting my site"])
+def test_simple_inflections_match(text: str) -> None:
+    assert group("visit my site").find(text)
+
+
+def test_y_ending_words_inflect() -> None:
+    assert group("reply now").find("replied now") and group("reply now").find("replies now")
+
+
+def test_never_matches_inside_another_word() -> None:
+    g = group("subscribe", "sign up")
+    assert g.find("unsubscribe here") == [] and g.find("designs up") == []
+
+
+def test_short_words_are_not_inflected() -> None:
+    assert group("hire us").find("hire used cars") == []
+
+
+def test_optional_choice() -> None:
+    g = group("(please|) subscribe")
+    assert texts(g.find("please subscribe")) == ["please subscribe"]
+    assert texts(g.find("subscribe")) == ["subscribe"]
+
+
+def test_optional_last_choice() -> None:
+    g = group("thanks for the (follow|)")
+    assert texts(g.find("thanks for the follow")) == ["thanks for the follow"]
+
+
+def test_exact_word_marker_switches_off_inflection() -> None:
+    assert group("=visit now").find("visited now") == []
+
+
+def test_raw_pattern_for_prices() -> None:
+    g = group("unused phrase", patterns=(r"[$€£] ?\d+",))
+    assert texts(g.find("only $49 today")) == ["$49"]
+
+
+def test_spans_point_into_the_text() -> None:
+    text = "Well... Check out my channel!"
+    for hit in group("check out my channel").find(text):
+        assert text[hit.start : hit.end] == hit.text
+
+
+@pytest.mark.parametrize("phrase", ["(unclosed", "closed)", "(|)", "(a|(b))", "a(b|c)"])
+def test_malformed_phrase_is_an_error(phrase: str) -> None:
+    with pytest.raises(PhraseError):
+        phrase_regex(phrase)
+
+
+def test_group_without_phrases_is_an_error() -> None:
+    with pytest.raises(PhraseError):
+        group()
