@@ -18,7 +18,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
@@ -209,13 +209,17 @@ class Problem:
     hint: str | None = None
 
 
+# file, line, key (dotted), message, hint (the likely meant name)
+ProblemRow = tuple[Path | None, int | None, str | None, str, str | None]
+
+
 class ConfigError(Exception):
     """An invalid config. `str()` is `FILE:LINE: key 'k': message (did you mean 'h'?)`, one line
     per problem; `.file`, `.line`, `.key` and `.hint` describe the first problem."""
 
-    def __init__(self, problems: list[tuple[Path | None, int | None, str | None, str, str | None]]):
-        self.problems = problems
-        self.file, self.line, self.key, self.message, self.hint = problems[0]
+    def __init__(self, problems: Sequence[ProblemRow]) -> None:
+        self.problems = list(problems)
+        self.file, self.line, self.key, self.message, self.hint = self.problems[0]
         super().__init__("\n".join(_format_problem(*problem) for problem in problems))
 
 
@@ -235,8 +239,27 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
     """The choice a typo most likely meant, or None when nothing is close."""
     options = list(choices)
     by_lower = {option.lower(): option for option in options}
-    found = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
-    return by_lower[found[0]] if found else None
+    found = difflib.get_close_matches(word.lower(), list(by_lower), n=5, cutoff=0.6)
+    if not found:
+        return None
+    # difflib ranks PP210 -> PP201, PP203, PP205 alike; a swap of two letters is the likelier typo.
+    best = min(found, key=lambda option: _edit_distance(word.lower(), option))
+    return by_lower[best]
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Edits (insert, delete, substitute, swap two neighbours) turning a into b."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, char_b in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1,
+                             previous[j - 1] + (char_a != char_b))
+            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
 
 
 # --- where things live -------------------------------------------------------------------
@@ -293,10 +316,8 @@ def load_config(path: Path | str | None = None, *, missing_ok: bool | None = Non
     except ValidationError as error:
         raise _located_error(error, located, path) from None
     problems = [*_check_sites(config)]
-    if problems:
-        raise _problems_error(problems, located, path)
     config._pack = _load_pack(config, located, path)
-    problems = [*_check_rules(config, config._pack)]
+    problems += [*_check_rules(config, config._pack)]
     if problems:
         raise _problems_error(problems, located, path)
     notpush = config.notpush_path()
@@ -426,7 +447,7 @@ def _unwrap(annotation: Any) -> Any:
 
 
 def _problems_error(problems: list[Problem], located: LocatedData, main: Path) -> ConfigError:
-    rows = []
+    rows: list[ProblemRow] = []
     for problem in problems:
         where = line_of(located.where, problem.path)
         file, line = (where.file, where.line) if where else (main, None)

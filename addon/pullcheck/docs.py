@@ -31,23 +31,40 @@ def _cell(text: Any) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
+def _kinds_of(when: Any) -> set[str] | None:
+    """Draft kinds a condition tree can match; None when some branch accepts any kind."""
+    if when is None:
+        return None
+    kinds = getattr(when, "kinds", None)
+    nested = getattr(when, "any_of", None) or []
+    if kinds:
+        return set(kinds)
+    if not nested:
+        return None
+    union: set[str] = set()
+    for branch in nested:
+        branch_kinds = _kinds_of(branch)
+        if branch_kinds is None:
+            return None
+        union |= branch_kinds
+    return union
+
+
 def _kinds(rule: Any) -> str:
-    when = getattr(rule, "when", None)
-    kinds = getattr(when, "kinds", None) if when is not None else None
-    if isinstance(when, dict):
-        kinds = when.get("kinds") or when.get("kind")
-    if not kinds:
-        return "any"
-    return ", ".join(sorted(kinds)) if not isinstance(kinds, str) else kinds
+    kinds = _kinds_of(getattr(rule, "when", None))
+    return "any" if not kinds else ", ".join(sorted(kinds))
 
 
 def rule_summary(rule: Any) -> str:
     """One line saying what the rule flags: its short card text, else its message."""
-    return getattr(rule, "short", None) or getattr(rule, "message", "")
+    return str(getattr(rule, "short", None) or getattr(rule, "message", ""))
 
 
 def rules_table(pack: Any) -> str:
     rows = [
+        f"Generated from `rules/*.yaml` by `{DOCS_COMMAND}`; `pullcheck explain CODE` prints a "
+        "rule's page.",
+        "",
         "| code | name | severity | drafts | what it flags |",
         "|---|---|---|---|---|",
     ]
@@ -67,7 +84,9 @@ def _rate(value: float | None) -> str:
 def accuracy_tables(results: dict[str, dict[str, Any]], fail_on: str) -> str:
     """Overall figures per corpus, then per rule, from `evaluate_file` results by corpus name."""
     lines = [
-        f"Flagged = the verdict reaches `{fail_on}`.",
+        f"Measured by `{DOCS_COMMAND}`, which runs `pullcheck eval CORPUS.csv --fail-on {fail_on}` "
+        "on every CSV in `../shared/corpora` (see its README for the sources); a row is flagged "
+        f"when its verdict reaches `{fail_on}`.",
         "",
         "| corpus | rows | precision | recall | F1 | false-positive rate | TP | FP | TN | FN |",
         "|---|---|---|---|---|---|---|---|---|---|",

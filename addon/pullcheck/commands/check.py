@@ -44,10 +44,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="x, mastodon, bluesky, linkedin, reddit, ... (default: other)")
     parser.add_argument("--recipient", action="append", default=[], metavar="HANDLE",
                         help="who receives it (a DM); repeat for several")
-    parser.add_argument("--new-follower", action="store_true",
-                        help="the recipient just followed or connected with you")
-    parser.add_argument("--prior-conversation", action="store_true",
-                        help="you have talked with the recipient before")
+    parser.add_argument("--new-follower", action=argparse.BooleanOptionalAction, default=None,
+                        help="the recipient just followed or connected with you (or not); "
+                        "unknown when not given")
+    parser.add_argument("--prior-conversation", action=argparse.BooleanOptionalAction,
+                        default=None,
+                        help="you have talked with the recipient before (or not); unknown "
+                        "when not given")
     parser.add_argument("--context", default="",
                         help="where this is written, e.g. 'r/smallbusiness'")
     add_config_option(parser)
@@ -66,8 +69,8 @@ def draft_from_args(args: argparse.Namespace, text: str) -> Draft:
         text=text,
         reply_to=reply_to,
         recipients=list(args.recipient),
-        recipient_is_new_follower=True if args.new_follower else None,
-        prior_conversation=True if args.prior_conversation else None,
+        recipient_is_new_follower=args.new_follower,
+        prior_conversation=args.prior_conversation,
         context=args.context,
     )
 
@@ -102,8 +105,8 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
                 "severity": finding.severity,
                 "message": finding.message,
                 "span": list(finding.span) if finding.span is not None else None,
-                "why": finding.why,
-                "instead": finding.instead,
+                "why": finding.why.strip(),
+                "instead": finding.instead.strip(),
             }
             for finding in verdict.findings
         ],

@@ -52,12 +52,13 @@ def run_check(args: argparse.Namespace) -> int:
         print(error, file=sys.stderr)
         return EXIT_USAGE
     rules = pack_rules(config._pack)
+    included = [source for source in config.sources[1:] if source != config.notpush_path()]
     off = sum(1 for override in config.rules.values() if override.enabled is False)
     print(
         f"{path}: ok (mode {config.mode}, hold at {config.hold_at}, "
         f"{len(rules) - off} of {len(rules)} rules on, "
         f"{len(config.allow.handles)} allowed handles, {len(config.allow.domains)} allowed "
-        f"domains, {len(config.sources) - 1} file(s) layered)"
+        f"domains, {len(included)} included file(s))"
     )
     return EXIT_OK
 

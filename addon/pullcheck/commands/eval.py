@@ -141,9 +141,11 @@ def render_misses(result: dict[str, Any], count: int) -> str:
             text = " ".join(str(_field(miss, "text")).split())
             if len(text) > 160:
                 text = text[:159] + "…"
-            codes = _field(miss, "codes", None) or _field(miss, "rules", None) or []
-            level = _field(miss, "level", "")
-            lines.append(f"  [{_field(miss, 'id')}] {_field(miss, 'kind')}"
-                         f"{' ' + str(level) if level else ''}"
-                         f"{' ' + ','.join(codes) if codes else ''}: {text}")
+            codes = _field(miss, "codes", None) or []
+            facts = [str(_field(miss, name, "") or "") for name in ("kind", "level")]
+            facts.append(",".join(codes))
+            lines.append(f"  [{_field(miss, 'id')}] {' '.join(f for f in facts if f)}: {text}")
+            parent = " ".join(str(_field(miss, "parent", None) or "").split())
+            if parent:
+                lines.append(f"      answering: {parent[:120]}")
     return "\n".join(lines)
