@@ -270,3 +270,26 @@ def test_site_names_match_the_site_adapters() -> None:
     from pullcheck.sites import ADAPTERS
 
     assert {adapter.name for adapter in ADAPTERS} == set(SITE_NAMES)
+
+
+def test_an_allowlisted_recipient_is_not_warned_about(tmp_path: Path) -> None:
+    from pullcheck.models import Draft
+
+    draft = Draft(kind="dm", text="Thanks for following! Visit my site acme-web.example",
+                  recipients=["@new_fan"], recipient_is_new_follower=True)
+    assert build_engine(load_config(write(tmp_path, "a.yaml", "mode: warn\n"))).judge(
+        draft).reaches("warning")
+    allowing = load_config(write(tmp_path, "b.yaml", "allow:\n  handles: ['@New_Fan']\n"))
+    assert not build_engine(allowing).judge(draft).reaches("warning")
+
+
+def test_an_allowlisted_domain_is_not_counted_as_a_link(tmp_path: Path) -> None:
+    from pullcheck.models import Draft
+
+    draft = Draft(kind="reply", text="Here you go: https://acme-web.example/docs",
+                  recipients=[], reply_to=None)
+    plain = build_engine(load_config(write(tmp_path, "a.yaml", "mode: warn\n")))
+    allowing = build_engine(load_config(write(
+        tmp_path, "b.yaml", "allow:\n  domains: [acme-web.example]\n")))
+    assert len(plain.features_of(draft).links) == 1
+    assert len(allowing.features_of(draft).links) == 0
