@@ -344,6 +344,26 @@
     return item;
   }
 
+  // Warnings and errors in full; info-level notes folded under one disclosure, so the banner
+  // stays small and the hold dialog's buttons stay in view.
+  function fillFindings(listNode, findings) {
+    var serious = findings.filter(function (f) { return f.severity !== "info"; });
+    var notes = findings.filter(function (f) { return f.severity === "info"; });
+    if (!serious.length) { serious = notes; notes = []; }
+    serious.forEach(function (f) { listNode.appendChild(renderFinding(f)); });
+    if (notes.length) {
+      var item = el("li", "more");
+      var fold = el("details", "more-notes");
+      fold.appendChild(el("summary", "", notes.length === 1 ? "1 more note" :
+                                         notes.length + " more notes"));
+      var inner = el("ul", "findings");
+      notes.forEach(function (f) { inner.appendChild(renderFinding(f)); });
+      fold.appendChild(inner);
+      item.appendChild(fold);
+      listNode.appendChild(item);
+    }
+  }
+
   function announce(message) {
     live.textContent = message;
   }
@@ -369,7 +389,7 @@
     var top = findings[0];
     summary.textContent = (heading ? heading + ": " : "") + findings.length +
       (findings.length === 1 ? " push signal" : " push signals");
-    findings.forEach(function (f) { list.appendChild(renderFinding(f)); });
+    fillFindings(list, findings);
     host.setAttribute("data-level", verdict.level || "none");
     panel.hidden = false;
     applyTheme();
@@ -455,13 +475,13 @@
     var desc = el("p", "desc", "It reads like push marketing. Nothing has been sent yet.");
     desc.id = "pullcheck-hold-desc";
     box.appendChild(desc);
-    var summaryInfo = hold.summary || {};
-    if (summaryInfo.text) {
-      var quote = el("blockquote", "held-text", summaryInfo.text);
-      box.appendChild(quote);
-    }
+    // The proxy never sends the text back; the banner shows the draft it last checked, which is
+    // what the user just tried to send from this page.
+    var heldText = (hold.summary && hold.summary.text) ||
+      (state.lastContext && state.lastContext.text) || "";
+    if (heldText) box.appendChild(el("blockquote", "held-text", heldText));
     var findings = el("ul", "findings");
-    (verdict.findings || []).forEach(function (f) { findings.appendChild(renderFinding(f)); });
+    fillFindings(findings, verdict.findings || []);
     box.appendChild(findings);
     var row = el("div", "dialog-actions");
     var edit = el("button", "edit", "Edit");
@@ -492,7 +512,8 @@
     dialog.appendChild(box);
     dialog.hidden = false;
     applyTheme();
-    edit.focus();
+    edit.focus({ preventScroll: true });
+    box.scrollTop = 0;
     announce("pullcheck held your post. Choose Send anyway or Edit.");
   }
 

@@ -6,5 +6,6 @@ COMMANDS; the order here is the order of `pullcheck --help`.
 """
 
 COMMANDS: list[str] = [
-    "run", "check", "rules", "explain", "eval", "config", "forget", "audit", "stats",
+    "run", "check", "rules", "explain", "eval", "config", "forget", "audit", "stats", "demo",
+    "opportunities",
 ]

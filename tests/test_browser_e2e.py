@@ -1,0 +1,307 @@
+"""The banner in a real browser: Debian's Chromium (Playwright, never `playwright install`) through
+a real mitmproxy (`mitmdump -s` with the pullcheck add-on) in front of the demo site.
+
+Screenshots of the live banner and the hold dialog go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from pullcheck.demo.site import DemoServer, page_csp
+from pullcheck.demo.stack import (
+    ANSWER_REPLY,
+    CHROMIUM,
+    PUSH_REPLY,
+    ProxyProcess,
+    launch_chromium,
+    open_demo,
+    type_reply,
+    write_config,
+)
+
+pytestmark = [
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason=f"{CHROMIUM} is not installed (tests/run-all.sh installs Debian's chromium)",
+    ),
+    pytest.mark.timeout(180),
+]
+sync_api = pytest.importorskip("playwright.sync_api")
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+WAIT_MS = 15_000
+# Collects what the page's CSP reports; injected through DevTools, so the page's CSP and Trusted
+# Types do not apply to it.
+WATCH_CSP = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__cspViolations.push({directive: e.violatedDirective, blocked: e.blockedURI,
+                               source: e.sourceFile, sample: e.sample});
+});
+"""
+
+
+class OtherOrigin(BaseHTTPRequestHandler):
+    """A page on another origin (another port): no CSP, nothing injected."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def do_GET(self) -> None:  # noqa: N802
+        body = b"<!doctype html><html><head><title>other</title></head><body>other</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
+    folder = tmp_path_factory.mktemp("banner-e2e")
+    site = DemoServer().start()
+    other = ThreadingHTTPServer(("127.0.0.1", 0), OtherOrigin)
+    other_thread = threading.Thread(target=other.serve_forever, daemon=True)
+    other_thread.start()
+    config = write_config(folder, site.port, mode="hold", hold_timeout_s=60)
+    proxy = ProxyProcess(folder, config)
+    try:
+        proxy.wait_active()
+        yield SimpleNamespace(
+            site=site,
+            proxy=proxy,
+            folder=folder,
+            other_url=f"http://127.0.0.1:{other.server_address[1]}/",
+        )
+    finally:
+        proxy.stop()
+        site.stop()
+        other.shutdown()
+        other.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(stack: SimpleNamespace) -> Iterator[object]:
+    with sync_api.sync_playwright() as playwright:
+        browser = launch_chromium(playwright, stack.proxy.port)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser, stack) -> Iterator[object]:
+    stack.site.received.clear()
+    context = browser.new_context(viewport={"width": 1200, "height": 760})
+    page = context.new_page()
+    page.add_init_script(WATCH_CSP)
+    page.console_messages = []
+    page.dialogs = []
+    page.errors = []
+    page.on("console", lambda message: page.console_messages.append(message.text))
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+
+    def on_dialog(dialog) -> None:
+        page.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def finding_codes(page) -> list[str]:
+    return page.locator(".panel .finding .code").all_text_contents()
+
+
+def received(stack) -> list[dict]:
+    return stack.site.received.all()
+
+
+def shoot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name))
+
+
+def send_and_wait_for_hold(page) -> None:
+    page.click("#send")
+    page.wait_for_selector(".dialog-backdrop .dialog", state="visible", timeout=WAIT_MS)
+
+
+def test_a_push_reply_shows_the_banner_with_the_pitch_rule_before_anything_is_sent(page, stack):
+    open_demo(page, stack.site.url)
+    type_reply(page, "sam_runs", PUSH_REPLY)
+    page.wait_for_selector(".panel .finding", state="visible", timeout=WAIT_MS)
+    codes = finding_codes(page)
+    assert "PP201" in codes
+    assert received(stack) == []
+    text = page.locator(".panel").inner_text()
+    assert "Instead:" in text and "Not push" in text and "Why?" in text
+    shoot(page, "banner-live.png")
+
+
+def test_a_reply_to_a_post_that_asked_for_that_service_shows_no_banner(page, stack):
+    open_demo(page, stack.site.url)
+    with page.expect_response(lambda r: r.url.endswith("/__pullcheck__/check")) as checked:
+        type_reply(page, "jordan_bakes", ANSWER_REPLY)
+    result = checked.value.json()
+    assert result["reply_to"]["author"] == "jordan_bakes"  # the proxy knew the parent post
+    assert result["verdict"]["findings"] == []
+    page.wait_for_timeout(400)  # a later debounce would have fired by now
+    assert page.locator(".panel .finding").count() == 0
+    assert not page.locator(".panel").is_visible()
+
+
+def test_hold_then_send_anyway_delivers_exactly_once(page, stack):
+    open_demo(page, stack.site.url)
+    type_reply(page, "sam_runs", PUSH_REPLY)
+    page.wait_for_selector(".panel .finding", state="visible", timeout=WAIT_MS)
+    send_and_wait_for_hold(page)
+    assert received(stack) == []  # held: nothing reached the site
+    dialog_text = page.locator(".dialog").inner_text()
+    assert "PP201" in dialog_text and "Send anyway" in dialog_text
+    shoot(page, "hold-dialog.png")
+    page.click(".dialog button.send")
+    page.wait_for_selector("#status.ok", timeout=WAIT_MS)
+    time.sleep(0.5)
+    sent = received(stack)
+    assert len(sent) == 1
+    assert sent[0]["body"]["variables"]["tweet_text"] == PUSH_REPLY
+    assert page.locator(".dialog-backdrop").is_hidden()
+
+
+def test_hold_then_edit_delivers_nothing_and_keeps_the_draft(page, stack):
+    open_demo(page, stack.site.url)
+    type_reply(page, "sam_runs", PUSH_REPLY)
+    send_and_wait_for_hold(page)
+    page.click(".dialog button.edit")
+    page.wait_for_selector("#status.error", timeout=WAIT_MS)
+    assert page.input_value("#compose") == PUSH_REPLY
+    time.sleep(0.5)
+    assert received(stack) == []
+
+
+def test_escape_in_the_hold_dialog_means_edit_and_focus_stays_inside(page, stack):
+    open_demo(page, stack.site.url)
+    type_reply(page, "sam_runs", PUSH_REPLY)
+    send_and_wait_for_hold(page)
+    # Focus starts on Edit and Tab cycles inside the dialog.
+    focused = "document.querySelector('[data-pullcheck-banner]').shadowRoot.activeElement"
+    assert page.evaluate(f"{focused}.className") == "edit"
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        assert page.evaluate(f"!!{focused} && !!{focused}.closest('.dialog')")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#status.error", timeout=WAIT_MS)
+    assert page.input_value("#compose") == PUSH_REPLY
+    assert received(stack) == []
+
+
+def test_markup_in_a_draft_shows_as_text_and_runs_nothing(page, stack):
+    open_demo(page, stack.site.url)
+    markup = "<img src=x onerror=alert(1)> Check out my site https://acme.example, 20% off!"
+    type_reply(page, "sam_runs", markup)
+    page.wait_for_selector(".panel .finding", state="visible", timeout=WAIT_MS)
+    send_and_wait_for_hold(page)
+    assert page.locator(".dialog .held-text").inner_text() == markup
+    assert page.locator(".dialog img, .panel img").count() == 0
+    page.click(".dialog button.edit")
+    page.wait_for_selector("#status.error", timeout=WAIT_MS)
+    assert page.dialogs == []
+    assert page.errors == []
+
+
+def test_the_pages_csp_is_kept_and_the_banner_causes_no_violation(page, stack):
+    response = open_demo(page, stack.site.url)
+    nonce = page.get_attribute("script[src='/static/demo.js']", "nonce") or page.evaluate(
+        "document.querySelector(\"script[src='/static/demo.js']\").nonce"
+    )
+    # The injector reused the page's nonce: the policy arrives exactly as the site sent it.
+    assert response.headers["content-security-policy"] == page_csp(nonce)
+    type_reply(page, "sam_runs", PUSH_REPLY)
+    page.wait_for_selector(".panel .finding", state="visible", timeout=WAIT_MS)
+    page.click(".panel details.why summary")
+    assert page.evaluate("window.__cspViolations") == []
+    assert not [
+        m for m in page.console_messages if "Content Security Policy" in m or "Trusted Type" in m
+    ]
+    assert page.errors == []
+
+
+def test_another_origin_cannot_read_verdicts_or_decide_a_hold(page, browser, stack):
+    open_demo(page, stack.site.url)
+    src = page.get_attribute("script[data-pullcheck]", "src")
+    token = src.split("t=", 1)[1]
+    type_reply(page, "sam_runs", PUSH_REPLY)
+    send_and_wait_for_hold(page)
+    site_origin = stack.site.url.rstrip("/")
+
+    other = browser.new_page()
+    try:
+        other.goto(stack.other_url)
+        # Even with the stolen token, the browser's request from another origin is refused.
+        outcome = other.evaluate(
+            """async ([origin, token]) => {
+                 const out = {};
+                 for (const name of ["events", "decide"]) {
+                   try {
+                     const r = await fetch(origin + "/__pullcheck__/" + name, {method: "POST",
+                       headers: {"x-pullcheck-token": token, "content-type": "application/json"},
+                       body: JSON.stringify({since: 0, wait: 0, hold_id: "x", decision: "send"})});
+                     out[name] = r.status;
+                   } catch (e) { out[name] = "blocked"; }
+                 }
+                 return out;
+               }""",
+            [site_origin, token],
+        )
+    finally:
+        other.close()
+    assert outcome == {"events": "blocked", "decide": "blocked"}
+
+    proxy = urllib.request.build_opener(
+        urllib.request.ProxyHandler({"http": f"http://127.0.0.1:{stack.proxy.port}"})
+    )
+    pending_id = None
+    for name, payload in (
+        ("events", {"since": 0, "wait": 0}),
+        ("decide", {"hold_id": "anything", "decision": "send"}),
+    ):
+        request = urllib.request.Request(
+            f"{site_origin}/__pullcheck__/{name}",
+            data=json.dumps(payload).encode(),
+            method="POST",
+            headers={
+                "Origin": stack.other_url.rstrip("/"),
+                "X-Pullcheck-Token": token,
+                "Content-Type": "application/json",
+                "Sec-Fetch-Site": "same-site",
+            },
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            proxy.open(request, timeout=10)
+        assert refused.value.code == 403
+        assert refused.value.read() == b""
+    assert pending_id is None
+    # The hold is still there for its own page, which now sends it: exactly once.
+    assert received(stack) == []
+    page.click(".dialog button.send")
+    page.wait_for_selector("#status.ok", timeout=WAIT_MS)
+    time.sleep(0.3)
+    assert len(received(stack)) == 1
