@@ -293,3 +293,21 @@ def test_an_allowlisted_domain_is_not_counted_as_a_link(tmp_path: Path) -> None:
         tmp_path, "b.yaml", "allow:\n  domains: [acme-web.example]\n")))
     assert len(plain.features_of(draft).links) == 1
     assert len(allowing.features_of(draft).links) == 0
+
+
+def test_an_extra_rule_folder_adds_rules_the_config_can_tune(tmp_path: Path) -> None:
+    source = (REPO / "rules" / "PP201-unsolicited-pitch-reply.yaml").read_text()
+    mine = source.replace("code: PP201", "code: PP901").replace(
+        "name: unsolicited-pitch-reply", "name: my-pitch-reply")
+    write(tmp_path, "my-rules/PP901-my-pitch-reply.yaml", mine)
+    config = load_config(write(tmp_path, "c.yaml",
+                               "rule_folders: [my-rules]\nrules:\n  PP901: info\n"))
+    assert "PP901" in pack_rules(rule_pack(config))
+    assert engine_settings(config).severities == {"PP901": "info"}
+
+
+def test_a_broken_rule_in_an_extra_folder_names_the_rule_file(tmp_path: Path) -> None:
+    rule = write(tmp_path, "my-rules/PP902-broken.yaml", "code: PP902\nname: broken\n")
+    error = error_of(write(tmp_path, "c.yaml", "mode: warn\nrule_folders: [my-rules]\n"))
+    assert (error.file, error.line, error.key) == (tmp_path / "c.yaml", 2, "rule_folders")
+    assert str(rule) in error.message
