@@ -1,0 +1,86 @@
+"""Engine latency per draft with the whole default rule pack: p50 and p99 for 280- and
+3,000-character drafts (budget: p99 <= 1 ms). Run: python benchmarks/engine.py [--rounds N]"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+
+from pullcheck.engine import Engine
+from pullcheck.history import InMemorySentHistory
+from pullcheck.models import Draft, ReplyTarget
+from pullcheck.rulebook import builtin_pack
+
+# Realistic material: ordinary chat, pitches, links and mentions, so every rule's conditions
+# are exercised (phrase hits, links, the sent-history lookup for link blast).
+SENTENCES = [
+    "Lovely photo, where was it taken?",
+    "We offer web design for small businesses, starting at $499.",
+    "Check out my new channel and subscribe!!!",
+    "Thanks for sharing, what do you think about the second approach?",
+    "More at https://acme.example/spring?ref=42 and www.widgets.example.",
+    "@ann @bob did you see this?",
+    "I was stuck at the airport for five hours and nobody told us anything.",
+    "Limited time offer, act now before it's gone.",
+    "The committee met on Tuesday to discuss the budget for next year.",
+    "Honestly the second half of the film dragged, but the soundtrack was great.",
+]
+
+
+def draft_of(length: int, rng: random.Random, kind: str) -> Draft:
+    parts: list[str] = []
+    while sum(len(part) + 1 for part in parts) < length:
+        parts.append(rng.choice(SENTENCES))
+    text = " ".join(parts)[:length]
+    return Draft(
+        platform="x",
+        kind=kind,  # type: ignore[arg-type]
+        text=text,
+        reply_to=ReplyTarget(author="someone", text="Sunset over the harbour tonight")
+        if kind == "reply"
+        else None,
+        recipients=["someone"] if kind == "dm" else [],
+    )
+
+
+def measure(engine: Engine, drafts: list[Draft], rounds: int) -> list[float]:
+    timings: list[float] = []
+    for _ in range(rounds):
+        for draft in drafts:
+            start = time.perf_counter()
+            engine.judge(draft)
+            timings.append(time.perf_counter() - start)
+    return timings
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=20)
+    args = parser.parse_args()
+    history = InMemorySentHistory()
+    engine = Engine(builtin_pack(), history=history)
+    rng = random.Random(7)
+    # A realistic sent log: a few hundred earlier messages for the link-blast lookup.
+    for index in range(300):
+        engine.record_sent(draft_of(200, rng, "dm"), now=time.time() - index * 60)
+    print(f"engine, whole default pack ({len(engine.active)} rules), {args.rounds} rounds")
+    for length in (280, 3000):
+        kinds = ("reply", "dm", "post")
+        drafts = [draft_of(length, rng, kind) for kind in kinds for _ in range(20)]
+        measure(engine, drafts, 1)  # warm caches
+        timings = measure(engine, drafts, args.rounds)
+        print(
+            f"{length:>5} chars: p50 {statistics.median(timings) * 1e3:.3f} ms  "
+            f"p99 {percentile(timings, 0.99) * 1e3:.3f} ms  (n={len(timings)}, budget p99 <= 1 ms)"
+        )
+
+
+if __name__ == "__main__":
+    main()
