@@ -1,0 +1,208 @@
+"""Memory: bounded stores and what `enrich` adds to a draft."""
+
+from __future__ import annotations
+
+import threading
+
+from pullcheck.memory import MAX_POST_TEXT, Memory
+from pullcheck.models import Draft, ReplyTarget
+from pullcheck.sites.wire import Compose, FailureResponse, Follower, Harvest, SeenPost
+
+NO_FAILURE = FailureResponse(503, {}, b"")
+DAY = 24 * 3600.0
+
+
+def _compose(draft: Draft, conversations: list[str] | None = None,
+             sender: str | None = None) -> Compose:
+    return Compose("test", draft, conversations or [], NO_FAILURE, sender=sender)
+
+
+def _post(i: int, platform: str = "x") -> SeenPost:
+    return SeenPost(str(i), platform, f"user{i % 10}", f"post number {i}")
+
+
+def test_seen_posts_are_bounded_least_recently_used_first() -> None:
+    memory = Memory(max_posts=3)
+    memory.remember("x", Harvest(posts=[_post(1), _post(2), _post(3)]))
+    assert memory.seen_post("x", "1") is not None  # touching 1 makes 2 the oldest
+    memory.remember("x", Harvest(posts=[_post(4)]))
+    assert memory.seen_post("x", "2") is None
+    assert [memory.seen_post("x", i) is not None for i in ("1", "3", "4")] == [True] * 3
+    assert memory.stats()["posts"] == 3
+
+
+def test_posts_are_kept_per_platform() -> None:
+    memory = Memory()
+    memory.remember("x", Harvest(posts=[_post(1, "x")]))
+    assert memory.seen_post("mastodon", "1") is None
+
+
+def test_long_texts_are_capped() -> None:
+    memory = Memory()
+    memory.remember("x", Harvest(posts=[SeenPost("1", "x", "a", "y" * (MAX_POST_TEXT * 2))]))
+    seen = memory.seen_post("x", "1")
+    assert seen is not None and len(seen.text) == MAX_POST_TEXT
+
+
+def test_a_poorer_later_copy_keeps_what_was_known() -> None:
+    memory = Memory()
+    memory.remember("x", Harvest(posts=[SeenPost("1", "x", "a", "full text", "0", "u1")]))
+    memory.remember("x", Harvest(posts=[SeenPost("1", "x", None, "", None, None)]))
+    seen = memory.seen_post("x", "1")
+    assert seen is not None
+    assert (seen.author, seen.text, seen.in_reply_to, seen.author_id) == (
+        "a", "full text", "0", "u1")
+
+
+def test_enrich_fills_the_reply_target_from_seen_posts() -> None:
+    memory = Memory()
+    memory.remember("x", Harvest(posts=[SeenPost("9", "x", "jordan", "Can anyone help?")]))
+    draft = Draft(platform="x", kind="reply", text="hi", reply_to=ReplyTarget(id="9"))
+    enriched = memory.enrich("x", _compose(draft))
+    assert enriched.reply_to == ReplyTarget(id="9", author="jordan", text="Can anyone help?")
+    assert draft.reply_to == ReplyTarget(id="9")  # the compose's draft is not changed
+
+
+def test_enrich_leaves_an_unknown_target_alone() -> None:
+    draft = Draft(platform="x", kind="reply", text="hi", reply_to=ReplyTarget(id="9"))
+    assert Memory().enrich("x", _compose(draft)) == draft
+
+
+def test_recipients_come_from_conversation_members_minus_the_user() -> None:
+    memory = Memory()
+    memory.remember("bluesky", Harvest(conversations={"c1": ["did:me", "did:sam"]},
+                                       own_id="did:me"))
+    draft = Draft(platform="bluesky", kind="dm", text="hello")
+    assert memory.enrich("bluesky", _compose(draft, ["c1"])).recipients == ["did:sam"]
+
+
+def test_the_user_is_guessed_as_the_member_every_conversation_shares() -> None:
+    memory = Memory()
+    memory.remember("bluesky", Harvest(conversations={"c1": ["did:me", "did:sam"],
+                                                      "c2": ["did:kim", "did:me"]}))
+    draft = Draft(platform="bluesky", kind="dm", text="hello")
+    assert memory.enrich("bluesky", _compose(draft, ["c2"])).recipients == ["did:kim"]
+
+
+def test_new_follower_within_the_window() -> None:
+    memory = Memory(new_follower_window_s=30 * DAY)
+    memory.remember("x", Harvest(new_followers=[Follower("x", "3", "Sam_Rivera", 1000.0)]))
+    dm = Draft(platform="x", kind="dm", text="thanks for following", recipients=["3"])
+    assert memory.enrich("x", _compose(dm), now=1000.0 + DAY).recipient_is_new_follower is True
+    assert memory.enrich("x", _compose(dm), now=1000 + 31 * DAY).recipient_is_new_follower is False
+    by_handle = dm.model_copy(update={"recipients": ["@sam_rivera"]})
+    assert memory.enrich("x", _compose(by_handle), now=1000.0).recipient_is_new_follower is True
+    stranger = dm.model_copy(update={"recipients": ["4"]})
+    assert memory.enrich("x", _compose(stranger), now=1000.0).recipient_is_new_follower is None
+    assert memory.is_new_follower("x", "3", now=1000.0) is True
+
+
+def test_followers_are_bounded() -> None:
+    memory = Memory(max_followers=2)
+    memory.remember("x", Harvest(new_followers=[Follower("x", str(i), f"h{i}", float(i))
+                                                for i in range(5)]))
+    assert memory.stats()["followers"] == 2
+    assert memory.is_new_follower("x", "h0", now=5.0) is None
+    assert memory.is_new_follower("x", "h4", now=5.0) is True
+
+
+def test_prior_conversation_when_the_other_side_wrote() -> None:
+    memory = Memory()
+    memory.remember("x", Harvest(conversations={"1-3": ["1", "3"]},
+                                 conversation_senders={"1-3": ["3"]}, own_id="1"), now=10.0)
+    draft = Draft(platform="x", kind="dm", text="hi", recipients=["3"])
+    assert memory.enrich("x", _compose(draft, ["1-3"]), now=20.0).prior_conversation is True
+
+
+def test_conversation_listed_before_the_first_send_is_prior() -> None:
+    memory = Memory()
+    memory.remember("x", Harvest(conversations={"1-3": ["1", "3"]}, own_id="1"), now=10.0)
+    draft = Draft(platform="x", kind="dm", text="hi", recipients=["3"])
+    assert memory.enrich("x", _compose(draft, ["1-3"]), now=20.0).prior_conversation is True
+    assert memory.enrich("x", _compose(draft, ["1-3"]), now=30.0).prior_conversation is True
+
+
+def test_conversation_that_appears_only_after_the_users_first_send_is_not_prior() -> None:
+    memory = Memory()
+    draft = Draft(platform="x", kind="dm", text="hi", recipients=["3"])
+    assert memory.enrich("x", _compose(draft, ["1-3"]), now=10.0).prior_conversation is None
+    # The inbox then lists the conversation the user just opened, with only the user's message.
+    memory.remember("x", Harvest(conversations={"1-3": ["1", "3"]},
+                                 conversation_senders={"1-3": ["1"]}, own_id="1"), now=20.0)
+    assert memory.enrich("x", _compose(draft, ["1-3"]), now=30.0).prior_conversation is False
+
+
+def test_prior_conversation_found_by_member_when_no_conversation_is_named() -> None:
+    memory = Memory()
+    memory.remember("mastodon", Harvest(conversations={"c9": ["sam@social.example"]},
+                                        conversation_senders={"c9": ["sam@social.example"]}))
+    dm = Draft(platform="mastodon", kind="dm", text="hi", recipients=["sam@social.example"])
+    assert memory.enrich("mastodon", _compose(dm)).prior_conversation is True
+    other = dm.model_copy(update={"recipients": ["kim@x.example"]})
+    assert memory.enrich("mastodon", _compose(other)).prior_conversation is None
+
+
+def test_a_value_the_wire_already_gave_is_kept() -> None:
+    memory = Memory()
+    memory.remember("linkedin", Harvest(conversations={"c": ["urn:a"]},
+                                        conversation_senders={"c": ["urn:a"]}))
+    dm = Draft(platform="linkedin", kind="dm", text="hi", recipients=["urn:a"],
+               prior_conversation=False)
+    assert memory.enrich("linkedin", _compose(dm)).prior_conversation is False
+
+
+def test_conversations_are_bounded() -> None:
+    memory = Memory(max_conversations=2)
+    memory.remember("x", Harvest(conversations={f"c{i}": ["me", f"u{i}"] for i in range(4)}))
+    assert memory.stats()["conversations"] == 2
+
+
+def test_forget_empties_everything() -> None:
+    memory = Memory()
+    memory.remember("x", Harvest(posts=[_post(1)], new_followers=[Follower("x", "3", None, 1.0)],
+                                 conversations={"c": ["a", "b"]}, own_id="a"))
+    memory.forget()
+    assert memory.stats() == {"posts": 0, "followers": 0, "conversations": 0}
+    assert memory.own_ids("x") == set()
+
+
+def test_concurrent_remember_and_enrich_stay_consistent() -> None:
+    memory = Memory(max_posts=500)
+    errors: list[BaseException] = []
+
+    def writer(offset: int) -> None:
+        try:
+            for i in range(2_000):
+                memory.remember("x", Harvest(posts=[_post(offset + i)]))
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    def reader() -> None:
+        try:
+            draft = Draft(platform="x", kind="reply", text="hi", reply_to=ReplyTarget(id="5"))
+            for _ in range(2_000):
+                memory.enrich("x", _compose(draft))
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(k * 10_000,)) for k in range(3)]
+    threads.append(threading.Thread(target=reader))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    assert memory.stats()["posts"] == 500
+
+
+def test_posts_asking_lists_the_posts_that_ask_for_help() -> None:
+    memory = Memory()
+    memory.remember("x", Harvest(posts=[
+        SeenPost("1", "x", "jordan", "Can anyone recommend a web designer for a bakery site?"),
+        SeenPost("2", "x", "jordan", "Sourdough day! First batch out of the oven at 6am."),
+    ]))
+    memory.remember("mastodon", Harvest(posts=[
+        SeenPost("3", "mastodon", "kim", "Does anyone know a good photographer?"),
+    ]))
+    assert [p.id for p in memory.posts_asking()] == ["3", "1"]
+    assert [p.id for p in memory.posts_asking("x")] == ["1"]
