@@ -311,3 +311,9 @@ def test_a_broken_rule_in_an_extra_folder_names_the_rule_file(tmp_path: Path) ->
     error = error_of(write(tmp_path, "c.yaml", "mode: warn\nrule_folders: [my-rules]\n"))
     assert (error.file, error.line, error.key) == (tmp_path / "c.yaml", 2, "rule_folders")
     assert str(rule) in error.message
+
+
+def test_a_section_left_empty_means_its_defaults(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "c.yaml",
+                               "rules:\n  # PP101: off\nsites:\nallow:\n  handles:\n"))
+    assert config.rules == {} and config.sites == {} and config.allow.handles == []

@@ -59,6 +59,19 @@ _SEVERITIES: tuple[str, ...] = get_args(Severity)
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_default(cls, value: Any) -> Any:
+        # `rules:` with every entry below it commented out reads as null: the user meant "none
+        # of my own", i.e. the default, not an error.
+        if not isinstance(value, dict):
+            return value
+        return {
+            key: item for key, item in value.items()
+            if not (item is None and key in cls.model_fields
+                    and cls.model_fields[key].get_default(call_default_factory=True) is not None)
+        }
+
 
 class SiteConfig(_Strict):
     """One site: watched or not, and on which hosts (None = the adapter's own defaults)."""

@@ -76,6 +76,8 @@ def draft_from_args(args: argparse.Namespace, text: str) -> Draft:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.text == "-" and sys.stdin.isatty():
+        print("pullcheck check: type the draft, then Ctrl-D", file=sys.stderr)
     text = sys.stdin.read() if args.text == "-" else args.text
     config = load_cli_config(args)
     if config is None:
