@@ -317,3 +317,15 @@ def test_a_section_left_empty_means_its_defaults(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, "c.yaml",
                                "rules:\n  # PP101: off\nsites:\nallow:\n  handles:\n"))
     assert config.rules == {} and config.sites == {} and config.allow.handles == []
+
+
+def test_score_thresholds_reach_the_engine(tmp_path: Path) -> None:
+    from pullcheck.engine import EngineSettings
+
+    defaults = engine_settings(load_config(write(tmp_path, "a.yaml", "mode: warn\n")))
+    assert defaults.warning_score == EngineSettings().warning_score
+    settings = engine_settings(load_config(write(
+        tmp_path, "b.yaml", "scores:\n  warning: 20\n  error: 90\n")))
+    assert (settings.warning_score, settings.error_score) == (20, 90)
+    error = error_of(write(tmp_path, "c.yaml", "scores:\n  warning: 70\n  error: 50\n"))
+    assert error.key == "scores" and "above" in error.message

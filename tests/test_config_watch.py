@@ -166,3 +166,26 @@ def test_concurrent_polls_apply_an_edit_once(tmp_path: Path) -> None:
         thread.join(timeout=30)
     watcher.poll()  # a poll that lost the race earlier sees the change now, if not applied yet
     assert len(recorder.changes) == 1 and watcher.current.mode == "hold"
+
+
+def test_an_edit_to_an_extra_rule_file_reloads_the_pack(tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parents[1]
+    source = (repo / "rules" / "PP201-unsolicited-pitch-reply.yaml").read_text()
+    mine = source.replace("code: PP201", "code: PP901").replace(
+        "name: unsolicited-pitch-reply", "name: my-pitch-reply")
+    rule_file = tmp_path / "my-rules" / "PP901.yaml"
+    rule_file.parent.mkdir()
+    edit(rule_file, mine)
+    path = tmp_path / "c.yaml"
+    edit(path, "rule_folders: [my-rules]\n")
+    recorder = Recorder()
+    watcher = watcher_for(path, recorder)
+    assert watcher.engine.pack.get("PP901").severity == "warning"
+
+    edit(rule_file, mine.replace("severity: warning", "severity: error", 1))
+    assert watcher.poll() is True
+    assert watcher.engine.pack.get("PP901").severity == "error"
+
+    edit(rule_file, mine.replace("code: PP901", "code: PP9"))  # not a valid code
+    assert watcher.poll() is False and "PP901" in str(watcher.error) or watcher.error
+    assert watcher.engine.pack.get("PP901").severity == "error"  # the last good pack stays

@@ -161,6 +161,24 @@ class Allowlist(_Strict):
         return cleaned
 
 
+class ScoreThresholds(_Strict):
+    """Push scores (0..100) a verdict needs for its level; unset keeps the engine's defaults.
+
+    A warning-severity finding makes the verdict a warning only when the score reaches
+    `warning`; an error-severity one makes it an error only at `error` (else a warning). Weak
+    signals that add up to `add_up` make a warning even when each alone is only info."""
+
+    warning: int | None = Field(default=None, ge=0, le=100)
+    error: int | None = Field(default=None, ge=0, le=100)
+    add_up: int | None = Field(default=None, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ScoreThresholds:
+        if self.warning is not None and self.error is not None and self.warning > self.error:
+            raise ValueError(f"warning ({self.warning}) must not be above error ({self.error})")
+        return self
+
+
 class SentLogConfig(_Strict):
     """The sent log keeps signatures of sent messages (never their text) for link-blast checks."""
 
@@ -181,6 +199,7 @@ class Config(_Strict):
     sites: dict[str, SiteConfig] = Field(default_factory=dict)
     rules: dict[str, RuleOverride] = Field(default_factory=dict)
     allow: Allowlist = Field(default_factory=Allowlist)
+    scores: ScoreThresholds = Field(default_factory=ScoreThresholds)
     rule_folders: list[Path] = Field(default_factory=list)
     sent_log: SentLogConfig = Field(default_factory=SentLogConfig)
     audit_log: AuditLogConfig = Field(default_factory=AuditLogConfig)
@@ -650,6 +669,15 @@ def engine_settings(config: Config) -> Any:
     severities = {code: rule.severity for code, rule in config.rules.items() if rule.severity}
     params = {code: dict(rule.params) for code, rule in config.rules.items() if rule.params}
     shadow = {code for code, rule in config.rules.items() if rule.shadow}
+    thresholds = {
+        name: value
+        for name, value in (
+            ("warning_score", config.scores.warning),
+            ("error_score", config.scores.error),
+            ("add_up_score", config.scores.add_up),
+        )
+        if value is not None
+    }
     return EngineSettings(
         disabled=disabled,
         severities=severities,
@@ -657,6 +685,7 @@ def engine_settings(config: Config) -> Any:
         allow_handles=set(config.allow.handles),
         allow_domains=set(config.allow.domains),
         shadow=shadow,
+        **thresholds,
     )
 
 
