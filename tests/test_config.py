@@ -329,3 +329,10 @@ def test_score_thresholds_reach_the_engine(tmp_path: Path) -> None:
     assert (settings.warning_score, settings.error_score) == (20, 90)
     error = error_of(write(tmp_path, "c.yaml", "scores:\n  warning: 70\n  error: 50\n"))
     assert error.key == "scores" and "above" in error.message
+
+
+def test_not_push_choices_apply_without_a_config_file(tmp_path: Path) -> None:
+    write(tmp_path, "data/notpush.yaml", "- {code: PP102, recipient: dana}\n")
+    config = load_config(None)
+    assert config.allow.handles == ["dana"]
+    assert config.sources == [tmp_path / "default-config.yaml", tmp_path / "data" / "notpush.yaml"]

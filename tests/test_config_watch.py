@@ -190,3 +190,11 @@ def test_an_edit_to_an_extra_rule_file_reloads_the_pack(tmp_path: Path) -> None:
     assert watcher.poll() is False
     assert watcher.error is not None and str(rule_file) in str(watcher.error)
     assert watcher.engine.pack.get("PP901").severity == "error"  # the last good pack stays
+
+
+def test_a_config_file_created_later_is_applied(tmp_path: Path) -> None:
+    path = tmp_path / "later.yaml"
+    watcher = watcher_for(path, Recorder())
+    assert watcher.current.mode == "warn"
+    edit(path, "mode: hold\n")
+    assert watcher.poll() is True and watcher.current.mode == "hold"

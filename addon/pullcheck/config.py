@@ -334,9 +334,8 @@ def load_config(path: Path | str | None = None, *, missing_ok: bool | None = Non
     if not path.exists():
         if missing_ok:
             config = Config()
-            config._sources = [path]
             config._pack = _load_pack(config, LocatedData(data={}), path)
-            return config
+            return _with_notpush(config, [path])
         raise ConfigError([(path, None, None, "no such config file", None)])
 
     located, sources = _read_layers(path, seen=())
@@ -353,6 +352,12 @@ def load_config(path: Path | str | None = None, *, missing_ok: bool | None = Non
     problems += [*_check_rules(config, config._pack)]
     if problems:
         raise _problems_error(problems, located, path)
+    return _with_notpush(config, sources)
+
+
+def _with_notpush(config: Config, sources: list[Path]) -> Config:
+    """The last layer: handles and domains the user marked "Not push" in the banner. The file
+    is watched even before it exists, so the first "Not push" click is picked up."""
     notpush = config.notpush_path()
     if notpush.exists():
         extra = read_notpush(notpush)
@@ -360,8 +365,7 @@ def load_config(path: Path | str | None = None, *, missing_ok: bool | None = Non
             handles=_unique([*config.allow.handles, *extra.handles]),
             domains=_unique([*config.allow.domains, *extra.domains]),
         )
-    sources.append(notpush)
-    config._sources = sources
+    config._sources = [*sources, notpush]
     return config
 
 
