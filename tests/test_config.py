@@ -336,3 +336,11 @@ def test_not_push_choices_apply_without_a_config_file(tmp_path: Path) -> None:
     config = load_config(None)
     assert config.allow.handles == ["dana"]
     assert config.sources == [tmp_path / "default-config.yaml", tmp_path / "data" / "notpush.yaml"]
+
+
+def test_a_list_of_one_may_be_written_as_its_item(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "c.yaml",
+                               "offer: widget repair\nallow:\n  handles: '@bob'\n"
+                               "sites:\n  mastodon:\n    hosts: example.social\n"))
+    assert config.offer == ["widget repair"] and config.allow.handles == ["bob"]
+    assert config.site("mastodon").hosts == ["example.social"]

@@ -64,13 +64,25 @@ class _Strict(BaseModel):
     def _empty_means_default(cls, value: Any) -> Any:
         # `rules:` with every entry below it commented out reads as null: the user meant "none
         # of my own", i.e. the default, not an error.
+        # A list of one may be written as the item alone: `offer: widget repair`.
         if not isinstance(value, dict):
             return value
-        return {
-            key: item for key, item in value.items()
-            if not (item is None and key in cls.model_fields
-                    and cls.model_fields[key].get_default(call_default_factory=True) is not None)
-        }
+        cleaned: dict[str, Any] = {}
+        for key, item in value.items():
+            field = cls.model_fields.get(key) if isinstance(key, str) else None
+            if field is not None and item is None:
+                if field.get_default(call_default_factory=True) is not None:
+                    continue
+            if field is not None and isinstance(item, str) and _is_list(field.annotation):
+                item = [item]
+            cleaned[key] = item
+        return cleaned
+
+
+def _is_list(annotation: Any) -> bool:
+    return get_origin(annotation) is list or any(
+        get_origin(arg) is list for arg in get_args(annotation)
+    )
 
 
 class SiteConfig(_Strict):
