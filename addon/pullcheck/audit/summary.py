@@ -96,7 +96,8 @@ class AuditSummary:
         self.total += 1
         self.push += push
         self.levels[verdict.level] += 1
-        month = item.when.strftime("%Y-%m") if item.when else "undated"
+        when = item.when
+        month = f"{when.year:04d}-{when.month:02d}" if when else "undated"
         for tally in (self.months.setdefault(month, Tally()),
                       self.kinds.setdefault(item.kind, Tally())):
             tally.total += 1

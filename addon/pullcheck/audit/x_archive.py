@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from pullcheck.audit.bundle import Bundle
@@ -26,6 +26,8 @@ from pullcheck.audit.items import Archive, ArchiveError, ArchiveItem, iso_time
 
 PLATFORM = "x"
 _STATUS_URL = re.compile(r"^https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/\w+/status/(\d+)")
+_MONTHS = {name: number for number, name in enumerate(
+    "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), start=1)}
 _PART = re.compile(r"(?:^|/)(tweets?)(?:-part(\d+))?\.js$")
 
 
@@ -246,8 +248,20 @@ def _mention_start(mention: dict[str, Any]) -> int:
 
 
 def _twitter_time(value: Any) -> datetime | None:
+    """`Wed Oct 10 20:19:24 +0000 2018`, read by position: strptime took a third of the time
+    to read a large archive."""
     if not isinstance(value, str):
         return None
+    month = _MONTHS.get(value[4:7]) if len(value) == 30 else None
+    if month is not None:
+        try:
+            sign = -1 if value[20] == "-" else 1
+            offset = timedelta(hours=int(value[21:23]), minutes=int(value[23:25]))
+            return datetime(int(value[26:30]), month, int(value[8:10]), int(value[11:13]),
+                            int(value[14:16]), int(value[17:19]),
+                            tzinfo=UTC if not offset else timezone(sign * offset))
+        except ValueError:
+            pass
     try:
         return datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y")
     except ValueError:

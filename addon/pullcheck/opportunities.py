@@ -1,0 +1,199 @@
+"""Pull opportunities: posts the proxy saw that ask for help and ask for what the user offers.
+
+"I'm looking for a widget seller in Albania" is an invitation for someone whose config says
+`offer: ["widgets in Albania"]`. A harvested post is an opportunity when the engine's
+asks-for-help detection says "yes" AND one offer phrase matches it. Matching is by word overlap
+after light stemming (bookkeeping / bookkeeper / bookkeepers all become "bookkeep"), in any
+order, ignoring small words: every content word of a short phrase (up to three words) must be
+there, and three quarters of a longer one.
+
+What is kept: post id, site, author, when, the matched phrase, on disk (so `pullcheck
+opportunities` can list them after the proxy stops); the post's text only in memory, for the
+banner, and only for the most recent ones.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+FILENAME = "opportunities.sqlite3"
+RECENT_IN_MEMORY = 500
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+# Words that carry no offer: articles, prepositions, pronouns, "small talk" verbs.
+_SMALL_WORDS = frozenset("""
+a an the and or but of for in on at to from by with without about into over under near
+my our your their his her its i we you they me us them it this that these those some any
+is are was were be been am do does did have has had can could will would should may might
+what who where when which how why best good great really very just please help need needs
+""".split())
+
+
+def stem(word: str) -> str:
+    """A light English stemmer: plural, -ing, -ed and -er endings; enough for offer phrases."""
+    word = word.casefold().replace("’", "'").removesuffix("'s")
+    if len(word) <= 3:
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith(("sses", "xes", "zes", "ches", "shes")):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    for ending, keep in (("ing", 4), ("ed", 4), ("er", 5)):
+        if word.endswith(ending) and len(word) - len(ending) >= keep:
+            word = word[: -len(ending)]
+            break
+    return word
+
+
+def content_stems(text: str) -> set[str]:
+    return {stem(word) for word in _WORD.findall(text) if word.casefold() not in _SMALL_WORDS}
+
+
+@dataclass(frozen=True)
+class OfferPhrase:
+    phrase: str
+    stems: frozenset[str]
+
+    @property
+    def needed(self) -> int:
+        count = len(self.stems)
+        return count if count <= 3 else math.ceil(0.75 * count)
+
+
+class OfferMatcher:
+    """Which of the user's offer phrases a post asks for, if any."""
+
+    def __init__(self, offer: Iterable[str]) -> None:
+        self.phrases = [OfferPhrase(p, frozenset(content_stems(p))) for p in offer]
+        self.phrases = [p for p in self.phrases if p.stems]
+
+    def __bool__(self) -> bool:
+        return bool(self.phrases)
+
+    def match(self, text: str) -> str | None:
+        if not self.phrases or not text:
+            return None
+        stems = content_stems(text)
+        best: tuple[float, str] | None = None
+        for phrase in self.phrases:
+            shared = len(phrase.stems & stems)
+            if shared >= phrase.needed:
+                score = shared / len(phrase.stems)
+                if best is None or score > best[0]:
+                    best = (score, phrase.phrase)
+        return best[1] if best else None
+
+
+@dataclass(frozen=True)
+class Opportunity:
+    post_id: str
+    platform: str
+    author: str | None
+    when: float
+    phrase: str
+    # Only in memory (never written): the banner shows it, `pullcheck opportunities` does not.
+    text: str = ""
+
+    def public(self) -> dict[str, Any]:
+        return {"post_id": self.post_id, "platform": self.platform, "author": self.author,
+                "when": self.when, "phrase": self.phrase}
+
+
+def spot(posts: Iterable[Any], matcher: OfferMatcher,
+         asks: Callable[[str], Any]) -> list[Opportunity]:
+    """Opportunities among harvested posts (`SeenPost`-like: id, platform, author, text).
+
+    The cheap offer match runs first; the ask detection only on posts that match."""
+    found = []
+    if not matcher:
+        return found
+    now = time.time()
+    for post in posts:
+        text = getattr(post, "text", "") or ""
+        phrase = matcher.match(text)
+        if phrase is None or asks(text).answer != "yes":
+            continue
+        found.append(Opportunity(str(post.id), str(post.platform), post.author, now, phrase,
+                                 text))
+    return found
+
+
+class OpportunityLog:
+    """Opportunities seen: SQLite on disk (no text), the most recent with text in memory."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS opportunities (platform TEXT NOT NULL, "
+            "post_id TEXT NOT NULL, author TEXT, seen_at REAL NOT NULL, phrase TEXT NOT NULL, "
+            "dismissed INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (platform, post_id))"
+        )
+        self._recent: OrderedDict[tuple[str, str], Opportunity] = OrderedDict()
+
+    @classmethod
+    def in_data_dir(cls, folder: Path) -> OpportunityLog:
+        return cls(folder / FILENAME)
+
+    def add(self, opportunity: Opportunity) -> bool:
+        """Remember it; False if this post was already known (so it is counted once)."""
+        key = (opportunity.platform, opportunity.post_id)
+        with self._lock:
+            self._recent[key] = opportunity
+            self._recent.move_to_end(key)
+            while len(self._recent) > RECENT_IN_MEMORY:
+                self._recent.popitem(last=False)
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO opportunities (platform, post_id, author, seen_at, "
+                "phrase) VALUES (?, ?, ?, ?, ?)",
+                (opportunity.platform, opportunity.post_id, opportunity.author,
+                 opportunity.when, opportunity.phrase),
+            )
+            return cursor.rowcount == 1
+
+    def dismiss(self, platform: str, post_id: str) -> bool:
+        with self._lock:
+            self._recent.pop((platform, post_id), None)
+            cursor = self._db.execute(
+                "UPDATE opportunities SET dismissed = 1 WHERE platform = ? AND post_id = ?",
+                (platform, post_id),
+            )
+            return cursor.rowcount == 1
+
+    def recent(self, platform: str | None = None) -> list[Opportunity]:
+        """In-memory opportunities, newest first (with text), not dismissed."""
+        with self._lock:
+            items = list(self._recent.values())
+        return [o for o in reversed(items) if platform is None or o.platform == platform]
+
+    def listed(self, since: float = 0.0, include_dismissed: bool = False) -> list[Opportunity]:
+        """From disk, newest first, without text."""
+        query = ("SELECT post_id, platform, author, seen_at, phrase FROM opportunities "
+                 "WHERE seen_at >= ?" + ("" if include_dismissed else " AND dismissed = 0")
+                 + " ORDER BY seen_at DESC")
+        with self._lock:
+            rows = self._db.execute(query, (since,)).fetchall()
+        return [Opportunity(str(p), str(s), a, float(w), str(ph)) for p, s, a, w, ph in rows]
+
+    def forget(self) -> None:
+        with self._lock:
+            self._recent.clear()
+            self._db.execute("DELETE FROM opportunities")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
