@@ -344,3 +344,11 @@ def test_a_list_of_one_may_be_written_as_its_item(tmp_path: Path) -> None:
                                "sites:\n  mastodon:\n    hosts: example.social\n"))
     assert config.offer == ["widget repair"] and config.allow.handles == ["bob"]
     assert config.site("mastodon").hosts == ["example.social"]
+
+
+def test_aliases_that_expand_without_end_are_refused(tmp_path: Path) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [*a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, "
+              f"*a{i-1}, *a{i-1}, *a{i-1}]" for i in range(1, 9)]
+    error = error_of(write(tmp_path, "c.yaml", "\n".join(lines) + "\n"))
+    assert "keys and items" in error.message

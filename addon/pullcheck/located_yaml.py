@@ -20,6 +20,10 @@ import yaml
 
 KeyPath = tuple[str | int, ...]
 
+# A config has dozens of keys. YAML aliases can make a few lines expand without bound ("billion
+# laughs"); stop long before that costs real memory.
+MAX_KEYS = 50_000
+
 
 @dataclass(frozen=True)
 class Location:
@@ -112,12 +116,14 @@ def _walk(
                     " keep one",
                 )
             where[(*path, key)] = Location(file, line)
+            _check_size(where, file, line)
             result[key] = _walk(value_node, (*path, key), file, where, constructor)
         return result
     if isinstance(node, yaml.SequenceNode):
         items: list[Any] = []
         for index, item in enumerate(node.value):
             where[(*path, index)] = Location(file, item.start_mark.line + 1)
+            _check_size(where, file, item.start_mark.line + 1)
             items.append(_walk(item, (*path, index), file, where, constructor))
         return items
     try:
@@ -125,6 +131,12 @@ def _walk(
     except yaml.constructor.ConstructorError as error:
         line = node.start_mark.line + 1
         raise YamlProblem(file, line, f"YAML error: {error.problem}") from None
+
+
+def _check_size(where: dict[KeyPath, Location], file: Path, line: int) -> None:
+    if len(where) > MAX_KEYS:
+        raise YamlProblem(file, line, f"more than {MAX_KEYS} keys and items (aliases that "
+                          "expand without end?)")
 
 
 def dotted(path: KeyPath) -> str:
