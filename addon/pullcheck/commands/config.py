@@ -8,7 +8,14 @@ from importlib import resources
 from pathlib import Path
 
 from pullcheck.commands.options import EXIT_OK, EXIT_USAGE
-from pullcheck.config import ConfigError, data_dir, default_config_path, load_config, pack_rules
+from pullcheck.config import (
+    ConfigError,
+    data_dir,
+    default_config_path,
+    load_config,
+    pack_rules,
+    rule_pack,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -51,7 +58,7 @@ def run_check(args: argparse.Namespace) -> int:
     except ConfigError as error:
         print(error, file=sys.stderr)
         return EXIT_USAGE
-    rules = pack_rules(config._pack)
+    rules = pack_rules(rule_pack(config))
     included = [source for source in config.sources[1:] if source != config.notpush_path()]
     off = sum(1 for override in config.rules.values() if override.enabled is False)
     print(
