@@ -8,15 +8,22 @@ when the log opens and then at most once per `prune_every_s` while recording.
 One connection, guarded by a lock (the proxy's event loop and the CLI may share it); WAL mode so a
 second reader (`pullcheck forget` while the proxy runs) does not block the writer. The file is
 created private to the user (0600).
+
+The engine asks `recipients_of_similar` for every draft it judges, so the window (time, signature,
+recipients per platform, in time order) is also kept in memory: a query is a bisect on time and a
+popcount per row, no SQL and no JSON. The copy follows the file: `PRAGMA data_version` moves when
+another connection commits (`pullcheck forget` from a shell), and the copy is then read again.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import sqlite3
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pullcheck.history import SentRecord
@@ -48,6 +55,26 @@ def _from_sql(value: int) -> int:
     return value & _MASK64
 
 
+@dataclass
+class _Window:
+    """One platform's sends in time order (parallel lists: compact and bisectable)."""
+
+    times: list[float] = field(default_factory=list)
+    signatures: list[int] = field(default_factory=list)
+    recipients: list[tuple[str, ...]] = field(default_factory=list)
+
+    def add(self, when: float, signature: int, recipients: tuple[str, ...]) -> None:
+        at = bisect.bisect_right(self.times, when)
+        self.times.insert(at, when)
+        self.signatures.insert(at, signature)
+        self.recipients.insert(at, recipients)
+
+    def drop_before(self, when: float) -> None:
+        cut = bisect.bisect_left(self.times, when)
+        if cut:
+            del self.times[:cut], self.signatures[:cut], self.recipients[:cut]
+
+
 class SqliteSentLog:
     """`SentHistory` in a SQLite file. Thread-safe."""
 
@@ -72,7 +99,32 @@ class SqliteSentLog:
         self._db.execute("PRAGMA busy_timeout=2000")
         self._db.executescript(_SCHEMA)
         self._last_prune = 0.0
+        self._windows: dict[str, _Window] = {}
+        self._data_version = -1
         self.prune()
+        with self._lock:
+            self._reload()
+
+    def _reload(self) -> None:
+        """Read the window from the file again (caller holds the lock)."""
+        windows: dict[str, _Window] = {}
+        rows = self._db.execute(
+            "SELECT time, platform, recipients, signature FROM sent WHERE time >= ?"
+            " ORDER BY time",
+            (self._retention_start(),),
+        )
+        for when, platform, recipients, signature in rows:
+            window = windows.setdefault(platform, _Window())
+            window.times.append(when)
+            window.signatures.append(_from_sql(signature))
+            window.recipients.append(tuple(json.loads(recipients)))
+        self._windows = windows
+        self._data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
+
+    def _follow_file(self) -> None:
+        """Reload when another connection changed the file (caller holds the lock)."""
+        if self._db.execute("PRAGMA data_version").fetchone()[0] != self._data_version:
+            self._reload()
 
     @classmethod
     def in_data_dir(cls, data_dir: Path, retention_days: float = 30) -> SqliteSentLog:
@@ -88,10 +140,14 @@ class SqliteSentLog:
             _to_sql(sent.signature),
         )
         with self._lock:
+            self._follow_file()
             self._db.execute(
                 "INSERT INTO sent (time, platform, kind, recipients, link_domains, signature)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 row,
+            )
+            self._windows.setdefault(sent.platform, _Window()).add(
+                float(sent.time), sent.signature & _MASK64, tuple(sent.recipients)
             )
         if time.monotonic() - self._last_prune >= self.prune_every_s:
             self.prune()
@@ -100,16 +156,18 @@ class SqliteSentLog:
         self, platform: str, signature: int, since: float, max_distance: int
     ) -> set[str]:
         since = max(since, self._retention_start())
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT recipients, signature FROM sent WHERE platform = ? AND time >= ?",
-                (platform, since),
-            ).fetchall()
         signature &= _MASK64
         found: set[str] = set()
-        for recipients, stored in rows:
-            if (_from_sql(stored) ^ signature).bit_count() <= max_distance:
-                found.update(json.loads(recipients))
+        with self._lock:
+            self._follow_file()
+            window = self._windows.get(platform)
+            if window is None:
+                return found
+            start = bisect.bisect_left(window.times, since)
+            signatures, recipients = window.signatures, window.recipients
+            for index in range(start, len(signatures)):
+                if (signatures[index] ^ signature).bit_count() <= max_distance:
+                    found.update(recipients[index])
         return found
 
     def records(self, platform: str | None = None) -> list[SentRecord]:
@@ -142,9 +200,12 @@ class SqliteSentLog:
 
     def prune(self) -> int:
         """Drop records older than the retention window; returns how many went."""
+        cutoff = self._retention_start()
         with self._lock:
-            cursor = self._db.execute("DELETE FROM sent WHERE time < ?", (self._retention_start(),))
+            cursor = self._db.execute("DELETE FROM sent WHERE time < ?", (cutoff,))
             self._last_prune = time.monotonic()
+            for window in self._windows.values():
+                window.drop_before(cutoff)
             return cursor.rowcount
 
     def forget(self) -> int:
@@ -153,6 +214,7 @@ class SqliteSentLog:
             count = self._db.execute("DELETE FROM sent").rowcount
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.execute("VACUUM")
+            self._windows = {}
             return count
 
     def close(self) -> None:

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def serve(listen_host: str, port: int, specs: list[str]) -> int:
-    from mitmproxy import exceptions, options
+    from mitmproxy import exceptions, hooks, options
     from mitmproxy.tools.dump import DumpMaster
 
     from pullcheck.proxy.addon import PullcheckAddon
@@ -90,6 +90,8 @@ async def serve(listen_host: str, port: int, specs: list[str]) -> int:
         # Deferred: the pullcheck options exist once the add-on's `load` declared them.
         opts.set(*specs, defer=True)
         master.addons.add(addon)
+        # Adding an add-on does not configure it; a deferred --set does, but only when given.
+        master.addons.invoke_addon_sync(addon, hooks.ConfigureHook(set(opts.keys())))
         if opts.deferred:
             unknown = ", ".join(sorted(opts.deferred))
             raise exceptions.OptionsError(f"unknown option(s): {unknown}")
@@ -155,11 +157,4 @@ def startup_notes(addon: Any, addresses: list[str]) -> str:
 
 
 def watched_sites(state: Any) -> str:
-    names: dict[str, list[str]] = {}
-    for host, adapter in state.route.exact.items():
-        names.setdefault(adapter.name, []).append(host)
-    for suffix, adapter in state.route.suffixes.items():
-        names.setdefault(adapter.name, []).append(f"*.{suffix}")
-    for adapter, _ in state.route.any_host:
-        names.setdefault(adapter.name, []).append("any instance")
-    return "; ".join(f"{name} ({', '.join(hosts)})" for name, hosts in sorted(names.items()))
+    return state.route.describe()

@@ -190,12 +190,14 @@ class PullcheckAddon:
             self._start_watching()
 
     def running(self) -> None:
+        if self.state is None:
+            # Added in-process without any option change: nothing called `configure` yet.
+            self.configure(set(ctx.options.keys()))
         self._start_watching()
         state = self.state
         if state is not None:
-            watched = ", ".join(sorted({a.name for a in state.route.exact.values()}))
-            logger.info("pullcheck active: mode %s, watching %s; config %s",
-                        state.mode, watched or "no sites", state.config_path)
+            logger.info("pullcheck active: mode %s; watching %s; config %s",
+                        state.mode, state.route.describe() or "no sites", state.config_path)
 
     def done(self) -> None:
         if self._watch_task is not None:
@@ -260,7 +262,7 @@ class PullcheckAddon:
         req = flow.request
         host = req.host.lower()
         path = req.path
-        adapter = state.route.match(host, req.port, path)
+        adapter = state.route.match(host, req.port, path.partition("?")[0])
         if adapter is None:
             return
         if path.startswith(CONTROL_PREFIX) and state.route.is_configured_origin(host, req.port):
@@ -348,12 +350,11 @@ class PullcheckAddon:
             return
         req = flow.request
         if judged is not None and 200 <= flow.response.status_code < 300:
-            with state.failsafe.guard("sent-log"):
-                state.engine.record_sent(judged.draft)
+            state.record_sent(judged.draft)
         if state.mode == "off":
             return
         host = req.host.lower()
-        adapter = state.route.match(host, req.port, req.path)
+        adapter = state.route.match(host, req.port, req.path.partition("?")[0])
         if adapter is None or flow.metadata.get(ANSWERED_BY_PULLCHECK):
             return
         content_type = flow.response.headers.get("content-type", "").lower()
@@ -390,7 +391,7 @@ class PullcheckAddon:
         if state is None or flow.websocket is None or state.mode == "off":
             return
         req = flow.request
-        adapter = state.route.match(req.host.lower(), req.port, req.path)
+        adapter = state.route.match(req.host.lower(), req.port, req.path.partition("?")[0])
         if adapter is None:
             return
         message = flow.websocket.messages[-1]

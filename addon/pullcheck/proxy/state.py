@@ -24,11 +24,12 @@ from pullcheck.proxy.failsafe import FailSafe
 from pullcheck.proxy.feed import VerdictFeed
 from pullcheck.proxy.holds import Hold, HoldRegistry
 from pullcheck.proxy.pages import PageTokens
+from pullcheck.proxy.sentrecorder import SentRecorder
 from pullcheck.proxy.siteroute import SiteRoute
 from pullcheck.sentlog import SqliteSentLog
-from pullcheck.sites import ADAPTERS
 
 logger = logging.getLogger("pullcheck")
+MAX_RETENTION_DAYS = 3650  # the config's own upper bound for sent_log.retention_days
 
 
 @dataclass
@@ -55,9 +56,12 @@ class ProxyState:
     holds: HoldRegistry = field(default_factory=HoldRegistry)
     # The banner's per-page tokens (issued by the injector, checked by the control endpoints).
     pages: PageTokens = field(default_factory=PageTokens)
+    recorder: SentRecorder | None = None
     verdicts_judged: int = 0
 
     def __post_init__(self) -> None:
+        if self.recorder is None:
+            self.recorder = SentRecorder(self.failsafe)
         self.holds.on_resolved = self._hold_resolved
         self.holds.timeout_s = self.hold_timeout_s
 
@@ -72,7 +76,8 @@ class ProxyState:
     ) -> ProxyState:
         """Load the config (raises ConfigError: there is no last good one yet) and open the
         sent log in `data_dir`. A missing config file means the defaults when `missing_ok`."""
-        sent_log = SqliteSentLog.in_data_dir(data_dir)
+        # The retention window is in the config, read below: open without pruning first.
+        sent_log = SqliteSentLog.in_data_dir(data_dir, retention_days=MAX_RETENTION_DAYS)
         # The watcher exists before the state it updates: forward its news once both exist.
         opened: list[ProxyState] = []
 
@@ -95,7 +100,7 @@ class ProxyState:
             engine=watcher.engine,
             memory=Memory(),
             sent_log=sent_log,
-            route=SiteRoute.build(ADAPTERS, config.sites),
+            route=SiteRoute(config.sites),
             watcher=watcher,
             data_dir=data_dir,
             max_body=max_body,
@@ -127,7 +132,7 @@ class ProxyState:
 
     def apply_config(self, config: Config, engine: Any) -> None:
         """Swap in a new config and its engine (the watcher validated and built them)."""
-        route = SiteRoute.build(ADAPTERS, config.sites)
+        route = SiteRoute(config.sites)
         self.sent_log.retention_days = config.sent_log.retention_days
         self.config, self.engine, self.route = config, engine, route
         self.holds.timeout_s = self.hold_timeout_s
@@ -142,7 +147,14 @@ class ProxyState:
             {"type": "hold_resolved", "hold_id": hold.hold_id, "decision": hold.outcome},
         )
 
+    def record_sent(self, draft: Any) -> None:
+        """A compose request went out and the site accepted it: log it (in the background)."""
+        assert self.recorder is not None
+        self.recorder.record(self.engine, draft)
+
     def close(self) -> None:
         for hold in self.holds.pending():
             self.holds.decide(hold.hold_id, "edit")
+        assert self.recorder is not None
+        self.recorder.close()
         self.sent_log.close()

@@ -1,0 +1,185 @@
+"""A real mitmproxy with the pullcheck add-on, in a thread, in front of a recording fake site.
+
+`Upstream` is a threaded `http.server` on 127.0.0.1 (free port) that records every request it
+receives and answers from a route table. `RunningProxy` runs mitmproxy's DumpMaster with
+`PullcheckAddon` on its own event loop in a thread, listening on 127.0.0.1 (free port), so a
+test can reach into `addon.state` (holds, feed, sent log) while clients talk HTTP through it.
+Both stop within a bounded time and free their ports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+Answer = tuple[int, dict[str, str], bytes]
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Upstream:
+    """routes: (method, path) -> answer; anything else gets 200 `{}` as JSON."""
+
+    routes: dict[tuple[str, str], Answer] = field(default_factory=dict)
+    received: list[Received] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        upstream = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            # Without it every keep-alive response waits ~40 ms on delayed ACKs.
+            disable_nagle_algorithm = True
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else b""
+                with upstream._lock:
+                    upstream.received.append(Received(
+                        self.command, self.path, {k.lower(): v for k, v in self.headers.items()},
+                        body,
+                    ))
+                path = self.path.split("?", 1)[0]
+                status, headers, content = upstream.routes.get(
+                    (self.command, path), (200, {"content-type": "application/json"}, b"{}")
+                )
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("content-length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
+
+            do_GET = do_POST = do_PUT = _serve
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def requests_to(self, method: str, path: str) -> list[Received]:
+        with self._lock:
+            return [r for r in self.received if r.method == method and r.path == path]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(5)
+
+
+class RunningProxy:
+    """mitmproxy + PullcheckAddon in a thread. `options` are mitmproxy/pullcheck options."""
+
+    def __init__(self, **options: Any) -> None:
+        self.options = options
+        self.addon: Any = None
+        self.port = 0
+        self.error: BaseException | None = None
+        self._ready = threading.Event()
+        self._master: Any = None
+        self._thread = threading.Thread(target=self._main, daemon=True)
+
+    def start(self, timeout: float = 20) -> RunningProxy:
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise TimeoutError("the proxy did not start")
+        if self.error is not None:
+            raise self.error
+        return self
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as error:  # noqa: BLE001 - reported to the test thread
+            self.error = error
+            self._ready.set()
+
+    async def _serve(self) -> None:
+        from mitmproxy import hooks, options
+        from mitmproxy.tools.dump import DumpMaster
+        from pullcheck.proxy.addon import PullcheckAddon
+
+        opts = options.Options(listen_host="127.0.0.1", listen_port=0)
+        master = DumpMaster(opts, with_termlog=False, with_dumper=False)
+        self.addon = PullcheckAddon()
+        master.addons.add(self.addon, _Ready(self))
+        opts.update(**self.options)
+        master.addons.invoke_addon_sync(self.addon, hooks.ConfigureHook(set(opts.keys())))
+        self._master = master
+        await master.run()
+
+    def call(self, fn: Callable[[], Any], timeout: float = 10) -> Any:
+        """Run `fn` on the proxy's event loop and return its result."""
+        future = asyncio.run_coroutine_threadsafe(_call(fn), self._master.event_loop)
+        return future.result(timeout)
+
+    def stop(self, timeout: float = 15) -> None:
+        if self._master is not None:
+            self._master.shutdown()
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise TimeoutError("the proxy did not stop")
+
+    def connection(self, timeout: float = 30) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def __enter__(self) -> RunningProxy:
+        return self if self._thread.is_alive() else self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+async def _call(fn: Callable[[], Any]) -> Any:
+    return fn()
+
+
+class _Ready:
+    def __init__(self, proxy: RunningProxy) -> None:
+        self.proxy = proxy
+
+    def running(self) -> None:
+        from mitmproxy import ctx
+
+        addresses = ctx.master.addons.get("proxyserver").listen_addrs()
+        self.proxy.port = addresses[0][1]
+        self.proxy._ready.set()
+
+
+def fetch(
+    proxy: RunningProxy,
+    method: str,
+    url: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    timeout: float = 30,
+) -> tuple[int, dict[str, str], bytes]:
+    """One request through the proxy (plain HTTP, absolute URL), on a fresh connection."""
+    conn = proxy.connection(timeout)
+    try:
+        conn.request(method, url, body=body or None, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()

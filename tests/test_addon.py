@@ -1,0 +1,689 @@
+"""The add-on with mitmproxy's test flows (no network): routing, verdicts, holds, fail-open."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, get_args
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from mitmproxy import exceptions, http, websocket
+from mitmproxy.test import taddons, tflow
+from pullcheck.models import Kind
+from pullcheck.proxy import addon as addon_module
+from pullcheck.proxy.addon import ANSWERED_BY_PULLCHECK, CONTROL_PREFIX, PullcheckAddon
+from pullcheck.proxy.flowwire import wire_request
+from pullcheck.sites import ADAPTERS_BY_NAME
+from site_fixtures import SITES, fixture_names, load, needs_fixtures
+from wsproto.frame_protocol import Opcode
+
+pytestmark = needs_fixtures
+
+COMPOSE = [n for site in SITES for n in fixture_names(site, "outgoing_request")]
+READ = [n for site in SITES for n in fixture_names(site, "incoming_response")]
+REPLY = "x_create_tweet_reply.json"
+PARENT = "x_read_home_timeline_response.json"
+PITCH_BODY = {
+    "variables": {
+        "tweet_text": "Hi! We build fast, affordable websites for bakeries. See "
+        "https://acme-webworks.example/pricing and DM me for 20% off this week!",
+        "reply": {"in_reply_to_tweet_id": "1790000000000000200", "exclude_reply_user_ids": []},
+    },
+    "queryId": "SiM_cAu83R0wnrpmKQQSEw",
+}
+
+
+@pytest.fixture(autouse=True)
+def private_dirs(tmp_path, monkeypatch):
+    """Never touch the real user's config or data."""
+    monkeypatch.setenv("PULLCHECK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PULLCHECK_CONFIG", str(tmp_path / "config.yaml"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+
+
+def run(coro: Any, timeout: float = 20) -> Any:
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory) -> Iterator[PullcheckAddon]:
+    """One add-on for the many read-only checks (loading the rule pack per test is slow)."""
+    folder = tmp_path_factory.mktemp("shared-proxy")
+    (folder / "config.yaml").write_text("mode: warn\n")
+    addon = PullcheckAddon()
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon, pullcheck_config=str(folder / "config.yaml"),
+                       pullcheck_data_dir=str(folder / "data"))
+        yield addon
+        addon.done()
+
+
+def all_events(addon: PullcheckAddon) -> list[dict[str, Any]]:
+    assert addon.state is not None
+    feed = addon.state.feed
+    return [e for origin in list(feed._channels) for e in feed.events_after(origin, 0)]
+
+
+@contextmanager
+def proxy(**options: Any) -> Iterator[tuple[PullcheckAddon, Any]]:
+    """The add-on inside mitmproxy's test context (must run inside an event loop)."""
+    addon = PullcheckAddon()
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon, **options)
+        try:
+            yield addon, tctx
+        finally:
+            addon.done()
+
+
+def request_flow(fixture: dict[str, Any], body: bytes | None = None) -> http.HTTPFlow:
+    spec = fixture["request"]
+    content = spec.get("body") or ""
+    request = http.Request.make(
+        spec.get("method", "GET"),
+        spec["url"],
+        content.encode("utf-8") if body is None else body,
+        dict(spec.get("headers") or {}),
+    )
+    return tflow.tflow(req=request)
+
+
+def response_flow(fixture: dict[str, Any]) -> http.HTTPFlow:
+    flow = request_flow({"request": {**fixture["request"], "body": ""}})
+    spec = fixture["response"]
+    flow.response = http.Response.make(
+        spec.get("status", 200), spec["body"].encode("utf-8"), dict(spec.get("headers") or {})
+    )
+    return flow
+
+
+def x_compose(body: bytes, headers: dict[str, str] | None = None) -> http.HTTPFlow:
+    """An X CreateTweet request whose wire body is `body` exactly (even with an encoding)."""
+    flow = tflow.tflow(req=http.Request.make(
+        "POST", "https://x.com/i/api/graphql/SiM_cAu83R0wnrpmKQQSEw/CreateTweet", b"",
+        {"content-type": "application/json", "origin": "https://x.com", **(headers or {})},
+    ))
+    flow.request.raw_content = body
+    return flow
+
+
+def to_wire(flow: http.HTTPFlow):
+    wire = wire_request(flow.request, 1 << 20)
+    assert wire is not None
+    return wire
+
+
+def snapshot(flow: http.HTTPFlow) -> dict[str, Any]:
+    state = flow.get_state()
+    state.pop("metadata", None)
+    return state
+
+
+def sent_count(addon: PullcheckAddon) -> int:
+    assert addon.state is not None and addon.state.recorder is not None
+    assert addon.state.recorder.flush(10)
+    return len(addon.state.sent_log)
+
+
+def verdicts(addon: PullcheckAddon, origin: str) -> list[dict[str, Any]]:
+    assert addon.state is not None
+    return [e for e in addon.state.feed.events_after(origin, 0) if e["type"] == "verdict"]
+
+
+# -- compose requests --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", COMPOSE)
+def test_every_compose_fixture_gets_a_verdict_and_goes_on_untouched(name, shared):
+    fixture = load(name)
+    flow = request_flow(fixture)
+    before = snapshot(flow)
+    seen = {id(e) for e in all_events(shared)}
+    run(shared.request(flow))
+    events = [e for e in all_events(shared) if id(e) not in seen and e["type"] == "verdict"]
+    assert flow.response is None
+    assert snapshot(flow) == before
+    assert len(events) == 1
+    event = events[0]
+    assert event["platform"] == fixture["platform"]
+    assert event["level"] in ("none", "info", "warning", "error")
+    assert 0 <= event["score"] <= 100
+    # Which kind each fixture is, is the adapters' tests' business; here: a valid one.
+    assert event["kind"] in get_args(Kind)
+
+
+def test_the_verdict_goes_to_the_page_origin_from_the_origin_header():
+    fixture = load("bluesky_chat_send_message.json")
+
+    async def scenario():
+        with proxy() as (addon, _):
+            await addon.request(request_flow(fixture))
+            return list(addon.state.feed._channels)
+
+    origin = fixture["request"]["headers"].get("origin") or fixture["request"]["headers"].get(
+        "Origin")
+    assert run(scenario()) == [origin.lower()]
+
+
+def test_a_reply_is_judged_with_the_parent_seen_earlier():
+    async def scenario():
+        with proxy() as (addon, _):
+            addon.response(response_flow(load(PARENT)))
+            flow = request_flow(load(REPLY))
+            await addon.request(flow)
+            return addon._in_flight[flow.id].draft
+
+    draft = run(scenario())
+    assert draft.kind == "reply"
+    assert draft.reply_to is not None and draft.reply_to.text
+    assert draft.reply_to.author
+
+
+def test_other_hosts_are_left_alone():
+    async def scenario():
+        with proxy() as (addon, _):
+            flow = tflow.tflow(req=http.Request.make(
+                "POST", "https://shop.example/api/v1/cart", b'{"status": "buy my stuff"}',
+                {"content-type": "application/json"},
+            ))
+            flow.request.path = "/checkout"
+            before = snapshot(flow)
+            await addon.request(flow)
+            addon.response(flow)
+            return flow, before, addon.state.verdicts_judged
+
+    flow, before, judged = run(scenario())
+    assert snapshot(flow) == before and judged == 0
+
+
+def test_reading_requests_are_not_judged():
+    fixture = load(REPLY)
+
+    async def scenario():
+        with proxy() as (addon, _):
+            flow = request_flow(fixture)
+            flow.request.method = "GET"
+            await addon.request(flow)
+            return addon.state.verdicts_judged
+
+    assert run(scenario()) == 0
+
+
+def test_mode_off_judges_nothing():
+    async def scenario():
+        with proxy(pullcheck_mode="off") as (addon, _):
+            await addon.request(request_flow(load(REPLY)))
+            return addon.state.verdicts_judged
+
+    assert run(scenario()) == 0
+
+
+def test_a_body_over_the_limit_passes_through_unread():
+    async def scenario():
+        with proxy(pullcheck_max_body=2048) as (addon, _):
+            body = json.dumps({**PITCH_BODY, "pad": "x" * 4096}).encode()
+            flow = x_compose(body)
+            before = snapshot(flow)
+            await addon.request(flow)
+            return flow, before, addon.state.verdicts_judged
+
+    flow, before, judged = run(scenario())
+    assert judged == 0 and snapshot(flow) == before
+
+
+def test_a_small_body_that_inflates_past_the_limit_is_not_read():
+    async def scenario():
+        with proxy(pullcheck_max_body=4096) as (addon, _):
+            body = json.dumps({**PITCH_BODY, "pad": " " * 100_000}).encode()
+            flow = x_compose(gzip.compress(body), {"content-encoding": "gzip"})
+            assert len(flow.request.raw_content) < 4096
+            await addon.request(flow)
+            return addon.state.verdicts_judged
+
+    assert run(scenario()) == 0
+
+
+def test_a_gzipped_compose_body_is_read():
+    async def scenario():
+        with proxy() as (addon, _):
+            flow = x_compose(gzip.compress(json.dumps(PITCH_BODY).encode()),
+                             {"content-encoding": "gzip"})
+            raw = flow.request.raw_content
+            await addon.request(flow)
+            return addon.state.verdicts_judged, flow.request.raw_content == raw
+
+    assert run(scenario()) == (1, True)
+
+
+BAD_BODIES = [
+    b"",
+    b"{",
+    b'{"variables": {"tweet_text": ',
+    b"\xff\xfe\x00garbage\x80\x81",
+    b"[1, 2, 3]",
+    b'{"variables": "not a mapping"}',
+    b'{"variables": {"tweet_text": 42}}',
+    b"--boundary\r\nContent-Disposition: form-data; name=\"status\"\r\n\r\nhi\r\n--boundary--",
+    json.dumps({"variables": {"tweet_text": "x" * 50_000}}).encode(),
+]
+
+
+@pytest.mark.parametrize("body", BAD_BODIES, ids=range(len(BAD_BODIES)))
+@pytest.mark.parametrize("content_type", ["application/json", "multipart/form-data; boundary=b",
+                                          "text/plain", "application/x-www-form-urlencoded"])
+def test_bad_bodies_never_raise(body, content_type, shared):
+    errors = shared.state.failsafe.total
+    flow = x_compose(body, {"content-type": content_type})
+    before = snapshot(flow)
+    run(shared.request(flow))
+    flow.response = http.Response.make(200, body, {"content-type": content_type})
+    shared.response(flow)
+    assert shared.state.failsafe.total == errors
+    before.pop("response", None)
+    after = snapshot(flow)
+    after.pop("response", None)
+    assert after == before
+
+
+def test_a_lying_content_encoding_never_raises():
+    async def scenario():
+        with proxy() as (addon, _):
+            flow = x_compose(json.dumps(PITCH_BODY).encode(), {"content-encoding": "br"})
+            raw = flow.request.raw_content
+            await addon.request(flow)
+            return flow.request.raw_content == raw
+
+    assert run(scenario()) is True
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(COMPOSE), data=st.data())
+def test_mutated_fixture_bodies_never_raise_and_never_change_the_flow(shared, name, data):
+    fixture = load(name)
+    original = (fixture["request"].get("body") or "").encode()
+    if data.draw(st.booleans()):
+        body = data.draw(st.binary(max_size=2048))
+    else:
+        cut = data.draw(st.integers(0, len(original)))
+        noise = data.draw(st.binary(max_size=16))
+        body = original[:cut] + noise + original[cut + len(noise):]
+
+    errors = shared.state.failsafe.total
+    flow = request_flow(fixture, body)
+    before = snapshot(flow)
+    run(shared.request(flow))
+    assert snapshot(flow) == before
+    assert flow.response is None
+    assert shared.state.failsafe.total == errors, "adapters should refuse bad bodies, not raise"
+
+
+# -- read side ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", READ)
+def test_read_fixtures_are_harvested_without_touching_the_response(name):
+    fixture = load(name)
+
+    async def scenario():
+        with proxy() as (addon, _):
+            addon._inject = None  # the page itself is the injector's tests' business
+            flow = response_flow(fixture)
+            before = snapshot(flow)
+            addon.response(flow)
+            memory = addon.state.memory
+            seen = {
+                post["id"]: memory.seen_post(fixture["platform"], post["id"])
+                for post in fixture["expected"].get("posts", [])
+            }
+            return flow, before, seen, addon.state.failsafe.total
+
+    flow, before, seen, errors = run(scenario())
+    assert errors == 0
+    assert snapshot(flow) == before
+    for post_id, post in seen.items():
+        assert post is not None, f"post {post_id} not remembered"
+
+
+def test_the_mastodon_stream_is_harvested():
+    fixture = load("mastodon_read_streaming_ws_frame.json")
+    frame = fixture["frame"]
+
+    async def scenario():
+        with proxy() as (addon, _):
+            flow = tflow.twebsocketflow(messages=False)
+            flow.request.url = frame["url"].replace("wss://", "https://")
+            flow.websocket.messages.append(websocket.WebSocketMessage(
+                Opcode.TEXT, False, frame["body"].encode()))
+            addon.websocket_message(flow)
+            return addon.state.memory.seen_post("mastodon", fixture["expected"]["posts"][0]["id"])
+
+    post = run(scenario())
+    assert post is not None and "photographer" in post.text
+
+
+@pytest.mark.parametrize("content", [b"\x00\xff binary", b"{not json", b"", b'"just a string"'])
+def test_odd_websocket_frames_never_raise(content):
+    async def scenario():
+        with proxy() as (addon, _):
+            flow = tflow.twebsocketflow(messages=False)
+            flow.request.url = "https://mastodon.example/api/v1/streaming/?stream=user"
+            for opcode in (Opcode.TEXT, Opcode.BINARY):
+                flow.websocket.messages.append(websocket.WebSocketMessage(opcode, False, content))
+                addon.websocket_message(flow)
+            return addon.state.failsafe.total
+
+    assert run(scenario()) == 0
+
+
+# -- the sent log ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status, logged", [(200, 1), (201, 1), (403, 0), (500, 0)])
+def test_only_compose_requests_the_site_accepted_enter_the_sent_log(status, logged):
+    async def scenario():
+        with proxy() as (addon, _):
+            flow = x_compose(json.dumps(PITCH_BODY).encode())
+            await addon.request(flow)
+            flow.response = http.Response.make(status, b"{}", {"content-type": "application/json"})
+            addon.response(flow)
+            return sent_count(addon)
+
+    assert run(scenario()) == logged
+
+
+def test_a_request_that_errored_is_not_logged():
+    async def scenario():
+        with proxy() as (addon, _):
+            flow = x_compose(json.dumps(PITCH_BODY).encode())
+            await addon.request(flow)
+            addon.error(flow)
+            return sent_count(addon), len(addon._in_flight)
+
+    assert run(scenario()) == (0, 0)
+
+
+# -- holds -------------------------------------------------------------------------------
+
+
+async def held(addon: PullcheckAddon) -> tuple[http.HTTPFlow, asyncio.Task[None], str]:
+    flow = x_compose(json.dumps(PITCH_BODY).encode())
+    task = asyncio.create_task(addon.request(flow))
+    for _ in range(200):
+        await asyncio.sleep(0.01)
+        pending = addon.state.holds.pending()
+        if pending:
+            return flow, task, pending[0].hold_id
+    raise AssertionError("the post was not held")
+
+
+def test_hold_mode_holds_a_flagged_post_until_send():
+    async def scenario():
+        with proxy(pullcheck_mode="hold") as (addon, tctx):
+            flow, task, hold_id = await held(addon)
+            assert not task.done()
+            tctx.command(addon.decide, hold_id, "send")
+            await task
+            flow.response = http.Response.make(200, b"{}")
+            addon.response(flow)
+            events = [e["type"] for e in addon.state.feed.events_after("https://x.com", 0)]
+            return flow.response.status_code, sent_count(addon), events
+
+    status, logged, events = run(scenario())
+    assert (status, logged) == (200, 1)
+    assert events == ["verdict", "hold", "hold_resolved"]
+
+
+@pytest.mark.parametrize("choice", ["edit", "timeout"])
+def test_edit_or_timeout_answers_with_the_sites_failure_and_logs_nothing(choice):
+    async def scenario():
+        with proxy(pullcheck_mode="hold", pullcheck_hold_timeout=1) as (addon, tctx):
+            flow, task, hold_id = await held(addon)
+            if choice == "edit":
+                tctx.command(addon.decide, hold_id, "edit")
+            await task
+            addon.response(flow)
+            return flow, sent_count(addon)
+
+    flow, logged = run(scenario())
+    failure = ADAPTERS_BY_NAME["x"].compose(to_wire(flow)).failure
+    assert logged == 0
+    assert flow.metadata[ANSWERED_BY_PULLCHECK] is True
+    assert flow.response is not None
+    assert (flow.response.status_code, flow.response.content) == (failure.status, failure.body)
+
+
+def test_a_second_decision_on_the_same_hold_is_an_error():
+    async def scenario():
+        with proxy(pullcheck_mode="hold") as (addon, tctx):
+            flow, task, hold_id = await held(addon)
+            tctx.command(addon.decide, hold_id, "send")
+            await task
+            with pytest.raises(exceptions.CommandError):
+                tctx.command(addon.decide, hold_id, "edit")
+            return flow.response
+
+    assert run(scenario()) is None
+
+
+def test_the_holds_command_lists_pending_holds():
+    async def scenario():
+        with proxy(pullcheck_mode="hold") as (addon, tctx):
+            _, task, hold_id = await held(addon)
+            listing = tctx.command(addon.holds)
+            tctx.command(addon.decide, hold_id, "edit")
+            await task
+            return hold_id, listing, tctx.command(addon.holds)
+
+    hold_id, listing, after = run(scenario())
+    assert len(listing) == 1 and listing[0].startswith(hold_id) and "https://x.com" in listing[0]
+    assert after == []
+
+
+def test_warn_mode_never_holds():
+    async def scenario():
+        with proxy(pullcheck_mode="warn") as (addon, _):
+            flow = x_compose(json.dumps(PITCH_BODY).encode())
+            await addon.request(flow)
+            return flow.response, addon.state.holds.pending(), verdicts(addon, "https://x.com")
+
+    response, pending, events = run(scenario())
+    assert response is None and pending == [] and events[0]["held"] is False
+
+
+# -- options -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("option, value, named", [
+    ("pullcheck_mode", "loud", "loud"),
+    ("pullcheck_hold_timeout", 0, "0"),
+    ("pullcheck_max_body", 10, "10"),
+])
+def test_bad_options_are_refused_naming_the_value(option, value, named):
+    async def scenario():
+        with proxy() as (addon, tctx):
+            with pytest.raises(exceptions.OptionsError, match=named):
+                tctx.configure(addon, **{option: value})
+            return addon.state.mode
+
+    assert run(scenario()) == "warn"
+
+
+def test_a_missing_explicit_config_file_is_refused(tmp_path):
+    async def scenario():
+        with proxy() as (addon, tctx):
+            with pytest.raises(exceptions.OptionsError, match="no such config file"):
+                tctx.configure(addon, pullcheck_config=str(tmp_path / "nope.yaml"))
+
+    run(scenario())
+
+
+def test_an_invalid_config_is_refused_naming_file_and_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("mode: warn\nhold_at: loud\n")
+
+    async def scenario():
+        with proxy() as (addon, tctx):
+            with pytest.raises(exceptions.OptionsError, match=r"bad\.yaml:2"):
+                tctx.configure(addon, pullcheck_config=str(bad))
+            return addon.state.config_path
+
+    assert run(scenario()) != bad
+
+
+def test_the_config_file_sets_mode_and_the_option_overrides_it(tmp_path):
+    config = tmp_path / "hold.yaml"
+    config.write_text("mode: hold\nhold_at: error\n")
+
+    async def scenario():
+        with proxy(pullcheck_config=str(config)) as (addon, tctx):
+            from_file = (addon.state.mode, addon.state.hold_at)
+            tctx.configure(addon, pullcheck_mode="off")
+            return from_file, addon.state.mode
+
+    assert run(scenario()) == (("hold", "error"), "off")
+
+
+def test_the_data_dir_option_moves_the_sent_log(tmp_path):
+    async def scenario():
+        with proxy(pullcheck_data_dir=str(tmp_path / "elsewhere")) as (addon, _):
+            return addon.state.sent_log.path
+
+    assert run(scenario()) == tmp_path / "elsewhere" / "sent.sqlite3"
+
+
+# -- fail open ---------------------------------------------------------------------------
+
+
+def test_an_adapter_that_raises_leaves_the_flow_identical_and_is_logged_once(monkeypatch, caplog):
+    adapter = ADAPTERS_BY_NAME["x"]
+
+    def broken(req):
+        raise RuntimeError("adapter bug")
+
+    monkeypatch.setattr(adapter, "compose", broken)
+
+    async def scenario():
+        with proxy(pullcheck_mode="hold") as (addon, _):
+            results = []
+            for _ in range(5):
+                flow = x_compose(json.dumps(PITCH_BODY).encode())
+                before = snapshot(flow)
+                await addon.request(flow)
+                results.append(snapshot(flow) == before and flow.response is None)
+            return results, addon.state.failsafe.count("compose:x")
+
+    with caplog.at_level(logging.WARNING, logger="pullcheck"):
+        results, count = run(scenario())
+    assert all(results)
+    assert count == 5
+    logged = [r for r in caplog.records if "adapter bug" in r.getMessage()]
+    assert len(logged) == 1
+
+
+def test_an_engine_that_raises_fails_open(monkeypatch):
+    async def scenario():
+        with proxy(pullcheck_mode="hold") as (addon, _):
+            def broken(draft, now=None):
+                raise ValueError("engine bug")
+
+            monkeypatch.setattr(addon.state.engine, "judge", broken)
+            flow = x_compose(json.dumps(PITCH_BODY).encode())
+            before = snapshot(flow)
+            await addon.request(flow)
+            return snapshot(flow) == before, addon.state.failsafe.count("compose:x")
+
+    assert run(scenario()) == (True, 1)
+
+
+def test_a_failing_sent_log_does_not_stop_the_response(monkeypatch):
+    async def scenario():
+        with proxy() as (addon, _):
+            def broken(draft, now=None):
+                raise OSError("disk full")
+
+            monkeypatch.setattr(addon.state.engine, "record_sent", broken)
+            flow = x_compose(json.dumps(PITCH_BODY).encode())
+            await addon.request(flow)
+            flow.response = http.Response.make(200, b"{}")
+            before = snapshot(flow)
+            addon.response(flow)
+            addon.state.recorder.flush(10)
+            return snapshot(flow) == before, addon.state.failsafe.count("sent-log")
+
+    assert run(scenario()) == (True, 1)
+
+
+def test_a_failing_injector_leaves_the_page_byte_identical(monkeypatch):
+    class HalfWayInjector:
+        @staticmethod
+        def inject_banner(flow, state):
+            flow.response.headers["x-half"] = "1"
+            flow.response.content = b"<html>mangled"
+            raise RuntimeError("injector bug")
+
+    async def scenario():
+        with proxy() as (addon, _):
+            addon._inject = HalfWayInjector
+            flow = tflow.tflow(req=http.Request.make("GET", "https://x.com/home"))
+            page = gzip.compress(b"<html><head></head><body>hi</body></html>")
+            flow.response = http.Response.make(
+                200, b"", {"content-type": "text/html", "content-encoding": "gzip"})
+            flow.response.raw_content = page
+            before = snapshot(flow)
+            addon.response(flow)
+            return snapshot(flow) == before, addon.state.failsafe.count("inject")
+
+    assert run(scenario()) == (True, 1)
+
+
+def test_a_harvest_that_raises_fails_open(monkeypatch):
+    monkeypatch.setattr(ADAPTERS_BY_NAME["x"], "harvest",
+                        lambda resp: (_ for _ in ()).throw(KeyError("harvest bug")))
+
+    async def scenario():
+        with proxy() as (addon, _):
+            flow = response_flow(load(PARENT))
+            before = snapshot(flow)
+            addon.response(flow)
+            return snapshot(flow) == before, addon.state.failsafe.count("harvest:x")
+
+    assert run(scenario()) == (True, 1)
+
+
+# -- control endpoints -------------------------------------------------------------------
+
+
+def test_control_paths_on_a_site_are_answered_by_the_proxy_never_forwarded():
+    async def scenario():
+        with proxy() as (addon, _):
+            flow = tflow.tflow(req=http.Request.make(
+                "GET", f"https://x.com{CONTROL_PREFIX}events?token=nope"))
+            await addon.request(flow)
+            return flow.response, flow.metadata.get(ANSWERED_BY_PULLCHECK)
+
+    response, answered = run(scenario())
+    assert response is not None and answered is True
+    assert response.status_code >= 400  # no page token: refused
+
+
+def test_control_paths_on_other_hosts_are_not_ours():
+    async def scenario():
+        with proxy() as (addon, _):
+            flow = tflow.tflow(req=http.Request.make(
+                "GET", f"https://shop.example{CONTROL_PREFIX}events"))
+            await addon.request(flow)
+            return flow.response
+
+    assert run(scenario()) is None
+
+
+def test_the_script_file_exposes_the_addon_for_mitmdump():
+    assert isinstance(addon_module.addons[0], PullcheckAddon)

@@ -1,0 +1,182 @@
+"""A real mitmproxy with the add-on between a client and a fake site, all on 127.0.0.1.
+
+The fake site plays X and Mastodon (configured as their host); a second fake site is
+"non-social". What must hold: other traffic arrives byte-identical; a flagged reply in hold mode
+waits, then reaches the site exactly once after "send"; after "edit" or a timeout the site
+receives nothing and the client gets the site's failure response; the sent log survives a
+restart, so a link blast is still caught.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from proxy_harness import RunningProxy, Upstream, fetch
+from pullcheck.sites.x import FAILURE as X_FAILURE
+
+CREATE_TWEET = "/i/api/graphql/SiM_cAu83R0wnrpmKQQSEw/CreateTweet"
+DM_NEW = "/i/api/1.1/dm/new2.json"
+PITCH_REPLY = json.dumps({
+    "variables": {
+        "tweet_text": "Hi! We build fast, affordable websites for bakeries. See "
+        "https://acme-webworks.example/pricing and DM me for 20% off this week!",
+        "reply": {"in_reply_to_tweet_id": "1790000000000000200", "exclude_reply_user_ids": []},
+    },
+    "queryId": "SiM_cAu83R0wnrpmKQQSEw",
+}).encode()
+BLAST = "Hi! Grab our spring catalogue at https://acme-catalogue.example/spring"
+JSON = {"content-type": "application/json"}
+
+
+@pytest.fixture
+def site():
+    upstream = Upstream()
+    yield upstream
+    upstream.close()
+
+
+@pytest.fixture
+def elsewhere():
+    """A site pullcheck does not watch."""
+    payload = os.urandom(64 * 1024)
+    upstream = Upstream(routes={
+        ("GET", "/blob"): (200, {"content-type": "application/octet-stream"}, payload),
+        ("GET", "/page"): (200, {"content-type": "text/html; charset=utf-8"},
+                           "<html><head></head><body>café</body></html>".encode()),
+        ("POST", "/api/v1/statuses"): (201, JSON, b'{"id":"1"}'),
+    })
+    yield upstream, payload
+    upstream.close()
+
+
+def write_config(folder: Path, site: Upstream, mode: str) -> Path:
+    config = folder / "config.yaml"
+    config.write_text(
+        f"mode: {mode}\n"
+        "hold_at: warning\n"
+        "sites:\n"
+        f"  x: {{hosts: ['{site.address}']}}\n"
+        f"  mastodon: {{hosts: ['{site.address}'], any_host: false}}\n"
+        "  bluesky: {any_host: false}\n"
+    )
+    return config
+
+
+def start(tmp_path: Path, site: Upstream, mode: str, data: str = "data", **options) -> RunningProxy:
+    return RunningProxy(
+        pullcheck_config=str(write_config(tmp_path, site, mode)),
+        pullcheck_data_dir=str(tmp_path / data),
+        **options,
+    ).start()
+
+
+def wait_for_hold(proxy: RunningProxy, timeout: float = 10) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pending = proxy.addon.state.holds.pending()
+        if pending:
+            return pending[0].hold_id
+        time.sleep(0.02)
+    raise AssertionError("no hold appeared")
+
+
+def reply_through(proxy: RunningProxy, site: Upstream):
+    return fetch(proxy, "POST", f"http://{site.address}{CREATE_TWEET}", PITCH_REPLY, JSON)
+
+
+@pytest.fixture(autouse=True)
+def private_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("PULLCHECK_DATA_DIR", str(tmp_path / "default-data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+
+
+@pytest.mark.timeout(60)
+def test_non_social_traffic_arrives_byte_identical(tmp_path, site, elsewhere):
+    other, payload = elsewhere
+    with start(tmp_path, site, "hold") as proxy:
+        blob = fetch(proxy, "GET", f"http://{other.address}/blob")
+        page = fetch(proxy, "GET", f"http://{other.address}/page")
+        posted = fetch(proxy, "POST", f"http://{other.address}/api/v1/statuses",
+                       b'{"status":"buy now https://spam.example","visibility":"direct"}', JSON)
+        judged = proxy.addon.state.verdicts_judged
+    assert blob[0] == 200 and blob[2] == payload
+    assert blob[1]["content-type"] == "application/octet-stream"
+    assert page[2] == "<html><head></head><body>café</body></html>".encode()
+    assert "__pullcheck__" not in page[2].decode()
+    assert posted[:1] == (201,) and posted[2] == b'{"id":"1"}'
+    assert judged == 0
+    assert len(other.requests_to("POST", "/api/v1/statuses")) == 1
+
+
+@pytest.mark.timeout(60)
+def test_a_held_reply_reaches_the_site_exactly_once_after_send(tmp_path, site):
+    with start(tmp_path, site, "hold") as proxy, ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(reply_through, proxy, site)
+        hold_id = wait_for_hold(proxy)
+        time.sleep(0.3)
+        assert site.requests_to("POST", CREATE_TWEET) == [], "sent before the decision"
+        assert proxy.addon.state.holds.decide(hold_id, "send") is True
+        assert proxy.addon.state.holds.decide(hold_id, "send") is False
+        status, _, body = answer.result(15)
+        time.sleep(0.2)
+        proxy.addon.state.recorder.flush(10)
+        logged = len(proxy.addon.state.sent_log)
+    received = site.requests_to("POST", CREATE_TWEET)
+    assert status == 200 and body == b"{}"
+    assert len(received) == 1
+    assert received[0].body == PITCH_REPLY
+    assert logged == 1
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("how", ["edit", "timeout"])
+def test_after_edit_or_timeout_the_site_receives_nothing(tmp_path, site, how):
+    with start(tmp_path, site, "hold", pullcheck_hold_timeout=1) as proxy, \
+            ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(reply_through, proxy, site)
+        hold_id = wait_for_hold(proxy)
+        if how == "edit":
+            assert proxy.addon.state.holds.decide(hold_id, "edit") is True
+        status, headers, body = answer.result(15)
+        time.sleep(0.3)
+        proxy.addon.state.recorder.flush(10)
+        logged = len(proxy.addon.state.sent_log)
+    assert site.requests_to("POST", CREATE_TWEET) == []
+    assert (status, body) == (X_FAILURE.status, X_FAILURE.body)
+    assert headers["content-type"] == X_FAILURE.headers["content-type"]
+    assert logged == 0
+
+
+def dm(proxy: RunningProxy, site: Upstream, recipient: str) -> int:
+    body = json.dumps({"recipient_ids": recipient, "text": BLAST, "request_id": recipient})
+    return fetch(proxy, "POST", f"http://{site.address}{DM_NEW}", body.encode(), JSON)[0]
+
+
+def blast_codes(proxy: RunningProxy, site: Upstream) -> list[list[str]]:
+    events = proxy.addon.state.feed.events_after(f"http://{site.address}", 0)
+    return [[f["code"] for f in e["findings"]] for e in events if e["type"] == "verdict"]
+
+
+@pytest.mark.timeout(90)
+def test_the_sent_log_survives_a_restart_and_a_link_blast_is_still_caught(tmp_path, site):
+    with start(tmp_path, site, "warn") as first:
+        statuses = [dm(first, site, f"16000000000000000{i:02d}") for i in range(4)]
+        before = blast_codes(first, site)
+    assert statuses == [200] * 4
+    assert not any("PP301" in codes for codes in before)
+
+    with start(tmp_path, site, "warn") as second:
+        assert dm(second, site, "1600000000000000099") == 200
+        after = blast_codes(second, site)
+    assert "PP301" in after[-1]
+
+    with start(tmp_path, site, "warn", data="fresh-data") as fresh:
+        dm(fresh, site, "1600000000000000098")
+        forgotten = blast_codes(fresh, site)
+    assert "PP301" not in forgotten[-1]
+    assert len(site.requests_to("POST", DM_NEW)) == 6
