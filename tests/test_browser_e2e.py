@@ -162,7 +162,7 @@ def test_a_reply_to_a_post_that_asked_for_that_service_shows_no_banner(page, sta
         type_reply(page, "jordan_bakes", ANSWER_REPLY)
     result = checked.value.json()
     assert result["reply_to"]["author"] == "jordan_bakes"  # the proxy knew the parent post
-    assert result["verdict"]["findings"] == []
+    assert result["verdict"]["level"] == "none"
     page.wait_for_timeout(400)  # a later debounce would have fired by now
     assert page.locator(".panel .finding").count() == 0
     assert not page.locator(".panel").is_visible()
@@ -305,3 +305,58 @@ def test_another_origin_cannot_read_verdicts_or_decide_a_hold(page, browser, sta
     page.wait_for_selector("#status.ok", timeout=WAIT_MS)
     time.sleep(0.3)
     assert len(received(stack)) == 1
+
+
+def test_a_mastodon_direct_message_pitch_is_flagged_and_held(page, stack):
+    open_demo(page, stack.site.url)
+    page.select_option("#platform", "mastodon")
+    page.select_option("#visibility", "direct")
+    dm = (
+        "@sam@social.example Thanks for following! Check out my site "
+        "https://acme-webworks.example - first consultation free."
+    )
+    with page.expect_response(lambda r: r.url.endswith("/__pullcheck__/check")) as checked:
+        page.locator("#compose").press_sequentially(dm, delay=0)
+    page.wait_for_selector(".panel .finding", state="visible", timeout=WAIT_MS)
+    result = checked.value.json()
+    assert result["platform"] == "mastodon" and result["kind"] == "dm"
+    send_and_wait_for_hold(page)  # the proxy read /api/v1/statuses with visibility direct
+    assert received(stack) == []
+    page.click(".dialog button.edit")
+    page.wait_for_selector("#status.error", timeout=WAIT_MS)
+    assert page.input_value("#compose") == dm
+    assert received(stack) == []
+
+
+def test_the_banner_follows_a_dark_page(browser, stack):
+    context = browser.new_context(viewport={"width": 1200, "height": 760}, color_scheme="dark")
+    try:
+        page = context.new_page()
+        open_demo(page, stack.site.url)
+        type_reply(page, "sam_runs", PUSH_REPLY)
+        page.wait_for_selector(".panel.dark .finding", state="visible", timeout=WAIT_MS)
+        background = page.evaluate(
+            "getComputedStyle(document.querySelector('[data-pullcheck-banner]')"
+            ".shadowRoot.querySelector('.panel')).backgroundColor"
+        )
+        assert background == "rgb(28, 33, 40)"
+        shoot(page, "banner-dark.png")
+    finally:
+        context.close()
+
+
+def test_pullcheck_demo_screenshot_saves_a_picture_of_the_banner(tmp_path):
+    from pullcheck.cli import main
+
+    target = tmp_path / "shots" / "banner.png"
+    assert main(["demo", "--screenshot", str(target)]) == 0
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert target.stat().st_size > 20_000
+
+
+def test_pullcheck_demo_refuses_bad_arguments(capsys):
+    from pullcheck.cli import main
+
+    assert main(["demo", "--port", "70000"]) == 2
+    assert main(["demo", "--screenshot", "banner.jpg"]) == 2
+    assert "port number" in capsys.readouterr().err

@@ -320,3 +320,106 @@ def test_notpush_rejects_bad_entries_and_writes_nothing(tmp_path, payload):
     token = state.pages.issue(HOME)
     assert call(request_flow("notpush", payload, token=token), state).status_code == 400
     assert not (tmp_path / "notpush.yaml").exists()
+
+
+# --- check: the engine, with what the proxy remembers ----------------------------------------
+
+
+def engine_state(tmp_path):
+    from pullcheck.engine import Engine, EngineSettings
+    from pullcheck.history import InMemorySentHistory
+    from pullcheck.memory import Memory
+    from pullcheck.rulebook import builtin_rules_dir, load_rule_pack
+    from pullcheck.sites.wire import Harvest, SeenPost
+
+    engine = Engine(
+        load_rule_pack([builtin_rules_dir()]), EngineSettings(), history=InMemorySentHistory()
+    )
+    memory = Memory()
+    memory.remember(
+        "x",
+        Harvest(
+            posts=[
+                SeenPost("101", "x", "sam_runs", "Finished my first half marathon this morning!"),
+                SeenPost(
+                    "102",
+                    "x",
+                    "jordan_bakes",
+                    "Can anyone recommend a web designer for my bakery's new site?",
+                ),
+            ]
+        ),
+    )
+    state = make_state(tmp_path, engine)
+    state.memory = memory
+    return state
+
+
+PITCH = (
+    "We build fast, affordable websites for small businesses. Check out my site "
+    "https://acme-webworks.example/pricing and DM me for 20% off!"
+)
+
+
+def test_check_judges_a_reply_with_the_parent_post_from_memory(tmp_path):
+    state = engine_state(tmp_path)
+    token = state.pages.issue(HOME)
+    ask = {"text": PITCH, "kind": "reply", "platform": "x", "reply_to_id": "101"}
+    response = call(request_flow("check", ask, token=token), state)
+    payload = body(response)
+    assert response.status_code == 200
+    assert payload["reply_to"]["author"] == "sam_runs"
+    codes = [f["code"] for f in payload["verdict"]["findings"]]
+    assert "PP201" in codes and payload["verdict"]["level"] in ("warning", "error")
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_check_passes_an_answer_to_a_post_that_asked(tmp_path):
+    state = engine_state(tmp_path)
+    token = state.pages.issue(HOME)
+    ask = {
+        "text": "I'm a web designer in Leeds and built two bakery sites, happy to help!",
+        "kind": "reply",
+        "platform": "x",
+        "reply_to_id": "102",
+    }
+    payload = body(call(request_flow("check", ask, token=token), state))
+    assert payload["verdict"]["level"] == "none"
+    assert all(f["severity"] == "info" for f in payload["verdict"]["findings"])
+
+
+def test_check_without_a_platform_takes_the_site_of_the_origin(tmp_path):
+    from pullcheck.proxy.siteroute import SiteRoute
+
+    state = engine_state(tmp_path)
+    state.route = SiteRoute({"x": {"hosts": ["127.0.0.1:8123"]}})
+    token = state.pages.issue(HOME)
+    ask = {"text": PITCH, "kind": "reply", "reply_to_id": "101"}
+    payload = body(call(request_flow("check", ask, token=token), state))
+    assert payload["platform"] == "x" and payload["reply_to"]["author"] == "sam_runs"
+
+
+def test_check_rejects_an_unknown_kind_with_400(tmp_path):
+    state = engine_state(tmp_path)
+    token = state.pages.issue(HOME)
+    flow = request_flow("check", {"text": "hi", "kind": "broadcast"}, token=token)
+    assert call(flow, state).status_code == 400
+
+
+def test_banner_script_uses_no_html_sinks():
+    from importlib import resources
+
+    script = resources.files("pullcheck.banner").joinpath("banner.js").read_text()
+    for sink in (
+        "innerHTML",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+        "eval(",
+        "new Function",
+        'setAttribute("style',
+        "createContextualFragment",
+    ):
+        assert sink not in script, sink
+    # Timers get functions, never strings (a string timer is eval).
+    assert 'setTimeout("' not in script and "setTimeout('" not in script

@@ -235,3 +235,17 @@ def test_insertion_point_on_a_large_page_is_near_the_top():
     big = b"<html><head><title>x</title></head><body>" + b"<p>filler</p>" * 80_000 + b"</body>"
     point = insertion_point(big)
     assert point is not None and point.offset == big.index(b"</head>")
+
+
+def test_a_head_bigger_than_the_scan_window_is_still_found():
+    head = b"<html><head><script>" + b"var x = 1;" * 40_000 + b"</script>"
+    body = head + b"</head><body>text</body></html>"
+    point = insertion_point(body)
+    assert point is not None and point.offset == body.index(b"</head>")
+
+
+def test_mixed_case_head_close_and_a_body_without_head_close():
+    body = b"<html><Head><title>x</title></Head><body>a</body>"
+    assert insertion_point(body).offset == body.index(b"</Head>")
+    late = b"<html><head><title>x</title><body>" + b"<p>y</p>" * 40_000 + b"</head>"
+    assert insertion_point(late).offset == len(b"<html><head>")

@@ -379,7 +379,8 @@
     meter.setAttribute("aria-valuetext", score + " of 100 toward push");
     panel.classList.remove("level-none", "level-info", "level-warning", "level-error");
     panel.classList.add("level-" + (verdict.level || "none"));
-    if (!findings.length) {
+    // Level "none": nothing to nudge about (at most a pull signal): the banner stays out of the way.
+    if (!findings.length || (verdict.level || "none") === "none") {
       summary.textContent = heading ? heading + ": looks like pull" : "Looks like pull";
       panel.hidden = true;
       host.setAttribute("data-level", "none");
@@ -388,7 +389,7 @@
     }
     var top = findings[0];
     summary.textContent = (heading ? heading + ": " : "") + findings.length +
-      (findings.length === 1 ? " push signal" : " push signals");
+      (findings.length === 1 ? " finding" : " findings");
     fillFindings(list, findings);
     host.setAttribute("data-level", verdict.level || "none");
     panel.hidden = false;

@@ -197,8 +197,10 @@ async def handle(flow: http.HTTPFlow, state: Any) -> None:
 def _platform(flow: http.HTTPFlow, state: Any, asked: str | None) -> str:
     if asked in PLATFORMS:
         return asked  # type: ignore[return-value]
-    route = getattr(state, "route", None)
-    adapter = route.by_host(flow.request.host.lower(), flow.request.port) if route else None
+    # The page did not say: the site whose hosts this origin is configured as.
+    match = getattr(getattr(state, "route", None), "match", None)
+    request = flow.request
+    adapter = match(request.host.lower(), request.port, PREFIX) if match else None
     return getattr(adapter, "name", "other")
 
 
@@ -220,11 +222,19 @@ def draft_of(check: CheckRequest, platform: str, state: Any) -> Draft:
         return draft
     from pullcheck.sites.wire import Compose, FailureResponse
 
-    # The page's draft goes through the same enrichment as a compose request off the wire.
+    recipients = list(draft.recipients)
+    if check.conversation_id:
+        conversation = memory.conversations.get(platform, check.conversation_id)
+        if conversation is not None:
+            recipients.extend(conversation.members)
+    if recipients != draft.recipients:
+        draft = draft.model_copy(update={"recipients": recipients})
+    # The same enrichment as a compose request off the wire, but with no conversation ids:
+    # memory notes a first send into a conversation, and a live check is not a send.
     compose = Compose(
         operation="banner-check",
         draft=draft,
-        conversation_ids=[check.conversation_id] if check.conversation_id else [],
+        conversation_ids=[],
         failure=FailureResponse(204, {}, b""),
     )
     return memory.enrich(platform, compose)
