@@ -272,9 +272,10 @@ def main() -> int:
     )
     check_timeline_is_harvestable()
     plain_port, addon_port = free_port(), free_port()
-    plain = start_mitmdump(plain_port, [])
+    confdir = ["--set", f"confdir={work / 'mitmproxy'}"]  # a throwaway CA, not ~/.mitmproxy
+    plain = start_mitmdump(plain_port, confdir)
     addon = start_mitmdump(addon_port, [
-        "-s", str(ADDON), "--set", f"pullcheck_config={config}",
+        *confdir, "-s", str(ADDON), "--set", f"pullcheck_config={config}",
         "--set", f"pullcheck_data_dir={work / 'data'}",
     ])
     ok = True

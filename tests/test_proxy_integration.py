@@ -71,6 +71,7 @@ def start(tmp_path: Path, site: Upstream, mode: str, data: str = "data", **optio
     return RunningProxy(
         pullcheck_config=str(write_config(tmp_path, site, mode)),
         pullcheck_data_dir=str(tmp_path / data),
+        confdir=str(tmp_path / "mitmproxy"),  # its CA: never the real ~/.mitmproxy
         **options,
     ).start()
 

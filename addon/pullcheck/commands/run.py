@@ -18,7 +18,7 @@ from typing import Any
 from pullcheck.commands.options import EXIT_OK, EXIT_USAGE
 
 EXIT_FAILED = 1
-CA_CERT = Path("~/.mitmproxy/mitmproxy-ca-cert.pem")
+CA_CERT_NAME = "mitmproxy-ca-cert.pem"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -96,7 +96,7 @@ async def serve(listen_host: str, port: int, specs: list[str]) -> int:
             unknown = ", ".join(sorted(opts.deferred))
             raise exceptions.OptionsError(f"unknown option(s): {unknown}")
     except exceptions.OptionsError as error:
-        print(f"pullcheck run: {error}", file=sys.stderr)
+        print(f"pullcheck run: {name_the_culprit(opts, specs, error)}", file=sys.stderr)
         return EXIT_USAGE
     if master.addons.get("pullcheckaddon") is not addon or addon.state is None:
         print("pullcheck run: the pullcheck add-on did not load; not starting", file=sys.stderr)
@@ -107,6 +107,18 @@ async def serve(listen_host: str, port: int, specs: list[str]) -> int:
               "can reach it can use this proxy", file=sys.stderr)
     await master.run()
     return EXIT_OK
+
+
+def name_the_culprit(opts: Any, specs: list[str], error: Exception) -> str:
+    """mitmproxy's parse errors ("Not an integer: abc") do not say which option: find it."""
+    from mitmproxy import exceptions
+
+    for spec in specs:
+        try:
+            opts.set(spec)
+        except exceptions.OptionsError as culprit:
+            return f"--set {spec}: {culprit}"
+    return str(error)
 
 
 class Announcement:
@@ -121,15 +133,15 @@ class Announcement:
 
         server = ctx.master.addons.get("proxyserver")
         addresses = [f"{host}:{port}" for host, port, *_ in server.listen_addrs()] or ["?"]
-        print(startup_notes(self.addon, addresses), flush=True)
+        ca = Path(ctx.options.confdir).expanduser() / CA_CERT_NAME
+        print(startup_notes(self.addon, addresses, ca), flush=True)
 
 
-def startup_notes(addon: Any, addresses: list[str]) -> str:
+def startup_notes(addon: Any, addresses: list[str], ca: Path) -> str:
     state = addon.state
     address = addresses[0].replace("0.0.0.0", "127.0.0.1")
     if address.startswith("::"):
         address = "[::1]" + address[address.rfind(":"):]
-    ca = CA_CERT.expanduser()
     sites = watched_sites(state)
     lines = [
         f"pullcheck is active: mode {state.mode}, holding at {state.hold_at}"

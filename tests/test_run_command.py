@@ -1,0 +1,158 @@
+"""`pullcheck run` (a real proxy process) and `pullcheck forget`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from pullcheck.cli import main
+from pullcheck.history import SentRecord
+from pullcheck.sentlog import FILE_NAME, SqliteSentLog
+
+
+@pytest.fixture
+def env(tmp_path) -> dict[str, str]:
+    """Environment for a child process that stays out of the real home."""
+    return {
+        **os.environ,
+        "HOME": str(tmp_path / "home"),
+        "PULLCHECK_DATA_DIR": str(tmp_path / "data"),
+        "PULLCHECK_CONFIG": str(tmp_path / "config.yaml"),
+        "XDG_CONFIG_HOME": str(tmp_path / "xdg-config"),
+        "XDG_DATA_HOME": str(tmp_path / "xdg-data"),
+    }
+
+
+class Child:
+    """A `pullcheck` child process whose output is collected by a reader thread."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "pullcheck.cli", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def output_until(self, marker: str | None, timeout: float) -> str:
+        """Output up to `marker` (None: until the process ends), waiting at most `timeout`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = "".join(self.lines)
+            if marker is not None and marker in text:
+                return text
+            if self.process.poll() is not None:
+                self._reader.join(5)
+                return "".join(self.lines)
+            time.sleep(0.05)
+        return "".join(self.lines)
+
+    def stop(self) -> int:
+        process = self.process
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                return process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                return process.wait(5)
+        return process.returncode
+
+
+@pytest.mark.timeout(90)
+def test_run_starts_the_proxy_and_says_how_to_use_it(tmp_path, env):
+    child = Child(["run", "--port", "0", "--mode", "hold",
+                   "--set", f"confdir={tmp_path / 'mitmproxy'}"], env)
+    try:
+        output = child.output_until("stop with Ctrl-C", 60)
+    finally:
+        code = child.stop()
+    assert "pullcheck is active: mode hold" in output, output
+    assert "proxy:     http://127.0.0.1:" in output
+    assert f"{tmp_path / 'mitmproxy' / 'mitmproxy-ca-cert.pem'}" in output
+    assert "certutil -d sql:$HOME/.pki/nssdb -A -t C -n mitmproxy" in output
+    assert "x (x.com" in output and "mastodon (" in output
+    assert str(tmp_path / "data" / FILE_NAME) in output
+    assert (tmp_path / "data" / FILE_NAME).exists()
+    assert code in (0, -signal.SIGINT)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("setting, named", [
+    ("pullcheck_hold_timeout=abc", "pullcheck_hold_timeout"),
+    ("pullcheck_mode=loud", "loud"),
+    ("pullcheck_colour=blue", "pullcheck_colour"),
+])
+def test_run_refuses_a_bad_setting_instead_of_running_without_the_addon(
+    tmp_path, env, setting, named
+):
+    # mitmdump -s skips the script silently here (mitmproxy #8013); pullcheck run stops.
+    child = Child(["run", "--port", "0", "--set", setting,
+                   "--set", f"confdir={tmp_path / 'mitmproxy'}"], env)
+    output = child.output_until(None, 45)
+    code = child.stop()
+    assert code == 2, output
+    assert named in output
+    assert "pullcheck is active" not in output
+
+
+@pytest.mark.timeout(60)
+def test_run_refuses_an_invalid_config_naming_file_and_line(tmp_path, env):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("mode: warn\nsites:\n  twitter: {enabled: true}\n")
+    child = Child(["run", "--port", "0", "--config", str(bad),
+                   "--set", f"confdir={tmp_path / 'mitmproxy'}"], env)
+    output = child.output_until(None, 45)
+    code = child.stop()
+    assert code == 2, output
+    assert f"{bad}:3" in output
+
+
+def fill(path: Path, count: int) -> None:
+    log = SqliteSentLog(path)
+    for i in range(count):
+        log.record(SentRecord(time.time(), "x", "dm", (f"r{i}",), ("acme.example",), i))
+    log.close()
+
+
+def test_forget_with_yes_wipes_the_sent_log(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PULLCHECK_DATA_DIR", str(tmp_path))
+    fill(tmp_path / FILE_NAME, 3)
+    assert main(["forget", "--yes"]) == 0
+    assert "wiped 3 record(s)" in capsys.readouterr().out
+    assert len(SqliteSentLog(tmp_path / FILE_NAME)) == 0
+
+
+def test_forget_without_a_terminal_asks_for_yes(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PULLCHECK_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(sys, "stdin", open(os.devnull))  # noqa: SIM115 - closed by pytest
+    fill(tmp_path / FILE_NAME, 2)
+    assert main(["forget"]) == 2
+    assert "--yes" in capsys.readouterr().err
+    assert len(SqliteSentLog(tmp_path / FILE_NAME)) == 2
+
+
+def test_forget_with_nothing_logged_is_fine(tmp_path, capsys):
+    assert main(["forget", "--yes", "--data-dir", str(tmp_path / "empty")]) == 0
+    assert "nothing to forget" in capsys.readouterr().out
+    assert not (tmp_path / "empty").exists()
+
+
+def test_a_running_log_sees_a_forget_from_another_process(tmp_path):
+    running = SqliteSentLog(tmp_path / FILE_NAME)
+    running.record(SentRecord(time.time(), "x", "dm", ("alice",), (), 7))
+    assert running.recipients_of_similar("x", 7, 0, 0) == {"alice"}
+    assert main(["forget", "--yes", "--data-dir", str(tmp_path)]) == 0
+    assert running.recipients_of_similar("x", 7, 0, 0) == set()
