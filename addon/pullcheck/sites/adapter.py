@@ -49,17 +49,29 @@ def read_json(body: bytes) -> Any:
 
 
 def walk_dicts(root: Any, max_nodes: int = MAX_WALK_NODES) -> Iterator[dict[str, Any]]:
-    """Every dict inside a JSON document, parents before children (iterative: no recursion)."""
+    """Every dict inside a JSON document (iterative: no recursion limit; bounded work).
+
+    Parents come before their children; siblings in no promised order. JSON decoding yields
+    exact `dict`/`list` types, so `type(...) is` is enough and keeps this hot loop cheap.
+    """
     stack = [root]
+    pop = stack.pop
+    push = stack.append
     seen = 0
     while stack and seen < max_nodes:
-        node = stack.pop()
+        node = pop()
         seen += 1
-        if isinstance(node, dict):
+        if type(node) is dict:
             yield node
-            stack.extend(reversed([v for v in node.values() if isinstance(v, dict | list)]))
-        elif isinstance(node, list):
-            stack.extend(reversed([v for v in node if isinstance(v, dict | list)]))
+            values = node.values()
+        elif type(node) is list:
+            values = node
+        else:
+            continue
+        for value in values:
+            kind = type(value)
+            if kind is dict or kind is list:
+                push(value)
 
 
 def dig(node: Any, *keys: str | int) -> Any:
