@@ -9,8 +9,11 @@ restart, so a link blast is still caught.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import socket
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -181,3 +184,67 @@ def test_the_sent_log_survives_a_restart_and_a_link_blast_is_still_caught(tmp_pa
         forgotten = blast_codes(fresh, site)
     assert "PP301" not in forgotten[-1]
     assert len(site.requests_to("POST", DM_NEW)) == 6
+
+
+@pytest.mark.timeout(60)
+def test_a_config_edit_while_running_switches_to_hold(tmp_path, site):
+    with start(tmp_path, site, "warn") as proxy, ThreadPoolExecutor(1) as pool:
+        assert reply_through(proxy, site)[0] == 200  # warn: goes straight through
+        write_config(tmp_path, site, "hold")
+        deadline = time.monotonic() + 10
+        while proxy.addon.state.mode != "hold" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert proxy.addon.state.mode == "hold"
+        answer = pool.submit(reply_through, proxy, site)
+        hold_id = wait_for_hold(proxy)
+        proxy.addon.state.holds.decide(hold_id, "edit")
+        assert answer.result(15)[0] == X_FAILURE.status
+    assert len(site.requests_to("POST", CREATE_TWEET)) == 1
+
+
+@pytest.mark.timeout(90)
+def test_mitmdump_loads_the_addon_by_path(tmp_path, site):
+    """`mitmdump -s .../addon.py` (how the README says to use it with mitmproxy's tools)."""
+    from pullcheck.proxy import addon as addon_module
+
+    port = free_port()
+    config = write_config(tmp_path, site, "hold")
+    process = subprocess.Popen(
+        ["mitmdump", "--listen-host", "127.0.0.1", "-p", str(port),
+         "-s", addon_module.__file__,
+         "--set", f"confdir={tmp_path / 'mitmproxy'}",
+         "--set", f"pullcheck_config={config}",
+         "--set", f"pullcheck_data_dir={tmp_path / 'data'}",
+         "--set", "pullcheck_hold_timeout=1"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 45
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("POST", f"http://{site.address}{CREATE_TWEET}", PITCH_REPLY, JSON)
+        response = conn.getresponse()
+        status, body = response.status, response.read()
+        conn.close()
+    finally:
+        process.terminate()
+        try:
+            output = process.communicate(timeout=15)[0].decode(errors="replace")
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output = process.communicate()[0].decode(errors="replace")
+    # Held, nobody decided, timed out: the page got X's failure and the site nothing.
+    assert (status, body) == (X_FAILURE.status, X_FAILURE.body), output
+    assert site.requests_to("POST", CREATE_TWEET) == []
+    assert "pullcheck active: mode hold" in output
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
