@@ -1,10 +1,14 @@
-"""The sent history for an audit: every archived message, replayed in time order.
+"""The sent history for an audit: every archived message, known in advance, seen "as of" an item.
 
 The engine asks "how many people already got a near-duplicate of this?" for every draft. The
-in-memory history answers by scanning all it holds, which is fine for a proxy session but
-quadratic over a 100,000-post archive. An archive arrives in time order, so records are kept
-sorted by time and a query looks only at the window it asks for. Records without recipients
-(public posts) can never add a recipient to an answer, so they are not kept at all.
+proxy's histories answer by scanning all they hold and learn one send at a time. An audit knows
+every send before it judges the first one, so the whole history is loaded up front (in archive
+order, which is time order) and each judgement sees only the records before its own item:
+`as_of(index)` sets that cut. This is what lets several processes judge parts of one archive
+and still agree with a one-by-one replay.
+
+Records without recipients (public posts) can never add a recipient to an answer, so they are
+not kept.
 """
 
 from __future__ import annotations
@@ -18,27 +22,37 @@ from pullcheck.history import SentRecord
 @dataclass
 class _PlatformLog:
     times: list[float] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)
     records: list[SentRecord] = field(default_factory=list)
 
 
 @dataclass
 class ChronologicalSentHistory:
-    """A SentHistory for records that arrive (nearly) in time order."""
+    """A SentHistory over records added in archive order, queried as of an archive position."""
 
     _logs: dict[str, _PlatformLog] = field(default_factory=dict)
+    _position: int = 0
+    _cut: int | None = None
 
     def record(self, sent: SentRecord) -> None:
+        """Add the record of the item at the next archive position."""
+        position = self._position
+        self._position += 1
         if not sent.recipients:
             return
         log = self._logs.setdefault(sent.platform, _PlatformLog())
-        if log.times and sent.time < log.times[-1]:
-            # Out of order (an undated item, a clock skew): insert where it belongs.
-            at = bisect_left(log.times, sent.time)
-            log.times.insert(at, sent.time)
-            log.records.insert(at, sent)
-            return
+        # Archives are sorted by time; an undated item (time -inf) sorts first anyway.
         log.times.append(sent.time)
+        log.positions.append(position)
         log.records.append(sent)
+
+    def skip(self) -> None:
+        """The item at the next archive position reached nobody: nothing to keep."""
+        self._position += 1
+
+    def as_of(self, position: int | None) -> None:
+        """Answer as if only items before `position` had been sent (None: everything)."""
+        self._cut = position
 
     def recipients_of_similar(
         self, platform: str, signature: int, since: float, max_distance: int
@@ -47,7 +61,9 @@ class ChronologicalSentHistory:
         found: set[str] = set()
         if log is None:
             return found
-        for sent in log.records[bisect_left(log.times, since):]:
+        start = bisect_left(log.times, since)
+        end = len(log.records) if self._cut is None else bisect_left(log.positions, self._cut)
+        for sent in log.records[start:end]:
             if (sent.signature ^ signature).bit_count() <= max_distance:
                 found.update(sent.recipients)
         return found

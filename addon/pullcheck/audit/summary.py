@@ -116,6 +116,33 @@ class AuditSummary:
         if self.first_error is None:
             self.first_error = f"{item.platform} {item.kind} {item.item_id}: {error!r}"
 
+    def merge(self, other: AuditSummary) -> None:
+        """Add the counts of `other` (another share of the same archive) to these."""
+        self.total += other.total
+        self.push += other.push
+        self.unjudged += other.unjudged
+        self.first_error = self.first_error or other.first_error
+        self.levels.update(other.levels)
+        for mine, theirs in ((self.months, other.months), (self.kinds, other.kinds)):
+            for key, tally in theirs.items():
+                into = mine.setdefault(key, Tally())
+                into.total += tally.total
+                into.push += tally.push
+        for code, rule in other.rules.items():
+            if code in self.rules:
+                self.rules[code].count += rule.count
+            else:
+                self.rules[code] = rule
+        for key, example in other._examples.items():
+            known = self._examples.get(key)
+            if known is None:
+                self._examples[key] = example
+                continue
+            times = known.times + example.times
+            kept = example if example.score > known.score else known
+            kept.times = times
+            self._examples[key] = kept
+
     def worst(self, count: int = WORST_SHOWN) -> list[Example]:
         return sorted(self._examples.values(), key=lambda e: e.rank, reverse=True)[:count]
 
