@@ -103,3 +103,27 @@ def test_existing_conversation_reply_in_legacy_events_path() -> None:
 def test_failure_is_a_restli_error() -> None:
     document = json.loads(FAILURE.body)
     assert FAILURE.status == document["status"] == 422
+
+
+def test_messenger_conversations_give_members_for_an_existing_thread() -> None:
+    from pullcheck.memory import Memory
+
+    me = "urn:li:fsd_profile:ACoAAAcmeWebworks00000000000"
+    sam = "urn:li:fsd_profile:ACoAASamRivera00000000000000"
+    conversation = f"urn:li:msg_conversation:({me},2-ZmFrZS1jb252ZXJzYXRpb24taWQtMDAx)"
+    body = {"data": {"messengerConversationsBySyncToken": {"elements": [{
+        "entityUrn": conversation,
+        "conversationParticipants": [{"hostIdentityUrn": me}, {"hostIdentityUrn": sam}],
+    }]}}}
+    spec = {"request": {"method": "GET", "url": "https://www.linkedin.com/voyager/api/"
+                        "voyagerMessagingGraphQL/graphql?queryId=messengerConversations.abc"},
+            "response": {"status": 200, "headers": {}, "body": json.dumps(body)}}
+    harvest = ADAPTER.harvest(response_of(spec))
+    assert harvest is not None and harvest.conversations == {conversation: [me, sam]}
+    memory = Memory()
+    memory.remember("linkedin", harvest)
+    compose = ADAPTER.compose(
+        request_of(load("linkedin_message_create_existing_conversation.json")))
+    draft = memory.enrich("linkedin", compose)
+    assert draft.recipients == [sam]
+    assert draft.prior_conversation is True

@@ -228,6 +228,8 @@ class LinkedInAdapter:
                 post = _comment_post(node)
                 if post:
                     harvest.posts.append(post)
+            elif isinstance(node.get("conversationParticipants"), list):
+                _conversation(node, harvest)
         return harvest if harvest else None
 
     def harvest_websocket(self, text: str) -> Harvest | None:
@@ -272,6 +274,24 @@ def _comment_post(node: dict[str, Any]) -> SeenPost | None:
         text=text_value(dig(node, "commentary", "text")) or "",
         in_reply_to=string(node.get("parentCommentUrn")) or string(node.get("threadUrn")),
     )
+
+
+def _conversation(node: dict[str, Any], harvest: Harvest) -> None:
+    """A messenger conversation: `entityUrn` urn:li:msg_conversation:(<mailbox>,<thread>) and
+    `conversationParticipants[].hostIdentityUrn`. The shape comes from public client code and one
+    captured response, not from the fixtures: read leniently."""
+    conversation = string(node.get("entityUrn")) or string(node.get("backendUrn"))
+    if not conversation or not conversation.startswith("urn:li:msg_conversation:"):
+        return
+    members = [
+        s for s in (string(dig(p, "hostIdentityUrn")) for p in node["conversationParticipants"])
+        if s
+    ]
+    if members:
+        harvest.conversations[conversation] = members
+    mailbox = _PROFILE_URN.search(conversation)
+    if mailbox and harvest.own_id is None:
+        harvest.own_id = mailbox.group(0)  # the mailbox owner is the first URN in the id
 
 
 def _profile_of(target: str | None) -> str | None:
