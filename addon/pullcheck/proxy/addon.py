@@ -35,6 +35,7 @@ from mitmproxy import command, ctx, exceptions, http
 # Loaded by path (`mitmdump -s .../addon.py`), this file is the module `__mitmproxy_script__.addon`;
 # the absolute imports below still resolve to the installed `pullcheck` package.
 from pullcheck.config import ConfigError, data_dir, default_config_path
+from pullcheck.proxy import dashboard_route
 from pullcheck.proxy.failsafe import ResponseSnapshot
 from pullcheck.proxy.flowwire import page_origin, wire_request, wire_response
 from pullcheck.proxy.state import Overrides, ProxyState
@@ -260,6 +261,10 @@ class PullcheckAddon:
         if state is None or flow.response is not None:
             return
         req = flow.request
+        if dashboard_route.is_dashboard(flow):
+            flow.metadata[ANSWERED_BY_PULLCHECK] = True
+            dashboard_route.answer(flow, state.tally.stats if state.tally else None)
+            return
         host = req.host.lower()
         path = req.path
         adapter = state.route.match(host, req.port, path.partition("?")[0])
@@ -299,6 +304,8 @@ class PullcheckAddon:
                 verdict=verdict,
             )
             state.verdicts_judged += 1
+            if state.tally:
+                state.tally.judged(adapter.name, verdict)
             state.feed.publish(origin, _verdict_event(judged, state.should_hold(verdict.level)))
             return judged
         return None
@@ -312,10 +319,14 @@ class PullcheckAddon:
             "operation": judged.compose.operation,
         }
         hold = state.holds.open(flow.id, judged.origin, verdict, summary)
+        if state.tally:
+            state.tally.held(judged.platform)
         state.feed.publish(judged.origin, {"type": "hold", **hold.public()})
         logger.info("pullcheck: holding %s %s (%s); `pullcheck.decide %s send|edit`",
                     judged.platform, judged.draft.kind, judged.verdict.level, hold.hold_id)
         outcome = await state.holds.wait(hold, state.hold_timeout_s)
+        if state.tally:
+            state.tally.decided(judged.platform, outcome)
         if outcome == "send":
             return  # the request goes upstream now, once
         self._in_flight.pop(flow.id, None)
@@ -372,6 +383,8 @@ class PullcheckAddon:
             harvest = adapter.harvest(wire)
             if harvest:
                 state.memory.remember(adapter.name, harvest)
+                if state.tally:
+                    state.tally.harvested(adapter.name, harvest.posts, state.config.offer)
 
     def _inject_banner(self, flow: http.HTTPFlow, state: ProxyState) -> None:
         assert flow.response is not None
@@ -403,6 +416,8 @@ class PullcheckAddon:
             harvest = adapter.harvest_websocket(message.content.decode("utf-8", "replace"))
             if harvest:
                 state.memory.remember(adapter.name, harvest)
+                if state.tally:
+                    state.tally.harvested(adapter.name, harvest.posts, state.config.offer)
 
 
 def _verdict_public(verdict: Any) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from pullcheck.proxy.holds import Hold, HoldRegistry
 from pullcheck.proxy.pages import PageTokens
 from pullcheck.proxy.sentrecorder import SentRecorder
 from pullcheck.proxy.siteroute import SiteRoute
+from pullcheck.proxy.tally import ProxyTally
 from pullcheck.sentlog import SqliteSentLog
 
 logger = logging.getLogger("pullcheck")
@@ -57,6 +58,8 @@ class ProxyState:
     # The banner's per-page tokens (issued by the injector, checked by the control endpoints).
     pages: PageTokens = field(default_factory=PageTokens)
     recorder: SentRecorder | None = None
+    # Counts for the dashboard and pull opportunities (pullcheck.proxy.tally; no draft text).
+    tally: ProxyTally | None = None
     verdicts_judged: int = 0
 
     def __post_init__(self) -> None:
@@ -107,6 +110,7 @@ class ProxyState:
             overrides=overrides or Overrides(),
         )
         opened.append(state)
+        state.tally = ProxyTally.in_data_dir(data_dir)
         return state
 
     @property
@@ -158,3 +162,5 @@ class ProxyState:
         assert self.recorder is not None
         self.recorder.close()
         self.sent_log.close()
+        if self.tally is not None:
+            self.tally.close()

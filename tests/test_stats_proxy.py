@@ -1,0 +1,140 @@
+"""The add-on counts what happens and answers http://pullcheck.localhost/ itself (mitmproxy's test
+flows, no network): drafts checked, warnings, holds and their outcomes, opportunities."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mitmproxy import http
+from mitmproxy.test import taddons, tflow
+from pullcheck.proxy.addon import ANSWERED_BY_PULLCHECK, PullcheckAddon
+from site_fixtures import load, needs_fixtures
+
+PITCH = {
+    "variables": {
+        "tweet_text": "Hi! We build fast, affordable websites for bakeries. See "
+        "https://acme-webworks.example/pricing and DM me for 20% off this week!",
+        "reply": {"in_reply_to_tweet_id": "1790000000000000200", "exclude_reply_user_ids": []},
+    },
+    "queryId": "SiM_cAu83R0wnrpmKQQSEw",
+}
+CALM = {"variables": {"tweet_text": "Lovely weather for a run today"},
+        "queryId": "SiM_cAu83R0wnrpmKQQSEw"}
+
+
+@pytest.fixture(autouse=True)
+def private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PULLCHECK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+
+
+@contextmanager
+def proxy(folder: Path, **options: Any) -> Iterator[tuple[PullcheckAddon, Any]]:
+    config = folder / "config.yaml"
+    config.write_text('mode: hold\noffer:\n  - "websites for bakeries"\n')
+    addon = PullcheckAddon()
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon, pullcheck_config=str(config),
+                       pullcheck_data_dir=str(folder / "data"), **options)
+        try:
+            yield addon, tctx
+        finally:
+            addon.done()
+
+
+def compose(body: dict[str, Any]) -> http.HTTPFlow:
+    return tflow.tflow(req=http.Request.make(
+        "POST", "https://x.com/i/api/graphql/SiM_cAu83R0wnrpmKQQSEw/CreateTweet",
+        json.dumps(body).encode(), {"content-type": "application/json",
+                                    "origin": "https://x.com"}))
+
+
+async def ask_dashboard(addon: PullcheckAddon, path: str = "/",
+                        method: str = "GET") -> http.HTTPFlow:
+    flow = tflow.tflow(req=http.Request.make(method, f"http://pullcheck.localhost{path}"))
+    await addon.request(flow)
+    return flow
+
+
+def dashboard(addon: PullcheckAddon, path: str = "/", method: str = "GET") -> http.HTTPFlow:
+    return asyncio.run(ask_dashboard(addon, path, method))
+
+
+async def hold_and_decide(addon: PullcheckAddon, tctx: Any, choice: str | None) -> None:
+    flow = compose(PITCH)
+    task = asyncio.ensure_future(addon.request(flow))
+    for _ in range(500):
+        await asyncio.sleep(0.01)
+        pending = addon.state.holds.pending()
+        if pending:
+            break
+    else:
+        raise AssertionError("the post was not held")
+    if choice is not None:
+        tctx.command(addon.decide, pending[0].hold_id, choice)
+    await asyncio.wait_for(task, 10)
+
+
+def test_dashboard_is_answered_by_the_proxy_and_locked_down(tmp_path: Path) -> None:
+    with proxy(tmp_path) as (addon, _):
+        page = dashboard(addon)
+        css = dashboard(addon, "/dashboard.css")
+        missing = dashboard(addon, "/admin")
+        posted = dashboard(addon, "/", "POST")
+    assert page.metadata[ANSWERED_BY_PULLCHECK] is True
+    assert page.response.status_code == 200
+    assert page.response.headers["content-type"].startswith("text/html")
+    policy = page.response.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "style-src 'self'" in policy
+    assert b"<script" not in page.response.content
+    assert css.response.status_code == 200 and b".cards" in css.response.content
+    assert (missing.response.status_code, posted.response.status_code) == (404, 405)
+
+
+@needs_fixtures
+def test_figures_after_a_session_of_drafts_holds_and_timelines(tmp_path: Path) -> None:
+    timeline = load("x_read_home_timeline_response.json")
+
+    async def session() -> None:
+        with proxy(tmp_path, pullcheck_hold_timeout=1) as (addon, tctx):
+            read = tflow.tflow(req=http.Request.make("GET", timeline["request"]["url"]))
+            read.response = http.Response.make(200, timeline["response"]["body"].encode(),
+                                               {"content-type": "application/json"})
+            addon.response(read)
+            calm = compose(CALM)
+            await addon.request(calm)
+            await hold_and_decide(addon, tctx, "edit")
+            await hold_and_decide(addon, tctx, "edit")
+            await hold_and_decide(addon, tctx, "send")
+            await hold_and_decide(addon, tctx, None)  # no answer: times out
+            flows["json"] = await ask_dashboard(addon, "/stats.json?days=7")
+            flows["page"] = await ask_dashboard(addon)
+
+    flows: dict[str, http.HTTPFlow] = {}
+    asyncio.run(session())
+    figures = json.loads(flows["json"].response.content)
+    assert figures["totals"]["draft_checked"] == 5
+    assert figures["totals"]["warning_shown"] == 4
+    assert figures["totals"]["hold"] == 4
+    assert (figures["totals"]["edited"], figures["totals"]["sent_anyway"],
+            figures["totals"]["timed_out"]) == (2, 1, 1)
+    assert figures["revised_share"] == pytest.approx(2 / 3, abs=1e-3)
+    assert figures["rules"]["PP201"] == 4
+    # Jordan's post asks for recommendations about a bakery website: what the user offers.
+    assert figures["totals"]["opportunity"] == 1
+    page = flows["page"].response.text
+    shown = dict(re.findall(r'data-figure="(\w+)">([^<]+)<', page))
+    assert shown["revised_share"] == "67%" and shown["hold"] == "4"
+    # Counts only: no draft text went into the stats file.
+    stored = (tmp_path / "data" / "stats.sqlite3").read_bytes()
+    assert b"bakeries" not in stored and b"Lovely weather" not in stored
+    kept = (tmp_path / "data" / "opportunities.sqlite3").read_bytes()
+    assert b"1790000000000000300" in kept and b"ordering online" not in kept
