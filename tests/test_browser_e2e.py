@@ -360,3 +360,65 @@ def test_pullcheck_demo_refuses_bad_arguments(capsys):
     assert main(["demo", "--port", "70000"]) == 2
     assert main(["demo", "--screenshot", "banner.jpg"]) == 2
     assert "port number" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def warn_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
+    """A second proxy in warn mode (its own site, config and "Not push" file)."""
+    folder = tmp_path_factory.mktemp("banner-e2e-warn")
+    site = DemoServer().start()
+    config = write_config(folder, site.port, mode="warn")
+    proxy = ProxyProcess(folder, config)
+    try:
+        proxy.wait_active()
+        yield SimpleNamespace(site=site, proxy=proxy, folder=folder)
+    finally:
+        proxy.stop()
+        site.stop()
+
+
+@pytest.fixture
+def warn_page(warn_stack) -> Iterator[object]:
+    with sync_api.sync_playwright() as playwright:
+        browser = launch_chromium(playwright, warn_stack.proxy.port)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 760})
+            yield page
+        finally:
+            browser.close()
+
+
+def test_warn_mode_sends_and_the_banner_shows_what_was_said_about_the_sent_post(
+    warn_page, warn_stack
+):
+    page = warn_page
+    open_demo(page, warn_stack.site.url)
+    type_reply(page, "sam_runs", PUSH_REPLY)
+    page.wait_for_selector(".panel .finding", state="visible", timeout=WAIT_MS)
+    page.click("#send")
+    page.wait_for_selector("#status.ok", timeout=WAIT_MS)
+    page.wait_for_function(
+        "document.querySelector('[data-pullcheck-banner]').shadowRoot"
+        ".querySelector('.summary').textContent.startsWith('Sent')",
+        timeout=WAIT_MS,
+    )
+    assert "PP201" in finding_codes(page)
+    assert len(warn_stack.site.received.all()) == 1
+    assert page.locator(".dialog-backdrop").is_hidden()
+
+
+def test_not_push_allowlists_the_recipient_and_the_banner_clears(warn_page, warn_stack):
+    page = warn_page
+    open_demo(page, warn_stack.site.url)
+    type_reply(page, "sam_runs", PUSH_REPLY)
+    page.wait_for_selector(".panel .finding", state="visible", timeout=WAIT_MS)
+    first = page.locator(".panel .finding").first
+    assert first.locator(".code").inner_text() == "PP201"
+    first.locator("button.notpush").click()
+    page.wait_for_selector(".panel button.notpush:has-text('Marked not push')", timeout=WAIT_MS)
+    entries = (warn_stack.folder / "notpush.yaml").read_text()
+    assert "recipient: sam_runs" in entries and "code: PP201" in entries
+    assert PUSH_REPLY not in entries  # the draft's text is never written
+    # The proxy reloads its config (the "Not push" file is one of its sources) and the banner
+    # checks again: push rules no longer fire for this recipient.
+    page.wait_for_selector(".panel", state="hidden", timeout=WAIT_MS)

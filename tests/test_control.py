@@ -423,3 +423,14 @@ def test_banner_script_uses_no_html_sinks():
         assert sink not in script, sink
     # Timers get functions, never strings (a string timer is eval).
     assert 'setTimeout("' not in script and "setTimeout('" not in script
+
+
+def test_notpush_reloads_the_config_at_once(tmp_path):
+    state = make_state(tmp_path)
+    seen = []
+    state.watcher = SimpleNamespace(
+        poll=lambda: seen.append((tmp_path / "notpush.yaml").exists()) or True
+    )
+    token = state.pages.issue(HOME)
+    call(request_flow("notpush", {"code": "PP201", "recipient": "bob"}, token=token), state)
+    assert seen == [True]  # polled once, after the file was written

@@ -335,7 +335,7 @@
         post("notpush", payload).then(function (r) {
           button.textContent = r.ok ? "Marked not push" : "Could not save";
           announce(r.ok ? "Marked " + finding.code + " as not push." : "Could not save that choice.");
-          if (r.ok) setTimeout(scheduleCheck, 1500);
+          if (r.ok) scheduleCheck(); // the proxy has reloaded its allowlist by now
         }, function () { button.textContent = "Could not save"; });
       });
       actions.appendChild(button);

@@ -20,6 +20,7 @@ is the request's own origin, never one taken from the request body.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -338,6 +339,11 @@ async def _notpush(flow: http.HTTPFlow, state: Any, origin: str) -> http.Respons
     except (OSError, ValueError, yaml.YAMLError) as error:
         logger.warning("pullcheck: could not record 'Not push' in %s: %s", path, error)
         return _json(500, {"ok": False, "error": "could not write the allowlist file"})
+    # The config reads this file as an allowlist: reload now (off the event loop), so the
+    # banner's next check already sees it instead of waiting for the watcher's next poll.
+    watcher = getattr(state, "watcher", None)
+    if watcher is not None:
+        await asyncio.to_thread(watcher.poll)
     return _json(200, {"ok": True})
 
 
