@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from urllib.parse import quote, urlencode
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pullcheck.sites.bodies import NestedDict, decode_body, form_fields, text_value
-from pullcheck.sites.markup import html_to_text
+from pullcheck.sites.markup import bs4_text, html_to_text
 
 
 def test_json_by_content_type() -> None:
@@ -121,3 +123,18 @@ def test_html_scripts_are_not_text_and_plain_text_passes() -> None:
     assert html_to_text("no markup &lt;here&gt;") == "no markup <here>"
     assert html_to_text("") == ""
     assert html_to_text("<p>unclosed <b>bold") == "unclosed bold"
+
+
+_MARKUP_TOKENS = st.sampled_from([
+    "<p>", "</p>", "<P>", "</P>", "<br>", "<br />", "<BR/>", "</a>", "</span>", "<span>",
+    '<a href="https://a.example/@b" class="u-url mention">', '<span class="invisible">',
+    '<a title="a>b">', "<!-- c -->", "<b>", " ", "  ", "\n", "\t", "word", "@jordan", "#Tag",
+    "&amp;", "&lt;b&gt;", "&#39;", "&nbsp;", "&amp", "x.example/y",
+])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_MARKUP_TOKENS, max_size=14))
+def test_fast_path_reads_fragments_exactly_like_beautifulsoup(tokens: list[str]) -> None:
+    fragment = "".join(tokens)
+    assert html_to_text(fragment) == bs4_text(fragment)
