@@ -156,3 +156,21 @@ def test_reply_parent_text_from_the_timeline() -> None:
 def test_failure_is_an_xrpc_error() -> None:
     assert FAILURE.status == 400
     assert json.loads(FAILURE.body)["error"] == "InvalidRequest"
+
+
+def test_quoted_post_inside_an_embed_is_remembered() -> None:
+    quoted = {"$type": "app.bsky.embed.record#viewRecord",
+              "uri": "at://did:plc:j/app.bsky.feed.post/q1", "cid": "c",
+              "author": {"did": "did:plc:j", "handle": "j.bsky.social"},
+              "value": {"$type": "app.bsky.feed.post", "text": "Who fixes ovens in Leeds?"}}
+    post = {"uri": "at://did:plc:k/app.bsky.feed.post/p1", "cid": "c2",
+            "author": {"did": "did:plc:k", "handle": "k.bsky.social"},
+            "record": {"$type": "app.bsky.feed.post", "text": "this"},
+            "embed": {"$type": "app.bsky.embed.record#view", "record": quoted}}
+    spec = {"request": {"method": "GET",
+                        "url": "https://bsky.social/xrpc/app.bsky.feed.getPosts"},
+            "response": {"status": 200, "headers": {}, "body": json.dumps({"posts": [post]})}}
+    harvest = ADAPTER.harvest(response_of(spec))
+    assert harvest is not None
+    texts = {p.id: p.text for p in harvest.posts}
+    assert texts["at://did:plc:j/app.bsky.feed.post/q1"] == "Who fixes ovens in Leeds?"

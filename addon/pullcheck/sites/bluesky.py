@@ -188,6 +188,12 @@ class BlueskyAdapter:
                     post = _post(node, author, record)
                     if post:
                         harvest.posts.append(post)
+            elif isinstance(author, dict) and isinstance(node.get("value"), dict):
+                # A quoted post inside an embed (`#viewRecord`): the record is under `value`.
+                if str(node.get("$type", "")).endswith("#viewRecord"):
+                    post = _post(node, author, node["value"])
+                    if post:
+                        harvest.posts.append(post)
             elif isinstance(node.get("members"), list) and "id" in node:
                 _conversation(node, harvest)
         if match.group(1) == "chat.bsky.convo.getMessages":
