@@ -80,8 +80,8 @@ def test_exclamation_run() -> None:
 
 
 def test_counts() -> None:
-    found = features("Hello World, hello")
-    assert found.words == 3 and found.letters == 15 and found.capitals == 2
+    found = features("HELLO World, hello 42 I")
+    assert found.words == 4 and found.letters == 16 and found.capitals == 5
 
 
 @pytest.mark.parametrize(

@@ -81,7 +81,9 @@ class _Context:
 
     def signature(self) -> int:
         if self._signature is None:
-            self._signature = similarity_signature(self.draft.text)
+            self._signature = similarity_signature(
+                self.features.text, self.features.links, self.features.mentions
+            )
         return self._signature
 
     def near_duplicate_recipients(self, history: SentHistory, hours: float, bits: int) -> int:
@@ -178,7 +180,10 @@ class Engine:
             kind=draft.kind,
             recipients=tuple(sorted(audience_of(draft, features))),
             link_domains=tuple(features.link_domains()),
-            signature=similarity_signature(draft.text) if draft.text_available else 0,
+            # The same inputs as the judge's lookup, so a resend finds its earlier copies.
+            signature=similarity_signature(features.text, features.links, features.mentions)
+            if draft.text_available
+            else 0,
         )
         self.history.record(record)
         return record
@@ -247,7 +252,9 @@ class Engine:
             return False
         if not _within(len(features.mentions), when.min_mentions, when.max_mentions, params):
             return False
-        if not _within(features.words, None, when.max_words, params):
+        if when.max_words is not None and not _within(
+            features.words, None, when.max_words, params
+        ):
             return False
         if not _tristate_ok(draft.recipient_is_new_follower, when.new_follower):
             return False

@@ -11,7 +11,6 @@ import re
 from functools import lru_cache
 from importlib.resources import files
 from typing import NamedTuple
-from urllib.parse import urlsplit
 
 import yaml
 
@@ -91,17 +90,13 @@ def is_promo(link: Link) -> bool:
         domain.endswith("." + promo) for promo in known.promo_domains
     ):
         return True
-    candidate = link.url if "://" in link.url else "http://" + link.url
-    try:
-        parts = urlsplit(candidate)
-    except ValueError:
-        return False
-    if parts.query and known.referral_params:
-        for pair in parts.query.split("&"):
+    _, path, query = url_parts(link.url)
+    if query and known.referral_params:
+        for pair in query.split("&"):
             if pair.split("=", 1)[0].lower() in known.referral_params:
                 return True
     if domain in known.profile_domains:
-        segments = [segment for segment in parts.path.split("/") if segment]
+        segments = [segment for segment in path.split("/") if segment]
         if segments and segments[0].lower() == "pages":
             return True
         if len(segments) == 1 and segments[0].lower() not in NOT_PROFILE_PATHS:
@@ -109,15 +104,29 @@ def is_promo(link: Link) -> bool:
     return False
 
 
+# scheme, user info, host, port, path, query: a hand-written split is several times faster
+# than urllib's on the hot path and never raises.
+URL_PARTS = re.compile(
+    r"(?:[a-z][a-z0-9+.-]*://)?(?:[^/?#@\s]*@)?(\[[^\]/?#]*\]|[^/?#:\s]*)(?::\d*)?"
+    r"([^?#\s]*)(?:\?([^#\s]*))?",
+    re.IGNORECASE,
+)
+
+
+def url_parts(url: str) -> tuple[str, str, str]:
+    """(host without `www.`, lower-case; path; query) of a link."""
+    match = URL_PARTS.match(url)
+    if match is None:
+        return "", "", ""
+    host = match.group(1).lower().rstrip(".")
+    if host.startswith("www."):
+        host = host[4:]
+    return host, match.group(2) or "", match.group(3) or ""
+
+
 def domain_of(url: str) -> str:
     """The host of a link, lower-case, without `www.`; '' when there is none."""
-    candidate = url if "://" in url else "http://" + url
-    try:
-        host = urlsplit(candidate).hostname or ""
-    except ValueError:
-        return ""
-    host = host.lower().rstrip(".")
-    return host[4:] if host.startswith("www.") else host
+    return url_parts(url)[0]
 
 
 # Every link has a dot; only the blank-delimited chunks with one are worth the full pattern, which

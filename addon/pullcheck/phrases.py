@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -43,8 +43,12 @@ QUOTE_TRANSLATION = str.maketrans(
 # Between two words of a phrase: any run of blanks or punctuation (not letters, digits, `'`).
 WORD_GAP = r"[^\w']+"
 WORD_RUN = re.compile(r"\w+")
-# `@handle` in a phrase stands for any @mention ("guide by @handle").
+NEXT_WORD = re.compile(r"\W*(\w+)")
+# `@handle` in a phrase stands for any @mention ("guide by @handle"); `#` for a number, alone
+# or glued to what follows ("#% off", "#p per msg").
 HANDLE = "@handle"
+NUMBER = "#"
+NUMBER_REGEX = r"\d[\d,.]*"
 LEADING_WORD = re.compile(r"\w+")
 # Short words are not inflected: "us" must not match "used", "my" must not match "mies".
 INFLECT_FROM = 4
@@ -89,6 +93,8 @@ def _inflected(word: str) -> str:
         return r"@\w+"
     if word.startswith(HANDLE):
         return r"@\w+" + _literal(word[len(HANDLE):])
+    if word.startswith(NUMBER):
+        return NUMBER_REGEX + _literal(word[len(NUMBER):])
     if word.startswith("="):
         return _literal(word[1:])
     if word.endswith("*"):
@@ -101,32 +107,6 @@ def _inflected(word: str) -> str:
     if word.endswith("y") and word[-2] not in VOWELS:
         return re.escape(word[:-1]) + r"(?:y|ies|ied|ying)"
     return stem + r"(?:s|es|ed|ing|'s)?"
-
-
-def _inflection_keys(word: str) -> set[str]:
-    """The lower-case leading \\w+ runs of every form `_inflected(word)` can match."""
-    if word.startswith(HANDLE):
-        return set()
-    if word.startswith("="):
-        forms = {word[1:]}
-    elif word.endswith("*"):
-        return set()  # a prefix word cannot be looked up; the phrase is scanned instead
-    elif len(word) < INFLECT_FROM or not word.isalpha():
-        forms = {word}
-    elif word.endswith("e"):
-        forms = {word[:-1] + ending for ending in ("e", "es", "ed", "ing")}
-    elif word.endswith("y") and word[-2] not in VOWELS:
-        forms = {word[:-1] + ending for ending in ("y", "ies", "ied", "ying")}
-    else:
-        forms = {word + ending for ending in ("", "s", "es", "ed", "ing")}
-    keys: set[str] = set()
-    for form in forms:
-        for variant in (form, form.replace("'", "")):
-            match = LEADING_WORD.match(variant)
-            if match is None:
-                return set()
-            keys.add(match.group())
-    return keys
 
 
 def _literal(word: str) -> str:
@@ -167,28 +147,66 @@ def _words(text: str) -> str:
     return WORD_GAP.join(_inflected(word.lower()) for word in words)
 
 
-def phrase_keys(phrase: str) -> set[str]:
-    """Words a match of `phrase` can start with; empty when that cannot be known."""
-    keys: set[str] = set()
+def _word_forms(word: str) -> list[str] | None:
+    """Every surface form `_inflected(word)` matches, lower-case; None when open-ended."""
+    if word.startswith(HANDLE) or word.endswith("*"):
+        return None
+    if word.startswith(NUMBER):
+        return [word]
+    if word.startswith("="):
+        return [word[1:]]
+    if len(word) < INFLECT_FROM or not word.isalpha():
+        return [word]
+    if word.endswith("e"):
+        return [word[:-1] + ending for ending in ("e", "es", "ed", "ing")]
+    if word.endswith("y") and word[-2] not in VOWELS:
+        return [word[:-1] + ending for ending in ("y", "ies", "ied", "ying")]
+    return [word + ending for ending in ("", "s", "es", "ed", "ing", "'s")]
+
+
+def _runs(form: str) -> set[tuple[str, ...]]:
+    """The word runs a form splits into, with and without its (optional) apostrophes."""
+    if form.startswith(NUMBER):
+        return {(NUMBER,) + run for run in _runs(form[len(NUMBER):])}
+    return {tuple(WORD_RUN.findall(form)), tuple(WORD_RUN.findall(form.replace("'", "")))}
+
+
+def phrase_heads(phrase: str) -> set[tuple[str, str | None]] | None:
+    """The first two words a match of `phrase` can start with (None for the second when the
+    match may be a single word); None when that cannot be known (the phrase is scanned)."""
+    heads: set[tuple[str, ...]] = {()}
     for token in _split_tokens(phrase):
-        optional = False
+        if all(len(head) >= 2 for head in heads):
+            break
         if token.startswith("(") and token.endswith(")"):
-            alternatives = _split_alternatives(token[1:-1])
-            optional = any(not alt.strip() for alt in alternatives)
-            for alt in alternatives:
-                if alt.strip():
-                    found = _inflection_keys(alt.split()[0].lower())
-                    if not found:
-                        return set()
-                    keys |= found
+            choices = [alt.split() for alt in _split_alternatives(token[1:-1])]
         else:
-            found = _inflection_keys(token.lower())
-            if not found:
-                return set()
-            keys |= found
-        if not optional:
-            return keys
-    return set()
+            choices = [[token]]
+        grown: set[tuple[str, ...]] = set()
+        for head in heads:
+            if len(head) >= 2:
+                grown.add(head)
+                continue
+            for words in choices:
+                extended = {head}
+                for word in words:
+                    forms = _word_forms(word.lower())
+                    if forms is None:
+                        return None
+                    extended = {
+                        (done + run)[:2]
+                        for done in extended
+                        for form in forms
+                        for run in _runs(form)
+                    }
+                grown |= extended
+        heads = grown
+    pairs: set[tuple[str, str | None]] = set()
+    for head in heads:
+        if not head:
+            return None
+        pairs.add((head[0], head[1] if len(head) > 1 else None))
+    return pairs
 
 
 def phrase_regex(phrase: str) -> str:
@@ -239,65 +257,171 @@ def _split_alternatives(inner: str) -> list[str]:
     return parts
 
 
+# For a first word: every second word any of its phrases allows (None: any), and per group
+# one regex with the second words that group allows.
+GroupEntry = tuple[str, re.Pattern[str], frozenset[str] | None]  # regex for lower-cased text
+IndexEntry = tuple[frozenset[str] | None, list[GroupEntry]]
+
+
+# Passed as the following word when the caller already knows the first two words fit.
+ANY_WORD = "\x00any"
+
+
 class PhraseIndex:
-    """Phrases looked up by the word they start with, so a draft is matched in one pass over
-    its words instead of trying every alternative at every character (a big alternation regex
-    costs ~1 ms per group on 3,000 characters; this costs a dictionary lookup per word).
-    Raw patterns, and phrases whose first word is not known, are scanned as regexes."""
+    """Phrases looked up by the two words they start with, so a draft is matched in one pass
+    over its words instead of trying every alternative at every character (a big alternation
+    regex costs ~1 ms per group on 3,000 characters; this costs a dictionary lookup per word,
+    and a regex match only where the first two words fit). Raw patterns, and phrases whose
+    opening words cannot be known (`word*`, `@handle`), are scanned as regexes."""
 
     def __init__(self) -> None:
-        self.by_word: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+        # first word -> group -> (regex parts, possible second words or None for "any")
+        self._parts: dict[str, dict[str, tuple[list[str], set[str] | None]]] = {}
+        self.by_word: dict[str, IndexEntry] = {}
+        self.candidates: re.Pattern[str] | None = None
         self.scanned: list[tuple[str, re.Pattern[str]]] = []
 
     def add_phrase(self, group: str, phrase: str) -> None:
-        regex = re.compile(phrase_regex(phrase) + r"(?!\w)", re.IGNORECASE)
-        keys = phrase_keys(phrase)
-        if not keys:
-            self.scanned.append((group, re.compile(r"(?<!\w)" + regex.pattern, re.IGNORECASE)))
+        body = phrase_regex(phrase) + r"(?!\w)"
+        re.compile(body)
+        heads = phrase_heads(phrase)
+        if heads is None:
+            # No leading look-behind (it would stop the regex engine from skipping ahead to the
+            # first character); `_bounded` checks the start instead.
+            self.scanned.append((group, re.compile(body, re.IGNORECASE)))
             return
-        for key in keys:
-            self.by_word.setdefault(key, []).append((group, regex))
+        for first, second in heads:
+            self._add(first, group, [body], None if second is None else {second})
+
+    def _add(self, first: str, group: str, bodies: list[str], seconds: set[str] | None) -> None:
+        parts, known = self._parts.setdefault(first, {}).setdefault(group, ([], set()))
+        parts.extend(body for body in bodies if body not in parts)
+        if seconds is None or known is None:
+            self._parts[first][group] = (parts, None)
+        else:
+            known |= seconds
 
     def add_pattern(self, group: str, pattern: str) -> None:
         self.scanned.append((group, re.compile(pattern, re.IGNORECASE)))
 
     def merge(self, other: PhraseIndex) -> None:
-        for key, entries in other.by_word.items():
-            self.by_word.setdefault(key, []).extend(entries)
+        for first, groups in other._parts.items():
+            for group, (parts, seconds) in groups.items():
+                self._add(first, group, parts, None if seconds is None else set(seconds))
         self.scanned.extend(other.scanned)
 
-    def sort(self) -> None:
-        # One regex per (first word, group), longest wording first so "check out my channel"
-        # wins over "check out": a common first word ("i", "my") then costs one match per group.
-        for key, entries in self.by_word.items():
-            per_group: dict[str, list[str]] = {}
-            for group, regex in entries:
-                for part in _alternatives_of(regex):
-                    if part not in per_group.setdefault(group, []):
-                        per_group[group].append(part)
-            self.by_word[key] = [
-                (group, _combined(parts)) for group, parts in per_group.items()
+    def build(self) -> None:
+        """Compile one regex per (first word, group), longest wording first so "check out my
+        channel" wins over "check out"."""
+        by_word: dict[str, IndexEntry] = {}
+        for first, groups in self._parts.items():
+            entries = [
+                (
+                    group,
+                    # Phrases are lower-case; text is lowered once, so no IGNORECASE (slower).
+                    re.compile("|".join(sorted(parts, key=len, reverse=True))),
+                    None if seconds is None else frozenset(seconds),
+                )
+                for group, (parts, seconds) in groups.items()
             ]
+            union: set[str] | None = set()
+            for _, _, seconds in entries:
+                if seconds is None:
+                    union = None
+                    break
+                union |= seconds  # type: ignore[operator]
+            by_word[first] = (None if union is None else frozenset(union), entries)
+        self.by_word = by_word
+        # One regex that finds, in lower-cased text, only the places where a phrase's first two
+        # words occur. Written as a character trie, so the regex engine rejects most positions
+        # after a character or two, in C; Python then runs only the few group regexes there.
+        # The second word sits in a lookahead, so a candidate consumes only its first word and
+        # the next candidate may start at the very next word.
+        openings = {
+            # A number may be glued to what follows it ("150p", "50%").
+            first: r"(?!\w)" if union is None and first != NUMBER
+            else "" if union is None
+            else ("(?=\\W*" if first == NUMBER else "(?=\\W+")
+            + _trie({second: r"(?!\w)" for second in union}) + ")"
+            for first, (union, _) in by_word.items()
+        }
+        self.candidates = re.compile(r"\b" + _trie(openings)) if openings else None
+
+    def _scan_words(
+        self, text: str, found: dict[str, list[Hit]], reach: dict[str, int]
+    ) -> None:
+        """The slow path, word by word, for text whose length changes when lower-cased."""
+        by_word = self.by_word
+        # A word that starts some phrase is held until the next word is known: the second
+        # word decides whether any regex needs to run at all.
+        pending_start = -1
+        pending: IndexEntry | None = None
+        for match in WORD_RUN.finditer(text):
+            word = match.group().lower()
+            if pending is not None:
+                if pending[0] is None or word in pending[0]:
+                    self._try(text, text, pending_start, pending[1], word, found, reach, True)
+                pending = None
+            entry = by_word.get(word)
+            if entry is None and word[0].isdigit():
+                entry = by_word.get(NUMBER)
+            if entry is not None:
+                pending = entry
+                pending_start = match.start()
+        if pending is not None and pending[0] is None:
+            self._try(text, text, pending_start, pending[1], None, found, reach, True)
+
+    @staticmethod
+    def _try(
+        subject: str,
+        text: str,
+        start: int,
+        entries: list[GroupEntry],
+        following: str | None,
+        found: dict[str, list[Hit]],
+        reach: dict[str, int],
+        ignore_case: bool = False,
+    ) -> None:
+        """Run, at `start` of `subject` (the lowered text, or `text` itself when
+        `ignore_case`), the regexes of the groups whose phrases may go on with `following`."""
+        for group, regex, seconds in entries:
+            if following is not ANY_WORD and seconds is not None and following not in seconds:
+                continue
+            if reach.get(group, -1) > start:
+                continue
+            if ignore_case:
+                regex = re.compile(regex.pattern, re.IGNORECASE)  # re caches compiled patterns
+            match = regex.match(subject, start)
+            if match is not None and match.end() > start:
+                end = match.end()
+                found.setdefault(group, []).append(Hit(group, start, end, text[start:end]))
+                reach[group] = end
 
     def find(self, text: str) -> dict[str, list[Hit]]:
         found: dict[str, list[Hit]] = {}
         reach: dict[str, int] = {}  # per group: end of its last hit (hits do not overlap)
         by_word = self.by_word
         if by_word:
-            for word in WORD_RUN.finditer(text):
-                entries = by_word.get(word.group().lower())
-                if entries is None:
-                    continue
-                start = word.start()
-                for group, regex in entries:
-                    if reach.get(group, -1) > start:
+            # Lower-case once; a few characters change length when lowered ("İ"), and then
+            # each word is lowered on its own so positions stay those of `text`.
+            lowered = text.lower()
+            if len(lowered) == len(text) and self.candidates is not None:
+                for candidate in self.candidates.finditer(lowered):
+                    start = candidate.start()
+                    first = WORD_RUN.match(lowered, start)
+                    if first is None:
                         continue
-                    match = regex.match(text, start)
-                    if match is not None and match.end() > start:
-                        found.setdefault(group, []).append(
-                            Hit(group, start, match.end(), match.group())
-                        )
-                        reach[group] = match.end()
+                    word = first.group()
+                    following_match = NEXT_WORD.match(lowered, first.end())
+                    following = following_match.group(1) if following_match else None
+                    for key in (word, NUMBER) if word[0].isdigit() else (word,):
+                        entry = by_word.get(key)
+                        if entry is not None:
+                            # A number may be glued to its next word ("150p"): no filtering.
+                            after = ANY_WORD if key == NUMBER else following
+                            self._try(lowered, text, start, entry[1], after, found, reach)
+            else:
+                self._scan_words(text, found, reach)
         for group, regex in self.scanned:
             for match in regex.finditer(text):
                 start, end = match.start(), match.end()
@@ -312,34 +436,29 @@ class PhraseIndex:
         return found
 
 
-COMBINED_MARK = "(?#combined)"
+def _trie(items: dict[str, str]) -> str:
+    """A regex matching any of the words (each followed by its own continuation regex), laid
+    out as a character trie: alternatives at each level start with distinct characters."""
+    root: dict[str, Any] = {}
+    for word, continuation in items.items():
+        node = root
+        for char in word:
+            node = node.setdefault(char, {})
+        node.setdefault("", []).append(continuation)
 
+    def render(node: dict[str, Any]) -> str:
+        alternatives = [
+            (NUMBER_REGEX if char == NUMBER and node is root else re.escape(char))
+            + render(node[char])
+            for char in sorted(node)
+            if char
+        ]
+        if "" in node:
+            ends = node[""]
+            alternatives.append(ends[0] if len(ends) == 1 else "(?:" + "|".join(ends) + ")")
+        return alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
 
-def _alternatives_of(regex: re.Pattern[str]) -> list[str]:
-    pattern = regex.pattern
-    if pattern.startswith(COMBINED_MARK):
-        return pattern[len(COMBINED_MARK) :].split(COMBINED_MARK)
-    return [pattern]
-
-
-def _combined(parts: list[str]) -> re.Pattern[str]:
-    parts = sorted(parts, key=len, reverse=True)
-    regex = re.compile("|".join(f"(?:{part})" for part in parts), re.IGNORECASE)
-    # Remember the parts so a later merge can recombine them.
-    return _Combined(regex, COMBINED_MARK + COMBINED_MARK.join(parts))
-
-
-class _Combined:
-    """A compiled alternation that remembers the phrases it was built from."""
-
-    __slots__ = ("_regex", "pattern")
-
-    def __init__(self, regex: re.Pattern[str], pattern: str) -> None:
-        self._regex = regex
-        self.pattern = pattern
-
-    def match(self, text: str, pos: int) -> re.Match[str] | None:
-        return self._regex.match(text, pos)
+    return render(root)
 
 
 def _bounded(text: str, start: int, end: int) -> bool:
@@ -388,7 +507,7 @@ def compile_group(spec: PhraseGroupFile) -> PhraseGroup:
     size = len(spec.phrases) + len(spec.patterns)
     if not size:
         raise PhraseError(f"group {spec.group!r} has no phrases and no patterns")
-    index.sort()
+    index.build()
     return PhraseGroup(spec.group, spec.description, index, size)
 
 
@@ -398,6 +517,7 @@ class Phrasebook:
     def __init__(self, groups: dict[str, PhraseGroup] | None = None) -> None:
         self.groups: dict[str, PhraseGroup] = {}
         self.index = PhraseIndex()
+        self._built = False
         for group in (groups or {}).values():
             self.add(group)
 
@@ -415,10 +535,13 @@ class Phrasebook:
             raise PhraseError(f"phrase group {group.name!r} is defined twice")
         self.groups[group.name] = group
         self.index.merge(group.index)
-        self.index.sort()
+        self._built = False
 
     def find_all(self, normalised_text: str) -> dict[str, list[Hit]]:
         """Hits per group, only groups that matched; one pass over the words for all groups."""
+        if not self._built:
+            self.index.build()
+            self._built = True
         return self.index.find(normalised_text)
 
 

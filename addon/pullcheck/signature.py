@@ -13,13 +13,16 @@ import re
 from functools import lru_cache
 from hashlib import blake2b
 
-from pullcheck.links import find_links, find_mentions
+from pullcheck.links import Link, Mention, find_links, find_mentions
 from pullcheck.phrases import normalise
 
 BITS = 64
 SHINGLE = 3
-# A blast is recognisable from its opening; capping shingles keeps a 3,000-character draft cheap.
-MAX_SHINGLES = 200
+# A blast is recognisable from its opening (about 35 words); capping shingles keeps a
+# 3,000-character draft cheap.
+MAX_SHINGLES = 32
+# Only the opening is read: 32 shingles need 34 words, inside 600 characters of most text.
+PREFIX_CHARS = 600
 WORD = re.compile(r"[^\W_]+")
 FIELD = 16
 FIELD_MASK = (1 << FIELD) - 1
@@ -48,14 +51,20 @@ def _word_hash(word: str) -> int:
     return int.from_bytes(blake2b(word.encode("utf-8", "surrogatepass"), digest_size=8).digest())
 
 
-def _tokens(text: str) -> list[str]:
+def _tokens(
+    text: str, links: list[Link] | None = None, mentions: list[Mention] | None = None
+) -> list[str]:
     normalised = normalise(text)
+    if links is None:
+        links = find_links(normalised)
+    if mentions is None:
+        mentions = find_mentions(normalised)
     pieces: list[str] = []
     cursor = 0
     # Replace links by their domain and drop mentions, keeping the order of everything else.
     cuts = sorted(
-        [(link.start, link.end, f" {link.domain} ") for link in find_links(normalised)]
-        + [(mention.start, mention.end, " ") for mention in find_mentions(normalised)]
+        [(link.start, link.end, f" {link.domain} ") for link in links if link.end > link.start]
+        + [(mention.start, mention.end, " ") for mention in mentions if mention.end > mention.start]
     )
     for start, end, replacement in cuts:
         if start < cursor:
@@ -67,9 +76,19 @@ def _tokens(text: str) -> list[str]:
     return WORD.findall("".join(pieces).lower())
 
 
-def similarity_signature(text: str) -> int:
-    """64-bit SimHash of the text's word shingles; 0 for text without words."""
-    words = _tokens(text)
+def similarity_signature(
+    text: str, links: list[Link] | None = None, mentions: list[Mention] | None = None
+) -> int:
+    """64-bit SimHash of the text's word shingles; 0 for text without words.
+
+    `links` and `mentions`, when the caller already found them in `text`, save finding them
+    again."""
+    if len(text) > PREFIX_CHARS:
+        text = text[:PREFIX_CHARS]
+        links = None if links is None else [link for link in links if link.end <= PREFIX_CHARS]
+        if mentions is not None:
+            mentions = [mention for mention in mentions if mention.end <= PREFIX_CHARS]
+    words = _tokens(text, links, mentions)[: MAX_SHINGLES + SHINGLE - 1]
     if not words:
         return 0
     hashes = [_word_hash(word) for word in words]
