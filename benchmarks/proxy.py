@@ -131,6 +131,13 @@ def start_mitmdump(port: int, extra: list[str]) -> subprocess.Popen[bytes]:
     raise RuntimeError("mitmdump did not start")
 
 
+def cpu_s(pid: int) -> float:
+    """CPU time (user + system) a process used so far: unlike wall time, hardly moved by other
+    people's load on a shared machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -289,12 +296,16 @@ def main() -> int:
         if not (work / "data" / "sent.sqlite3").exists():
             raise RuntimeError("the add-on is not active (no sent log written): mitmproxy #8013?")
 
+        pids = {"plain": plain.pid, "addon": addon.pid}
         rates: dict[str, list[float]] = {"plain": [], "addon": []}
         pairs: list[float] = []
+        cpu: dict[str, float] = {"plain": 0.0, "addon": 0.0}
         for round_ in range(args.rounds):
             order = ["plain", "addon"] if round_ % 2 == 0 else ["addon", "plain"]
             for name in order:
+                used = cpu_s(pids[name])
                 rates[name].append(throughput(ports[name], non_social, args.requests))
+                cpu[name] += cpu_s(pids[name]) - used
             pairs.append(rates["addon"][-1] / rates["plain"][-1])
         plain_rate = statistics.median(rates["plain"])
         addon_rate = statistics.median(rates["addon"])
@@ -305,8 +316,16 @@ def main() -> int:
               f"{args.requests} requests, 2 keep-alive clients; median of per-round ratios "
               f"{statistics.median(pairs):.3f})  budget >= 0.95  "
               f"{'OK' if ratio >= 0.95 else 'OVER'}")
+        total = args.rounds * args.requests
+        print(f"  proxy CPU per non-social request: plain {cpu['plain'] / total * 1000:.3f} ms, "
+              f"add-on {cpu['addon'] / total * 1000:.3f} ms, CPU ratio plain/add-on "
+              f"{cpu['plain'] / cpu['addon']:.3f} (throughput the CPU alone would allow)")
 
+        used = {name: cpu_s(pid) for name, pid in pids.items()}
         times = compose_latencies(ports, compose_url, args.compose)
+        spent = {
+            name: (cpu_s(pid) - used[name]) / args.compose * 1000 for name, pid in pids.items()
+        }
         added = p95(times["addon"]) - p95(times["plain"])
         ok &= added <= 2.0
         print(f"compose latency p95: plain {p95(times['plain']):.2f} ms, add-on "
@@ -314,6 +333,9 @@ def main() -> int:
               f"{statistics.median(times['addon']) - statistics.median(times['plain']):.2f} ms; "
               f"{args.compose} interleaved requests each)  budget <= 2 ms  "
               f"{'OK' if added <= 2.0 else 'OVER'}")
+        print(f"  proxy CPU per compose request: plain {spent['plain']:.2f} ms, add-on "
+              f"{spent['addon']:.2f} ms, added {spent['addon'] - spent['plain']:.2f} ms "
+              "(judging, and the sent log written on a background thread)")
 
         failures = asyncio.run(concurrent_connections(
             addon_port, [non_social, compose_url, f"http://127.0.0.1:{social}/home"], 200))

@@ -263,7 +263,10 @@ class PullcheckAddon:
         req = flow.request
         if dashboard_route.is_dashboard(flow):
             flow.metadata[ANSWERED_BY_PULLCHECK] = True
-            dashboard_route.answer(flow, state.tally.stats if state.tally else None)
+            with state.failsafe.guard("dashboard"):
+                dashboard_route.answer(flow, state.tally.stats if state.tally else None)
+            if flow.response is None:  # the host exists nowhere: never forward
+                flow.response = http.Response.make(500, b"pullcheck dashboard failed\n")
             return
         host = req.host.lower()
         path = req.path
@@ -305,7 +308,8 @@ class PullcheckAddon:
             )
             state.verdicts_judged += 1
             if state.tally:
-                state.tally.judged(adapter.name, verdict)
+                tally, name = state.tally, adapter.name
+                state.later("tally", lambda: tally.judged(name, verdict))
             state.feed.publish(origin, _verdict_event(judged, state.should_hold(verdict.level)))
             return judged
         return None
@@ -320,13 +324,16 @@ class PullcheckAddon:
         }
         hold = state.holds.open(flow.id, judged.origin, verdict, summary)
         if state.tally:
-            state.tally.held(judged.platform)
+            with state.failsafe.guard("tally"):
+                state.tally.held(judged.platform)
         state.feed.publish(judged.origin, {"type": "hold", **hold.public()})
         logger.info("pullcheck: holding %s %s (%s); `pullcheck.decide %s send|edit`",
                     judged.platform, judged.draft.kind, judged.verdict.level, hold.hold_id)
         outcome = await state.holds.wait(hold, state.hold_timeout_s)
         if state.tally:
-            state.tally.decided(judged.platform, outcome)
+            # Guarded: an error here must not let an edited post through.
+            with state.failsafe.guard("tally"):
+                state.tally.decided(judged.platform, outcome)
         if outcome == "send":
             return  # the request goes upstream now, once
         self._in_flight.pop(flow.id, None)
@@ -384,7 +391,8 @@ class PullcheckAddon:
             if harvest:
                 state.memory.remember(adapter.name, harvest)
                 if state.tally:
-                    state.tally.harvested(adapter.name, harvest.posts, state.config.offer)
+                    state.tally.harvested(adapter.name, harvest.posts, state.config.offer,
+                                          state.feed, page_origin(req))
 
     def _inject_banner(self, flow: http.HTTPFlow, state: ProxyState) -> None:
         assert flow.response is not None
@@ -417,7 +425,8 @@ class PullcheckAddon:
             if harvest:
                 state.memory.remember(adapter.name, harvest)
                 if state.tally:
-                    state.tally.harvested(adapter.name, harvest.posts, state.config.offer)
+                    state.tally.harvested(adapter.name, harvest.posts, state.config.offer,
+                                          state.feed, page_origin(req))
 
 
 def _verdict_public(verdict: Any) -> dict[str, Any]:

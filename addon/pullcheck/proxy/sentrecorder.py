@@ -1,12 +1,14 @@
-"""Writing sends to the sent log off the proxy's event loop.
+"""Writing sends to the sent log (and counts to the stats) off the proxy's event loop.
 
 Recording a send costs the engine's feature extraction and a SQLite commit (a millisecond or
 two); done inside the `response` hook it would delay the site's answer to the page and every
-other flow on the loop. One background thread takes the sends in order instead. A send is
+other flow on the loop. One background thread takes the writes in order instead. A send is
 visible to the link-blast rule a moment after its response went back, which is far sooner than
-a person can send the next message.
+a person can send the next message. The dashboard's counters (`later`) ride the same thread, so a
+compose request does not wait for a SQLite commit before it goes upstream.
 
-Errors are counted and logged by the fail-open guard like any other stage ("sent-log").
+Errors are counted and logged by the fail-open guard like any other stage ("sent-log", or the
+stage given to `later`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 from pullcheck.proxy.failsafe import FailSafe
 
-_Job = Callable[[], Any] | threading.Event | None
+_Job = tuple[str, Callable[[], Any]] | threading.Event | None
 
 
 class SentRecorder:
@@ -31,6 +33,10 @@ class SentRecorder:
 
     def record(self, engine: Any, draft: Any) -> None:
         """Queue `engine.record_sent(draft)`; returns at once."""
+        self.later("sent-log", lambda: engine.record_sent(draft))
+
+    def later(self, stage: str, job: Callable[[], Any]) -> None:
+        """Queue any write; `stage` names it in the fail-open counts."""
         with self._lock:
             if self._closed:
                 return
@@ -39,7 +45,7 @@ class SentRecorder:
                     target=self._work, name="pullcheck-sent-log", daemon=True
                 )
                 self._thread.start()
-        self._jobs.put(lambda: engine.record_sent(draft))
+        self._jobs.put((stage, job))
 
     def _work(self) -> None:
         while True:
@@ -49,8 +55,9 @@ class SentRecorder:
             if isinstance(job, threading.Event):
                 job.set()
                 continue
-            with self.failsafe.guard("sent-log"):
-                job()
+            stage, work = job
+            with self.failsafe.guard(stage):
+                work()
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until everything queued so far is written (tests, shutdown)."""

@@ -156,6 +156,11 @@ class ProxyState:
         assert self.recorder is not None
         self.recorder.record(self.engine, draft)
 
+    def later(self, stage: str, job: Any) -> None:
+        """A disk write that need not hold up the flow (runs in order on one thread)."""
+        assert self.recorder is not None
+        self.recorder.later(stage, job)
+
     def close(self) -> None:
         for hold in self.holds.pending():
             self.holds.decide(hold.hold_id, "edit")
