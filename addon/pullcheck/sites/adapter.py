@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -61,6 +61,7 @@ def walk_dicts(root: Any, max_nodes: int = MAX_WALK_NODES) -> Iterator[dict[str,
     while stack and seen < max_nodes:
         node = pop()
         seen += 1
+        values: Iterable[Any]
         if type(node) is dict:
             yield node
             values = node.values()

@@ -63,15 +63,16 @@ def account_from(req: WireRequest) -> str | None:
 
 
 class BlueskyAdapter:
-    name = "bluesky"
-    default_hosts = (
+    name: str = "bluesky"
+    default_hosts: tuple[str, ...] = (
         "bsky.social", "*.host.bsky.network", "api.bsky.chat", "public.api.bsky.app",
         "api.bsky.app", "bsky.app",
     )
-    any_host = True
-    any_host_paths = ("/xrpc/",)
-    paths = re.compile(r"^/xrpc/(?:com\.atproto\.repo\.(?:applyWrites|createRecord)$"
-                       r"|chat\.bsky\.convo\.|app\.bsky\.)")
+    any_host: bool = True
+    any_host_paths: tuple[str, ...] = ("/xrpc/",)
+    paths: re.Pattern[str] = re.compile(
+        r"^/xrpc/(?:com\.atproto\.repo\.(?:applyWrites|createRecord)$|chat\.bsky\.convo\.|app\.bsky\.)"
+    )
 
     def compose(self, req: WireRequest) -> Compose | None:
         if req.method != "POST":

@@ -44,11 +44,11 @@ FAILURE = json_failure(422, {"status": 422, "message": HELD_MESSAGE, "serviceErr
 
 
 class LinkedInAdapter:
-    name = "linkedin"
-    default_hosts = ("www.linkedin.com", "linkedin.com")
-    any_host = False
+    name: str = "linkedin"
+    default_hosts: tuple[str, ...] = ("www.linkedin.com", "linkedin.com")
+    any_host: bool = False
     any_host_paths: tuple[str, ...] = ()
-    paths = re.compile(r"^/(?:voyager/api/|flagship-web/rsc-action/)")
+    paths: re.Pattern[str] = re.compile(r"^/(?:voyager/api/|flagship-web/rsc-action/)")
 
     def compose(self, req: WireRequest) -> Compose | None:
         if req.method != "POST":

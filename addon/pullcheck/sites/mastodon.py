@@ -47,16 +47,18 @@ FAILURE = json_failure(422, {"error": HELD_MESSAGE})
 
 
 class MastodonAdapter:
-    name = "mastodon"
-    default_hosts = (
+    name: str = "mastodon"
+    default_hosts: tuple[str, ...] = (
         "mastodon.social", "mastodon.online", "mstdn.social", "mas.to", "fosstodon.org",
         "hachyderm.io", "infosec.exchange", "mastodon.world", "techhub.social",
         "universeodon.com", "mastodon.art", "social.vivaldi.net",
     )
-    any_host = True
+    any_host: bool = True
     # Path prefixes for a cheap first test on an unknown host; `paths` is the exact one.
-    any_host_paths = ("/api/v1/", "/api/v2/")
-    paths = re.compile("|".join(p.pattern for p in (_CREATE, _EDIT, _READ, _STREAMING)))
+    any_host_paths: tuple[str, ...] = ("/api/v1/", "/api/v2/")
+    paths: re.Pattern[str] = re.compile(
+        "|".join(p.pattern for p in (_CREATE, _EDIT, _READ, _STREAMING))
+    )
 
     def compose(self, req: WireRequest) -> Compose | None:
         if req.method == "POST" and _CREATE.match(req.path):

@@ -65,14 +65,16 @@ FAILURE_MATRIX = json_failure(403, {"errcode": "M_FORBIDDEN", "error": HELD_MESS
 
 
 class RedditAdapter:
-    name = "reddit"
-    default_hosts = (
+    name: str = "reddit"
+    default_hosts: tuple[str, ...] = (
         "www.reddit.com", "reddit.com", "old.reddit.com", "oauth.reddit.com", "sh.reddit.com",
         "new.reddit.com", "matrix.redditspace.com",
     )
-    any_host = False
+    any_host: bool = False
     any_host_paths: tuple[str, ...] = ()
-    paths = re.compile(r"^/(?:svc/shreddit/|api/|_matrix/client/|r/|comments/|user/|u/|$)")
+    paths: re.Pattern[str] = re.compile(
+        r"^/(?:svc/shreddit/|api/|_matrix/client/|r/|comments/|user/|u/|$)"
+    )
 
     def compose(self, req: WireRequest) -> Compose | None:
         match = _SHREDDIT_COMMENT.match(req.path)
@@ -92,6 +94,7 @@ class RedditAdapter:
             return None
         content = fields.get("content")
         links: list[str] = []
+        text: str | None
         if isinstance(content, dict):
             text = richtext_text(content, links)
         else:

@@ -13,7 +13,7 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
-from pullcheck.models import Draft, ReplyTarget
+from pullcheck.models import Draft, Kind, ReplyTarget
 from pullcheck.sites.adapter import (
     HELD_MESSAGE,
     cookie,
@@ -67,12 +67,14 @@ def conversation_members(conversation_id: str) -> list[str]:
 
 
 class XAdapter:
-    name = "x"
-    default_hosts = ("x.com", "twitter.com", "api.x.com", "api.twitter.com", "mobile.x.com",
-                     "mobile.twitter.com")
-    any_host = False
+    name: str = "x"
+    default_hosts: tuple[str, ...] = (
+        "x.com", "twitter.com", "api.x.com", "api.twitter.com", "mobile.x.com",
+        "mobile.twitter.com",
+    )
+    any_host: bool = False
     any_host_paths: tuple[str, ...] = ()
-    paths = re.compile(
+    paths: re.Pattern[str] = re.compile(
         "|".join(p.pattern for p in (_GRAPHQL, _DM_NEW, _DM_READ, _NOTIFICATIONS_LEGACY))
     )
 
@@ -110,6 +112,8 @@ class XAdapter:
         reply_id = string(dig(variables, "reply", "in_reply_to_tweet_id"))
         attachment = text_value(variables.get("attachment_url")) or ""
         quoted = _STATUS_ID.search(attachment)
+        kind: Kind
+        target: ReplyTarget | None
         if reply_id:
             kind, target = "reply", ReplyTarget(id=reply_id)
         elif quoted:
