@@ -100,8 +100,9 @@ def _daily_chart(summary: StatsSummary) -> str:
         y = top + plot_h * (1 - fraction)
         out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 8}" y2="{y:.1f}" '
                    'stroke="#e5e7eb"/>')
-        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">'
-                   f"{round(peak * fraction)}</text>")
+        if fraction != 0.5:  # a half of a small peak is not a whole number
+            out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">'
+                       f"{round(peak * fraction)}</text>")
     label_every = max(1, round(len(days) / 10))
     for index, day in enumerate(days):
         counts = summary.by_day.get(day, {})

@@ -22,6 +22,7 @@ logger = logging.getLogger("pullcheck")
 
 OUTCOME_EVENTS = {"send": "sent_anyway", "edit": "edited", "timeout": "timed_out"}
 WARNING = severity_rank("warning")
+MAX_PUBLISHED = 10
 
 
 class ProxyTally:
@@ -62,18 +63,25 @@ class ProxyTally:
 
     # -- opportunities ---------------------------------------------------------------------
 
-    def harvested(self, platform: str, posts: Iterable[Any], offer: list[str]) -> list[Opportunity]:
-        """Posts read from a timeline: the new opportunities among them (each counted once)."""
+    def harvested(self, platform: str, posts: Iterable[Any], offer: list[str],
+                  feed: Any = None, origin: str | None = None) -> list[Opportunity]:
+        """Posts read from a timeline: the opportunities among them. New ones are counted and
+        logged once; every one found is published to the page's feed (an "opportunity" event,
+        without the text), so the banner can badge it again after a reload."""
         try:
             if tuple(offer) != self._offer:
                 self._offer, self._matcher = tuple(offer), OfferMatcher(offer)
             if not self._matcher:
                 return []
-            new = [o for o in spot(posts, self._matcher, asks_for_help)
-                   if self.opportunities.add(o)]
+            found = spot(posts, self._matcher, asks_for_help)
+            new = [o for o in found if self.opportunities.add(o)]
             if new:
                 self.stats.count("opportunity", platform, amount=len(new))
-            return new
+            if feed is not None and origin:
+                # A few per response: a burst must not push verdicts out of the page's feed.
+                for opportunity in found[:MAX_PUBLISHED]:
+                    feed.publish(origin, {"type": "opportunity", **opportunity.public()})
+            return found
         except Exception as error:  # noqa: BLE001 - a timeline must reach the page regardless
             self._log_once("harvested", error)
             return []
