@@ -540,6 +540,7 @@
     var first = since < 0;
     post("events", { since: first ? 0 : since, wait: first ? 0 : 25 }).then(function (result) {
       if (result.__status !== 200) throw new Error("status " + result.__status);
+      markOpportunities(result.events || []);
       if (!first) handleEvents(result);
       else handleEvents({ events: [], pending: result.pending });
       since = result.last || 0;
@@ -549,5 +550,77 @@
       setTimeout(poll, 2000);
     });
   }
+  // --- pull opportunities (issue 5) ---------------------------------------------------------
+  // The proxy publishes an "opportunity" event for each post it saw that asks for help with what
+  // the user offers (config `offer:`). Such a post gets a small badge, dismissible with ×. Built
+  // with createElement/textContent only, and styled through the CSSOM (style properties), which
+  // a page's CSP allows, unlike style attributes. Dismissal lasts for this page.
+  var opportunities = {};
+  var dismissedOpportunities = {};
+  var badgesScheduled = false;
+  function opportunityTargets(id) {
+    var quoted = CSS.escape(String(id));
+    var found = Array.prototype.slice.call(document.querySelectorAll(
+      '[data-post-id="' + quoted + '"], [data-id="' + quoted + '"]'));
+    // X renders a post as an <article> holding a link to its status page.
+    document.querySelectorAll('article a[href$="/status/' + quoted + '"]').forEach(function (a) {
+      var article = a.closest("article");
+      if (article && found.indexOf(article) < 0) found.push(article);
+    });
+    return found;
+  }
+  function opportunityBadge(id, phrase) {
+    var badge = el("span", "", "");
+    badge.setAttribute("data-pullcheck-opportunity", String(id));
+    badge.setAttribute("role", "note");
+    badge.title = "pullcheck: this post asks for what you offer (" + phrase + "). Answer it.";
+    var s = badge.style;
+    s.display = "inline-flex"; s.alignItems = "center"; s.gap = "6px"; s.margin = "4px 0";
+    s.padding = "2px 4px 2px 8px"; s.borderRadius = "999px"; s.background = "#0f766e";
+    s.color = "#ffffff"; s.font = "600 12px/1.6 system-ui, sans-serif";
+    badge.appendChild(el("span", "", "asking for what you offer"));
+    var close = el("button", "", "×");
+    close.type = "button";
+    close.setAttribute("aria-label", "Dismiss this opportunity badge");
+    var c = close.style;
+    c.border = "0"; c.background = "transparent"; c.color = "inherit"; c.cursor = "pointer";
+    c.font = "inherit"; c.padding = "0 4px";
+    close.addEventListener("click", function (event) {
+      event.preventDefault();
+      event.stopPropagation();
+      dismissedOpportunities[id] = true;
+      document.querySelectorAll('[data-pullcheck-opportunity="' + CSS.escape(String(id)) + '"]')
+        .forEach(function (node) { node.remove(); });
+    });
+    badge.appendChild(close);
+    return badge;
+  }
+  function applyOpportunityBadges() {
+    badgesScheduled = false;
+    Object.keys(opportunities).forEach(function (id) {
+      if (dismissedOpportunities[id]) return;
+      opportunityTargets(id).forEach(function (target) {
+        if (target.querySelector("[data-pullcheck-opportunity]")) return;
+        target.appendChild(opportunityBadge(id, opportunities[id]));
+      });
+    });
+  }
+  function scheduleOpportunityBadges() {
+    if (badgesScheduled || !Object.keys(opportunities).length) return;
+    badgesScheduled = true;
+    setTimeout(applyOpportunityBadges, 50);
+  }
+  function markOpportunities(events) {
+    events.forEach(function (event) {
+      if (event.type === "opportunity" && event.post_id) {
+        opportunities[event.post_id] = event.phrase || "";
+      }
+    });
+    scheduleOpportunityBadges();
+  }
+  // Timelines render after their data arrives (and keep growing): badge posts as they appear.
+  new MutationObserver(scheduleOpportunityBadges).observe(document.documentElement,
+    { childList: true, subtree: true });
+
   poll();
 })();
