@@ -138,3 +138,39 @@ def test_figures_after_a_session_of_drafts_holds_and_timelines(tmp_path: Path) -
     assert b"bakeries" not in stored and b"Lovely weather" not in stored
     kept = (tmp_path / "data" / "opportunities.sqlite3").read_bytes()
     assert b"1790000000000000300" in kept and b"ordering online" not in kept
+
+
+def test_not_push_overrides_are_counted(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from mitmproxy.test import tutils
+    from pullcheck.proxy.control import handle
+    from pullcheck.proxy.feed import VerdictFeed
+    from pullcheck.proxy.holds import HoldRegistry
+    from pullcheck.proxy.pages import PageTokens
+    from pullcheck.proxy.tally import ProxyTally
+
+    home = "http://127.0.0.1:8123"
+    tally = ProxyTally.in_data_dir(tmp_path / "data")
+    state = SimpleNamespace(
+        pages=PageTokens(), feed=VerdictFeed(), holds=HoldRegistry(timeout_s=5), engine=None,
+        memory=None, route=None, mode="warn", tally=tally,
+        config=SimpleNamespace(notpush_path=lambda: tmp_path / "notpush.yaml"),
+    )
+    request = tutils.treq(
+        method=b"POST", scheme=b"http", host="127.0.0.1", port=8123,
+        path=b"/__pullcheck__/notpush", headers=[(b"content-type", b"application/json")],
+        content=json.dumps({"code": "PP201", "recipient": "@jordan_bakes",
+                            "reason": "she asked me"}).encode(),
+    )
+    request.headers["origin"] = home
+    request.headers["sec-fetch-site"] = "same-origin"
+    request.headers["x-pullcheck-token"] = state.pages.issue(home)
+    flow = tflow.tflow(req=request)
+    flow.response = None
+    asyncio.run(handle(flow, state))
+    assert flow.response.status_code == 200
+    summary = tally.stats.summary(days=1)
+    tally.close()
+    assert summary.totals["notpush"] == 1
+    assert b"she asked me" not in (tmp_path / "data" / "stats.sqlite3").read_bytes()

@@ -339,6 +339,9 @@ async def _notpush(flow: http.HTTPFlow, state: Any, origin: str) -> http.Respons
     except (OSError, ValueError, yaml.YAMLError) as error:
         logger.warning("pullcheck: could not record 'Not push' in %s: %s", path, error)
         return _json(500, {"ok": False, "error": "could not write the allowlist file"})
+    tally = getattr(state, "tally", None)
+    if tally is not None:  # "your numbers" counts the override (never its text)
+        tally.notpush(_platform(flow, state, None))
     # The config reads this file as an allowlist: reload now (off the event loop), so the
     # banner's next check already sees it instead of waiting for the watcher's next poll.
     watcher = getattr(state, "watcher", None)
