@@ -687,3 +687,23 @@ def test_control_paths_on_other_hosts_are_not_ours():
 
 def test_the_script_file_exposes_the_addon_for_mitmdump():
     assert isinstance(addon_module.addons[0], PullcheckAddon)
+
+
+def test_an_error_while_counting_a_decision_never_lets_an_edited_post_through(monkeypatch):
+    async def scenario():
+        with proxy(pullcheck_mode="hold") as (addon, tctx):
+            assert addon.state.tally is not None
+
+            def broken(*args, **kwargs):
+                raise RuntimeError("stats bug")
+
+            monkeypatch.setattr(addon.state.tally, "decided", broken)
+            monkeypatch.setattr(addon.state.tally, "held", broken)
+            flow, task, hold_id = await held(addon)
+            tctx.command(addon.decide, hold_id, "edit")
+            await task
+            return flow, addon.state.failsafe.count("tally")
+
+    flow, errors = run(scenario())
+    assert flow.response is not None and flow.metadata[ANSWERED_BY_PULLCHECK] is True
+    assert errors == 2
