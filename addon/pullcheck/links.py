@@ -44,6 +44,8 @@ class LinkLexicon(NamedTuple):
     promo_domains: frozenset[str]
     profile_domains: frozenset[str]
     referral_params: frozenset[str]
+    listing_prefixes: tuple[str, ...]
+    referral_path_segments: frozenset[str]
 
 
 @lru_cache(maxsize=1)
@@ -68,6 +70,8 @@ def lexicon() -> LinkLexicon:
         _lower_set(raw.get("promo_domains", [])),
         _lower_set(raw.get("profile_domains", [])),
         _lower_set(raw.get("referral_params", [])),
+        tuple(str(prefix).lower() for prefix in raw.get("listing_prefixes", [])),
+        _lower_set(raw.get("referral_path_segments", [])),
     )
 
 
@@ -95,8 +99,14 @@ def is_promo(link: Link) -> bool:
         for pair in query.split("&"):
             if pair.split("=", 1)[0].lower() in known.referral_params:
                 return True
+    segments = [segment for segment in path.split("/") if segment]
+    if any(segment.lower() in known.referral_path_segments for segment in segments):
+        return True
+    if known.listing_prefixes:
+        where = domain + path.lower()
+        if any(where.startswith(prefix) for prefix in known.listing_prefixes):
+            return True
     if domain in known.profile_domains:
-        segments = [segment for segment in path.split("/") if segment]
         if segments and segments[0].lower() == "pages":
             return True
         if len(segments) == 1 and segments[0].lower() not in NOT_PROFILE_PATHS:

@@ -16,7 +16,8 @@ Phrase syntax, kept tiny so marketers' wording can be written down by anyone:
 - `(a|b c|)` is a choice of alternatives, an empty alternative makes the choice optional;
 - words of four letters or more also match simple inflections (visit/visits/visited/visiting,
   reply/replies/replied), `=word` switches that off, `word*` matches any word starting so;
-- an apostrophe is optional (`i'm` also matches `im`), curly quotes count as straight ones.
+- an apostrophe is optional (`i'm` also matches `im`), curly quotes count as straight ones;
+- `~` is any one word, `#` a number (`#% off`, `#p per msg`), `@handle` any @mention.
 
 A match never starts or ends inside another word. Phrases are compiled once when the pack loads
 and indexed by the word they start with (see `PhraseIndex`), so the hot path is one pass over the
@@ -48,6 +49,8 @@ NEXT_WORD = re.compile(r"\W*(\w+)")
 # or glued to what follows ("#% off", "#p per msg").
 HANDLE = "@handle"
 NUMBER = "#"
+# `~` stands for any one word ("check out my ~ song").
+ANY = "~"
 NUMBER_REGEX = r"\d[\d,.]*"
 LEADING_WORD = re.compile(r"\w+")
 # Short words are not inflected: "us" must not match "used", "my" must not match "mies".
@@ -89,6 +92,8 @@ class PhraseGroupFile(BaseModel):
 
 def _inflected(word: str) -> str:
     """A regex for `word` and its simple inflections."""
+    if word == ANY:
+        return r"[\w']+"
     if word == HANDLE:
         return r"@\w+"
     if word.startswith(HANDLE):
@@ -190,6 +195,12 @@ def phrase_heads(phrase: str) -> set[tuple[str, str | None]] | None:
             for words in choices:
                 extended = {head}
                 for word in words:
+                    if word == ANY:
+                        # Any word: as a second word it leaves the second word open.
+                        if any(not done for done in extended):
+                            return None
+                        extended = {(done + (ANY,))[:2] for done in extended}
+                        continue
                     forms = _word_forms(word.lower())
                     if forms is None:
                         return None
@@ -205,7 +216,8 @@ def phrase_heads(phrase: str) -> set[tuple[str, str | None]] | None:
     for head in heads:
         if not head:
             return None
-        pairs.add((head[0], head[1] if len(head) > 1 else None))
+        second = head[1] if len(head) > 1 else None
+        pairs.add((head[0], None if second == ANY else second))
     return pairs
 
 
