@@ -9,8 +9,11 @@
 - `Conversations`: conversation id -> members, who wrote in it, and when it was first seen and
   first written to in this session (for `prior_conversation`).
 
-`Memory.enrich(platform, compose)` fills in a draft's context from these stores. Nothing is
-written to disk. All methods are thread-safe (one lock; every operation is short).
+`Memory.enrich(platform, compose)` fills in a draft's context from these stores. The first
+`enrich` naming a conversation counts as the user's first attempt to write into it (a banner
+live check included: it comes before the send), which is what "existed before this session's
+first send" is measured against. Nothing is written to disk. All methods are thread-safe (one
+lock; every operation is short).
 """
 
 from __future__ import annotations
