@@ -138,6 +138,7 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
     error = error_of(path)
     assert error.file == path and error.line in (3, 4)
     assert "YAML syntax error" in str(error) and str(error).startswith(f"{path}:{error.line}: ")
+    assert "line 3" in str(error)  # where the unclosed bracket was opened
 
 
 def test_tab_indentation_gets_advice(tmp_path: Path) -> None:

@@ -61,12 +61,16 @@ def _syntax_advice(problem: str, line_text: str) -> str:
     return "check the indentation and quoting on this line and the one before"
 
 
+# libyaml's parser keeps the same marks and is about 20 times faster than the pure-Python one.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_located_yaml(text: str, file: Path) -> LocatedData:
     """Parse `text` (the contents of `file`) into plain data plus the line of every key.
 
     Raises YamlProblem for a syntax error, a key written twice, or a non-scalar key.
     """
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         try:
             root = loader.get_single_node()
@@ -76,6 +80,10 @@ def read_located_yaml(text: str, file: Path) -> LocatedData:
             lines = text.splitlines()
             line_text = lines[line - 1] if 0 < line <= len(lines) else ""
             problem = error.problem or error.context or "not valid YAML"
+            context = error.context_mark
+            if error.problem and error.context and context and context.line + 1 != line:
+                # An unclosed bracket is found lines later: say where it was opened.
+                problem += f", {error.context} that starts on line {context.line + 1}"
             raise YamlProblem(
                 file, line, f"YAML syntax error: {problem} ({_syntax_advice(problem, line_text)})"
             ) from None
