@@ -254,3 +254,14 @@ def test_the_console_script_runs(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["level"] == "none"
+
+
+def test_every_rule_has_a_complete_page(capsys, rules: dict) -> None:
+    for code_, rule in sorted(rules.items()):
+        code, out, _ = cli(capsys, "explain", code_)
+        assert code == 0, code_
+        flat = " ".join(out.split())
+        for example in [*rule.examples.flag, *rule.examples.pass_]:
+            assert " ".join(example.text.split()) in flat, (code_, example.text)
+        for name, default in rule.params.items():
+            assert f"  {name} = {default}" in out, (code_, name)

@@ -136,5 +136,5 @@ def render_finding(text: str, finding: FindingModel) -> list[str]:
     for label, text in (("why", finding.why), ("instead", finding.instead)):
         if text.strip():
             lines.append(textwrap.fill(" ".join(text.split()), WIDTH, initial_indent=f"  {label}: ",
-                                       subsequent_indent="    "))
+                                       subsequent_indent="    ", break_on_hyphens=False))
     return lines

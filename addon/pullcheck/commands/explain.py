@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
 def _para(text: str, indent: str = "") -> str:
     paragraphs = [" ".join(part.split()) for part in str(text).strip().split("\n\n")]
     return "\n\n".join(
-        textwrap.fill(part, WIDTH, initial_indent=indent, subsequent_indent=indent)
+        textwrap.fill(part, WIDTH, initial_indent=indent, subsequent_indent=indent,
+                      break_long_words=False, break_on_hyphens=False)
         for part in paragraphs if part
     )
 
