@@ -294,7 +294,8 @@ class PhraseIndex:
         self.scanned: list[tuple[str, re.Pattern[str]]] = []
 
     def add_phrase(self, group: str, phrase: str) -> None:
-        body = phrase_regex(phrase) + r"(?!\w)"
+        # Nor may it end before an apostrophe: "you won" is not in "you won't".
+        body = phrase_regex(phrase) + r"(?![\w'])"
         re.compile(body)
         heads = phrase_heads(phrase)
         if heads is None:
