@@ -45,9 +45,16 @@ def engine_for_audit(config: Any) -> Engine:
 
 
 def default_workers(items: int) -> int:
-    if items < PARALLEL_MIN_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
+    if items < PARALLEL_MIN_ITEMS or not _can_fork():
         return 1
-    return max(1, min(MAX_WORKERS, len(os.sched_getaffinity(0))))
+    affinity = getattr(os, "sched_getaffinity", None)
+    cores = len(affinity(0)) if affinity else (os.cpu_count() or 1)
+    return max(1, min(MAX_WORKERS, cores))
+
+
+def _can_fork() -> bool:
+    # Workers inherit the engine and the archive by fork; without fork, judge in-process.
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def run_audit(archive: Archive, engine: Engine, progress_stream: TextIO | None = None,
@@ -64,6 +71,7 @@ def run_audit(archive: Archive, engine: Engine, progress_stream: TextIO | None =
     engine.history = history
     progress = Progress(len(items), "items", progress_stream, min_total=progress_min)
     count = default_workers(len(items)) if workers is None else max(1, workers)
+    count = count if _can_fork() else 1
     summary = None
     if count > 1:
         summary = _judge_in_processes(archive, engine, count, progress)
