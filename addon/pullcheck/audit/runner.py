@@ -61,17 +61,19 @@ def run_audit(archive: Archive, engine: Engine, progress_stream: TextIO | None =
               progress_min: int = 2000, workers: int | None = None) -> AuditSummary:
     started = time.perf_counter()
     items = archive.items
+    count = default_workers(len(items)) if workers is None else max(1, workers)
+    count = count if _can_fork() else 1
+    records = _records_in_processes(items, count) if count > 1 else None
+    if records is None:
+        records = [_sent_record(item) for item in items]
     history = ChronologicalSentHistory()
-    for item in items:
-        record = _sent_record(item)
+    for record in records:
         if record is None:
             history.skip()
         else:
             history.record(record)
     engine.history = history
     progress = Progress(len(items), "items", progress_stream, min_total=progress_min)
-    count = default_workers(len(items)) if workers is None else max(1, workers)
-    count = count if _can_fork() else 1
     summary = None
     if count > 1:
         summary = _judge_in_processes(archive, engine, count, progress)
@@ -166,6 +168,31 @@ def _worker(archive: Archive, engine: Engine, share: _Share, done: Any, results:
     except BaseException:
         results.put(None)
         raise
+
+
+# The items of the archive being recorded, for forked workers to read (never pickled).
+_SHARED_ITEMS: list[ArchiveItem] = []
+
+
+def _records_in_processes(items: list[ArchiveItem], count: int) -> list[SentRecord | None] | None:
+    """The first pass split between `count` forked processes; None if that failed."""
+    global _SHARED_ITEMS
+    step = -(-len(items) // count)
+    _SHARED_ITEMS = items
+    try:
+        with multiprocessing.get_context("fork").Pool(count) as pool:
+            parts = pool.map(_records_of_range,
+                             [(start, start + step) for start in range(0, len(items), step)])
+    except Exception:  # noqa: BLE001 - fall back to one process, same result
+        return None
+    finally:
+        _SHARED_ITEMS = []
+    return [record for part in parts for record in part]
+
+
+def _records_of_range(bounds: tuple[int, int]) -> list[SentRecord | None]:
+    start, stop = bounds
+    return [_sent_record(item) for item in _SHARED_ITEMS[start:stop]]
 
 
 def _sent_record(item: ArchiveItem) -> SentRecord | None:
