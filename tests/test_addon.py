@@ -328,6 +328,41 @@ def test_mutated_fixture_bodies_never_raise_and_never_change_the_flow(shared, na
 # -- read side ---------------------------------------------------------------------------
 
 
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(READ), data=st.data())
+def test_mutated_read_responses_never_raise_and_never_change_the_response(shared, name, data):
+    fixture = load(name)
+    original = fixture["response"]["body"].encode()
+    if data.draw(st.booleans()):
+        body = data.draw(st.binary(max_size=4096))
+    else:
+        cut = data.draw(st.integers(0, len(original)))
+        noise = data.draw(st.binary(max_size=16))
+        body = original[:cut] + noise + original[cut + len(noise):]
+    flow = response_flow(fixture)
+    flow.response.set_content(body)
+    before = snapshot(flow)
+    errors = shared.state.failsafe.total
+    shared._inject = None  # pages are the injector's tests' business
+    shared.response(flow)
+    assert snapshot(flow) == before
+    assert shared.state.failsafe.total == errors
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(frame=st.one_of(st.binary(max_size=2048), st.text(max_size=2048).map(str.encode)))
+def test_random_stream_frames_never_raise(shared, frame):
+    flow = tflow.twebsocketflow(messages=False)
+    flow.request.url = "https://mastodon.example/api/v1/streaming/?stream=user"
+    flow.websocket.messages.append(websocket.WebSocketMessage(Opcode.TEXT, False, frame))
+    errors = shared.state.failsafe.total
+    shared.websocket_message(flow)
+    assert shared.state.failsafe.total == errors
+
+
+
 @pytest.mark.parametrize("name", READ)
 def test_read_fixtures_are_harvested_without_touching_the_response(name):
     fixture = load(name)

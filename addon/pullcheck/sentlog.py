@@ -171,7 +171,7 @@ class SqliteSentLog:
         return found
 
     def records(self, platform: str | None = None) -> list[SentRecord]:
-        """Every record in the window, oldest first (for `pullcheck` commands and tests)."""
+        """Every stored record, oldest first (for `pullcheck` commands and tests)."""
         query = "SELECT time, platform, kind, recipients, link_domains, signature FROM sent"
         args: tuple[str, ...] = ()
         if platform is not None:
