@@ -90,7 +90,7 @@ def _daily_chart(summary: StatsSummary) -> str:
     days = summary.days()
     width, height, left, bottom, top = 920, 180, 36, 24, 8
     plot_w, plot_h = width - left - 8, height - bottom - top
-    peak = max((summary.by_day.get(d, {}).get("draft_checked", 0) for d in days), default=0)
+    peak = max((summary.on(d)["draft_checked"] for d in days), default=0)
     peak = max(peak, 1)
     step = plot_w / len(days)
     bar = max(1.0, step * 0.7)
@@ -105,8 +105,8 @@ def _daily_chart(summary: StatsSummary) -> str:
                        f"{round(peak * fraction)}</text>")
     label_every = max(1, round(len(days) / 10))
     for index, day in enumerate(days):
-        counts = summary.by_day.get(day, {})
-        checked, warned = counts.get("draft_checked", 0), counts.get("warning_shown", 0)
+        counts = summary.on(day)
+        checked, warned = counts["draft_checked"], counts["warning_shown"]
         x = left + index * step + (step - bar) / 2
         tip = escape(f"{day.isoformat()}: {checked} checked, {warned} warnings")
         for value, color in ((checked, CHECKED_COLOR), (warned, WARNED_COLOR)):

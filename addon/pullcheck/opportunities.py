@@ -114,7 +114,7 @@ def spot(posts: Iterable[Any], matcher: OfferMatcher,
     """Opportunities among harvested posts (`SeenPost`-like: id, platform, author, text).
 
     The cheap offer match runs first; the ask detection only on posts that match."""
-    found = []
+    found: list[Opportunity] = []
     if not matcher:
         return found
     now = time.time()

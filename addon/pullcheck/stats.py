@@ -60,6 +60,10 @@ class StatsSummary:
         """Edited / (edited + sent anyway); None before the first decision."""
         return self.totals["edited"] / self.decided if self.decided else None
 
+    def on(self, day: date) -> Counter[str]:
+        """The counts of one day (empty if nothing happened)."""
+        return self.by_day.get(day) or Counter()
+
     def days(self) -> list[date]:
         span = (self.last_day - self.first_day).days
         return [self.first_day + timedelta(days=n) for n in range(span + 1)]

@@ -22,7 +22,8 @@ from typing import Any
 
 import libipld
 
-from pullcheck.audit.items import Archive, ArchiveError, ArchiveItem, iso_time
+from pullcheck.audit.items import Archive, ArchiveError, ArchiveItem, iso_time, mapping
+from pullcheck.models import Kind
 
 PLATFORM = "bluesky"
 POST = "app.bsky.feed.post"
@@ -106,20 +107,22 @@ def _post_item(record: dict[str, Any], rkey: str, owner: str) -> ArchiveItem:
                 links.append(feature["uri"])
             elif feature.get("$type") == _MENTION and isinstance(feature.get("did"), str):
                 mentions.append(feature["did"])
-    embed = record.get("embed") if isinstance(record.get("embed"), dict) else {}
-    external = embed.get("external") if isinstance(embed.get("external"), dict) else None
+    embed = mapping(record.get("embed"))
+    external = mapping(embed.get("external"))
     if external and isinstance(external.get("uri"), str) and external["uri"] not in links:
         links.append(external["uri"])
-    quoted = embed.get("record") if isinstance(embed.get("record"), dict) else None
-    if quoted and isinstance(quoted.get("record"), dict):
+    quoted = mapping(embed.get("record"))
+    if isinstance(quoted.get("record"), dict):
         quoted = quoted["record"]  # recordWithMedia nests the quoted record one level down
-    reply = record.get("reply") if isinstance(record.get("reply"), dict) else None
-    parent = reply.get("parent") if reply and isinstance(reply.get("parent"), dict) else None
-    parent_uri = str(parent.get("uri") or "") if parent else ""
+    parent = mapping(mapping(record.get("reply")).get("parent"))
+    parent_uri = str(parent.get("uri") or "")
     parent_did = parent_uri.removeprefix("at://").split("/", 1)[0] if parent_uri else ""
+    kind: Kind
+    target: str | None
+    author: str | None
     if parent_uri and parent_did != owner:
         kind, target, author = "reply", parent_uri, parent_did or None
-    elif quoted and isinstance(quoted.get("uri"), str) and not parent_uri:
+    elif isinstance(quoted.get("uri"), str) and not parent_uri:
         kind, target, author = "quote", quoted["uri"], None
     else:
         # No parent, or the user's own post: a thread continues in public.

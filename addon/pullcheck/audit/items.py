@@ -84,6 +84,11 @@ class Archive:
         self.items.sort(key=lambda item: item.when.timestamp() if item.when else float("-inf"))
 
 
+def mapping(value: Any) -> dict[str, Any]:
+    """`value` if it is a JSON object, else an empty one: exports are not always complete."""
+    return value if isinstance(value, dict) else {}
+
+
 def iso_time(value: Any) -> datetime | None:
     """An ISO 8601 time as exports write it (`Z` suffix allowed); naive times are UTC."""
     if not isinstance(value, str) or not value:

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from pullcheck.audit.bundle import Bundle
 from pullcheck.audit.items import Archive, ArchiveError, ArchiveItem, iso_time
+from pullcheck.models import Kind
 
 PLATFORM = "mastodon"
 PUBLIC = {"https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"}
@@ -96,6 +97,7 @@ def _note_item(note: dict[str, Any], activity: dict[str, Any], actor: str) -> Ar
     mentions = [m for m in mentions if m]
     in_reply_to = note.get("inReplyTo") if isinstance(note.get("inReplyTo"), str) else None
     own_thread = bool(in_reply_to and actor and in_reply_to.startswith(actor.rstrip("/") + "/"))
+    kind: Kind
     if direct:
         kind = "dm"
     elif in_reply_to and not own_thread:

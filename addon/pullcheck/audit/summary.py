@@ -124,8 +124,8 @@ class AuditSummary:
         self.first_error = self.first_error or other.first_error
         self.levels.update(other.levels)
         for mine, theirs in ((self.months, other.months), (self.kinds, other.kinds)):
-            for key, tally in theirs.items():
-                into = mine.setdefault(key, Tally())
+            for name, tally in theirs.items():
+                into = mine.setdefault(name, Tally())
                 into.total += tally.total
                 into.push += tally.push
         for code, rule in other.rules.items():

@@ -22,7 +22,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from pullcheck.audit.bundle import Bundle
-from pullcheck.audit.items import Archive, ArchiveError, ArchiveItem, iso_time
+from pullcheck.audit.items import Archive, ArchiveError, ArchiveItem, iso_time, mapping
+from pullcheck.models import Kind
 
 PLATFORM = "x"
 _STATUS_URL = re.compile(r"^https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/\w+/status/(\d+)")
@@ -56,10 +57,9 @@ def read_x_archive(bundle: Bundle) -> Archive:
                 items.append(item)
     if dm_files:
         conversations = [
-            entry.get("dmConversation") for entry in _records(bundle, dm_files[0])
-            if isinstance(entry, dict)
+            entry["dmConversation"] for entry in _records(bundle, dm_files[0])
+            if isinstance(entry, dict) and isinstance(entry.get("dmConversation"), dict)
         ]
-        conversations = [c for c in conversations if isinstance(c, dict)]
         me = owner_id or _infer_owner_id(conversations)
         for conversation in conversations:
             sent, received = _dm_items(conversation, me)
@@ -118,7 +118,7 @@ def _tweet_item(tweet: dict[str, Any], owner_id: str | None,
     full_text = _str(tweet.get("full_text") or tweet.get("text")) or ""
     if full_text.startswith("RT @") or tweet.get("retweeted") is True:
         return None  # someone else's words
-    entities = tweet.get("entities") if isinstance(tweet.get("entities"), dict) else {}
+    entities = mapping(tweet.get("entities"))
     start, end = _display_range(tweet, len(full_text))
     text = full_text[start:end]
     links: list[str] = []
@@ -152,6 +152,7 @@ def _tweet_item(tweet: dict[str, Any], owner_id: str | None,
          and reply_to_author.lower() == owner_handle.lower())
         or (owner_id is not None and reply_to_user == owner_id)
     )
+    kind: Kind
     if reply_to_id and not own_thread:
         kind = "reply"
     elif quoted:

@@ -60,7 +60,7 @@ def render_text(summary: StatsSummary) -> str:
     width = max(len(label) for _, label in FIGURES)
     lines += [f"  {label:<{width}}  {summary.totals[event]:>7,}" for event, label in FIGURES]
     days = summary.days()
-    checked = [summary.by_day.get(day, {}).get("draft_checked", 0) for day in days]
+    checked = [summary.on(day)["draft_checked"] for day in days]
     if any(checked):
         peak = max(checked)
         spark = "".join(SPARKS[round(8 * n / peak)] if n else SPARKS[0] for n in checked)
