@@ -94,13 +94,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]
 
 
 @pytest.fixture(scope="module")
-def browser(stack: SimpleNamespace) -> Iterator[object]:
-    with sync_api.sync_playwright() as playwright:
-        browser = launch_chromium(playwright, stack.proxy.port)
-        try:
-            yield browser
-        finally:
-            browser.close()
+def playwright() -> Iterator[object]:
+    # One Playwright per module: the sync API cannot run two at once.
+    with sync_api.sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser(playwright, stack: SimpleNamespace) -> Iterator[object]:
+    browser = launch_chromium(playwright, stack.proxy.port)
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 @pytest.fixture
@@ -345,23 +351,6 @@ def test_the_banner_follows_a_dark_page(browser, stack):
         context.close()
 
 
-def test_pullcheck_demo_screenshot_saves_a_picture_of_the_banner(tmp_path):
-    from pullcheck.cli import main
-
-    target = tmp_path / "shots" / "banner.png"
-    assert main(["demo", "--screenshot", str(target)]) == 0
-    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert target.stat().st_size > 20_000
-
-
-def test_pullcheck_demo_refuses_bad_arguments(capsys):
-    from pullcheck.cli import main
-
-    assert main(["demo", "--port", "70000"]) == 2
-    assert main(["demo", "--screenshot", "banner.jpg"]) == 2
-    assert "port number" in capsys.readouterr().err
-
-
 @pytest.fixture(scope="module")
 def warn_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
     """A second proxy in warn mode (its own site, config and "Not push" file)."""
@@ -377,15 +366,22 @@ def warn_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNames
         site.stop()
 
 
+@pytest.fixture(scope="module")
+def warn_browser(playwright, warn_stack) -> Iterator[object]:
+    browser = launch_chromium(playwright, warn_stack.proxy.port)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
 @pytest.fixture
-def warn_page(warn_stack) -> Iterator[object]:
-    with sync_api.sync_playwright() as playwright:
-        browser = launch_chromium(playwright, warn_stack.proxy.port)
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 760})
-            yield page
-        finally:
-            browser.close()
+def warn_page(warn_browser) -> Iterator[object]:
+    context = warn_browser.new_context(viewport={"width": 1200, "height": 760})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 def test_warn_mode_sends_and_the_banner_shows_what_was_said_about_the_sent_post(
@@ -422,3 +418,37 @@ def test_not_push_allowlists_the_recipient_and_the_banner_clears(warn_page, warn
     # The proxy reloads its config (the "Not push" file is one of its sources) and the banner
     # checks again: push rules no longer fire for this recipient.
     page.wait_for_selector(".panel", state="hidden", timeout=WAIT_MS)
+
+
+def test_the_banner_never_covers_the_sites_send_button_in_a_narrow_window(browser, stack):
+    context = browser.new_context(viewport={"width": 640, "height": 700})
+    try:
+        page = context.new_page()
+        open_demo(page, stack.site.url)
+        type_reply(page, "sam_runs", PUSH_REPLY)
+        page.wait_for_selector(".panel .finding", state="visible", timeout=WAIT_MS)
+        panel = page.locator(".panel").bounding_box()
+        send = page.locator("#send").bounding_box()
+        overlap_x = (
+            panel["x"] < send["x"] + send["width"] and send["x"] < panel["x"] + panel["width"]
+        )
+        overlap_y = (
+            panel["y"] < send["y"] + send["height"] and send["y"] < panel["y"] + panel["height"]
+        )
+        assert not (overlap_x and overlap_y), (panel, send)
+        box = page.locator("#compose").bounding_box()
+        covers_box = (
+            panel["x"] < box["x"] + box["width"]
+            and box["x"] < panel["x"] + panel["width"]
+            and panel["y"] < box["y"] + box["height"]
+            and box["y"] < panel["y"] + panel["height"]
+        )
+        assert not covers_box, (panel, box)
+        shoot(page, "banner-narrow.png")
+        page.click("#send")  # and the button is really clickable: the post is held
+        page.wait_for_selector(".dialog-backdrop .dialog", state="visible", timeout=WAIT_MS)
+        shoot(page, "banner-narrow-hold.png")
+        page.click(".dialog button.edit")
+        page.wait_for_selector("#status.error", timeout=WAIT_MS)
+    finally:
+        context.close()

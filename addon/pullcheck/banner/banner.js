@@ -229,11 +229,14 @@
     applyTheme();
   });
 
+  function setCollapsed(collapsed) {
+    state.collapsed = collapsed;
+    body.hidden = collapsed;
+    toggle.textContent = collapsed ? "Show" : "Hide";
+    toggle.setAttribute("aria-expanded", collapsed ? "false" : "true");
+  }
   toggle.addEventListener("click", function () {
-    state.collapsed = !state.collapsed;
-    body.hidden = state.collapsed;
-    toggle.textContent = state.collapsed ? "Show" : "Hide";
-    toggle.setAttribute("aria-expanded", state.collapsed ? "false" : "true");
+    setCollapsed(!state.collapsed);
     placeAwayFromSend();
   });
 
@@ -261,24 +264,46 @@
     dialog.classList.toggle("light", lum !== null && lum >= 0.4);
   }
 
-  // Never cover the site's send button: take the first corner that does not overlap one.
+  // Never cover the site's send button (nor the box being typed in): take the first corner
+  // that overlaps neither; if none is free, collapse to the small bar and try again.
   var CORNERS = ["pos-tr", "pos-br", "pos-tl", "pos-bl"];
   function overlaps(a, b) {
     return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
   }
-  function placeAwayFromSend() {
-    if (panel.hidden) return;
-    var buttons = Array.prototype.slice.call(document.querySelectorAll(ALL_SEND));
-    var rects = buttons.map(function (b) { return b.getBoundingClientRect(); })
-      .filter(function (r) { return r.width > 0 && r.height > 0; });
+  function setCorner(corner) {
+    CORNERS.forEach(function (c) { panel.classList.remove(c); });
+    panel.classList.add(corner);
+  }
+  function freeCorner(avoid, mustAvoid) {
     for (var i = 0; i < CORNERS.length; i++) {
-      CORNERS.forEach(function (c) { panel.classList.remove(c); });
-      panel.classList.add(CORNERS[i]);
+      setCorner(CORNERS[i]);
       var mine = panel.getBoundingClientRect();
-      if (!rects.some(function (r) { return overlaps(mine, r); })) return;
+      if (!avoid.some(function (r) { return overlaps(mine, r); })) return true;
     }
-    // Every corner overlaps (a tiny window): collapse, which leaves only the small bar.
-    if (!state.collapsed) toggle.click();
+    for (var j = 0; j < CORNERS.length; j++) {
+      setCorner(CORNERS[j]);
+      var rect = panel.getBoundingClientRect();
+      if (!mustAvoid.some(function (r) { return overlaps(rect, r); })) return false;
+    }
+    return false;
+  }
+  var placing = false;
+  function placeAwayFromSend() {
+    if (panel.hidden || placing) return;
+    placing = true;
+    var visible = function (r) { return r.width > 0 && r.height > 0; };
+    var buttons = Array.prototype.slice.call(document.querySelectorAll(ALL_SEND))
+      .map(function (b) { return b.getBoundingClientRect(); }).filter(visible);
+    var avoid = buttons.slice();
+    if (state.lastBox && state.lastBox.isConnected) {
+      var box = state.lastBox.getBoundingClientRect();
+      if (visible(box)) avoid.push(box);
+    }
+    if (!freeCorner(avoid, buttons) && !state.collapsed) {
+      setCollapsed(true);
+      freeCorner(avoid, buttons);
+    }
+    placing = false;
   }
   window.addEventListener("resize", placeAwayFromSend);
 

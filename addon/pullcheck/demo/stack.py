@@ -131,7 +131,7 @@ class ProxyProcess:
         for line in self.process.stdout:
             self.log.append(line.rstrip("\n"))
 
-    def wait_active(self, timeout_s: float = 20.0) -> None:
+    def wait_active(self, timeout_s: float = 45.0) -> None:
         """Until the proxy listens and the add-on says it is active (a skipped `-s` script is
         silent otherwise: mitmproxy issue #8013)."""
         deadline = time.monotonic() + timeout_s
@@ -168,7 +168,7 @@ def launch_chromium(playwright: Any, proxy_port: int, headless: bool = True) -> 
     )
 
 
-def open_demo(page: Any, site_url: str, timeout_ms: int = 15_000) -> Any:
+def open_demo(page: Any, site_url: str, timeout_ms: int = 30_000) -> Any:
     """Load the demo page and wait for its timelines (which the proxy harvests) and the banner.
     Returns the page's response."""
     response = page.goto(site_url, wait_until="domcontentloaded", timeout=timeout_ms)
@@ -194,7 +194,7 @@ def screenshot_banner(proxy_port: int, site_url: str, path: Path) -> None:
             page = browser.new_page(viewport={"width": 1200, "height": 720})
             open_demo(page, site_url)
             type_reply(page, "sam_runs", PUSH_REPLY)
-            page.wait_for_selector(".panel .finding", timeout=15_000)
+            page.wait_for_selector(".panel .finding", timeout=30_000)
             page.wait_for_timeout(200)
             page.screenshot(path=str(path))
         finally:
