@@ -290,6 +290,10 @@ class PhraseIndex:
         # first word -> group -> (regex parts, possible second words or None for "any")
         self._parts: dict[str, dict[str, tuple[list[str], set[str] | None]]] = {}
         self.by_word: dict[str, IndexEntry] = {}
+        # (first word, second word or None for "any") -> group -> regex parts: a regex per pair
+        # holds only the phrases that can match there, so each try is short.
+        self._pair_parts: dict[tuple[str, str | None], dict[str, list[str]]] = {}
+        self.by_pair: dict[tuple[str, str | None], list[tuple[str, re.Pattern[str]]]] = {}
         self.candidates: re.Pattern[str] | None = None
         self.scanned: list[tuple[str, re.Pattern[str]]] = []
 
@@ -305,6 +309,11 @@ class PhraseIndex:
             return
         for first, second in heads:
             self._add(first, group, [body], None if second is None else {second})
+            self._add_pair((first, second), group, [body])
+
+    def _add_pair(self, pair: tuple[str, str | None], group: str, bodies: list[str]) -> None:
+        parts = self._pair_parts.setdefault(pair, {}).setdefault(group, [])
+        parts.extend(body for body in bodies if body not in parts)
 
     def _add(self, first: str, group: str, bodies: list[str], seconds: set[str] | None) -> None:
         parts, known = self._parts.setdefault(first, {}).setdefault(group, ([], set()))
@@ -321,6 +330,9 @@ class PhraseIndex:
         for first, groups in other._parts.items():
             for group, (parts, seconds) in groups.items():
                 self._add(first, group, parts, None if seconds is None else set(seconds))
+        for pair, pair_groups in other._pair_parts.items():
+            for group, parts in pair_groups.items():
+                self._add_pair(pair, group, parts)
         self.scanned.extend(other.scanned)
 
     def build(self) -> None:
@@ -345,6 +357,13 @@ class PhraseIndex:
                 union |= seconds  # type: ignore[operator]
             by_word[first] = (None if union is None else frozenset(union), entries)
         self.by_word = by_word
+        self.by_pair = {
+            pair: [
+                (group, re.compile("|".join(sorted(parts, key=len, reverse=True))))
+                for group, parts in groups.items()
+            ]
+            for pair, groups in self._pair_parts.items()
+        }
         # One regex that finds, in lower-cased text, only the places where a phrase's first two
         # words occur. Written as a character trie, so the regex engine rejects most positions
         # after a character or two, in C; Python then runs only the few group regexes there.
@@ -383,6 +402,24 @@ class PhraseIndex:
                 pending_start = match.start()
         if pending is not None and pending[0] is None:
             self._try(text, text, pending_start, pending[1], None, found, reach, True)
+
+    @staticmethod
+    def _try_pair(
+        subject: str,
+        text: str,
+        start: int,
+        entries: list[tuple[str, re.Pattern[str]]],
+        found: dict[str, list[Hit]],
+        reach: dict[str, int],
+    ) -> None:
+        for group, regex in entries:
+            if reach.get(group, -1) > start:
+                continue
+            match = regex.match(subject, start)
+            if match is not None and match.end() > start:
+                end = match.end()
+                found.setdefault(group, []).append(Hit(group, start, end, text[start:end]))
+                reach[group] = end
 
     @staticmethod
     def _try(
@@ -427,12 +464,15 @@ class PhraseIndex:
                     word = first.group()
                     following_match = NEXT_WORD.match(lowered, first.end())
                     following = following_match.group(1) if following_match else None
-                    for key in (word, NUMBER) if word[0].isdigit() else (word,):
-                        entry = by_word.get(key)
-                        if entry is not None:
-                            # A number may be glued to its next word ("150p"): no filtering.
-                            after = ANY_WORD if key == NUMBER else following
-                            self._try(lowered, text, start, entry[1], after, found, reach)
+                    by_pair = self.by_pair
+                    for pair in ((word, following), (word, None)):
+                        pair_entries = by_pair.get(pair)
+                        if pair_entries is not None:
+                            self._try_pair(lowered, text, start, pair_entries, found, reach)
+                    if word[0].isdigit() and NUMBER in by_word:
+                        # A number may be glued to its next word ("150p"): no filtering.
+                        number = by_word[NUMBER][1]
+                        self._try(lowered, text, start, number, ANY_WORD, found, reach)
             else:
                 self._scan_words(text, found, reach)
         for group, regex in self.scanned:
