@@ -10,11 +10,15 @@ Both stop within a bounded time and free their ports.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import http.client
+import ipaddress
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 Answer = tuple[int, dict[str, str], bytes]
@@ -34,6 +38,8 @@ class Upstream:
 
     routes: dict[tuple[str, str], Answer] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
+    # A folder for a self-signed certificate: serve HTTPS instead of HTTP.
+    tls_dir: Path | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -69,6 +75,10 @@ class Upstream:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if self.tls_dir is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self_signed(self.tls_dir))
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -86,6 +96,35 @@ class Upstream:
         self.server.shutdown()
         self.server.server_close()
         self._thread.join(5)
+
+
+def self_signed(folder: Path) -> tuple[str, str]:
+    """A throwaway certificate for 127.0.0.1 (the proxy is told not to verify upstreams)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    cert_file, key_file = folder / "upstream-cert.pem", folder / "upstream-key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    return str(cert_file), str(key_file)
 
 
 class RunningProxy:
@@ -165,6 +204,29 @@ class _Ready:
         addresses = ctx.master.addons.get("proxyserver").listen_addrs()
         self.proxy.port = addresses[0][1]
         self.proxy._ready.set()
+
+
+def fetch_tls(
+    proxy: RunningProxy,
+    ca_file: Path,
+    host: str,
+    port: int,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    timeout: float = 30,
+) -> tuple[int, dict[str, str], bytes]:
+    """One HTTPS request through the proxy (CONNECT), trusting only mitmproxy's CA."""
+    context = ssl.create_default_context(cafile=str(ca_file))
+    conn = http.client.HTTPSConnection("127.0.0.1", proxy.port, timeout=timeout, context=context)
+    conn.set_tunnel(host, port)
+    try:
+        conn.request(method, path, body=body or None, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()
 
 
 def fetch(

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from proxy_harness import RunningProxy, Upstream, fetch
+from proxy_harness import RunningProxy, Upstream, fetch, fetch_tls
 from pullcheck.sites.x import FAILURE as X_FAILURE
 
 CREATE_TWEET = "/i/api/graphql/SiM_cAu83R0wnrpmKQQSEw/CreateTweet"
@@ -248,3 +248,24 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@pytest.mark.timeout(60)
+def test_https_compose_is_held_and_sent_once(tmp_path):
+    """The real sites are HTTPS: mitmproxy terminates TLS, the add-on sees the same request."""
+    site = Upstream(tls_dir=tmp_path / "tls")
+    try:
+        with start(tmp_path, site, "hold", ssl_insecure=True) as proxy, \
+                ThreadPoolExecutor(1) as pool:
+            ca = tmp_path / "mitmproxy" / "mitmproxy-ca-cert.pem"
+            answer = pool.submit(fetch_tls, proxy, ca, "127.0.0.1", site.port, "POST",
+                                 CREATE_TWEET, PITCH_REPLY, {**JSON, "origin": "https://x.com"})
+            hold_id = wait_for_hold(proxy)
+            assert proxy.addon.state.holds.pending()[0].origin == "https://x.com"
+            assert site.requests_to("POST", CREATE_TWEET) == []
+            proxy.addon.state.holds.decide(hold_id, "send")
+            status, _, body = answer.result(15)
+        assert (status, body) == (200, b"{}")
+        assert len(site.requests_to("POST", CREATE_TWEET)) == 1
+    finally:
+        site.close()
