@@ -249,3 +249,23 @@ def test_mixed_case_head_close_and_a_body_without_head_close():
     assert insertion_point(body).offset == body.index(b"</Head>")
     late = b"<html><head><title>x</title><body>" + b"<p>y</p>" * 40_000 + b"</head>"
     assert insertion_point(late).offset == len(b"<html><head>")
+
+
+def test_an_injected_page_is_not_cached_so_its_token_is_never_stale():
+    flow = page_flow(
+        headers=[
+            (b"cache-control", b"public, max-age=600"),
+            (b"etag", b'"abc"'),
+            (b"last-modified", b"Mon, 04 May 2026 09:12:44 GMT"),
+        ]
+    )
+    inject_banner(flow, state())
+    injected(flow)
+    assert flow.response.headers["cache-control"] == "no-store"
+    assert "etag" not in flow.response.headers and "last-modified" not in flow.response.headers
+
+
+def test_a_page_left_alone_keeps_its_cache_headers():
+    flow = page_flow(b"<div>fragment</div>", headers=[(b"etag", b'"abc"')])
+    inject_banner(flow, state())
+    assert flow.response.headers["etag"] == '"abc"'

@@ -14,6 +14,9 @@ headers are never touched. A `<meta>` policy governs only what comes after it, s
 placed before the first one; if a meta policy would block the banner's fetches or stylesheet,
 the page is left alone and the reason logged once.
 
+The injected page carries a one-time token, so it goes out with `Cache-Control: no-store` and
+without validators: a cached copy would bring back a token the proxy no longer knows.
+
 Known limits: a `</head>` inside a head `<script>` string or comment would be taken as the real
 one (harmless: the tag lands inside that script's text or comment and the banner just does not
 load); pages served from a service worker's cache never pass through the proxy.
@@ -237,6 +240,12 @@ def inject_banner(flow: http.HTTPFlow, state: Any) -> None:
     new_body = b"".join((view[: point.offset], tag, view[point.offset :]))
     if plan.headers is not None:
         response.headers.set_all("content-security-policy", plan.headers)
+    # The page now carries a one-time token (and maybe a fresh nonce): a copy from the browser's
+    # cache, or one revalidated with a 304, would bring back a token the proxy may have dropped
+    # (restart, expiry), leaving the banner locked out. So this response is not stored.
+    response.headers["cache-control"] = "no-store"
+    for validator in ("etag", "last-modified"):
+        response.headers.pop(validator, None)
     response.raw_content = new_body
     if "content-length" in response.headers or "transfer-encoding" not in response.headers:
         response.headers["content-length"] = str(len(new_body))
