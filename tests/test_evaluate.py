@@ -1,0 +1,75 @@
+"""Corpus evaluation: rows to drafts, overall and per-rule metrics, misses, bad files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pullcheck.engine import Engine
+from pullcheck.evaluate import CorpusError, evaluate_file, row_to_draft
+from pullcheck.rulebook import builtin_pack
+
+ENGINE = Engine(builtin_pack())
+HEADER = "id,source,platform,kind,text,parent,context,label\n"
+
+
+def corpus(tmp_path: Path, rows: str) -> Path:
+    path = tmp_path / "tiny.csv"
+    path.write_text(HEADER + rows, encoding="utf-8")
+    return path
+
+
+def test_rows_map_to_drafts() -> None:
+    draft = row_to_draft({"platform": "twitter", "kind": "reply", "text": "hi",
+                          "parent": "@airline where are my bags?", "context": "brand reply"})
+    assert draft.platform == "x" and draft.kind == "reply"
+    assert draft.reply_to is not None and draft.reply_to.text == "@airline where are my bags?"
+    assert draft.context == "brand reply"
+    assert row_to_draft({"text": "x", "parent": ""}).reply_to is None
+
+
+def test_overall_and_per_rule_metrics(tmp_path: Path) -> None:
+    path = corpus(tmp_path, (
+        "1,t,youtube,reply,Check out my channel and subscribe!,Music video,c,push\n"
+        "2,t,youtube,reply,Love this song,Music video,c,ok\n"
+        "3,t,youtube,reply,great tune,Music video,c,push\n"
+        "4,t,youtube,reply,Subscribe to my channel pls,Music video,c,ok\n"
+    ))
+    result = evaluate_file(path, ENGINE)
+    overall = result["overall"]
+    assert (overall["tp"], overall["fp"], overall["tn"], overall["fn"]) == (1, 1, 1, 1)
+    assert overall["precision"] == 0.5 and overall["recall"] == 0.5 and overall["rows"] == 4
+    assert result["rules"]["PP202"]["tp"] == 1 and result["rules"]["PP202"]["fp"] == 1
+    assert result["rules"]["PP101"]["precision"] is None  # never fired: no denominator
+    assert [miss["id"] for miss in result["misses"]["false_negatives"]] == ["3"]
+    assert [miss["id"] for miss in result["misses"]["false_positives"]] == ["4"]
+
+
+def test_all_ok_corpus_has_no_recall(tmp_path: Path) -> None:
+    path = corpus(tmp_path, "1,t,twitter,reply,Sorry to hear that,@airline late again,c,ok\n")
+    overall = evaluate_file(path, ENGINE)["overall"]
+    assert overall["recall"] is None and overall["false_positive_rate"] == 0.0
+
+
+def test_fail_on_info_counts_info_verdicts(tmp_path: Path) -> None:
+    path = corpus(tmp_path, "1,t,youtube,reply,https://acme.example/x,Music video,c,push\n")
+    assert evaluate_file(path, ENGINE)["overall"]["tp"] == 0
+    assert evaluate_file(path, ENGINE, fail_on="info")["overall"]["tp"] == 1
+
+
+def test_missing_column_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("id,text\n1,hello\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="label"):
+        evaluate_file(path, ENGINE)
+
+
+def test_unknown_label_names_the_line(tmp_path: Path) -> None:
+    path = corpus(tmp_path, "1,t,youtube,reply,hi,,c,spam\n")
+    with pytest.raises(CorpusError, match=r"tiny.csv:2"):
+        evaluate_file(path, ENGINE)
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match="cannot open"):
+        evaluate_file(tmp_path / "nope.csv", ENGINE)
