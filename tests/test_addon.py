@@ -434,6 +434,27 @@ def test_only_compose_requests_the_site_accepted_enter_the_sent_log(status, logg
     assert run(scenario()) == logged
 
 
+@pytest.mark.parametrize("body, logged", [
+    (b'{"errors":[{"message":"Status is a duplicate. (187)","code":187}],"data":{}}', 0),
+    (b'{"errors":[{"code":130,"message":"Over capacity"}]}', 0),
+    (b'{"data":{"create_tweet":{"tweet_results":{"result":{"rest_id":"1"}}}},'
+     b'"errors":[{"message":"a field was slow"}]}', 1),
+    (b'{"data":{"create_tweet":{"tweet_results":{}}}}', 1),
+    (b'{"errors": "not a list"}', 1),
+    (b'{not json', 1),
+])
+def test_a_graphql_refusal_with_status_200_is_not_logged(body, logged):
+    async def scenario():
+        with proxy() as (addon, _):
+            flow = x_compose(json.dumps(PITCH_BODY).encode())
+            await addon.request(flow)
+            flow.response = http.Response.make(200, body, {"content-type": "application/json"})
+            addon.response(flow)
+            return sent_count(addon)
+
+    assert run(scenario()) == logged
+
+
 def test_a_request_that_errored_is_not_logged():
     async def scenario():
         with proxy() as (addon, _):

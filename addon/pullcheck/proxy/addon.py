@@ -10,7 +10,8 @@
   In hold mode a verdict at or above `hold_at` waits here for "send" (the request then goes
   upstream, once) or "edit"/timeout (the page gets the site's own failure response; nothing is
   sent).
-- `response`: a compose request the site accepted (2xx) enters the sent log; read responses of
+- `response`: a compose request the site accepted (2xx, and no GraphQL `errors` refusal) enters
+  the sent log; read responses of
   watched sites feed the memory; HTML pages of configured sites get the banner (injector).
 - `websocket_message`: Mastodon's streaming API feeds the memory.
 
@@ -36,6 +37,7 @@ from mitmproxy import command, ctx, exceptions, http
 # the absolute imports below still resolve to the installed `pullcheck` package.
 from pullcheck.config import ConfigError, data_dir, default_config_path
 from pullcheck.proxy import dashboard_route
+from pullcheck.proxy.accepted import site_accepted
 from pullcheck.proxy.failsafe import ResponseSnapshot
 from pullcheck.proxy.flowwire import page_origin, wire_request, wire_response
 from pullcheck.proxy.state import Overrides, ProxyState
@@ -367,8 +369,10 @@ class PullcheckAddon:
         if state is None or flow.response is None:
             return
         req = flow.request
-        if judged is not None and 200 <= flow.response.status_code < 300:
-            state.record_sent(judged.draft)
+        if judged is not None:
+            with state.failsafe.guard("sent-log"):
+                if site_accepted(flow.response):
+                    state.record_sent(judged.draft)
         if state.mode == "off":
             return
         host = req.host.lower()

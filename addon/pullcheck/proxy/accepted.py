@@ -1,0 +1,38 @@
+"""Did the site accept a compose request? Only accepted posts enter the sent log.
+
+A 2xx status is not enough: GraphQL APIs (X's CreateTweet, LinkedIn's graphql endpoint) answer
+a refused mutation with 200 and a top-level `errors` list, e.g. X's "Status is a duplicate"
+(code 187). Such an answer means nothing went out. Only small JSON bodies are looked into, and
+only when they mention `"errors"` at all, so the common case costs a substring search.
+"""
+
+from __future__ import annotations
+
+import json
+
+from mitmproxy import http
+
+# A refusal is a short document; a long one is a created post with all its fields.
+MAX_ERROR_BODY = 64 * 1024
+
+
+def site_accepted(response: http.Response) -> bool:
+    if not 200 <= response.status_code < 300:
+        return False
+    if "json" not in response.headers.get("content-type", "").lower():
+        return True
+    body = response.get_content(strict=False) or b""
+    if len(body) > MAX_ERROR_BODY or b'"errors"' not in body:
+        return True
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return True
+    if not isinstance(document, dict):
+        return True
+    errors = document.get("errors")
+    if not isinstance(errors, list) or not errors:
+        return True
+    # Errors next to real data are warnings about parts of the answer, not a refusal.
+    data = document.get("data")
+    return isinstance(data, dict) and any(value for value in data.values())
