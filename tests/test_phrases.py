@@ -92,3 +92,35 @@ def test_malformed_phrase_is_an_error(phrase: str) -> None:
 def test_group_without_phrases_is_an_error() -> None:
     with pytest.raises(PhraseError):
         group()
+
+
+def test_number_token_matches_numbers_alone_or_glued() -> None:
+    g = group("call #", "#% off", "#p per (msg|day)", "only # left")
+    assert texts(g.find("please call 0871918 now")) == ["call 0871918"]
+    assert texts(g.find("get 50% off")) == ["50% off"]
+    assert texts(g.find("150p per msg")) == ["150p per msg"]
+    assert texts(g.find("only 3 left")) == ["only 3 left"]
+    assert g.find("call me") == []
+
+
+def test_any_word_token() -> None:
+    g = group("check out my ~ song")
+    assert texts(g.find("Check out my dubstep song")) == ["Check out my dubstep song"]
+    assert g.find("check out my song") == []
+
+
+def test_handle_token_matches_any_mention() -> None:
+    g = group("guide by @handle", "@handle's guide")
+    assert texts(g.find("a guide by @ann_b")) == ["guide by @ann_b"]
+    assert texts(g.find("read @ann's guide")) == ["@ann's guide"]
+
+
+def test_a_phrase_never_ends_before_an_apostrophe() -> None:
+    assert group("you won").find("you won't believe it") == []
+
+
+def test_text_that_changes_length_when_lowered_still_matches() -> None:
+    text = "İstanbul: check out my shop"
+    found = group("check out my").find(text)
+    assert texts(found) == ["check out my"]
+    assert text[found[0].start : found[0].end] == "check out my"

@@ -465,7 +465,10 @@ class PhraseIndex:
                     following_match = NEXT_WORD.match(lowered, first.end())
                     following = following_match.group(1) if following_match else None
                     by_pair = self.by_pair
-                    for pair in ((word, following), (word, None)):
+                    pairs: tuple[tuple[str, str | None], ...] = ((word, following), (word, None))
+                    if following is not None and following[0].isdigit():
+                        pairs += ((word, NUMBER),)
+                    for pair in pairs:
                         pair_entries = by_pair.get(pair)
                         if pair_entries is not None:
                             self._try_pair(lowered, text, start, pair_entries, found, reach)
