@@ -63,6 +63,15 @@ def test_days_outside_the_window_are_left_out(store: StatsStore) -> None:
     assert store.summary(days=60, today=DAY.date()).totals["draft_checked"] == 2
 
 
+def test_rule_codes_keep_their_names(store: StatsStore) -> None:
+    store.count("draft_checked", "x", rules=["PP201"], when=DAY,
+                names={"PP201": "unsolicited-pitch-reply"})
+    summary = store.summary(days=1, today=DAY.date())
+    assert summary.rule_label("PP201") == "PP201 unsolicited-pitch-reply"
+    assert summary.rule_label("PP999") == "PP999"
+    assert "unsolicited-pitch-reply" in render_dashboard(summary)
+
+
 def test_unknown_event_is_refused(store: StatsStore) -> None:
     with pytest.raises(ValueError, match="unknown stats event 'typed'"):
         store.count("typed", "x")

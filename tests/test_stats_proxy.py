@@ -128,6 +128,7 @@ def test_figures_after_a_session_of_drafts_holds_and_timelines(tmp_path: Path) -
             figures["totals"]["timed_out"]) == (2, 1, 1)
     assert figures["revised_share"] == pytest.approx(2 / 3, abs=1e-3)
     assert figures["rules"]["PP201"] == 4
+    assert figures["rule_names"]["PP201"] == "unsolicited-pitch-reply"
     # Jordan's post asks for recommendations about a bakery website: what the user offers.
     assert figures["totals"]["opportunity"] == 1
     page = flows["page"].response.text

@@ -124,8 +124,8 @@ def _rules(summary: StatsSummary) -> str:
     if not summary.rules:
         return '<section><h2>Rules that fire most</h2><p class="none">None yet.</p></section>'
     rows = "".join(
-        f'<tr><td><code>{escape(code)}</code></td><td class="n" data-rule="{escape(code)}">'
-        f"{count:,}</td></tr>"
+        f'<tr><td><code>{escape(code)}</code> {escape(summary.rule_names.get(code, ""))}</td>'
+        f'<td class="n" data-rule="{escape(code)}">{count:,}</td></tr>'
         for code, count in summary.rules.most_common(10)
     )
     return (f"<section><h2>Rules that fire most</h2><table><tr><th>rule</th><th>drafts</th>"

@@ -36,7 +36,11 @@ CREATE TABLE IF NOT EXISTS counts (
     rule TEXT NOT NULL,
     count INTEGER NOT NULL,
     PRIMARY KEY (day, platform, event, rule)
-) WITHOUT ROWID
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rule_names (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL
+) WITHOUT ROWID;
 """
 
 
@@ -50,6 +54,12 @@ class StatsSummary:
     by_platform: dict[str, Counter[str]] = field(default_factory=dict)
     by_day: dict[date, Counter[str]] = field(default_factory=dict)
     rules: Counter[str] = field(default_factory=Counter)
+    # Rule code -> readable name (PP201 -> unsolicited-pitch-reply), as last seen.
+    rule_names: dict[str, str] = field(default_factory=dict)
+
+    def rule_label(self, code: str) -> str:
+        name = self.rule_names.get(code)
+        return f"{code} {name}" if name else code
 
     @property
     def decided(self) -> int:
@@ -80,6 +90,8 @@ class StatsSummary:
             "by_day": {d.isoformat(): {e: c[e] for e in EVENTS if c[e]}
                        for d, c in sorted(self.by_day.items())},
             "rules": dict(self.rules.most_common()),
+            "rule_names": {code: self.rule_names[code] for code in self.rules
+                           if code in self.rule_names},
         }
 
 
@@ -94,20 +106,30 @@ class StatsStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         # Losing the last second of counts in a power cut is fine; an fsync per draft is not.
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(_SCHEMA)
+        self._db.executescript(_SCHEMA)
+        self._known_names: dict[str, str] = {}
 
     @classmethod
     def in_data_dir(cls, folder: Path) -> StatsStore:
         return cls(folder / FILENAME)
 
     def count(self, event: str, platform: str, rules: Iterable[str] = (),
-              when: datetime | None = None, amount: int = 1) -> None:
+              when: datetime | None = None, amount: int = 1,
+              names: dict[str, str] | None = None) -> None:
+        """Add `amount` to an event, and to the same event per rule code in `rules`.
+        `names` (code -> rule name) is remembered so the dashboard can say what a code means."""
         if event not in EVENTS:
             raise ValueError(f"unknown stats event {event!r}; one of {', '.join(EVENTS)}")
         day = (when or datetime.now(UTC)).astimezone(UTC).date().isoformat()
         rows = [(day, platform, event, ALL_RULES, amount)]
         rows += [(day, platform, event, code, amount) for code in dict.fromkeys(rules)]
+        fresh = {c: n for c, n in (names or {}).items() if self._known_names.get(c) != n}
         with self._lock:
+            if fresh:
+                self._db.executemany(
+                    "INSERT INTO rule_names (code, name) VALUES (?, ?) "
+                    "ON CONFLICT (code) DO UPDATE SET name = excluded.name", fresh.items())
+                self._known_names.update(fresh)
             self._db.executemany(
                 "INSERT INTO counts (day, platform, event, rule, count) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (day, platform, event, rule) DO UPDATE "
@@ -125,7 +147,9 @@ class StatsStore:
                 "WHERE day >= ? AND day <= ?",
                 (first.isoformat(), last.isoformat()),
             ).fetchall()
-        summary = StatsSummary(first_day=first, last_day=last)
+        with self._lock:
+            names = dict(self._db.execute("SELECT code, name FROM rule_names").fetchall())
+        summary = StatsSummary(first_day=first, last_day=last, rule_names=names)
         for day, platform, event, rule, count in rows:
             if rule != ALL_RULES:
                 if event == "draft_checked":
@@ -139,6 +163,8 @@ class StatsStore:
     def forget(self) -> None:
         with self._lock:
             self._db.execute("DELETE FROM counts")
+            self._db.execute("DELETE FROM rule_names")
+            self._known_names.clear()
 
     def close(self) -> None:
         with self._lock:

@@ -67,7 +67,8 @@ def render_text(summary: StatsSummary) -> str:
         lines += ["", f"  drafts checked per day (peak {peak:,}):", f"  |{spark}|"]
     if summary.rules:
         lines += ["", "  Rules that fire most:"]
-        lines += [f"    {code:<8} {count:>6,}" for code, count in summary.rules.most_common(5)]
+        lines += [f"    {count:>6,}  {summary.rule_label(code)}"
+                  for code, count in summary.rules.most_common(5)]
     if summary.by_platform:
         lines += ["", "  Per site (checked / warned / held / edited / sent anyway):"]
         for platform, counts in sorted(summary.by_platform.items()):

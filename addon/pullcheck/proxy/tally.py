@@ -43,7 +43,8 @@ class ProxyTally:
         """A compose request was judged (the wire is the source of truth, not live checks)."""
         try:
             self.stats.count("draft_checked", platform,
-                             rules=[finding.code for finding in verdict.findings])
+                             rules=[finding.code for finding in verdict.findings],
+                             names={f.code: f.name for f in verdict.findings})
             if severity_rank(verdict.level) >= WARNING:
                 self.stats.count("warning_shown", platform)
         except Exception as error:  # noqa: BLE001 - counting must never hold up a post
