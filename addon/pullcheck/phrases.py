@@ -296,6 +296,8 @@ class PhraseIndex:
         self.by_pair: dict[tuple[str, str | None], list[tuple[str, re.Pattern[str]]]] = {}
         self.candidates: re.Pattern[str] | None = None
         self.scanned: list[tuple[str, re.Pattern[str]]] = []
+        # Built on first use: a group loaded only to be merged into a phrasebook never is.
+        self._dirty = True
 
     def add_phrase(self, group: str, phrase: str) -> None:
         # Nor may it end before an apostrophe: "you won" is not in "you won't".
@@ -312,10 +314,12 @@ class PhraseIndex:
             self._add_pair((first, second), group, [body])
 
     def _add_pair(self, pair: tuple[str, str | None], group: str, bodies: list[str]) -> None:
+        self._dirty = True
         parts = self._pair_parts.setdefault(pair, {}).setdefault(group, [])
         parts.extend(body for body in bodies if body not in parts)
 
     def _add(self, first: str, group: str, bodies: list[str], seconds: set[str] | None) -> None:
+        self._dirty = True
         parts, known = self._parts.setdefault(first, {}).setdefault(group, ([], set()))
         parts.extend(body for body in bodies if body not in parts)
         if seconds is None or known is None:
@@ -324,6 +328,7 @@ class PhraseIndex:
             known |= seconds
 
     def add_pattern(self, group: str, pattern: str) -> None:
+        self._dirty = True
         self.scanned.append((group, re.compile(pattern, re.IGNORECASE)))
 
     def merge(self, other: PhraseIndex) -> None:
@@ -338,15 +343,20 @@ class PhraseIndex:
     def build(self) -> None:
         """Compile one regex per (first word, group), longest wording first so "check out my
         channel" wins over "check out"."""
+        # Many first words and pairs share the same phrases: compile each alternation once.
+        compiled: dict[str, re.Pattern[str]] = {}
+
+        def alternation(parts: list[str]) -> re.Pattern[str]:
+            # Phrases are lower-case and text is lowered once, so no IGNORECASE (slower).
+            source = "|".join(sorted(parts, key=len, reverse=True))
+            if source not in compiled:
+                compiled[source] = re.compile(source)
+            return compiled[source]
+
         by_word: dict[str, IndexEntry] = {}
         for first, groups in self._parts.items():
             entries = [
-                (
-                    group,
-                    # Phrases are lower-case; text is lowered once, so no IGNORECASE (slower).
-                    re.compile("|".join(sorted(parts, key=len, reverse=True))),
-                    None if seconds is None else frozenset(seconds),
-                )
+                (group, alternation(parts), None if seconds is None else frozenset(seconds))
                 for group, (parts, seconds) in groups.items()
             ]
             union: set[str] | None = set()
@@ -358,10 +368,7 @@ class PhraseIndex:
             by_word[first] = (None if union is None else frozenset(union), entries)
         self.by_word = by_word
         self.by_pair = {
-            pair: [
-                (group, re.compile("|".join(sorted(parts, key=len, reverse=True))))
-                for group, parts in groups.items()
-            ]
+            pair: [(group, alternation(parts)) for group, parts in groups.items()]
             for pair, groups in self._pair_parts.items()
         }
         # One regex that finds, in lower-cased text, only the places where a phrase's first two
@@ -378,6 +385,7 @@ class PhraseIndex:
             for first, (union, _) in by_word.items()
         }
         self.candidates = re.compile(r"\b" + _trie(openings)) if openings else None
+        self._dirty = False
 
     def _scan_words(
         self, text: str, found: dict[str, list[Hit]], reach: dict[str, int]
@@ -448,6 +456,8 @@ class PhraseIndex:
                 reach[group] = end
 
     def find(self, text: str) -> dict[str, list[Hit]]:
+        if self._dirty:
+            self.build()
         found: dict[str, list[Hit]] = {}
         reach: dict[str, int] = {}  # per group: end of its last hit (hits do not overlap)
         by_word = self.by_word
@@ -563,7 +573,6 @@ def compile_group(spec: PhraseGroupFile) -> PhraseGroup:
     size = len(spec.phrases) + len(spec.patterns)
     if not size:
         raise PhraseError(f"group {spec.group!r} has no phrases and no patterns")
-    index.build()
     return PhraseGroup(spec.group, spec.description, index, size)
 
 
@@ -573,7 +582,6 @@ class Phrasebook:
     def __init__(self, groups: dict[str, PhraseGroup] | None = None) -> None:
         self.groups: dict[str, PhraseGroup] = {}
         self.index = PhraseIndex()
-        self._built = False
         for group in (groups or {}).values():
             self.add(group)
 
@@ -591,13 +599,9 @@ class Phrasebook:
             raise PhraseError(f"phrase group {group.name!r} is defined twice")
         self.groups[group.name] = group
         self.index.merge(group.index)
-        self._built = False
 
     def find_all(self, normalised_text: str) -> dict[str, list[Hit]]:
         """Hits per group, only groups that matched; one pass over the words for all groups."""
-        if not self._built:
-            self.index.build()
-            self._built = True
         return self.index.find(normalised_text)
 
 
