@@ -199,6 +199,7 @@ def test_hold_then_edit_delivers_nothing_and_keeps_the_draft(page, stack):
     page.click(".dialog button.edit")
     page.wait_for_selector("#status.error", timeout=WAIT_MS)
     assert page.input_value("#compose") == PUSH_REPLY
+    assert page.evaluate("document.activeElement.id") == "compose"  # back to the draft
     time.sleep(0.5)
     assert received(stack) == []
 

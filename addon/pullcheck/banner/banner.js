@@ -478,6 +478,10 @@
     if (state.decided[holdId]) return;
     state.decided[holdId] = decision;
     buttons.forEach(function (b) { b.disabled = true; });
+    // Edit: back to the draft, which the site keeps in its box.
+    if (decision === "edit" && state.lastBox && state.lastBox.isConnected) {
+      state.returnFocus = state.lastBox;
+    }
     post("decide", { hold_id: holdId, decision: decision }).then(function (r) {
       announce(decision === "send" ? "Sending the held post." : "The post was not sent; edit it.");
       closeDialog();
