@@ -97,10 +97,14 @@ def serve_upstream(ports: multiprocessing.Queue) -> None:
         def log_message(self, *args: object) -> None:
             pass
 
-    servers = [ThreadingHTTPServer(("127.0.0.1", 0), Handler) for _ in range(2)]
+    class Server(ThreadingHTTPServer):
+        # listen() runs in the constructor: the backlog must be set on the class. The default
+        # (5) drops connections when 200 clients arrive at once.
+        request_queue_size = 1024
+        daemon_threads = True
+
+    servers = [Server(("127.0.0.1", 0), Handler) for _ in range(2)]
     for server in servers:
-        server.daemon_threads = True
-        server.request_queue_size = 512
         threading.Thread(target=server.serve_forever, daemon=True).start()
     ports.put([s.server_address[1] for s in servers])
     threading.Event().wait()
