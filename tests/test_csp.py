@@ -302,3 +302,77 @@ def test_meta_policy_that_blocks_fetches_is_reported():
     assert meta_blocks(["default-src 'self'"], PAGE) == ""
     assert "connect" in meta_blocks(["connect-src https://api.x.com"], PAGE)
     assert meta_blocks(["script-src 'none'"], PAGE) == ""  # the script goes before the meta tag
+
+
+# --- properties over many generated policies -------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+SOURCES = [
+    "'self'",
+    "'none'",
+    "*",
+    "https:",
+    "http:",
+    "data:",
+    "'unsafe-inline'",
+    "'unsafe-eval'",
+    "'strict-dynamic'",
+    "'nonce-abc'",
+    "'nonce-XYZ'",
+    "'sha256-AAAA'",
+    "https://x.com",
+    "https://cdn.example",
+    "*.x.com",
+    "x.com:8443",
+    "https://x.com/static/",
+    "'report-sample'",
+]
+DIRECTIVES = [
+    "default-src",
+    "script-src",
+    "script-src-elem",
+    "script-src-attr",
+    "connect-src",
+    "style-src",
+    "style-src-elem",
+    "img-src",
+    "object-src",
+    "base-uri",
+]
+directive = st.tuples(st.sampled_from(DIRECTIVES), st.lists(st.sampled_from(SOURCES), max_size=4))
+policy_text = st.lists(directive, min_size=1, max_size=5).map(
+    lambda ds: "; ".join(" ".join([name, *sources]) for name, sources in ds)
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(policy_text, min_size=1, max_size=3))
+def test_a_plan_either_skips_or_satisfies_every_policy_and_only_adds(headers):
+    plan = plan_injection(headers, PAGE, fresh)
+    if not plan.inject:
+        assert "no script" in plan.reason
+        return
+    final = [p for value in (plan.headers or headers) for p in parse_header(value)]
+    originals = [p for value in headers for p in parse_header(value)]
+    assert len(final) == len(originals)
+    for before, after in zip(originals, final, strict=True):
+        assert allows(after, "script", PAGE, JS, plan.nonce)
+        assert allows(after, "connect", PAGE, "/__pullcheck__/events")
+        assert allows(after, "style", PAGE, "/__pullcheck__/banner.css")
+        for name, old in before.directives.items():
+            new = after.directives[name].sources
+            kept = [s for s in old.sources if s.lower() != "'none'"]
+            assert all(s in new for s in kept), (name, old.sources, new)
+        # The page's own inline scripts keep running wherever they ran before.
+        old_script = before.effective("script")
+        if old_script is not None and allows_all_inline(old_script.sources, "script"):
+            assert allows_all_inline(after.effective("script").sources, "script")
+        # A page nonce is never added to a policy that did not list it.
+        if plan.nonce in ("abc", "XYZ"):
+            token = f"'nonce-{plan.nonce}'"
+            new_script = after.effective("script")
+            if new_script is not None and token in new_script.sources:
+                old_script = before.effective("script")
+                assert old_script is not None and token in old_script.sources
