@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pullcheck.proxy.csp import (
     Origin,
     allows,
@@ -305,9 +307,6 @@ def test_meta_policy_that_blocks_fetches_is_reported():
 
 
 # --- properties over many generated policies -------------------------------------------------
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 SOURCES = [
     "'self'",
