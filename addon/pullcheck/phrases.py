@@ -466,25 +466,26 @@ class PhraseIndex:
             # each word is lowered on its own so positions stay those of `text`.
             lowered = text.lower()
             if len(lowered) == len(text) and self.candidates is not None:
+                by_pair = self.by_pair
+                number = by_word[NUMBER][1] if NUMBER in by_word else None
                 for candidate in self.candidates.finditer(lowered):
+                    # A candidate is exactly its first word: what follows sits in a lookahead.
                     start = candidate.start()
-                    first = WORD_RUN.match(lowered, start)
-                    if first is None:
-                        continue
-                    word = first.group()
-                    following_match = NEXT_WORD.match(lowered, first.end())
+                    word = candidate.group()
+                    following_match = NEXT_WORD.match(lowered, candidate.end())
                     following = following_match.group(1) if following_match else None
-                    by_pair = self.by_pair
-                    pairs: tuple[tuple[str, str | None], ...] = ((word, following), (word, None))
+                    entries = by_pair.get((word, following))
+                    if entries is not None:
+                        self._try_pair(lowered, text, start, entries, found, reach)
+                    entries = by_pair.get((word, None))
+                    if entries is not None:
+                        self._try_pair(lowered, text, start, entries, found, reach)
                     if following is not None and following[0].isdigit():
-                        pairs += ((word, NUMBER),)
-                    for pair in pairs:
-                        pair_entries = by_pair.get(pair)
-                        if pair_entries is not None:
-                            self._try_pair(lowered, text, start, pair_entries, found, reach)
-                    if word[0].isdigit() and NUMBER in by_word:
+                        entries = by_pair.get((word, NUMBER))
+                        if entries is not None:
+                            self._try_pair(lowered, text, start, entries, found, reach)
+                    if number is not None and word[0].isdigit():
                         # A number may be glued to its next word ("150p"): no filtering.
-                        number = by_word[NUMBER][1]
                         self._try(lowered, text, start, number, ANY_WORD, found, reach)
             else:
                 self._scan_words(text, found, reach)
