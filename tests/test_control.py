@@ -433,4 +433,23 @@ def test_notpush_reloads_the_config_at_once(tmp_path):
     )
     token = state.pages.issue(HOME)
     call(request_flow("notpush", {"code": "PP201", "recipient": "bob"}, token=token), state)
-    assert seen == [True]  # polled once, after the file was written
+    assert seen and seen[0] is True  # polled after the file was written
+
+
+def test_notpush_answers_once_the_reloaded_config_allows_the_recipient(tmp_path):
+    from pullcheck.config import Allowlist
+
+    state = make_state(tmp_path)
+    polls = []
+
+    def poll():
+        polls.append(1)
+        if len(polls) == 2:  # the first poll lost the race with the watcher's own
+            state.config.allow = Allowlist(handles=["bob"], domains=[])
+        return True
+
+    state.config.allow = Allowlist(handles=[], domains=[])
+    state.watcher = SimpleNamespace(poll=poll)
+    token = state.pages.issue(HOME)
+    call(request_flow("notpush", {"code": "PP201", "recipient": "bob"}, token=token), state)
+    assert len(polls) == 2

@@ -46,6 +46,9 @@ TOKEN_HEADER = "x-pullcheck-token"
 MAX_BODY = 256 * 1024
 # The banner re-polls right away, so a long poll only needs to outlast idle-connection timeouts.
 MAX_WAIT_S = 25.0
+# "Not push": how often to ask the config watcher to reload before answering the banner.
+RELOAD_TRIES = 5
+RELOAD_PAUSE_S = 0.2
 PLATFORMS = ("x", "mastodon", "bluesky", "linkedin", "reddit")
 
 _SECURITY_HEADERS = {"x-content-type-options": "nosniff"}
@@ -346,8 +349,24 @@ async def _notpush(flow: http.HTTPFlow, state: Any, origin: str) -> http.Respons
     # banner's next check already sees it instead of waiting for the watcher's next poll.
     watcher = getattr(state, "watcher", None)
     if watcher is not None:
-        await asyncio.to_thread(watcher.poll)
+        for _ in range(RELOAD_TRIES):
+            await asyncio.to_thread(watcher.poll)
+            if _allowed_now(state, entry):
+                break
+            # The watcher's own poll may be running (it then skips ours): give it a moment.
+            await asyncio.sleep(RELOAD_PAUSE_S)
     return _json(200, {"ok": True})
+
+
+def _allowed_now(state: Any, entry: dict[str, str]) -> bool:
+    allow = getattr(getattr(state, "config", None), "allow", None)
+    if allow is None:
+        return True  # nothing to compare with: one poll is all we can do
+    handles = {str(h).lower().lstrip("@") for h in allow.handles}
+    domains = {str(d).lower() for d in allow.domains}
+    if "recipient" in entry and entry["recipient"].lower() not in handles:
+        return False
+    return "domain" not in entry or entry["domain"].lower() in domains
 
 
 _ENDPOINTS = {
