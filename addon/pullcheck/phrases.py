@@ -293,7 +293,7 @@ class PhraseIndex:
         # (first word, second word or None for "any") -> group -> regex parts: a regex per pair
         # holds only the phrases that can match there, so each try is short.
         self._pair_parts: dict[tuple[str, str | None], dict[str, list[str]]] = {}
-        self.by_pair: dict[tuple[str, str | None], list[tuple[str, re.Pattern[str]]]] = {}
+        self.by_pair: dict[tuple[str, str | None], tuple[re.Pattern[str], tuple[str, ...]]] = {}
         self.candidates: re.Pattern[str] | None = None
         self.scanned: list[tuple[str, re.Pattern[str]]] = []
         # Built on first use: a group loaded only to be merged into a phrasebook never is.
@@ -367,10 +367,20 @@ class PhraseIndex:
                 union |= seconds  # type: ignore[operator]
             by_word[first] = (None if union is None else frozenset(union), entries)
         self.by_word = by_word
-        self.by_pair = {
-            pair: [(group, alternation(parts)) for group, parts in groups.items()]
-            for pair, groups in self._pair_parts.items()
-        }
+        # Per pair, every group's alternation sits in its own optional lookahead of ONE regex:
+        # a single match call reports, in `Match.regs`, where each group's phrase ends (the
+        # phrase regexes have no capturing groups of their own).
+        combined: dict[str, re.Pattern[str]] = {}
+        self.by_pair = {}
+        for pair, groups in self._pair_parts.items():
+            names = tuple(groups)
+            source = "".join(
+                "(?:(?=(" + "|".join(sorted(groups[name], key=len, reverse=True)) + ")))?"
+                for name in names
+            )
+            if source not in combined:
+                combined[source] = re.compile(source)
+            self.by_pair[pair] = (combined[source], names)
         # One regex that finds, in lower-cased text, only the places where a phrase's first two
         # words occur. Written as a character trie, so the regex engine rejects most positions
         # after a character or two, in C; Python then runs only the few group regexes there.
@@ -416,16 +426,18 @@ class PhraseIndex:
         subject: str,
         text: str,
         start: int,
-        entries: list[tuple[str, re.Pattern[str]]],
+        entry: tuple[re.Pattern[str], tuple[str, ...]],
         found: dict[str, list[Hit]],
         reach: dict[str, int],
     ) -> None:
-        for group, regex in entries:
-            if reach.get(group, -1) > start:
-                continue
-            match = regex.match(subject, start)
-            if match is not None and match.end() > start:
-                end = match.end()
+        regex, groups = entry
+        match = regex.match(subject, start)
+        if match is None:
+            return
+        spans = match.regs
+        for index, group in enumerate(groups, 1):
+            end = spans[index][1]
+            if end > start and reach.get(group, -1) <= start:
                 found.setdefault(group, []).append(Hit(group, start, end, text[start:end]))
                 reach[group] = end
 
