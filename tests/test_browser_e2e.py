@@ -159,6 +159,9 @@ def test_a_push_reply_shows_the_banner_with_the_pitch_rule_before_anything_is_se
     assert received(stack) == []
     text = page.locator(".panel").inner_text()
     assert "Instead:" in text and "Not push" in text and "Why?" in text
+    # Screen readers hear the top finding (the live region sits outside the panel).
+    assert page.locator("[aria-live=polite]").text_content().startswith("pullcheck Warning")
+    assert page.locator(".panel .meter").get_attribute("aria-valuenow") != "0"
     shoot(page, "banner-live.png")
 
 

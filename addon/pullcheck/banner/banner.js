@@ -207,8 +207,9 @@
   body.appendChild(list);
   panel.appendChild(bar);
   panel.appendChild(body);
-  panel.appendChild(live);
   root.appendChild(panel);
+  // Outside the panel: a live region inside a hidden panel would never be read out.
+  root.appendChild(live);
 
   var dialog = el("div", "dialog-backdrop");
   dialog.hidden = true;
