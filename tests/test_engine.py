@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 from pullcheck.engine import Engine, EngineSettings
 from pullcheck.history import InMemorySentHistory
 from pullcheck.models import Draft, ReplyTarget
-from pullcheck.rulebook import builtin_pack
+from pullcheck.rulebook import builtin_pack, builtin_rules_dir, load_rule_pack
 
 PACK = builtin_pack()
 NOW = 1_700_000_000.0
@@ -166,3 +169,17 @@ def test_a_rule_that_raises_is_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(broken, "_holds", explode)
     assert broken.judge(reply("hire us", "Sunset")).findings == []
+
+
+def test_a_rule_shipped_in_shadow_mode_is_counted_not_shown(tmp_path: Path) -> None:
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    source = builtin_rules_dir() / "PP401-hard-sell-wording.yaml"
+    data = yaml.safe_load(source.read_text())
+    data.update(code="PP901", name="shadow-hard-sell", shadow=True)
+    (extra / "PP901.yaml").write_text(yaml.safe_dump(data))
+    pack = load_rule_pack([builtin_rules_dir(), extra])
+    judgement = Engine(pack).judge_fully(Draft(kind="post", text="ACT NOW!!! LIMITED TIME"))
+    assert "PP901" not in codes(judgement.verdict)
+    assert "PP901" in {finding.code for finding in judgement.shadow}
+    assert "PP401" in codes(judgement.verdict)
