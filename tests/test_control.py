@@ -114,6 +114,8 @@ def test_a_cross_origin_request_with_a_stolen_token_is_403(tmp_path):
     assert call(site, state).status_code == 403
     same_site = request_flow("events", token=token, origin=HOME, fetch_site="same-site")
     assert call(same_site, state).status_code == 403
+    typed = request_flow("events", token=token, origin=None, fetch_site="none")
+    assert call(typed, state).status_code == 403  # a navigation the user started, not the page
 
 
 def test_a_request_with_neither_origin_nor_fetch_metadata_is_403(tmp_path):
