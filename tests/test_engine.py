@@ -183,3 +183,12 @@ def test_a_rule_shipped_in_shadow_mode_is_counted_not_shown(tmp_path: Path) -> N
     assert "PP901" not in codes(judgement.verdict)
     assert "PP901" in {finding.code for finding in judgement.shadow}
     assert "PP401" in codes(judgement.verdict)
+
+
+def test_a_public_post_without_recipients_is_a_broadcast_not_a_blast() -> None:
+    blaster = engine(params={"PP301": {"min_recipients": 2}})
+    text = "Grab our catalogue at acme.example/spring"
+    for person in ["ann", "bob", "cat"]:
+        blaster.record_sent(Draft(kind="dm", text=text, recipients=[person]), now=NOW)
+    assert "PP301" not in codes(blaster.judge(Draft(kind="post", text=text), now=NOW))
+    assert "PP301" in codes(blaster.judge(Draft(kind="post", text="@dan " + text), now=NOW))

@@ -265,8 +265,10 @@ class Engine:
         ):
             return False
         if when.near_duplicate_recipients is not None:
-            # Last: the only condition that asks the history.
-            if not features.links or not draft.text_available:
+            # Last: the only condition that asks the history. A message that reaches nobody
+            # directly (a public post without mentions) is a broadcast, which is the honest
+            # alternative this condition points to, not a blast.
+            if not features.links or not draft.text_available or not context.audience:
                 return False
             needed = resolve(when.near_duplicate_recipients, params) or 0
             count = context.near_duplicate_recipients(
