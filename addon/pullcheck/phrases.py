@@ -372,10 +372,10 @@ class PhraseIndex:
         # phrase regexes have no capturing groups of their own).
         combined: dict[str, re.Pattern[str]] = {}
         self.by_pair = {}
-        for pair, groups in self._pair_parts.items():
-            names = tuple(groups)
+        for pair, pair_groups in self._pair_parts.items():
+            names = tuple(pair_groups)
             source = "".join(
-                "(?:(?=(" + "|".join(sorted(groups[name], key=len, reverse=True)) + ")))?"
+                "(?:(?=(" + "|".join(sorted(pair_groups[name], key=len, reverse=True)) + ")))?"
                 for name in names
             )
             if source not in combined:
