@@ -44,7 +44,6 @@ QUOTE_TRANSLATION = str.maketrans(
 # Between two words of a phrase: any run of blanks or punctuation (not letters, digits, `'`).
 WORD_GAP = r"[^\w']+"
 WORD_RUN = re.compile(r"\w+")
-NEXT_WORD = re.compile(r"\W*(\w+)")
 # `@handle` in a phrase stands for any @mention ("guide by @handle"); `#` for a number, alone
 # or glued to what follows ("#% off", "#p per msg").
 HANDLE = "@handle"
@@ -294,6 +293,10 @@ class PhraseIndex:
         # holds only the phrases that can match there, so each try is short.
         self._pair_parts: dict[tuple[str, str | None], dict[str, list[str]]] = {}
         self.by_pair: dict[tuple[str, str | None], tuple[re.Pattern[str], tuple[str, ...]]] = {}
+        # The same, as first word -> second word (or None) -> entry, for the hot loop.
+        self.by_first: dict[
+            str, dict[str | None, tuple[re.Pattern[str], tuple[str, ...]]]
+        ] = {}
         self.candidates: re.Pattern[str] | None = None
         self.scanned: list[tuple[str, re.Pattern[str]]] = []
         # Built on first use: a group loaded only to be merged into a phrasebook never is.
@@ -381,6 +384,9 @@ class PhraseIndex:
             if source not in combined:
                 combined[source] = re.compile(source)
             self.by_pair[pair] = (combined[source], names)
+        self.by_first = {}
+        for (first, second), entry in self.by_pair.items():
+            self.by_first.setdefault(first, {})[second] = entry
         # One regex that finds, in lower-cased text, only the places where a phrase's first two
         # words occur. Written as a character trie, so the regex engine rejects most positions
         # after a character or two, in C; Python then runs only the few group regexes there.
@@ -394,7 +400,10 @@ class PhraseIndex:
             + _trie({second: r"(?!\w)" for second in union}) + ")"
             for first, (union, _) in by_word.items()
         }
-        self.candidates = re.compile(r"\b" + _trie(openings)) if openings else None
+        # Group 1 of a candidate is the word after it, so the hot loop needs no second match.
+        self.candidates = (
+            re.compile(r"\b" + _trie(openings) + r"(?:(?=\W*(\w+)))?") if openings else None
+        )
         self._dirty = False
 
     def _scan_words(
@@ -420,26 +429,6 @@ class PhraseIndex:
                 pending_start = match.start()
         if pending is not None and pending[0] is None:
             self._try(text, text, pending_start, pending[1], None, found, reach, True)
-
-    @staticmethod
-    def _try_pair(
-        subject: str,
-        text: str,
-        start: int,
-        entry: tuple[re.Pattern[str], tuple[str, ...]],
-        found: dict[str, list[Hit]],
-        reach: dict[str, int],
-    ) -> None:
-        regex, groups = entry
-        match = regex.match(subject, start)
-        if match is None:
-            return
-        spans = match.regs
-        for index, group in enumerate(groups, 1):
-            end = spans[index][1]
-            if end > start and reach.get(group, -1) <= start:
-                found.setdefault(group, []).append(Hit(group, start, end, text[start:end]))
-                reach[group] = end
 
     @staticmethod
     def _try(
@@ -478,24 +467,34 @@ class PhraseIndex:
             # each word is lowered on its own so positions stay those of `text`.
             lowered = text.lower()
             if len(lowered) == len(text) and self.candidates is not None:
-                by_pair = self.by_pair
+                by_first = self.by_first
                 number = by_word[NUMBER][1] if NUMBER in by_word else None
                 for candidate in self.candidates.finditer(lowered):
-                    # A candidate is exactly its first word: what follows sits in a lookahead.
+                    # A candidate is exactly its first word; the word after it is group 1 (both
+                    # sit in lookaheads). Hot loop: kept inline, one dict per first word.
                     start = candidate.start()
                     word = candidate.group()
-                    following_match = NEXT_WORD.match(lowered, candidate.end())
-                    following = following_match.group(1) if following_match else None
-                    entries = by_pair.get((word, following))
-                    if entries is not None:
-                        self._try_pair(lowered, text, start, entries, found, reach)
-                    entries = by_pair.get((word, None))
-                    if entries is not None:
-                        self._try_pair(lowered, text, start, entries, found, reach)
-                    if following is not None and following[0].isdigit():
-                        entries = by_pair.get((word, NUMBER))
-                        if entries is not None:
-                            self._try_pair(lowered, text, start, entries, found, reach)
+                    following = candidate.group(1)
+                    seconds = by_first.get(word)
+                    if seconds is not None:
+                        for key in (following, None, NUMBER):
+                            if key is NUMBER and not (following and following[0].isdigit()):
+                                continue
+                            entry = seconds.get(key)
+                            if entry is None:
+                                continue
+                            regex, groups = entry
+                            match = regex.match(lowered, start)
+                            if match is None:
+                                continue
+                            spans = match.regs
+                            for index, group in enumerate(groups, 1):
+                                end = spans[index][1]
+                                if end > start and reach.get(group, -1) <= start:
+                                    found.setdefault(group, []).append(
+                                        Hit(group, start, end, text[start:end])
+                                    )
+                                    reach[group] = end
                     if number is not None and word[0].isdigit():
                         # A number may be glued to its next word ("150p"): no filtering.
                         self._try(lowered, text, start, number, ANY_WORD, found, reach)
