@@ -56,13 +56,16 @@ class InMemorySentHistory:
     ) -> set[str]:
         with self._lock:
             records = list(self._records)
-        found: set[str] = set()
-        for sent in records:
-            if sent.time < since or sent.platform != platform:
-                continue
-            if (sent.signature ^ signature).bit_count() <= max_distance:
-                found.update(sent.recipients)
-        return found
+        # One comprehension rather than a loop: this runs on the judge's hot path.
+        return set().union(
+            *[
+                sent.recipients
+                for sent in records
+                if sent.time >= since
+                and sent.platform == platform
+                and (sent.signature ^ signature).bit_count() <= max_distance
+            ]
+        )
 
     def forget(self) -> None:
         with self._lock:
