@@ -275,6 +275,9 @@ GroupEntry = tuple[str, re.Pattern[str], frozenset[str] | None]  # regex for low
 IndexEntry = tuple[frozenset[str] | None, list[GroupEntry]]
 
 
+# One regex of optional lookaheads (one per group) and the group names, in order.
+PairEntry = tuple[re.Pattern[str], tuple[str, ...]]
+
 # Passed as the following word when the caller already knows the first two words fit.
 ANY_WORD = "\x00any"
 
@@ -378,8 +381,8 @@ class PhraseIndex:
         # a single match call reports, in `Match.regs`, where each group's phrase ends (the
         # phrase regexes have no capturing groups of their own).
         combined: dict[str, re.Pattern[str]] = {}
-        self.by_pair = {}
-        for pair, pair_groups in self._pair_parts.items():
+
+        def lookaheads(pair_groups: dict[str, list[str]]) -> PairEntry:
             names = tuple(pair_groups)
             source = "".join(
                 "(?:(?=(" + "|".join(sorted(pair_groups[name], key=len, reverse=True)) + ")))?"
@@ -387,10 +390,20 @@ class PhraseIndex:
             )
             if source not in combined:
                 combined[source] = re.compile(source)
-            self.by_pair[pair] = (combined[source], names)
+            return combined[source], names
+
+        self.by_pair = {pair: lookaheads(groups) for pair, groups in self._pair_parts.items()}
+        # For the hot loop: first word -> second word -> ONE regex that also holds the phrases
+        # open after the first word (second None), so each candidate costs one match.
         self.by_first = {}
-        for (first, second), entry in self.by_pair.items():
-            self.by_first.setdefault(first, {})[second] = entry
+        for (first, second), pair_groups in self._pair_parts.items():
+            if second is None:
+                self.by_first.setdefault(first, {})[None] = self.by_pair[(first, None)]
+                continue
+            merged = {name: list(parts) for name, parts in pair_groups.items()}
+            for name, parts in self._pair_parts.get((first, None), {}).items():
+                merged.setdefault(name, []).extend(p for p in parts if p not in merged[name])
+            self.by_first.setdefault(first, {})[second] = lookaheads(merged)
         # One regex that finds, in lower-cased text, only the places where a phrase's first two
         # words occur. Written as a character trie, so the regex engine rejects most positions
         # after a character or two, in C; Python then runs only the few group regexes there.
@@ -481,10 +494,15 @@ class PhraseIndex:
                     following = candidate.group(1)
                     seconds = by_first.get(word)
                     if seconds is not None:
-                        for key in (following, None, NUMBER):
-                            if key is NUMBER and not (following and following[0].isdigit()):
-                                continue
-                            entry = seconds.get(key)
+                        # The entry for the following word already holds the phrases open
+                        # after the first word; fall back to those alone, then to numbers.
+                        entry = seconds.get(following)
+                        if entry is None:
+                            entry = seconds.get(None)
+                        keys: tuple[Any, ...] = (entry,)
+                        if following and following[0].isdigit():
+                            keys = (entry, seconds.get(NUMBER))
+                        for entry in keys:
                             if entry is None:
                                 continue
                             regex, groups = entry
