@@ -4,8 +4,10 @@ Recording a send costs the engine's feature extraction and a SQLite commit (a mi
 two); done inside the `response` hook it would delay the site's answer to the page and every
 other flow on the loop. One background thread takes the writes in order instead. A send is
 visible to the link-blast rule a moment after its response went back, which is far sooner than
-a person can send the next message. The dashboard's counters (`later`) ride the same thread, so a
-compose request does not wait for a SQLite commit before it goes upstream.
+a person can send the next message. Each write starts `SETTLE_S` after it was queued, so the
+answer it follows reaches the page before this thread competes for the interpreter. The
+dashboard's counters (`later`) ride the same thread, so a compose request does not wait for a
+SQLite commit before it goes upstream.
 
 Errors are counted and logged by the fail-open guard like any other stage ("sent-log", or the
 stage given to `later`).
@@ -15,12 +17,16 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from pullcheck.proxy.failsafe import FailSafe
 
-_Job = tuple[str, Callable[[], Any]] | threading.Event | None
+_Job = tuple[float, str, Callable[[], Any]] | threading.Event | None
+# A job waits this long after it was queued: the answer it follows is written to the page's
+# socket first, instead of waiting for the GIL while this thread extracts features.
+SETTLE_S = 0.02
 
 
 class SentRecorder:
@@ -45,7 +51,7 @@ class SentRecorder:
                     target=self._work, name="pullcheck-sent-log", daemon=True
                 )
                 self._thread.start()
-        self._jobs.put((stage, job))
+        self._jobs.put((time.monotonic() + SETTLE_S, stage, job))
 
     def _work(self) -> None:
         while True:
@@ -55,7 +61,10 @@ class SentRecorder:
             if isinstance(job, threading.Event):
                 job.set()
                 continue
-            stage, work = job
+            due, stage, work = job
+            wait = due - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
             with self.failsafe.guard(stage):
                 work()
 
