@@ -192,3 +192,10 @@ def test_a_public_post_without_recipients_is_a_broadcast_not_a_blast() -> None:
         blaster.record_sent(Draft(kind="dm", text=text, recipients=[person]), now=NOW)
     assert "PP301" not in codes(blaster.judge(Draft(kind="post", text=text), now=NOW))
     assert "PP301" in codes(blaster.judge(Draft(kind="post", text="@dan " + text), now=NOW))
+
+
+def test_a_price_alone_in_a_reply_is_an_answer_not_a_pitch() -> None:
+    answer = engine().judge(reply("The change fee is $75 per person.", "Sunset tonight"))
+    assert "PP201" not in codes(answer)
+    pitch = engine().judge(reply("Only $75, order at acme.example/shop", "Sunset tonight"))
+    assert "PP201" in codes(pitch) and pitch.reaches("warning")
