@@ -6,12 +6,13 @@ two ports: one configured as the X and Mastodon sites, one "non-social"):
   addon   mitmdump -s pullcheck/proxy/addon.py (warn mode, its own data dir)
 
 Figures (budgets from the design):
-  1. throughput for non-social requests, add-on / plain, both loaded at once, median    >= 0.95
+  1. throughput for non-social requests, add-on / plain, both loaded at once, median of
+     the per-round ratios                                                                >= 0.95
   2. compose request (X CreateTweet reply, judged + logged) latency, p95 added           <= 2 ms
   3. 200 concurrent connections through the add-on proxy, errors                        == 0
   4. add-on proxy RSS after harvesting 100,000 posts (Mastodon timelines), above baseline
                                                                                         <= 100 MB
-Usage: python benchmarks/proxy.py [--rounds 15] [--seconds 2] [--quick]
+Usage: python benchmarks/proxy.py [--rounds 21] [--seconds 2] [--quick]
 Exit 0 when every figure is within budget, 1 otherwise. The machine is shared: quote medians.
 """
 
@@ -280,7 +281,7 @@ def p95(values: list[float]) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=21)
     parser.add_argument("--seconds", type=float, default=2.0, help="per throughput round")
     parser.add_argument("--compose", type=int, default=300, help="compose requests per proxy")
     parser.add_argument("--posts", type=int, default=100_000)
@@ -336,12 +337,15 @@ def main() -> int:
             pairs.append(round_rates["addon"] / round_rates["plain"])
         plain_rate = statistics.median(rates["plain"])
         addon_rate = statistics.median(rates["addon"])
-        ratio = addon_rate / plain_rate
+        # Each round loads both proxies at once, so its ratio compares like with like; the
+        # median of those paired ratios is the figure (the ratio of the two medians can pair a
+        # quiet round of one with a busy round of the other).
+        ratio = statistics.median(pairs)
         ok &= ratio >= 0.95
-        print(f"non-social throughput: plain {plain_rate:.0f} req/s, add-on {addon_rate:.0f} "
-              f"req/s, ratio {ratio:.3f} (medians of {args.rounds} rounds of {args.seconds} s, "
-              "both proxies loaded at once, 2 keep-alive clients each; median of per-round ratios "
-              f"{statistics.median(pairs):.3f})  budget >= 0.95  "
+        print(f"non-social throughput, add-on / plain: {ratio:.3f} (median of {args.rounds} "
+              f"rounds of {args.seconds} s, both proxies loaded at once, 2 keep-alive clients "
+              f"each; medians plain {plain_rate:.0f} req/s, add-on {addon_rate:.0f} req/s, ratio "
+              f"of medians {addon_rate / plain_rate:.3f})  budget >= 0.95  "
               f"{'OK' if ratio >= 0.95 else 'OVER'}")
         per_request = {name: cpu[name] / served[name] * 1000 for name in cpu}
         print(f"  proxy CPU per non-social request: plain {per_request['plain']:.3f} ms, "
