@@ -130,7 +130,7 @@ class Engine:
         self.active: list[ActiveRule] = [
             ActiveRule(
                 rule=rule,
-                severity=self.settings.severities.get(rule.code, rule.severity),
+                severity=_severity(self.settings.severities.get(rule.code), rule.severity),
                 params={**rule.params, **self.settings.params.get(rule.code, {})},
                 shadow=rule.shadow or rule.code in self.settings.shadow,
             )
@@ -220,7 +220,9 @@ class Engine:
             return None
         span = self._trigger_span(rule.when, context.features)
         text = context.features.text
-        return Finding(
+        # model_construct: every value comes from a validated rule; validation would cost more
+        # than the rest of the rule on the hot path.
+        return Finding.model_construct(
             code=rule.code,
             name=rule.name,
             severity=active.severity,
@@ -308,13 +310,20 @@ class Engine:
         if push_seen and score >= settings.add_up_score and severity_rank(level) < 2:
             level = "warning"
         ordered = sorted(findings, key=lambda found: (-severity_rank(found.severity), found.code))
-        return Verdict(findings=ordered, score=score, level=level)  # type: ignore[arg-type]
+        return Verdict.model_construct(findings=ordered, score=score, level=level)
 
     def _log_once(self, key: str, message: str) -> None:
         if key in self._failed_rules:
             return
         self._failed_rules.add(key)
         log.exception("pullcheck engine: %s (logged once)", message)
+
+
+def _severity(override: object, default: Severity) -> Severity:
+    """The user's severity for a rule, when it is one (findings are built unvalidated)."""
+    if override in ("info", "warning", "error"):
+        return override  # type: ignore[return-value]
+    return default
 
 
 def _gate(severity: str, score: int, settings: EngineSettings) -> str:

@@ -522,6 +522,8 @@ class PhraseIndex:
                         self._try(lowered, text, start, number, ANY_WORD, found, reach)
             else:
                 self._scan_words(text, found, reach)
+        # Candidates come in text order, so only groups that also got scanned hits need sorting.
+        unsorted: set[str] = set()
         for group, regex in self.scanned:
             for match in regex.finditer(text):
                 start, end = match.start(), match.end()
@@ -531,8 +533,9 @@ class PhraseIndex:
                     continue
                 found.setdefault(group, []).append(Hit(group, start, end, match.group()))
                 reach[group] = end
-        for hits in found.values():
-            hits.sort(key=lambda hit: hit.start)
+                unsorted.add(group)
+        for group in unsorted:
+            found[group].sort(key=lambda hit: hit.start)
         return found
 
 
