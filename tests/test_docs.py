@@ -46,7 +46,7 @@ def test_accuracy_tables_print_null_rates_as_na() -> None:
                "tp": 0, "fp": 0, "tn": 3, "fn": 0, "rows": 3}
     table = docs.accuracy_tables({"tiny": {"overall": metrics, "rules": {"PP101": metrics}}},
                                  "warning")
-    assert "| tiny | 3 | n/a | n/a | n/a | 0.000 | 0 | 0 | 3 | 0 |" in table
+    assert "| tiny | 3 | n/a | n/a | n/a | 0.0000 | 0 | 0 | 3 | 0 |" in table
     assert "`PP101`" not in table  # a rule that never fired gets no row
 
 

@@ -77,8 +77,8 @@ def rules_table(pack: Any) -> str:
     return "\n".join(rows)
 
 
-def _rate(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
+def _rate(value: float | None, places: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{places}f}"
 
 
 def accuracy_tables(results: dict[str, dict[str, Any]], fail_on: str) -> str:
@@ -95,7 +95,7 @@ def accuracy_tables(results: dict[str, dict[str, Any]], fail_on: str) -> str:
         m = result["overall"]
         lines.append(
             f"| {name} | {m['rows']} | {_rate(m['precision'])} | {_rate(m['recall'])} "
-            f"| {_rate(m['f1'])} | {_rate(m['false_positive_rate'])} | {m['tp']} | {m['fp']} "
+            f"| {_rate(m['f1'])} | {_rate(m['false_positive_rate'], 4)} | {m['tp']} | {m['fp']} "
             f"| {m['tn']} | {m['fn']} |"
         )
     lines += [

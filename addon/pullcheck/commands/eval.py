@@ -84,8 +84,8 @@ def metrics_json(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _rate(value: float | None) -> str:
-    return "  n/a" if value is None else f"{value:.3f}"
+def _rate(value: float | None, places: int = 3) -> str:
+    return "  n/a" if value is None else f"{value:.{places}f}"
 
 
 def render_report(path: Path, result: dict[str, Any], fail_on: str) -> str:
@@ -95,7 +95,7 @@ def render_report(path: Path, result: dict[str, Any], fail_on: str) -> str:
 
     def row(name: str, m: dict[str, Any]) -> str:
         return (f"{name:<10} {_rate(m['precision']):>9} {_rate(m['recall']):>7} "
-                f"{_rate(m['f1']):>6} {_rate(m['false_positive_rate']):>8} "
+                f"{_rate(m['f1']):>6} {_rate(m['false_positive_rate'], 4):>8} "
                 f"{m['tp']:>6} {m['fp']:>6} {m['tn']:>6} {m['fn']:>6}")
 
     lines = [f"{path}: {overall['rows']} rows, flagged = verdict reaches {fail_on}", "",
