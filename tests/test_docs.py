@@ -61,3 +61,12 @@ def test_accuracy_tables_come_from_eval_on_each_corpus(tmp_path: Path) -> None:
     results = docs.run_accuracy(tmp_path, Config(), "warning")
     assert list(results) == ["tiny"] and results["tiny"]["overall"]["rows"] == 2
     assert "| tiny | 2 |" in docs.accuracy_tables(results, "warning")
+
+
+def test_the_readme_transcript_shows_the_documented_exit_codes() -> None:
+    transcript = docs.cli_examples()
+    codes = [int(line) for line, before in zip(transcript.splitlines()[1:],
+                                               transcript.splitlines(), strict=False)
+             if before == "$ echo $?"]
+    assert codes == [1, 0, 1]  # a pitch in a reply, a reply to someone who asked, a cold DM pitch
+    assert "«" in transcript and '"findings": [{"code": "PP102"' in transcript

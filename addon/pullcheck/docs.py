@@ -1,7 +1,8 @@
-"""Regenerate the README's rule table (from the rule pack) and accuracy table (from eval).
+"""Regenerate the README's rule table (from the rule pack), its command-line transcript (from
+running the commands) and its accuracy table (from eval).
 
-    python -m pullcheck.docs                  # rewrite both tables in README.md
-    python -m pullcheck.docs --rules-only     # only the rule table (fast, no corpora needed)
+    python -m pullcheck.docs                  # rewrite all three in README.md
+    python -m pullcheck.docs --rules-only     # leave the accuracy table (fast, no corpora)
     python -m pullcheck.docs --check          # exit 1 when the README's rule table is stale
 
 The same YAML that drives the engine, its tests and `pullcheck explain` is the only source of the
@@ -129,6 +130,65 @@ def run_accuracy(corpora: Path, config: Config, fail_on: str) -> dict[str, dict[
     return results
 
 
+# Commands shown in the README's command-line section, run for real when the README is made so
+# the output printed there is the output you get.
+CLI_EXAMPLES: tuple[tuple[str, ...], ...] = (
+    ("check", "--kind", "reply", "--parent", "Sunset over the harbour tonight",
+     "Nice photo! Our agency builds websites like this, hire us: acme-web.example"),
+    ("check", "--kind", "reply", "--parent", "I'm looking for a widget seller in Albania",
+     "We sell widgets in Tirana and ship across Albania: acme.example"),
+    ("check", "--json", "--kind", "dm", "--no-prior-conversation",
+     "We offer SEO audits at 50% off"),
+)
+
+
+def cli_examples() -> str:
+    """A console transcript of CLI_EXAMPLES with the built-in rules and default config."""
+    import contextlib
+    import io
+    import os
+    import shlex
+    import tempfile
+
+    from pullcheck.cli import main as cli_main
+
+    lines = ["```console"]
+    with tempfile.TemporaryDirectory() as folder:
+        saved = {name: os.environ.get(name) for name in ("PULLCHECK_CONFIG", "PULLCHECK_DATA_DIR")}
+        # The defaults, not whatever config the person regenerating the README has.
+        os.environ["PULLCHECK_CONFIG"] = str(Path(folder) / "none.yaml")
+        os.environ["PULLCHECK_DATA_DIR"] = folder
+        try:
+            for argv in CLI_EXAMPLES:
+                output = io.StringIO()
+                with contextlib.redirect_stdout(output):
+                    code = cli_main(list(argv))
+                lines.append(_command_line(["pullcheck", *argv], shlex.quote))
+                lines.append(output.getvalue().rstrip("\n"))
+                lines.append(f"$ echo $?\n{code}")
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+    lines.append("```")
+    return "\n".join(lines)
+
+
+def _command_line(argv: list[str], quote: Any, width: int = 96) -> str:
+    """`$ command` folded with backslashes so a README line stays readable."""
+    lines: list[str] = []
+    current = "$"
+    for word in (quote(arg) if "'" not in arg else '"' + arg + '"' for arg in argv):
+        if len(current) + 1 + len(word) > width and current not in ("$", "   "):
+            lines.append(current + " \\")
+            current = "   "
+        current += " " + word
+    lines.append(current)
+    return "\n".join(lines)
+
+
 def replace_block(text: str, name: str, anchor: str, content: str) -> str:
     """Put `content` between the `name` markers, adding them under `anchor` the first time."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
@@ -173,6 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{args.readme}: the rule table matches the rule pack")
         return 0
     text = replace_block(text, "rules", "rules", table)
+    text = replace_block(text, "cli-examples", "cli", cli_examples())
     if not args.rules_only:
         if not args.corpora.is_dir():
             print(f"no corpora folder at {args.corpora}", file=sys.stderr)
