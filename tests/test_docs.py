@@ -28,7 +28,8 @@ def test_the_rule_table_has_a_row_per_rule_from_the_yaml() -> None:
 
 def test_check_mode_fails_on_a_stale_table(tmp_path: Path, capsys) -> None:
     readme = tmp_path / "README.md"
-    readme.write_text("# x\n\n<!-- section:rules (generated) -->\n\n<!-- section:accuracy -->\n")
+    readme.write_text("# x\n\n<!-- section:cli -->\n\n<!-- section:rules (generated) -->\n\n"
+                      "<!-- section:accuracy -->\n")
     assert docs.main(["--readme", str(readme), "--check"]) == 1
     assert docs.main(["--readme", str(readme), "--rules-only"]) == 0
     assert docs.main(["--readme", str(readme), "--check"]) == 0
