@@ -7,6 +7,7 @@ from pullcheck.phrases import (
     PhraseError,
     PhraseGroupFile,
     compile_group,
+    lowered_twin,
     normalise,
     phrase_regex,
 )
@@ -124,3 +125,37 @@ def test_text_that_changes_length_when_lowered_still_matches() -> None:
     found = group("check out my").find(text)
     assert texts(found) == ["check out my"]
     assert text[found[0].start : found[0].end] == "check out my"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "YOU CAN WIN $5 TODAY",  # ASCII: the lower-cased, case-sensitive path
+        "Wın $5 and W\u0131N $5 today",  # dotless i: IGNORECASE path (it matches "i")
+        "\u212aeep calm, win $5 \u2014 Caf\u00e9 d\u00e9j\u00e0",  # Kelvin sign, accents
+    ],
+)
+def test_scanned_patterns_match_as_with_ignorecase(text: str) -> None:
+    import re
+
+    pattern = "(?:win|claim) (?:a |the )?[$€] ?\\d"
+    expected = [m.group() for m in re.finditer(pattern, text, re.IGNORECASE)]
+    assert expected  # the case is meaningful: something matches
+    assert texts(group("unrelated words here", patterns=(pattern,)).find(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "twin"),
+    [
+        ("(?:win|won) [£$€] ?\\d", True),  # uncased non-ASCII characters are fine
+        (r"&cs? ?apply", True),
+        (r"[A-Z]{5}", False),  # an upper-case range matches lower case only with IGNORECASE
+        (r"\S+@", False),  # \S is not \s
+        (r"\x41b", False),  # a letter written as a code
+        (r"(?-i:ok)", False),  # an inline flag
+        ("café", False),  # a cased non-ASCII letter
+        (r"(\w)\1", False),  # a back-reference compares case
+    ],
+)
+def test_only_case_free_sources_get_a_lowered_twin(source: str, twin: bool) -> None:
+    assert (lowered_twin(source) is not None) is twin
