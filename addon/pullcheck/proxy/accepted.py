@@ -16,10 +16,13 @@ from mitmproxy import http
 MAX_ERROR_BODY = 64 * 1024
 
 
-def site_accepted(response: http.Response) -> bool:
+def site_accepted(response: http.Response, content_type: str | None = None) -> bool:
+    """`content_type`: the response's lower-cased content-type, when the caller has read it."""
     if not 200 <= response.status_code < 300:
         return False
-    if "json" not in response.headers.get("content-type", "").lower():
+    if content_type is None:
+        content_type = response.headers.get("content-type", "").lower()
+    if "json" not in content_type:
         return True
     body = response.get_content(strict=False) or b""
     if len(body) > MAX_ERROR_BODY or b'"errors"' not in body:

@@ -366,24 +366,32 @@ class PullcheckAddon:
     def response(self, flow: http.HTTPFlow) -> None:
         judged = self._in_flight.pop(flow.id, None) if self._in_flight else None
         state = self.state
-        if state is None or flow.response is None:
+        response = flow.response
+        if state is None or response is None:
             return
         req = flow.request
+        # Read once (a header lookup scans every field): the sent-log check and the page and
+        # harvest checks below share it. Flows of other sites never need it.
+        content_type: str | None = None
         if judged is not None:
+            content_type = response.headers.get("content-type", "").lower()
             with state.failsafe.guard("sent-log"):
-                if site_accepted(flow.response):
+                if site_accepted(response, content_type):
                     state.record_sent(judged.draft)
-        if state.mode == "off":
+        # An answer pullcheck made itself (control endpoint, held post's failure) is never
+        # injected into or harvested: known without routing the flow again.
+        if flow.metadata.get(ANSWERED_BY_PULLCHECK) or state.mode == "off":
             return
         host = req.host.lower()
         adapter = state.route.match(host, req.port, req.path.partition("?")[0])
-        if adapter is None or flow.metadata.get(ANSWERED_BY_PULLCHECK):
+        if adapter is None:
             return
-        content_type = flow.response.headers.get("content-type", "").lower()
+        if content_type is None:
+            content_type = response.headers.get("content-type", "").lower()
         if "text/html" in content_type and self._inject is not None:
             if state.route.is_configured_origin(host, req.port):
                 self._inject_banner(flow, state)
-        if judged is not None or not 200 <= flow.response.status_code < 300:
+        if judged is not None or not 200 <= response.status_code < 300:
             return
         if content_type.startswith(_SKIP_READ_TYPES) or _SKIP_READ_SCRIPT in content_type:
             return

@@ -14,11 +14,26 @@ from pullcheck.sites.wire import WireRequest, WireResponse
 
 
 def _headers(headers: http.Headers) -> dict[str, str]:
-    # Lower-case keys; a header sent twice is joined the way HTTP allows folding it.
+    # Lower-case keys; a header sent twice is joined the way HTTP allows folding it. Read from
+    # the raw fields, decoded as mitmproxy's own `items(multi=True)` does (utf-8,
+    # surrogateescape), without its generator of per-field calls.
     out: dict[str, str] = {}
-    for key, value in headers.items(multi=True):
-        key = key.lower()
+    for raw_key, raw_value in headers.fields:
+        key = raw_key.decode("utf-8", "surrogateescape").lower()
+        value = raw_value.decode("utf-8", "surrogateescape")
         out[key] = f"{out[key]}, {value}" if key in out else value
+    return out
+
+
+def _query(request: http.Request) -> dict[str, str]:
+    """The query as `dict(request.query.items())` has it (first value of a repeated name), but
+    parsed once: the view's `items()` parses the whole URL again for every name, and a path
+    without `?` has no query to parse at all."""
+    if "?" not in request.path:
+        return {}
+    out: dict[str, str] = {}
+    for name, value in request.query.fields:
+        out.setdefault(name, value)
     return out
 
 
@@ -64,7 +79,7 @@ def wire_request(request: http.Request, max_body: int) -> WireRequest | None:
         host=request.host.lower(),
         port=request.port,
         path=request.path.split("?", 1)[0],
-        query=dict(request.query.items()),
+        query=_query(request),
         headers=_headers(request.headers),
         body=body,
     )
@@ -93,7 +108,7 @@ def wire_request_head(request: http.Request) -> WireRequest:
         host=request.host.lower(),
         port=request.port,
         path=request.path.split("?", 1)[0],
-        query=dict(request.query.items()),
+        query=_query(request),
         headers=_headers(request.headers),
         body=b"",
     )
