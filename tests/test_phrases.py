@@ -159,3 +159,20 @@ def test_scanned_patterns_match_as_with_ignorecase(text: str) -> None:
 )
 def test_only_case_free_sources_get_a_lowered_twin(source: str, twin: bool) -> None:
     assert (lowered_twin(source) is not None) is twin
+
+
+def test_first_only_search_finds_each_groups_first_hit_of_the_full_search() -> None:
+    from pullcheck.rulebook import builtin_pack
+
+    phrasebook = builtin_pack().phrasebook
+    text = normalise(
+        "Win $5 now! Check out my channel and subscribe. We offer web design from $499. "
+        "Check out my site, subscribe, WIN $9 today. Can anyone recommend a plumber? " * 3
+    )
+    full = phrasebook.find_all(text)
+    first = phrasebook.find_all(text, first_only=True)
+    assert any(len(hits) > 1 for hits in full.values())  # the text repeats itself
+    assert {group: hits[0] for group, hits in full.items()} == {
+        group: hits[0] for group, hits in first.items()
+    }
+    assert all(len(hits) == 1 for hits in first.values())

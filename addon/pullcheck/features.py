@@ -55,6 +55,7 @@ class Features:
     text: str
     links: list[Link] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
+    # The first hit of each phrase group that matched (one per group: signals need no more).
     hits: dict[str, list[Hit]] = field(default_factory=dict)
     # Letters in runs of two or more capitals (Latin, Greek, Cyrillic): "BUY NOW" shouts,
     # "Hello" and "I" do not.
@@ -110,7 +111,8 @@ def extract(
         if handle and handle not in known:
             mentions.append(Mention(handle, 0, 0))
             known.add(handle)
-    hits = phrasebook.find_all(normalised)
+    # Rules only ask whether a group occurs and where first: later hits are never looked for.
+    hits = phrasebook.find_all(normalised, first_only=True)
 
     # Only capital runs are collected here (few in most drafts); a per-character Python loop
     # cost ~0.3 ms on 3,000 characters.

@@ -28,6 +28,7 @@ there do the phrase regexes run, for all groups at once.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -275,8 +276,13 @@ GroupEntry = tuple[str, re.Pattern[str], frozenset[str] | None]  # regex for low
 IndexEntry = tuple[frozenset[str] | None, list[GroupEntry]]
 
 
-# One regex of optional lookaheads (one per group) and the group names, in order.
-PairEntry = tuple[re.Pattern[str], tuple[str, ...]]
+# One regex of optional lookaheads (one per group), the group names in order, and the same
+# names as a set (so a first-hits search can tell in one step that a candidate adds nothing).
+PairEntry = tuple[re.Pattern[str], tuple[str, ...], frozenset[str]]
+
+# A group's reach once its first hit is known, when only first hits are wanted: no later
+# position is worth trying for it.
+FOUND_FIRST = sys.maxsize
 
 # Passed as the following word when the caller already knows the first two words fit.
 ANY_WORD = "\x00any"
@@ -327,11 +333,9 @@ class PhraseIndex:
         # (first word, second word or None for "any") -> group -> regex parts: a regex per pair
         # holds only the phrases that can match there, so each try is short.
         self._pair_parts: dict[tuple[str, str | None], dict[str, list[str]]] = {}
-        self.by_pair: dict[tuple[str, str | None], tuple[re.Pattern[str], tuple[str, ...]]] = {}
+        self.by_pair: dict[tuple[str, str | None], PairEntry] = {}
         # The same, as first word -> second word (or None) -> entry, for the hot loop.
-        self.by_first: dict[
-            str, dict[str | None, tuple[re.Pattern[str], tuple[str, ...]]]
-        ] = {}
+        self.by_first: dict[str, dict[str | None, PairEntry]] = {}
         self.candidates: re.Pattern[str] | None = None
         self.scanned: list[ScannedEntry] = []
         # Built on first use: a group loaded only to be merged into a phrasebook never is.
@@ -421,7 +425,7 @@ class PhraseIndex:
             )
             if source not in combined:
                 combined[source] = re.compile(source)
-            return combined[source], names
+            return combined[source], names, frozenset(names)
 
         self.by_pair = {pair: lookaheads(groups) for pair, groups in self._pair_parts.items()}
         # For the hot loop: first word -> second word -> ONE regex that also holds the phrases
@@ -455,7 +459,7 @@ class PhraseIndex:
         self._dirty = False
 
     def _scan_words(
-        self, text: str, found: dict[str, list[Hit]], reach: dict[str, int]
+        self, text: str, found: dict[str, list[Hit]], reach: dict[str, int], first_only: bool
     ) -> None:
         """The slow path, word by word, for text whose length changes when lower-cased."""
         by_word = self.by_word
@@ -467,7 +471,9 @@ class PhraseIndex:
             word = match.group().lower()
             if pending is not None:
                 if pending[0] is None or word in pending[0]:
-                    self._try(text, text, pending_start, pending[1], word, found, reach, True)
+                    self._try(
+                        text, text, pending_start, pending[1], word, found, reach, first_only, True
+                    )
                 pending = None
             entry = by_word.get(word)
             if entry is None and word[0].isdigit():
@@ -476,7 +482,9 @@ class PhraseIndex:
                 pending = entry
                 pending_start = match.start()
         if pending is not None and pending[0] is None:
-            self._try(text, text, pending_start, pending[1], None, found, reach, True)
+            self._try(
+                text, text, pending_start, pending[1], None, found, reach, first_only, True
+            )
 
     @staticmethod
     def _try(
@@ -487,6 +495,7 @@ class PhraseIndex:
         following: str | None,
         found: dict[str, list[Hit]],
         reach: dict[str, int],
+        first_only: bool,
         ignore_case: bool = False,
     ) -> None:
         """Run, at `start` of `subject` (the lowered text, or `text` itself when
@@ -502,13 +511,17 @@ class PhraseIndex:
             if match is not None and match.end() > start:
                 end = match.end()
                 found.setdefault(group, []).append(Hit(group, start, end, text[start:end]))
-                reach[group] = end
+                reach[group] = FOUND_FIRST if first_only else end
 
-    def find(self, text: str) -> dict[str, list[Hit]]:
+    def find(self, text: str, first_only: bool = False) -> dict[str, list[Hit]]:
+        """Every group's non-overlapping hits in `text`, in text order; with `first_only`, each
+        group's first hit alone (the same hit as the full search's first: a group stops being
+        tried once it has one, and candidates whose groups all have one are skipped)."""
         if self._dirty:
             self.build()
         found: dict[str, list[Hit]] = {}
         reach: dict[str, int] = {}  # per group: end of its last hit (hits do not overlap)
+        settled = found.keys()  # groups with a hit (a live view)
         by_word = self.by_word
         # Lower-case once; a few characters change length when lowered ("İ"), and then
         # each word is lowered on its own so positions stay those of `text`.
@@ -537,7 +550,9 @@ class PhraseIndex:
                         for entry in keys:
                             if entry is None:
                                 continue
-                            regex, groups = entry
+                            regex, groups, group_set = entry
+                            if first_only and settled >= group_set:
+                                continue
                             match = regex.match(lowered, start)
                             if match is None:
                                 continue
@@ -548,12 +563,14 @@ class PhraseIndex:
                                     found.setdefault(group, []).append(
                                         Hit(group, start, end, text[start:end])
                                     )
-                                    reach[group] = end
+                                    reach[group] = FOUND_FIRST if first_only else end
                     if number is not None and word[0].isdigit():
                         # A number may be glued to its next word ("150p"): no filtering.
-                        self._try(lowered, text, start, number, ANY_WORD, found, reach)
+                        self._try(
+                            lowered, text, start, number, ANY_WORD, found, reach, first_only
+                        )
             else:
-                self._scan_words(text, found, reach)
+                self._scan_words(text, found, reach, first_only)
         # Candidates come in text order, so only groups that also got scanned hits need sorting.
         unsorted: set[str] = set()
         case_free = same_length and (text.isascii() or CASE_TWINS.search(text) is None)
@@ -566,9 +583,11 @@ class PhraseIndex:
                 if end <= start or not _bounded(text, start, end):
                     continue
                 if reach.get(group, -1) > start:
+                    if first_only and group in found:
+                        break  # every later match starts later still
                     continue
                 found.setdefault(group, []).append(Hit(group, start, end, text[start:end]))
-                reach[group] = end
+                reach[group] = FOUND_FIRST if first_only else end
                 unsorted.add(group)
         for group in unsorted:
             found[group].sort(key=lambda hit: hit.start)
@@ -624,7 +643,7 @@ class PhraseGroup:
         return self.index.find(normalised_text).get(self.name, [])
 
     def first(self, normalised_text: str) -> Hit | None:
-        hits = self.find(normalised_text)
+        hits = self.index.find(normalised_text, first_only=True).get(self.name)
         return hits[0] if hits else None
 
 
@@ -673,9 +692,11 @@ class Phrasebook:
         self.groups[group.name] = group
         self.index.merge(group.index)
 
-    def find_all(self, normalised_text: str) -> dict[str, list[Hit]]:
-        """Hits per group, only groups that matched; one pass over the words for all groups."""
-        return self.index.find(normalised_text)
+    def find_all(self, normalised_text: str, first_only: bool = False) -> dict[str, list[Hit]]:
+        """Hits per group, only groups that matched; one pass over the words for all groups.
+        `first_only`: just each group's first hit (what signals need), much cheaper on long,
+        pitch-dense text, where most candidates only repeat groups already found."""
+        return self.index.find(normalised_text, first_only)
 
 
 def load_group_file(path: Path) -> PhraseGroup:
