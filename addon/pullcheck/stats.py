@@ -14,7 +14,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -101,7 +102,8 @@ class StatsStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
+        # Re-entrant: `count` inside `together` takes it again on the same thread.
+        self._lock = threading.RLock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         # Losing the last second of counts in a power cut is fine; an fsync per draft is not.
@@ -136,6 +138,19 @@ class StatsStore:
                 "SET count = count + excluded.count",
                 rows,
             )
+
+    @contextmanager
+    def together(self) -> Iterator[None]:
+        """The counts made inside share one transaction: one commit (one write-ahead-log append)
+        instead of one each, for the several counts of one judged draft. A count that fails
+        does not undo the ones before it (what succeeded is committed, then the error raised),
+        the same outcome as separate commits."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                yield
+            finally:
+                self._db.execute("COMMIT")
 
     def summary(self, days: int = 30, today: date | None = None) -> StatsSummary:
         """The last `days` days up to `today` (UTC), both ends included."""

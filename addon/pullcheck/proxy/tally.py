@@ -42,11 +42,12 @@ class ProxyTally:
     def judged(self, platform: str, verdict: Any) -> None:
         """A compose request was judged (the wire is the source of truth, not live checks)."""
         try:
-            self.stats.count("draft_checked", platform,
-                             rules=[finding.code for finding in verdict.findings],
-                             names={f.code: f.name for f in verdict.findings})
-            if severity_rank(verdict.level) >= WARNING:
-                self.stats.count("warning_shown", platform)
+            with self.stats.together():  # one commit for both counts
+                self.stats.count("draft_checked", platform,
+                                 rules=[finding.code for finding in verdict.findings],
+                                 names={f.code: f.name for f in verdict.findings})
+                if severity_rank(verdict.level) >= WARNING:
+                    self.stats.count("warning_shown", platform)
         except Exception as error:  # noqa: BLE001 - counting must never hold up a post
             self._log_once("judged", error)
 
