@@ -199,3 +199,38 @@ def test_a_price_alone_in_a_reply_is_an_answer_not_a_pitch() -> None:
     assert "PP201" not in codes(answer)
     pitch = engine().judge(reply("Only $75, order at acme.example/shop", "Sunset tonight"))
     assert "PP201" in codes(pitch) and pitch.reaches("warning")
+
+
+def test_in_memory_history_index_finds_what_a_full_scan_finds() -> None:
+    import random
+
+    from pullcheck.history import InMemorySentHistory, SentRecord
+
+    rng = random.Random(2)
+    history = InMemorySentHistory(max_records=50)
+    bases = [rng.getrandbits(64) for _ in range(4)]
+    sent: list[SentRecord] = []
+    for moment in range(400):
+        signature = rng.choice(bases)
+        for _ in range(rng.randrange(10)):
+            signature ^= 1 << rng.randrange(64)
+        record = SentRecord(
+            float(moment), rng.choice("xy"), "dm", (f"u{rng.randrange(40)}",), (), signature
+        )
+        history.record(record)
+        sent.append(record)
+        if moment % 23:
+            continue
+        kept = sent[-history.max_records :]  # older ones were evicted
+        for distance in (0, 6, 20):  # indexed, and past the index (scanned)
+            probe = rng.choice(bases) ^ 1 << rng.randrange(64)
+            expected = {
+                person
+                for record in kept
+                if record.time >= moment - 30
+                and record.platform == "x"
+                and (record.signature ^ probe).bit_count() <= distance
+                for person in record.recipients
+            }
+            found = history.recipients_of_similar("x", probe, moment - 30, distance)
+            assert found == expected
