@@ -104,9 +104,21 @@ def _tag_at(
     return None
 
 
-def _first_head_close(body: bytes, start: int, end: int) -> re.Match[bytes] | None:
+def _first_head_close(
+    body: bytes,
+    start: int,
+    end: int,
+    needles: tuple[bytes, ...] = (b"</head", b"</HEAD"),
+    upper_only_before_lower: bool = False,
+) -> re.Match[bytes] | None:
+    """The first `</head>` spelled as one of `needles` in `body[start:end]`. With
+    `upper_only_before_lower`, `</HEAD` is looked for only before a `</head` that was found:
+    when there is none, the caller's lower-cased search finds every spelling anyway, and one
+    full scan of the window is saved (a page without `</head>` is the slow case)."""
     best: re.Match[bytes] | None = None
-    for needle in (b"</head", b"</HEAD"):
+    for needle in needles:
+        if upper_only_before_lower and best is None and needle != needles[0]:
+            return None
         # Only an earlier match than the one found so far matters: stop searching there.
         stop = best.start() if best is not None else end
         at = body.find(needle, start, stop)
@@ -126,11 +138,17 @@ def _head_close(body: bytes) -> tuple[re.Match[bytes] | None, bytes | None]:
     spelling (`</Head>`) in a lower-cased copy of that window. The rest of the page is searched
     only when the window holds no `<body` either (a head bigger than the window): once the body
     has started, a later `</head>` is not the head's end."""
-    found = _first_head_close(body, 0, HEAD_SCAN_LIMIT)
+    found = _first_head_close(body, 0, HEAD_SCAN_LIMIT, upper_only_before_lower=True)
     if found is not None:
         return found, None
     window = body[:HEAD_SCAN_LIMIT].lower()
     found = _tag_at(_HEAD_CLOSE, body, window, b"</head")
+    if found is not None and body[found.start() + 2 : found.start() + 6] != b"HEAD":
+        # Mixed case (`</Head>`): an upper-case `</HEAD>` later in the window is preferred, as
+        # when both spellings were searched for directly.
+        upper = _first_head_close(body, found.start(), HEAD_SCAN_LIMIT, needles=(b"</HEAD",))
+        if upper is not None:
+            found = upper
     if found is not None or len(body) <= HEAD_SCAN_LIMIT or b"<body" in window:
         return found, window
     return _first_head_close(body, HEAD_SCAN_LIMIT - 16, len(body)), window
