@@ -234,3 +234,70 @@ def test_in_memory_history_index_finds_what_a_full_scan_finds() -> None:
             }
             found = history.recipients_of_similar("x", probe, moment - 30, distance)
             assert found == expected
+
+
+REUSE_DRAFTS = [
+    Draft(platform="x", kind="dm", text="Hi @ann, see https://acme.example/shop?ref=9 now",
+          recipients=["bob"]),
+    Draft(platform="x", kind="reply", text="Thanks! Our guide: acme.example/guide",
+          reply_to=ReplyTarget(author="cara", text="Can anyone recommend a guide?")),
+    Draft(platform="mastodon", kind="post", text="Lovely sunset tonight", mentions=["@dan"]),
+    Draft(platform="x", kind="dm", text="", text_available=False, recipients=["eve"],
+          links=["https://acme.example/x"]),
+]
+
+
+@pytest.mark.parametrize("draft", REUSE_DRAFTS)
+def test_record_sent_reusing_the_judgement_stores_the_same_record(draft: Draft) -> None:
+    engine = Engine(builtin_pack(), history=InMemorySentHistory())
+    judged = engine.judge_fully(draft, now=100.0)
+    fresh = engine.sent_record(draft, now=200.0)
+    assert engine.record_sent(draft, now=200.0, judged=judged) == fresh
+    assert engine.history.recipients_of_similar(  # type: ignore[attr-defined]
+        draft.platform, fresh.signature, 150.0, 0
+    ) == set(fresh.recipients)
+
+
+def test_record_sent_with_a_judgement_does_not_extract_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine = Engine(builtin_pack(), history=InMemorySentHistory())
+    draft = REUSE_DRAFTS[0]
+    judged = engine.judge_fully(draft, now=100.0)
+    assert judged.signature is not None  # the link-blast lookup needed it
+    expected = engine.sent_record(draft, now=200.0)
+
+    def no_extraction(_: Draft) -> None:
+        raise AssertionError("features extracted again")
+
+    monkeypatch.setattr(engine, "features_of", no_extraction)
+    monkeypatch.setattr("pullcheck.engine.similarity_signature", no_extraction)
+    assert engine.record_sent(draft, now=200.0, judged=judged) == expected
+    # The old call still works (and extracts).
+    with pytest.raises(AssertionError, match="extracted again"):
+        engine.record_sent(draft, now=200.0)
+
+
+def test_record_sent_ignores_a_judgement_of_another_text_or_a_failed_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine = Engine(builtin_pack(), history=InMemorySentHistory())
+    draft = REUSE_DRAFTS[0]
+    other = engine.judge_fully(REUSE_DRAFTS[2], now=100.0)
+    assert engine.sent_record(draft, now=200.0, judged=other) == engine.sent_record(
+        draft, now=200.0
+    )
+    # A judgement that failed open has empty features of the same (empty) text.
+    unreadable = REUSE_DRAFTS[3]
+    expected = engine.sent_record(unreadable, now=200.0)
+    assert expected.link_domains == ("acme.example",)
+    real_features_of = engine.features_of
+
+    def broken(_: Draft) -> None:
+        raise RuntimeError("unreadable")
+
+    monkeypatch.setattr(engine, "features_of", broken)
+    failed = engine.judge_fully(unreadable, now=100.0)
+    assert not failed.complete
+    monkeypatch.setattr(engine, "features_of", real_features_of)
+    assert engine.sent_record(unreadable, now=200.0, judged=failed) == expected

@@ -57,12 +57,17 @@ class ActiveRule:
 
 @dataclass
 class Judgement:
-    """Everything the engine worked out for a draft (for eval, explain and debugging)."""
+    """Everything the engine worked out for a draft (for eval, explain and debugging, and for
+    `record_sent(draft, judged=...)`, which reuses the features and signature)."""
 
     verdict: Verdict
     shadow: list[Finding]
     features: Features
     parent_ask: Ask
+    # The similarity signature, when a rule needed it (None: not computed while judging).
+    signature: int | None = None
+    # False when judging failed open: the features are then not the draft's.
+    complete: bool = True
 
 
 class _Context:
@@ -78,6 +83,11 @@ class _Context:
         self.now = now
         self._signature: int | None = None
         self._similar: dict[tuple[float, int], int] = {}
+
+    @property
+    def computed_signature(self) -> int | None:
+        """The signature if a rule needed it, else None (never computed just for this)."""
+        return self._signature
 
     def signature(self) -> int:
         if self._signature is None:
@@ -154,7 +164,10 @@ class Engine:
             ask = ask_of(parent, self.pack.phrasebook)
         except Exception:  # fail open: an unreadable draft gets an empty verdict
             self._log_once("features", "feature extraction failed")
-            return Judgement(Verdict(), [], extract("", self.pack.phrasebook), Ask("unknown", None))
+            return Judgement(
+                Verdict(), [], extract("", self.pack.phrasebook), Ask("unknown", None),
+                complete=False,
+            )
         context = _Context(draft, features, ask, moment)
         findings: list[Finding] = []
         shadow: list[Finding] = []
@@ -169,24 +182,43 @@ class Engine:
                 continue
             if finding is not None:
                 (shadow if active.shadow else findings).append(finding)
-        return Judgement(self._verdict(findings), shadow, features, ask)
+        return Judgement(
+            self._verdict(findings), shadow, features, ask, signature=context.computed_signature
+        )
 
-    def record_sent(self, draft: Draft, now: float | None = None) -> SentRecord:
-        """A message really went out: remember who got it and its signature (never the text)."""
-        features = self.features_of(draft)
-        record = SentRecord(
+    def record_sent(
+        self, draft: Draft, now: float | None = None, judged: Judgement | None = None
+    ) -> SentRecord:
+        """A message really went out: remember who got it and its signature (never the text).
+
+        `judged`: the `judge_fully` result for this same draft. Its features (and signature,
+        when judging computed one) are reused instead of being worked out again; a judgement
+        that failed open or was made for another text is ignored."""
+        record = self.sent_record(draft, now, judged)
+        self.history.record(record)
+        return record
+
+    def sent_record(
+        self, draft: Draft, now: float | None = None, judged: Judgement | None = None
+    ) -> SentRecord:
+        """The `SentRecord` that `record_sent` stores, without storing it."""
+        known = _reusable(judged, draft)
+        features = self.features_of(draft) if known is None else known.features
+        if not draft.text_available:
+            signature = 0
+        elif known is not None and known.signature is not None:
+            signature = known.signature
+        else:
+            # The same inputs as the judge's lookup, so a resend finds its earlier copies.
+            signature = similarity_signature(features.text, features.links, features.mentions)
+        return SentRecord(
             time=time.time() if now is None else now,
             platform=draft.platform,
             kind=draft.kind,
             recipients=tuple(sorted(audience_of(draft, features))),
             link_domains=tuple(features.link_domains()),
-            # The same inputs as the judge's lookup, so a resend finds its earlier copies.
-            signature=similarity_signature(features.text, features.links, features.mentions)
-            if draft.text_available
-            else 0,
+            signature=signature,
         )
-        self.history.record(record)
-        return record
 
     def features_of(self, draft: Draft) -> Features:
         text = draft.text if draft.text_available else ""
@@ -317,6 +349,15 @@ class Engine:
             return
         self._failed_rules.add(key)
         log.exception("pullcheck engine: %s (logged once)", message)
+
+
+def _reusable(judged: Judgement | None, draft: Draft) -> Judgement | None:
+    """`judged` when its features are this draft's: judging did not fail open, and the text
+    is the same (a cheap guard against a judgement passed with the wrong draft)."""
+    if judged is None or not judged.complete:
+        return None
+    text = draft.text if draft.text_available else ""
+    return judged if judged.features.text == text else None
 
 
 def _severity(override: object, default: Severity) -> Severity:
