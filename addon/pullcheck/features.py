@@ -63,15 +63,24 @@ class Features:
     longest_exclamation_run: int = 0
     signals: dict[str, Span] = field(default_factory=dict)
 
+    # Letter runs of the text, found on first use (most drafts never need them) and then kept:
+    # several rules may ask for the word count of the same draft.
+    _letter_runs: list[str] | None = field(default=None, compare=False, repr=False)
+
+    def _runs(self) -> list[str]:
+        if self._letter_runs is None:
+            self._letter_runs = LETTER_RUN.findall(self.text)
+        return self._letter_runs
+
     @property
     def letters(self) -> int:
         """Letters in the text (counted on demand: most drafts never need it)."""
-        return sum(map(len, LETTER_RUN.findall(self.text)))
+        return sum(map(len, self._runs()))
 
     @property
     def words(self) -> int:
         """Runs of letters (digits and punctuation split words), counted on demand."""
-        return len(LETTER_RUN.findall(self.text))
+        return len(self._runs())
 
     @property
     def caps_ratio(self) -> float:

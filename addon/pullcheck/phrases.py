@@ -336,6 +336,7 @@ class PhraseIndex:
         self.by_pair: dict[tuple[str, str | None], PairEntry] = {}
         # The same, as first word -> second word (or None) -> entry, for the hot loop.
         self.by_first: dict[str, dict[str | None, PairEntry]] = {}
+        self.first_groups: dict[str, frozenset[str]] = {}
         self.candidates: re.Pattern[str] | None = None
         self.scanned: list[ScannedEntry] = []
         # Built on first use: a group loaded only to be merged into a phrasebook never is.
@@ -439,6 +440,12 @@ class PhraseIndex:
             for name, parts in self._pair_parts.get((first, None), {}).items():
                 merged.setdefault(name, []).extend(p for p in parts if p not in merged[name])
             self.by_first.setdefault(first, {})[second] = lookaheads(merged)
+        # Every group a first word can lead to: a first-hits search skips the word at once when
+        # they all have their hit (in long, pitch-dense text, most candidates).
+        self.first_groups = {
+            first: frozenset().union(*(entry[2] for entry in seconds.values()))
+            for first, seconds in self.by_first.items()
+        }
         # One regex that finds, in lower-cased text, only the places where a phrase's first two
         # words occur. Written as a character trie, so the regex engine rejects most positions
         # after a character or two, in C; Python then runs only the few group regexes there.
@@ -530,15 +537,17 @@ class PhraseIndex:
         if by_word:
             if same_length and self.candidates is not None:
                 by_first = self.by_first
+                first_groups = self.first_groups
                 number = by_word[NUMBER][1] if NUMBER in by_word else None
                 for candidate in self.candidates.finditer(lowered):
                     # A candidate is exactly its first word; the word after it is group 1 (both
                     # sit in lookaheads). Hot loop: kept inline, one dict per first word.
                     start = candidate.start()
-                    word = candidate.group()
-                    following = candidate.group(1)
+                    word, following = candidate.group(0, 1)
                     seconds = by_first.get(word)
-                    if seconds is not None:
+                    if seconds is not None and not (
+                        first_only and settled >= first_groups[word]
+                    ):
                         # The entry for the following word already holds the phrases open
                         # after the first word; fall back to those alone, then to numbers.
                         entry = seconds.get(following)
