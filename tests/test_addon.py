@@ -650,7 +650,9 @@ def test_an_engine_that_raises_fails_open(monkeypatch):
             def broken(draft, now=None):
                 raise ValueError("engine bug")
 
+            # The add-on judges with judge_fully (the sent log reuses its features).
             monkeypatch.setattr(addon.state.engine, "judge", broken)
+            monkeypatch.setattr(addon.state.engine, "judge_fully", broken)
             flow = x_compose(json.dumps(PITCH_BODY).encode())
             before = snapshot(flow)
             await addon.request(flow)
@@ -662,7 +664,7 @@ def test_an_engine_that_raises_fails_open(monkeypatch):
 def test_a_failing_sent_log_does_not_stop_the_response(monkeypatch):
     async def scenario():
         with proxy() as (addon, _):
-            def broken(draft, now=None):
+            def broken(draft, now=None, judged=None):
                 raise OSError("disk full")
 
             monkeypatch.setattr(addon.state.engine, "record_sent", broken)
@@ -763,3 +765,37 @@ def test_an_error_while_counting_a_decision_never_lets_an_edited_post_through(mo
     flow, errors = run(scenario())
     assert flow.response is not None and flow.metadata[ANSWERED_BY_PULLCHECK] is True
     assert errors == 2
+
+
+def test_the_sent_log_reuses_the_judgement_of_the_same_engine(monkeypatch):
+    """The send is recorded with the features and signature worked out while judging, unless
+    the engine was swapped (config change) between the request and the site's answer."""
+    async def scenario():
+        with proxy() as (addon, _):
+            state = addon.state
+            seen: list[Any] = []
+            engine = state.engine
+            original = engine.record_sent
+
+            def spy(draft, now=None, judged=None):
+                seen.append(judged)
+                return original(draft, now=now, judged=judged)
+
+            monkeypatch.setattr(engine, "record_sent", spy)
+            made = []
+            for swap in (False, True):
+                flow = x_compose(json.dumps(PITCH_BODY).encode())
+                await addon.request(flow)
+                made.append(addon._in_flight[flow.id].judgement)
+                if swap:  # judged by the engine of an earlier config
+                    addon._in_flight[flow.id] = addon._in_flight[flow.id]._replace(
+                        engine=object())
+                flow.response = http.Response.make(200, b"{}")
+                addon.response(flow)
+            assert state.recorder.flush(10)
+            return seen, made, len(state.sent_log)
+
+    seen, made, count = run(scenario())
+    assert count == 2
+    assert seen[0] is made[0] and made[0].complete
+    assert seen[1] is None and made[1] is not None

@@ -76,6 +76,10 @@ class Judged(NamedTuple):
     compose: Any
     draft: Any
     verdict: Any
+    # The engine's full judgement and the engine that made it: the sent log reuses its
+    # features and signature when the same engine records the send (no config swap between).
+    judgement: Any = None
+    engine: Any = None
 
 
 def _optional_module(name: str) -> Any | None:
@@ -298,7 +302,9 @@ class PullcheckAddon:
             if compose is None:
                 return None
             draft = state.memory.enrich(adapter.name, compose)
-            verdict = state.engine.judge(draft)
+            engine = state.engine
+            judgement = engine.judge_fully(draft)
+            verdict = judgement.verdict
             origin = page_origin(flow.request)
             judged = Judged(
                 verdict_id=f"v{next(self._serial)}",
@@ -307,6 +313,8 @@ class PullcheckAddon:
                 compose=compose,
                 draft=draft,
                 verdict=verdict,
+                judgement=judgement,
+                engine=engine,
             )
             state.verdicts_judged += 1
             if state.tally:
@@ -377,7 +385,8 @@ class PullcheckAddon:
             content_type = response.headers.get("content-type", "").lower()
             with state.failsafe.guard("sent-log"):
                 if site_accepted(response, content_type):
-                    state.record_sent(judged.draft)
+                    reuse = judged.judgement if judged.engine is state.engine else None
+                    state.record_sent(judged.draft, reuse)
         # An answer pullcheck made itself (control endpoint, held post's failure) is never
         # injected into or harvested: known without routing the flow again.
         if flow.metadata.get(ANSWERED_BY_PULLCHECK) or state.mode == "off":

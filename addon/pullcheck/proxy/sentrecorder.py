@@ -51,9 +51,12 @@ class SentRecorder:
         self._pending: _Batch = []
         self._armed_at: float | None = None
 
-    def record(self, engine: Any, draft: Any) -> None:
-        """Queue `engine.record_sent(draft)`; returns at once."""
-        self.later("sent-log", lambda: engine.record_sent(draft))
+    def record(self, engine: Any, draft: Any, judged: Any = None) -> None:
+        """Queue `engine.record_sent(draft, judged=judged)`; returns at once."""
+        if judged is None:
+            self.later("sent-log", lambda: engine.record_sent(draft))
+        else:
+            self.later("sent-log", lambda: engine.record_sent(draft, judged=judged))
 
     def later(self, stage: str, job: Callable[[], Any]) -> None:
         """Queue any write; `stage` names it in the fail-open counts."""

@@ -151,10 +151,12 @@ class ProxyState:
             {"type": "hold_resolved", "hold_id": hold.hold_id, "decision": hold.outcome},
         )
 
-    def record_sent(self, draft: Any) -> None:
-        """A compose request went out and the site accepted it: log it (in the background)."""
+    def record_sent(self, draft: Any, judged: Any = None) -> None:
+        """A compose request went out and the site accepted it: log it (in the background).
+        `judged`: the current engine's `judge_fully` result for this draft, whose features and
+        signature the engine then reuses."""
         assert self.recorder is not None
-        self.recorder.record(self.engine, draft)
+        self.recorder.record(self.engine, draft, judged)
 
     def later(self, stage: str, job: Any) -> None:
         """A disk write that need not hold up the flow (runs in order on one thread)."""
