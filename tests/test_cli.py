@@ -265,3 +265,24 @@ def test_every_rule_has_a_complete_page(capsys, rules: dict) -> None:
             assert " ".join(example.text.split()) in flat, (code_, example.text)
         for name, default in rule.params.items():
             assert f"  {name} = {default}" in out, (code_, name)
+
+
+
+def test_output_into_a_closed_pipe_ends_quietly_with_the_sigpipe_status():
+    """`pullcheck rules | head -1`: no BrokenPipeError traceback, exit 141 like a shell's."""
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first write
+    try:
+        writer = subprocess.run(
+            [sys.executable, "-c",
+             "import sys; from pullcheck.cli import main; sys.exit(main(['rules']))"],
+            stdout=write_end, stderr=subprocess.PIPE, timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert b"Traceback" not in writer.stderr
+    assert writer.returncode == 141
