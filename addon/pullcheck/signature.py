@@ -10,6 +10,8 @@ log compares signatures written by an earlier run.
 from __future__ import annotations
 
 import re
+import sys
+from array import array
 from functools import lru_cache
 from hashlib import blake2b
 
@@ -95,10 +97,17 @@ def similarity_signature(
     if len(hashes) < SHINGLE:
         shingles = [_mix(hashes)]
     else:
-        shingles = [
-            _mix(hashes[index : index + SHINGLE])
-            for index in range(min(len(hashes) - SHINGLE + 1, MAX_SHINGLES))
-        ]
+        # `_mix` of three hashes, written out: a call per shingle cost as much as the mixing.
+        shingles = []
+        for first, second, third in zip(
+            hashes, hashes[1:], hashes[2 : MAX_SHINGLES + 2], strict=False
+        ):
+            mixed = ((0x9E3779B97F4A7C15 ^ first) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+            mixed ^= mixed >> 29
+            mixed = ((mixed ^ second) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+            mixed ^= mixed >> 29
+            mixed = ((mixed ^ third) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+            shingles.append(mixed ^ mixed >> 29)
     # Count, for every bit, how many shingles set it: each shingle is "spread" so that bit i
     # lands in its own 16-bit field of one big integer, and a single addition then counts all 64
     # bits at once (a Python loop over bits would cost ~1 ms for a long draft).
@@ -111,9 +120,13 @@ def similarity_signature(
             + s4[h >> 32 & 0xFF] + s5[h >> 40 & 0xFF] + s6[h >> 48 & 0xFF] + s7[h >> 56]
         )
     half = len(shingles) // 2
+    # The 64 counts read as 16-bit fields in one go (shifting the big integer per bit is slower).
+    counts = array("H", total.to_bytes(BITS * FIELD // 8, "little"))
+    if sys.byteorder == "big":
+        counts.byteswap()
     signature = 0
-    for bit in range(BITS):
-        if (total >> (FIELD * bit)) & FIELD_MASK > half:
+    for bit, count in enumerate(counts):
+        if count > half:
             signature |= 1 << bit
     return signature
 
