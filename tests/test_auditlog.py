@@ -1,11 +1,15 @@
 """The audit log is the only place draft text may reach the disk, and only when asked for."""
 
+import asyncio
 import json
 import stat
 
+from mitmproxy import http
+from mitmproxy.test import taddons, tflow
 from pullcheck.auditlog import AuditLog
 from pullcheck.config import Config
 from pullcheck.models import Draft, Finding, ReplyTarget, Verdict
+from pullcheck.proxy.addon import PullcheckAddon
 
 
 def _verdict() -> Verdict:
@@ -43,3 +47,53 @@ def test_audit_log_file_is_readable_by_its_owner_only(tmp_path):
     log = AuditLog(tmp_path / "sub" / "audit.jsonl")
     log.write(Draft(text="hello"), Verdict())
     assert stat.S_IMODE(log.path.stat().st_mode) == 0o600
+
+
+# -- through the add-on ------------------------------------------------------------------
+
+PITCH_TEXT = (
+    "Hi! We build fast websites for bakeries. See https://acme.example and DM me for 20% off!"
+)
+
+
+def _judge_one_compose(tmp_path, config_text: str):
+    (tmp_path / "config.yaml").write_text(config_text)
+    body = json.dumps({"variables": {"tweet_text": PITCH_TEXT,
+                                     "reply": {"in_reply_to_tweet_id": "1790000000000000200"}},
+                       "queryId": "q"}).encode()
+    flow = tflow.tflow(req=http.Request.make(
+        "POST", "https://x.com/i/api/graphql/q/CreateTweet", body,
+        {"content-type": "application/json", "origin": "https://x.com"},
+    ))
+
+    async def scenario():
+        addon = PullcheckAddon()
+        with taddons.context(addon) as tctx:
+            tctx.configure(addon, pullcheck_config=str(tmp_path / "config.yaml"),
+                           pullcheck_data_dir=str(tmp_path / "data"))
+            try:
+                await addon.request(flow)
+                assert addon.state is not None and addon.state.recorder is not None
+                assert addon.state.recorder.flush(10)
+            finally:
+                addon.done()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+def test_the_proxy_writes_judged_drafts_to_the_audit_log_when_it_is_on(tmp_path, monkeypatch):
+    monkeypatch.setenv("PULLCHECK_DATA_DIR", str(tmp_path / "data"))
+    _judge_one_compose(tmp_path, "audit_log: {enabled: true}\n")
+    (entry,) = [json.loads(line) for line in
+                (tmp_path / "data" / "audit.jsonl").read_text("utf-8").splitlines()]
+    assert entry["text"] == PITCH_TEXT and entry["platform"] == "x" and entry["kind"] == "reply"
+    assert entry["level"] in {"warning", "error"} and entry["origin"] == "https://x.com"
+
+
+def test_without_the_audit_log_no_draft_text_reaches_the_disk(tmp_path, monkeypatch):
+    monkeypatch.setenv("PULLCHECK_DATA_DIR", str(tmp_path / "data"))
+    _judge_one_compose(tmp_path, "mode: warn\n")
+    written = [path for path in (tmp_path / "data").rglob("*") if path.is_file()]
+    assert written, "the proxy keeps its sent log and counts in the data folder"
+    for path in written:
+        assert b"bakeries" not in path.read_bytes(), path

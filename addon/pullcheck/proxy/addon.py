@@ -320,7 +320,12 @@ class PullcheckAddon:
             if state.tally:
                 tally, name = state.tally, adapter.name
                 state.later("tally", lambda: tally.judged(name, verdict))
-            state.feed.publish(origin, _verdict_event(judged, state.should_hold(verdict.level)))
+            held = state.should_hold(verdict.level)
+            if state.audit_log:
+                audit_log = state.audit_log
+                state.later("audit_log", lambda: audit_log.write(draft, verdict, origin=origin,
+                                                                  held=held))
+            state.feed.publish(origin, _verdict_event(judged, held))
             return judged
         return None
 

@@ -7,6 +7,7 @@ records into the SQLite sent log, so the link-blast rule sees sends from before 
 
 The control endpoints and the injector (the banner's side) receive this object too; what they
 may use: `config`, `engine`, `memory`, `holds`, `feed`, `pages`, `route`, `mode`, `failsafe`.
+The audit log (`audit_log`) is the only writer of draft text, and only when the config asks.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pullcheck.auditlog import AuditLog
 from pullcheck.config import Config
 from pullcheck.config_watch import ConfigWatcher
 from pullcheck.memory import Memory
@@ -60,6 +62,8 @@ class ProxyState:
     recorder: SentRecorder | None = None
     # Counts for the dashboard and pull opportunities (pullcheck.proxy.tally; no draft text).
     tally: ProxyTally | None = None
+    # The opt-in audit log (draft text on disk), None unless the config turns it on.
+    audit_log: AuditLog | None = None
     verdicts_judged: int = 0
 
     def __post_init__(self) -> None:
@@ -67,6 +71,7 @@ class ProxyState:
             self.recorder = SentRecorder(self.failsafe)
         self.holds.on_resolved = self._hold_resolved
         self.holds.timeout_s = self.hold_timeout_s
+        self.audit_log = AuditLog.from_config(self.config, self.data_dir)
 
     @classmethod
     def open(
@@ -140,6 +145,7 @@ class ProxyState:
         self.sent_log.retention_days = config.sent_log.retention_days
         self.config, self.engine, self.route = config, engine, route
         self.holds.timeout_s = self.hold_timeout_s
+        self.audit_log = AuditLog.from_config(config, self.data_dir)
 
     def set_overrides(self, overrides: Overrides) -> None:
         self.overrides = overrides
