@@ -152,6 +152,11 @@ def find_links(text: str) -> list[Link]:
     if "." not in text:
         return found
     pattern = lexicon().pattern
+    # Pitch-dense drafts repeat the same link many times: each distinct chunk is parsed once
+    # (offsets kept relative to the chunk). A chunk always follows a blank or the start of the
+    # text, and the pattern's only look-behind is one character that is never a blank, so the
+    # links found in a chunk do not depend on where it stands.
+    parsed: dict[str, list[Link]] = {}
     covered = -1
     for dot in DOT_BEFORE_WORD.finditer(text):
         position = dot.start()
@@ -162,10 +167,24 @@ def find_links(text: str) -> list[Link]:
             start -= 1
         end = NON_BLANK.match(text, position).end()  # type: ignore[union-attr]
         covered = end
-        for match in pattern.finditer(text, start, end):
-            link = _link(match)
-            if link is not None:
-                found.append(link)
+        chunk = text[start:end]
+        links = parsed.get(chunk)
+        if links is None:
+            links = parsed[chunk] = _chunk_links(pattern, chunk)
+        found.extend(
+            Link(url, domain, begin + start, finish + start, shortener)
+            for url, domain, begin, finish, shortener in links
+        )
+    return found
+
+
+def _chunk_links(pattern: re.Pattern[str], chunk: str) -> list[Link]:
+    """The links in one blank-delimited chunk, spans relative to the chunk."""
+    found: list[Link] = []
+    for match in pattern.finditer(chunk):
+        link = _link(match)
+        if link is not None:
+            found.append(link)
     return found
 
 
