@@ -6,7 +6,10 @@
 2. live-check round trip banner -> proxy -> banner on loopback (budget: p95 <= 15 ms): the demo
    site behind a real mitmproxy with the add-on; POST /__pullcheck__/check with the page token,
    timed (a) from a Python keep-alive client through the proxy and (b) inside headless Chromium
-   with performance.now() around fetch() (skipped without /usr/bin/chromium).
+   with performance.now() around fetch() (skipped without /usr/bin/chromium). For comparison
+   (not the budget): the same fetch() from Chromium straight to a local http.server (the
+   browser's own floor) and through plain mitmdump without the add-on (mitmproxy's own cost),
+   and whether Chromium reused its proxy connection for every check (Resource Timing).
 
 Run: python benchmarks/banner.py [--rounds 300]
 The machine is shared while others work: figures are noisy; quote them with that caveat.
@@ -19,9 +22,12 @@ import http.client
 import json
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -29,9 +35,12 @@ from mitmproxy.test import tflow, tutils
 from pullcheck.demo.site import DemoServer
 from pullcheck.demo.stack import (
     CHROMIUM,
+    CHROMIUM_ARGS,
     PUSH_REPLY,
     ProxyProcess,
+    free_port,
     launch_chromium,
+    mitmdump_command,
     open_demo,
     write_config,
 )
@@ -113,6 +122,7 @@ def bench_round_trip(rounds: int) -> None:
         python_client(site, proxy, rounds)
         if Path(CHROMIUM).exists():
             browser_client(site, proxy, rounds)
+            browser_floor(folder, rounds)
         else:
             print(f"  browser: skipped ({CHROMIUM} not installed)")
     finally:
@@ -172,7 +182,7 @@ def browser_client(site: DemoServer, proxy: ProxyProcess, rounds: int) -> None:
         try:
             page = browser.new_page()
             open_demo(page, site.url)
-            times, static, network = page.evaluate(
+            times, static, network, connected, protocols = page.evaluate(
                 """async ([rounds, text]) => {
                      const script = document.querySelector("script[data-pullcheck]");
                      const token = new URL(script.src).searchParams.get("t");
@@ -193,13 +203,18 @@ def browser_client(site: DemoServer, proxy: ProxyProcess, rounds: int) -> None:
                      // start to response end) and the browser's own part.
                      performance.setResourceTimingBufferSize(100000);
                      const network = [];
-                     let serial = 0;
+                     let serial = 0, connected = 0, protocols = new Set();
                      const check = async () => {
                        const url = "/__pullcheck__/check?n=" + serial++;
                        const r = await fetch(url, {method: "POST", body, headers});
                        await r.json();
                        const entry = performance.getEntriesByName(location.origin + url).pop();
-                       if (entry) network.push(entry.responseEnd - entry.requestStart);
+                       if (entry) {
+                         network.push(entry.responseEnd - entry.requestStart);
+                         // A new connection to the proxy shows as connectEnd > connectStart.
+                         if (serial > 20 && entry.connectEnd > entry.connectStart) connected++;
+                         protocols.add(entry.nextHopProtocol);
+                       }
                      };
                      const css = () => fetch("/__pullcheck__/banner.css",
                        {cache: "no-store"}).then(r => r.text());
@@ -212,7 +227,7 @@ def browser_client(site: DemoServer, proxy: ProxyProcess, rounds: int) -> None:
                        checks.push(...await timed(check, block));
                        statics.push(...await timed(css, block));
                      }
-                     return [checks, statics, network.slice(20)];
+                     return [checks, statics, network.slice(20), connected, [...protocols]];
                    }""",
                 [rounds, PUSH_REPLY],
             )
@@ -227,9 +242,116 @@ def browser_client(site: DemoServer, proxy: ProxyProcess, rounds: int) -> None:
         f"median {statistics.median(network):.2f} ms   p95 {percentile(network, 0.95):.2f} ms"
     )
     print(
+        f"    new connections to the proxy during the timed checks: {connected} of {len(times)} "
+        f"({'/'.join(protocols)})"
+    )
+    print(
         "  for comparison, Chromium fetching the static banner.css from the same proxy: "
         f"median {statistics.median(static):.2f} ms   p95 {percentile(static, 0.95):.2f} ms"
     )
+
+
+class _Ping(BaseHTTPRequestHandler):
+    """A trivial keep-alive origin: a tiny page and a tiny JSON answer to any POST."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else every answer waits on delayed ACKs (~40 ms)
+
+    def _send(self, body: bytes, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("content-type", content_type)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        self._send(b"<!doctype html><title>floor</title>", "text/html")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers.get("content-length", "0")))
+        self._send(b'{"ok":true}', "application/json")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+_FLOOR_JS = """async ([rounds, text]) => {
+  const body = JSON.stringify({text, kind: "reply", platform: "x",
+                               reply_to_id: "1790000000000000301"});
+  const headers = {"content-type": "application/json", "x-pullcheck-token": "t"};
+  const out = [];
+  for (let i = 0; i < rounds + 20; i++) {
+    const t0 = performance.now();
+    const r = await fetch("/ping?n=" + i, {method: "POST", body, headers});
+    await r.text();
+    if (i >= 20) out.push(performance.now() - t0);
+  }
+  return out;
+}"""
+
+
+def browser_floor(folder: Path, rounds: int) -> None:
+    """The same POST fetch() from Chromium to a trivial local http.server, straight and through
+    plain mitmdump (no add-on): what the browser and mitmproxy cost before pullcheck does
+    anything. Comparison rows only; the budget row above is unchanged."""
+    from playwright.sync_api import sync_playwright
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Ping)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    port = free_port()
+    plain = subprocess.Popen(
+        [*mitmdump_command(), "--listen-host", "127.0.0.1", "-p", str(port),
+         "--set", f"confdir={folder / 'plain-mitmproxy'}", "--set", "flow_detail=0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with sync_playwright() as playwright:
+            rows = []
+            for label, proxy_port in (("straight, no proxy", None), ("via plain mitmdump", port)):
+                if proxy_port is None:
+                    browser = playwright.chromium.launch(
+                        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+                    )
+                else:
+                    _wait_listening(proxy_port, plain)
+                    browser = launch_chromium(playwright, proxy_port)
+                try:
+                    page = browser.new_page()
+                    page.goto(url)
+                    rows.append((label, page.evaluate(_FLOOR_JS, [rounds, PUSH_REPLY])))
+                finally:
+                    browser.close()
+    finally:
+        plain.terminate()
+        try:
+            plain.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            plain.kill()
+            plain.wait(timeout=5)
+        server.shutdown()
+        server.server_close()
+    for label, times in rows:
+        print(
+            f"  for comparison, Chromium POST fetch() to a trivial http.server, {label}: "
+            f"median {statistics.median(times):.2f} ms   p95 {percentile(times, 0.95):.2f} ms"
+        )
+
+
+def _wait_listening(port: int, process: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("plain mitmdump exited")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("plain mitmdump did not start listening")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -238,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     bench_injection(args.rounds)
     bench_round_trip(args.rounds)
+    print(f"load average: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     return 0
 
 
