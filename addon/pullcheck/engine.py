@@ -53,6 +53,9 @@ class ActiveRule:
     severity: Severity
     params: dict[str, Any]
     shadow: bool
+    # The rule's finding without span and trigger: a copy with those two filled in is cheaper
+    # than building a Finding field by field for every draft the rule fires on.
+    template: Finding
 
 
 @dataclass
@@ -138,14 +141,7 @@ class Engine:
             domain.lower().removeprefix("www.") for domain in self.settings.allow_domains
         )
         self.active: list[ActiveRule] = [
-            ActiveRule(
-                rule=rule,
-                severity=_severity(self.settings.severities.get(rule.code), rule.severity),
-                params={**rule.params, **self.settings.params.get(rule.code, {})},
-                shadow=rule.shadow or rule.code in self.settings.shadow,
-            )
-            for rule in pack.rules
-            if rule.code not in self.settings.disabled
+            self._activate(rule) for rule in pack.rules if rule.code not in self.settings.disabled
         ]
         self._failed_rules: set[str] = set()
 
@@ -246,24 +242,37 @@ class Engine:
 
     # -- internals --------------------------------------------------------------------------
 
+    def _activate(self, rule: Rule) -> ActiveRule:
+        severity = _severity(self.settings.severities.get(rule.code), rule.severity)
+        # model_construct: every value comes from a validated rule; validation would cost more
+        # than the rest of the rule on the hot path.
+        template = Finding.model_construct(
+            code=rule.code,
+            name=rule.name,
+            severity=severity,
+            message=rule.message,
+            span=None,
+            trigger="",
+            why=rule.why,
+            instead=rule.instead,
+            weight=rule.weight,
+        )
+        return ActiveRule(
+            rule=rule,
+            severity=severity,
+            params={**rule.params, **self.settings.params.get(rule.code, {})},
+            shadow=rule.shadow or rule.code in self.settings.shadow,
+            template=template,
+        )
+
     def _apply(self, active: ActiveRule, context: _Context) -> Finding | None:
         rule = active.rule
         if not self._holds(rule.when, active.params, context):
             return None
         span = self._trigger_span(rule.when, context.features)
         text = context.features.text
-        # model_construct: every value comes from a validated rule; validation would cost more
-        # than the rest of the rule on the hot path.
-        return Finding.model_construct(
-            code=rule.code,
-            name=rule.name,
-            severity=active.severity,
-            message=rule.message,
-            span=span,
-            trigger=text[span[0] : span[1]] if span else "",
-            why=rule.why,
-            instead=rule.instead,
-            weight=rule.weight,
+        return active.template.model_copy(
+            update={"span": span, "trigger": text[span[0] : span[1]] if span else ""}
         )
 
     def _holds(self, when: Conditions, params: dict[str, Any], context: _Context) -> bool:
