@@ -22,8 +22,6 @@ is counted and logged once per cause. Flows of other hosts return after one dict
 from __future__ import annotations
 
 import asyncio
-import importlib
-import importlib.util
 import itertools
 import logging
 from collections import OrderedDict
@@ -36,7 +34,7 @@ from mitmproxy import command, ctx, exceptions, http
 # Loaded by path (`mitmdump -s .../addon.py`), this file is the module `__mitmproxy_script__.addon`;
 # the absolute imports below still resolve to the installed `pullcheck` package.
 from pullcheck.config import ConfigError, data_dir, default_config_path
-from pullcheck.proxy import dashboard_route
+from pullcheck.proxy import control, dashboard_route, inject
 from pullcheck.proxy.accepted import site_accepted
 from pullcheck.proxy.failsafe import ResponseSnapshot
 from pullcheck.proxy.flowwire import page_origin, wire_request, wire_response
@@ -82,14 +80,6 @@ class Judged(NamedTuple):
     engine: Any = None
 
 
-def _optional_module(name: str) -> Any | None:
-    """The banner's modules (control endpoints, injector) are written separately; the add-on
-    works without them."""
-    if importlib.util.find_spec(name) is None:
-        return None
-    return importlib.import_module(name)
-
-
 def parse_spec(options: Any) -> Spec:
     mode = options.pullcheck_mode.strip().lower() or None
     if mode is not None and mode not in MODES:
@@ -128,8 +118,8 @@ class PullcheckAddon:
         self._in_flight: OrderedDict[str, Judged] = OrderedDict()
         self._serial = itertools.count(1)
         self._watch_task: asyncio.Task[None] | None = None
-        self._control: Any | None = None
-        self._inject: Any | None = None
+        # The injector, as a seam: tests of harvesting swap it out (None: pages are left alone).
+        self._inject: Any | None = inject
 
     # -- options ---------------------------------------------------------------------------
 
@@ -191,8 +181,6 @@ class PullcheckAddon:
         if self.state is not None:
             self.state.close()
         self.state, self.spec = state, spec
-        self._control = _optional_module("pullcheck.proxy.control")
-        self._inject = _optional_module("pullcheck.proxy.inject")
         if self._watch_task is None:
             self._start_watching()
 
@@ -358,14 +346,8 @@ class PullcheckAddon:
 
     async def _answer_control(self, flow: http.HTTPFlow, state: ProxyState) -> None:
         flow.metadata[ANSWERED_BY_PULLCHECK] = True
-        if self._control is None:
-            flow.response = http.Response.make(
-                404, b"pullcheck: no control endpoints in this build\n",
-                {"content-type": "text/plain; charset=utf-8", "cache-control": "no-store"},
-            )
-            return
         try:
-            await self._control.handle(flow, state)
+            await control.handle(flow, state)
         except Exception as error:  # noqa: BLE001 - the page asked the proxy, not the site
             state.failsafe.record("control", error)
             flow.response = None
