@@ -375,3 +375,10 @@ def test_a_plan_either_skips_or_satisfies_every_policy_and_only_adds(headers):
             if new_script is not None and token in new_script.sources:
                 old_script = before.effective("script")
                 assert old_script is not None and token in old_script.sources
+
+
+def test_an_ipv6_origin_serializes_with_brackets_like_the_request_origin():
+    from pullcheck.proxy.csp import Origin
+
+    assert Origin("http", "::1", 8123).serialize() == "http://[::1]:8123"
+    assert Origin("https", "::1", 443).url("/x") == "https://[::1]/x"

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 from mitmproxy.test import tflow, tutils
 from pullcheck.proxy.csp import parse_header
+from pullcheck.proxy.flowwire import request_origin
 from pullcheck.proxy.inject import inject_banner, insertion_point, meta_policies
 from pullcheck.proxy.pages import page_tokens
 
@@ -53,6 +54,16 @@ def test_script_goes_right_before_head_close_with_a_token_bound_to_the_origin():
     token = match.group(1).decode()
     assert page_tokens(st).valid(token, "https://x.com")
     assert not page_tokens(st).valid(token, "https://evil.example")
+
+
+def test_the_token_is_bound_to_the_origin_the_control_endpoints_check():
+    """One origin string for both sides, IPv6 literals (bracketed) and ports included."""
+    flow, st = page_flow(), state()
+    flow.request.scheme, flow.request.host, flow.request.port = "http", "::1", 8123
+    inject_banner(flow, st)
+    token = injected(flow).group(1).decode()
+    assert page_tokens(st).valid(token, request_origin(flow.request))
+    assert page_tokens(st).valid(token, "http://[::1]:8123")
 
 
 def test_each_page_gets_its_own_token():

@@ -71,9 +71,10 @@ class Origin(NamedTuple):
     port: int
 
     def serialize(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 literal
         if DEFAULT_PORTS.get(self.scheme) == self.port:
-            return f"{self.scheme}://{self.host}"
-        return f"{self.scheme}://{self.host}:{self.port}"
+            return f"{self.scheme}://{host}"
+        return f"{self.scheme}://{host}:{self.port}"
 
     def url(self, path: str) -> str:
         return self.serialize() + path

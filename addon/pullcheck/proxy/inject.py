@@ -33,6 +33,7 @@ from typing import Any, NamedTuple
 from mitmproxy import http
 
 from pullcheck.proxy.csp import Origin, meta_blocks, plan_injection
+from pullcheck.proxy.flowwire import request_origin
 from pullcheck.proxy.pages import page_tokens
 
 logger = logging.getLogger("pullcheck.inject")
@@ -201,7 +202,8 @@ def is_page(flow: http.HTTPFlow) -> bool:
     return dest is None or dest in ("document", "iframe", "frame")
 
 
-def page_origin(flow: http.HTTPFlow) -> Origin:
+def _csp_origin(flow: http.HTTPFlow) -> Origin:
+    """The page's origin as CSP source matching sees it."""
     request = flow.request
     return Origin(request.scheme.lower(), request.host.lower(), request.port)
 
@@ -237,8 +239,9 @@ def inject_banner(flow: http.HTTPFlow, state: Any) -> None:
         return  # a body whose declared encoding lies: leave it exactly as it is
     body = response.raw_content or b""
     point = insertion_point(body)
-    origin = page_origin(flow)
-    serialized = origin.serialize()
+    origin = _csp_origin(flow)
+    # The token is bound to the origin string the control endpoints check against.
+    serialized = request_origin(flow.request)
     if point is None:
         return
     if SCRIPT_PATH.encode() in body[: max(point.offset, 0) + 1024]:
