@@ -73,35 +73,25 @@ def wire_request(request: http.Request, max_body: int) -> WireRequest | None:
     body = _body(request, max_body)
     if body is None:
         return None
-    return WireRequest(
-        method=request.method.upper(),
-        scheme=request.scheme.lower(),
-        host=request.host.lower(),
-        port=request.port,
-        path=request.path.split("?", 1)[0],
-        query=_query(request),
-        headers=_headers(request.headers),
-        body=body,
-    )
+    return wire_request_head(request, body)
 
 
 def wire_response(flow: http.HTTPFlow, max_body: int) -> WireResponse | None:
     if flow.response is None:
         return None
-    request = wire_request_head(flow.request)
     body = _body(flow.response, max_body)
     if body is None:
         return None
     return WireResponse(
-        request=request,
+        request=wire_request_head(flow.request),
         status=flow.response.status_code,
         headers=_headers(flow.response.headers),
         body=body,
     )
 
 
-def wire_request_head(request: http.Request) -> WireRequest:
-    """The request without its body: what a read-side harvest needs to know what it reads."""
+def wire_request_head(request: http.Request, body: bytes = b"") -> WireRequest:
+    """The request, without its body unless given: a read-side harvest needs only the head."""
     return WireRequest(
         method=request.method.upper(),
         scheme=request.scheme.lower(),
@@ -110,5 +100,5 @@ def wire_request_head(request: http.Request) -> WireRequest:
         path=request.path.split("?", 1)[0],
         query=_query(request),
         headers=_headers(request.headers),
-        body=b"",
+        body=body,
     )
