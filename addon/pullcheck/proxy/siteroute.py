@@ -28,31 +28,14 @@ class _Target(NamedTuple):
 class SiteRoute:
     def __init__(self, sites_config: Any) -> None:
         self.router = SiteRouter(sites_config)
-        exact: set[str] = set()
-        suffixes: set[str] = set()
         self.watched: dict[str, list[str]] = self.router.watched_hosts()
-        for entries in self.watched.values():
-            for entry in entries:
-                if entry.startswith("*."):
-                    suffixes.add(entry[1:])  # ".host.bsky.network"
-                elif not entry.startswith("("):
-                    exact.add(entry)
-        self._exact = frozenset(exact)
-        self._suffixes = frozenset(suffixes)
 
     def match(self, host: str, port: int, path: str) -> Any | None:
         """The adapter for a flow to `host:port` + `path` (no query), or None."""
         return self.router.route(_Target(host, port, path))  # type: ignore[arg-type]
 
     def is_configured_origin(self, host: str, port: int) -> bool:
-        if host in self._exact or f"{host}:{port}" in self._exact:
-            return True
-        dot = host.find(".")
-        while dot != -1:
-            if host[dot:] in self._suffixes:
-                return True
-            dot = host.find(".", dot + 1)
-        return False
+        return self.router.is_configured_host(host, port)
 
     def describe(self) -> str:
         """`x (x.com, twitter.com); mastodon (...)` for start-up messages."""

@@ -89,14 +89,23 @@ class SiteRouter:
                 self._any_host.append(adapter)
         self.has_suffixes = bool(self._suffixes)
 
-    def route(self, req: WireRequest) -> SiteAdapter | None:
-        host = req.host
-        candidates = self._host_ports.get((host, req.port)) or self._hosts.get(host)
+    def _on_host(self, host: str, port: int) -> list[SiteAdapter] | None:
+        """The adapters whose configured hosts (not their any-host paths) name `host:port`."""
+        candidates = self._host_ports.get((host, port)) or self._hosts.get(host)
         if candidates is None and self.has_suffixes:
             dot = host.find(".")
             while dot >= 0 and candidates is None:
                 candidates = self._suffixes.get(host[dot:])
                 dot = host.find(".", dot + 1)
+        return candidates
+
+    def is_configured_host(self, host: str, port: int) -> bool:
+        """Named in the config (or the adapters' defaults): where the banner may be injected
+        and its control endpoints answer. Any-host matches do not count."""
+        return bool(self._on_host(host, port))
+
+    def route(self, req: WireRequest) -> SiteAdapter | None:
+        candidates = self._on_host(req.host, req.port)
         if candidates:
             if len(candidates) == 1:
                 return candidates[0]
