@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import re
-import sqlite3
 import threading
 import time
 from collections import OrderedDict
@@ -24,6 +23,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from pullcheck.localdb import open_private_db
 
 FILENAME = "opportunities.sqlite3"
 RECENT_IN_MEMORY = 500
@@ -133,11 +134,8 @@ class OpportunityLog:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db = open_private_db(path)
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS opportunities (platform TEXT NOT NULL, "
             "post_id TEXT NOT NULL, author TEXT, seen_at REAL NOT NULL, phrase TEXT NOT NULL, "

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import bisect
 import json
-import os
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pullcheck.history import SentRecord
+from pullcheck.localdb import open_private_db
 
 FILE_NAME = "sent.sqlite3"
 _SIGN_BIT = 1 << 63
@@ -88,15 +87,7 @@ class SqliteSentLog:
         self.retention_days = retention_days
         self.prune_every_s = prune_every_s
         self._lock = threading.Lock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if not self.path.exists():
-            # Create it private before SQLite opens it with the umask's permissions.
-            fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
-            os.close(fd)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=2000")
+        self._db = open_private_db(self.path)
         self._db.executescript(_SCHEMA)
         self._last_prune = 0.0
         self._windows: dict[str, _Window] = {}

@@ -11,7 +11,6 @@ sent, but nobody chose to revise it, so it is shown apart and left out of that s
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -20,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
+
+from pullcheck.localdb import open_private_db
 
 Event = Literal["draft_checked", "warning_shown", "hold", "sent_anyway", "edited", "timed_out",
                 "notpush", "opportunity"]
@@ -101,13 +102,9 @@ class StatsStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
         # Re-entrant: `count` inside `together` takes it again on the same thread.
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # Losing the last second of counts in a power cut is fine; an fsync per draft is not.
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db = open_private_db(path)
         self._db.executescript(_SCHEMA)
         self._known_names: dict[str, str] = {}
 
