@@ -318,7 +318,7 @@ class PullcheckAddon:
         return None
 
     async def _hold(self, flow: http.HTTPFlow, state: ProxyState, judged: Judged) -> None:
-        verdict = _verdict_public(judged.verdict)
+        verdict = control.verdict_json(judged.verdict)
         summary = {
             "verdict_id": judged.verdict_id,
             "platform": judged.platform,
@@ -437,26 +437,6 @@ class PullcheckAddon:
                                           state.feed, page_origin(req))
 
 
-def _verdict_public(verdict: Any) -> dict[str, Any]:
-    return {
-        "level": verdict.level,
-        "score": verdict.score,
-        "findings": [
-            {
-                "code": f.code,
-                "name": f.name,
-                "severity": f.severity,
-                "message": f.message,
-                "span": list(f.span) if f.span else None,
-                "trigger": f.trigger,
-                "why": f.why,
-                "instead": f.instead,
-            }
-            for f in verdict.findings
-        ],
-    }
-
-
 def _verdict_event(judged: Judged, held: bool) -> dict[str, Any]:
     return {
         "type": "verdict",
@@ -465,7 +445,7 @@ def _verdict_event(judged: Judged, held: bool) -> dict[str, Any]:
         "kind": judged.draft.kind,
         "operation": judged.compose.operation,
         "held": held,
-        **_verdict_public(judged.verdict),
+        **control.verdict_json(judged.verdict),
     }
 
 addons = [PullcheckAddon()]

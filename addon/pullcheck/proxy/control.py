@@ -276,6 +276,7 @@ def draft_of(check: CheckRequest, platform: str, state: Any) -> Draft:
 
 
 def verdict_json(verdict: Any) -> dict[str, Any]:
+    """A verdict as every page-facing answer carries it (live checks, send-time events, holds)."""
     return verdict.model_dump(mode="json")
 
 
