@@ -255,14 +255,14 @@ class PullcheckAddon:
         if state is None or flow.response is not None:
             return
         req = flow.request
-        if dashboard_route.is_dashboard(flow):
+        host = req.host.lower()
+        if dashboard_route.is_dashboard(host):
             flow.metadata[ANSWERED_BY_PULLCHECK] = True
             with state.failsafe.guard("dashboard"):
                 dashboard_route.answer(flow, state.tally.stats if state.tally else None)
             if flow.response is None:  # the host exists nowhere: never forward
                 flow.response = http.Response.make(500, b"pullcheck dashboard failed\n")
             return
-        host = req.host.lower()
         path = req.path
         adapter = state.route.match(host, req.port, path.partition("?")[0])
         if adapter is None:
