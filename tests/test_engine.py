@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -161,14 +162,32 @@ def test_judge_never_raises_on_odd_drafts(kind: str) -> None:
     assert engine().judge(draft).level in {"none", "info", "warning", "error"}
 
 
-def test_a_rule_that_raises_is_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_rule_that_raises_is_skipped() -> None:
     broken = engine()
 
     def explode(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(broken, "_holds", explode)
+    broken.active = [dataclasses.replace(active, holds=explode) for active in broken.active]
     assert broken.judge(reply("hire us", "Sunset")).findings == []
+
+
+def test_a_rule_whose_param_is_missing_is_skipped_not_fatal(tmp_path: Path) -> None:
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    data = yaml.safe_load((builtin_rules_dir() / "PP302-mass-mention.yaml").read_text())
+    data.update(code="PP902", name="mass-mention-copy")
+    (extra / "PP902.yaml").write_text(yaml.safe_dump(data))
+    pack = load_rule_pack([builtin_rules_dir(), extra])
+    mass = Draft(kind="post", text="@a @b @c @d @e @f we offer web design https://acme.example")
+    assert "PP902" in codes(Engine(pack).judge(mass))
+    # A settings layer that replaces the params without the one the rule names: the engine
+    # still builds, and judging skips that rule alone.
+    next(rule for rule in pack.rules if rule.code == "PP902").params.clear()
+    engine_without_param = Engine(pack)
+    verdict = engine_without_param.judge(mass)
+    assert "PP902" not in codes(verdict)
+    assert "PP302" in codes(verdict)
 
 
 def test_a_rule_shipped_in_shadow_mode_is_counted_not_shown(tmp_path: Path) -> None:

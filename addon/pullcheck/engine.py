@@ -22,7 +22,8 @@ from typing import Any
 from pullcheck.features import Ask, Features, ask_of, extract
 from pullcheck.history import InMemorySentHistory, SentHistory, SentRecord
 from pullcheck.models import Draft, Finding, Severity, Verdict, severity_rank
-from pullcheck.rulebook import Conditions, Example, Rule, RulePack, resolve
+from pullcheck.predicates import Predicate, compile_conditions, signal_names
+from pullcheck.rulebook import Example, Rule, RulePack
 from pullcheck.signature import similarity_signature
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,10 @@ class ActiveRule:
     # The rule's finding without span and trigger: a copy with those two filled in is cheaper
     # than building a Finding field by field for every draft the rule fires on.
     template: Finding
+    # The rule's conditions compiled with these params (see `pullcheck.predicates`).
+    holds: Predicate
+    # The signals the finding may point at, in the order the rule names them.
+    trigger_signals: tuple[str, ...]
 
 
 @dataclass
@@ -76,14 +81,19 @@ class Judgement:
 class _Context:
     """Per-draft facts shared by the rules; the near-duplicate count is computed lazily."""
 
-    __slots__ = ("draft", "features", "ask", "audience", "now", "_signature", "_similar")
+    __slots__ = (
+        "draft", "features", "ask", "audience", "now", "history", "_signature", "_similar",
+    )
 
-    def __init__(self, draft: Draft, features: Features, ask: Ask, now: float) -> None:
+    def __init__(
+        self, draft: Draft, features: Features, ask: Ask, now: float, history: SentHistory
+    ) -> None:
         self.draft = draft
         self.features = features
         self.ask = ask
         self.audience = audience_of(draft, features)
         self.now = now
+        self.history = history
         self._signature: int | None = None
         self._similar: dict[tuple[float, int], int] = {}
 
@@ -99,10 +109,10 @@ class _Context:
             )
         return self._signature
 
-    def near_duplicate_recipients(self, history: SentHistory, hours: float, bits: int) -> int:
+    def near_duplicate_recipients(self, hours: float, bits: int) -> int:
         key = (hours, bits)
         if key not in self._similar:
-            earlier = history.recipients_of_similar(
+            earlier = self.history.recipients_of_similar(
                 self.draft.platform, self.signature(), self.now - hours * 3600, bits
             )
             self._similar[key] = len(set(earlier) | self.audience)
@@ -164,7 +174,7 @@ class Engine:
                 Verdict(), [], extract("", self.pack.phrasebook), Ask("unknown", None),
                 complete=False,
             )
-        context = _Context(draft, features, ask, moment)
+        context = _Context(draft, features, ask, moment, self.history)
         findings: list[Finding] = []
         shadow: list[Finding] = []
         allowlisted = bool(self._allow_handles & context.audience)
@@ -257,93 +267,25 @@ class Engine:
             instead=rule.instead,
             weight=rule.weight,
         )
+        params = {**rule.params, **self.settings.params.get(rule.code, {})}
         return ActiveRule(
             rule=rule,
             severity=severity,
-            params={**rule.params, **self.settings.params.get(rule.code, {})},
+            params=params,
             shadow=rule.shadow or rule.code in self.settings.shadow,
             template=template,
+            holds=_compile(rule, params),
+            trigger_signals=signal_names(rule.when),
         )
 
     def _apply(self, active: ActiveRule, context: _Context) -> Finding | None:
-        rule = active.rule
-        if not self._holds(rule.when, active.params, context):
+        if not active.holds(context):
             return None
-        span = self._trigger_span(rule.when, context.features)
+        span = _trigger_span(active.trigger_signals, context.features.signals)
         text = context.features.text
         return active.template.model_copy(
             update={"span": span, "trigger": text[span[0] : span[1]] if span else ""}
         )
-
-    def _holds(self, when: Conditions, params: dict[str, Any], context: _Context) -> bool:
-        draft = context.draft
-        features = context.features
-        if when.kinds is not None and draft.kind not in when.kinds:
-            return False
-        signals = features.signals
-        for name in when.all_signals:
-            if name not in signals:
-                return False
-        if when.any_signals and not any(name in signals for name in when.any_signals):
-            return False
-        for name in when.none_signals:
-            if name in signals:
-                return False
-        if when.parent_asks is not None and context.ask.answer not in when.parent_asks:
-            return False
-        # Each check is guarded by whether the rule names it at all: most rules name few, and
-        # the calls (with their `$param` look-ups) were a good part of the cost per rule.
-        if (when.min_links is not None or when.max_links is not None) and not _within(
-            len(features.links), when.min_links, when.max_links, params
-        ):
-            return False
-        if (when.min_mentions is not None or when.max_mentions is not None) and not _within(
-            len(features.mentions), when.min_mentions, when.max_mentions, params
-        ):
-            return False
-        if when.max_words is not None and not _within(
-            features.words, None, when.max_words, params
-        ):
-            return False
-        if when.new_follower is not None and not _tristate_ok(
-            draft.recipient_is_new_follower, when.new_follower
-        ):
-            return False
-        if when.prior_conversation is not None and not _tristate_ok(
-            draft.prior_conversation, when.prior_conversation
-        ):
-            return False
-        if when.any_of is not None and not any(
-            self._holds(nested, params, context) for nested in when.any_of
-        ):
-            return False
-        if when.near_duplicate_recipients is not None:
-            # Last: the only condition that asks the history. A message that reaches nobody
-            # directly (a public post without mentions) is a broadcast, which is the honest
-            # alternative this condition points to, not a blast.
-            if not features.links or not draft.text_available or not context.audience:
-                return False
-            needed = resolve(when.near_duplicate_recipients, params) or 0
-            count = context.near_duplicate_recipients(
-                self.history, float(params["window_hours"]), int(params["max_distance"])
-            )
-            if count < needed:
-                return False
-        return True
-
-    def _trigger_span(self, when: Conditions, features: Features) -> tuple[int, int] | None:
-        """The earliest text span among the signals the rule looked for."""
-        best: tuple[int, int] | None = None
-        names = list(when.all_signals) + list(when.any_signals)
-        for nested in when.any_of or ():
-            names += list(nested.all_signals) + list(nested.any_signals)
-        for name in names:
-            span = features.signals.get(name)
-            if span is None or span[1] <= span[0]:
-                continue
-            if best is None or span[0] < best[0]:
-                best = span
-        return best
 
     def _verdict(self, findings: list[Finding]) -> Verdict:
         settings = self.settings
@@ -396,15 +338,30 @@ def _gate(severity: str, score: int, settings: EngineSettings) -> str:
     return "info"
 
 
-def _within(value: int, low: Any, high: Any, params: dict[str, Any]) -> bool:
-    minimum = resolve(low, params)
-    maximum = resolve(high, params)
-    if minimum is not None and value < minimum:
-        return False
-    return not (maximum is not None and value > maximum)
+def _compile(rule: Rule, params: dict[str, Any]) -> Predicate:
+    """The rule's predicate; a rule whose conditions cannot be compiled with these params (a
+    `$param` they lack) gets one that raises, so judging skips it and logs once, as for any
+    rule that fails."""
+    try:
+        return compile_conditions(rule.when, params)
+    except Exception as error:
+        failure = error
+
+        def fails(context: object) -> bool:
+            raise failure
+
+        return fails
 
 
-def _tristate_ok(value: bool | None, allowed: list[Any] | None) -> bool:
-    if allowed is None:
-        return True
-    return ("unknown" if value is None else value) in allowed
+def _trigger_span(
+    names: tuple[str, ...], signals: dict[str, tuple[int, int]]
+) -> tuple[int, int] | None:
+    """The earliest text span among the signals the rule looked for."""
+    best: tuple[int, int] | None = None
+    for name in names:
+        span = signals.get(name)
+        if span is None or span[1] <= span[0]:
+            continue
+        if best is None or span[0] < best[0]:
+            best = span
+    return best

@@ -1,0 +1,141 @@
+"""A rule's `when` conditions compiled into one predicate, once per active rule.
+
+`Conditions` is the rule file's shape: every condition a rule may name, most of them unset.
+Walking that shape for every draft (is `kinds` set? is `min_links` set? look up `$param`...)
+was most of the cost of a rule. Compiling keeps only the conditions the rule names, with
+`$param` values resolved against the rule's params and lists turned into sets, as a short
+tuple of checks run in a fixed order: the draft's kind first (most rules are for a few kinds),
+then signals, and the near-duplicate count, the only check that asks the sent history, last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from pullcheck.features import Ask, Features
+from pullcheck.models import Draft
+from pullcheck.rulebook import Conditions, resolve
+
+
+class DraftContext(Protocol):
+    """What a predicate reads: the engine's per-draft facts."""
+
+    draft: Draft
+    features: Features
+    ask: Ask
+    audience: set[str]
+
+    def near_duplicate_recipients(self, hours: float, bits: int) -> int:
+        ...
+
+
+Predicate = Callable[[DraftContext], bool]
+
+
+def compile_conditions(when: Conditions, params: dict[str, Any]) -> Predicate:
+    """One predicate for `when`, with `$param` values taken from `params`.
+
+    A `$param` the params lack raises `KeyError` here, when the rule is activated."""
+    checks = _checks(when, params)
+
+    def holds(context: DraftContext) -> bool:
+        for check in checks:
+            if not check(context):
+                return False
+        return True
+
+    return holds
+
+
+def signal_names(when: Conditions) -> tuple[str, ...]:
+    """The signals a finding may point at: those the conditions look for (not `none`)."""
+    names = list(when.all_signals) + list(when.any_signals)
+    for nested in when.any_of or ():
+        names += signal_names(nested)
+    return tuple(dict.fromkeys(names))
+
+
+def _checks(when: Conditions, params: dict[str, Any]) -> tuple[Predicate, ...]:
+    checks: list[Predicate] = []
+    if when.kinds is not None:
+        kinds = frozenset(when.kinds)
+        checks.append(lambda context: context.draft.kind in kinds)
+    if when.all_signals:
+        every = tuple(when.all_signals)
+        checks.append(lambda context: _has_all(context.features.signals, every))
+    if when.any_signals:
+        some = frozenset(when.any_signals)
+        checks.append(lambda context: not some.isdisjoint(context.features.signals))
+    if when.none_signals:
+        banned = frozenset(when.none_signals)
+        checks.append(lambda context: banned.isdisjoint(context.features.signals))
+    if when.parent_asks is not None:
+        answers = frozenset(when.parent_asks)
+        checks.append(lambda context: context.ask.answer in answers)
+    if when.min_links is not None or when.max_links is not None:
+        links = _range(when.min_links, when.max_links, params)
+        checks.append(lambda context: _within(len(context.features.links), links))
+    if when.min_mentions is not None or when.max_mentions is not None:
+        mentions = _range(when.min_mentions, when.max_mentions, params)
+        checks.append(lambda context: _within(len(context.features.mentions), mentions))
+    if when.max_words is not None:
+        words = _range(None, when.max_words, params)
+        checks.append(lambda context: _within(context.features.words, words))
+    if when.new_follower is not None:
+        new_follower = _tristates(when.new_follower)
+        checks.append(
+            lambda context: _tristate(context.draft.recipient_is_new_follower) in new_follower
+        )
+    if when.prior_conversation is not None:
+        prior = _tristates(when.prior_conversation)
+        checks.append(lambda context: _tristate(context.draft.prior_conversation) in prior)
+    if when.any_of is not None:
+        branches = tuple(compile_conditions(nested, params) for nested in when.any_of)
+        checks.append(lambda context: any(branch(context) for branch in branches))
+    if when.near_duplicate_recipients is not None:
+        checks.append(_near_duplicates(when.near_duplicate_recipients, params))
+    return tuple(checks)
+
+
+def _near_duplicates(needed: Any, params: dict[str, Any]) -> Predicate:
+    minimum = resolve(needed, params) or 0
+    hours = float(params["window_hours"])
+    bits = int(params["max_distance"])
+
+    def enough(context: DraftContext) -> bool:
+        # A message that reaches nobody directly (a public post without mentions) is a
+        # broadcast, which is the honest alternative this condition points to, not a blast.
+        if not context.features.links or not context.draft.text_available:
+            return False
+        if not context.audience:
+            return False
+        return context.near_duplicate_recipients(hours, bits) >= minimum
+
+    return enough
+
+
+def _has_all(signals: dict[str, Any], names: tuple[str, ...]) -> bool:
+    for name in names:
+        if name not in signals:
+            return False
+    return True
+
+
+def _range(low: Any, high: Any, params: dict[str, Any]) -> tuple[float | None, float | None]:
+    return resolve(low, params), resolve(high, params)
+
+
+def _within(value: int, bounds: tuple[float | None, float | None]) -> bool:
+    minimum, maximum = bounds
+    if minimum is not None and value < minimum:
+        return False
+    return not (maximum is not None and value > maximum)
+
+
+def _tristates(allowed: Iterable[Any]) -> frozenset[Any]:
+    return frozenset(allowed)
+
+
+def _tristate(value: bool | None) -> Any:
+    return "unknown" if value is None else value

@@ -1,0 +1,108 @@
+"""Compiled conditions: each condition a rule file may name, checked on its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from pullcheck.features import Ask, extract
+from pullcheck.models import Draft
+from pullcheck.predicates import compile_conditions, signal_names
+from pullcheck.rulebook import Conditions, builtin_pack
+
+PHRASEBOOK = builtin_pack().phrasebook
+
+
+@dataclass
+class Context:
+    draft: Draft
+    ask: Ask = Ask("no", None)
+    audience: set[str] = field(default_factory=set)
+    similar: int = 0
+
+    def __post_init__(self) -> None:
+        self.features = extract(self.draft.text, PHRASEBOOK)
+        self.asked: list[tuple[float, int]] = []
+
+    def near_duplicate_recipients(self, hours: float, bits: int) -> int:
+        self.asked.append((hours, bits))
+        return self.similar
+
+
+def holds(when: dict[str, Any], context: Context, **params: Any) -> bool:
+    return compile_conditions(Conditions.model_validate(when), params)(context)
+
+
+def post(text: str, kind: str = "post", ask: Ask = Ask("no", None)) -> Context:
+    return Context(Draft(kind=kind, text=text), ask=ask)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("when", "text", "expected"),
+    [
+        ({"kinds": ["dm"]}, "hello", False),
+        ({"kinds": ["post", "dm"]}, "hello", True),
+        ({"all": ["link", "offer"]}, "we offer design at acme.example", True),
+        ({"all": ["link", "offer"]}, "we offer design", False),
+        ({"any": ["link", "offer"]}, "see acme.example", True),
+        ({"any": ["link", "offer"]}, "lovely photo", False),
+        ({"none": ["pull"]}, "we offer design", True),
+        ({"min_links": 2}, "acme.example and widgets.example", True),
+        ({"min_links": 2}, "acme.example", False),
+        ({"max_links": 0}, "acme.example", False),
+        ({"min_mentions": 2}, "@ann @bob hello", True),
+        ({"max_mentions": 1}, "@ann @bob hello", False),
+        ({"max_words": 3}, "one two three", True),
+        ({"max_words": 3}, "one two three four", False),
+        ({"any_of": [{"kinds": ["dm"]}, {"any": ["offer"]}]}, "we offer design", True),
+        ({"any_of": [{"kinds": ["dm"]}, {"any": ["offer"]}]}, "hello", False),
+    ],
+)
+def test_each_condition(when: dict[str, Any], text: str, expected: bool) -> None:
+    assert holds(when, post(text)) is expected
+
+
+def test_param_references_take_the_rules_params() -> None:
+    mentions = post("@ann @bob @cy hello")
+    assert holds({"min_mentions": "$many"}, mentions, many=3)
+    assert not holds({"min_mentions": "$many"}, mentions, many=4)
+    with pytest.raises(KeyError):
+        compile_conditions(Conditions.model_validate({"min_mentions": "$many"}), {})
+
+
+def test_parent_asks_and_tristates() -> None:
+    asked = post("hello", ask=Ask("yes", "looking for"))
+    assert holds({"parent_asks": ["yes"]}, asked)
+    assert not holds({"parent_asks": ["no", "unknown"]}, asked)
+    unknown = post("hello", kind="dm")
+    assert holds({"new_follower": ["unknown"]}, unknown)
+    assert not holds({"prior_conversation": [True]}, unknown)
+    follower = Context(Draft(kind="dm", text="hi", recipient_is_new_follower=True))
+    assert holds({"new_follower": [True]}, follower)
+
+
+def test_near_duplicates_ask_the_history_last_and_only_for_a_linked_message_to_someone() -> None:
+    when = {"kinds": ["dm"], "min_links": 1, "near_duplicate_recipients": "$min"}
+    params = {"min": 3, "window_hours": 24, "max_distance": 6}
+    blast = Context(Draft(kind="dm", text="see acme.example"), audience={"ann"}, similar=3)
+    assert holds(when, blast, **params)
+    assert blast.asked == [(24.0, 6)]
+    blast.similar = 2
+    assert not holds(when, blast, **params)
+    # A post to nobody in particular is a broadcast: the history is never asked.
+    broadcast = Context(Draft(kind="dm", text="see acme.example"), similar=9)
+    assert not holds(when, broadcast, **params)
+    assert broadcast.asked == []
+    # An earlier condition that fails stops before the history is asked.
+    other_kind = Context(Draft(kind="post", text="see acme.example"), audience={"ann"})
+    assert not holds(when, other_kind, **params)
+    assert other_kind.asked == []
+
+
+def test_trigger_signals_are_the_looked_for_ones_in_order_without_repeats() -> None:
+    when = Conditions.model_validate(
+        {"all": ["offer"], "any": ["link", "offer"], "none": ["pull"],
+         "any_of": [{"any": ["pricing", "link"]}]}
+    )
+    assert signal_names(when) == ("offer", "link", "pricing")
