@@ -12,12 +12,13 @@ from pullcheck.predicates import compile_conditions, signal_names
 from pullcheck.rulebook import Conditions, builtin_pack
 
 PHRASEBOOK = builtin_pack().phrasebook
+NO_ASK = Ask("no", None)
 
 
 @dataclass
 class Context:
     draft: Draft
-    ask: Ask = Ask("no", None)
+    ask: Ask = NO_ASK
     audience: set[str] = field(default_factory=set)
     similar: int = 0
 
@@ -34,7 +35,7 @@ def holds(when: dict[str, Any], context: Context, **params: Any) -> bool:
     return compile_conditions(Conditions.model_validate(when), params)(context)
 
 
-def post(text: str, kind: str = "post", ask: Ask = Ask("no", None)) -> Context:
+def post(text: str, kind: str = "post", ask: Ask = NO_ASK) -> Context:
     return Context(Draft(kind=kind, text=text), ask=ask)  # type: ignore[arg-type]
 
 
