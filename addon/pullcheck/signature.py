@@ -10,8 +10,6 @@ log compares signatures written by an earlier run.
 from __future__ import annotations
 
 import re
-import sys
-from array import array
 from functools import lru_cache
 from hashlib import blake2b
 
@@ -26,12 +24,13 @@ MAX_SHINGLES = 32
 # Only the opening is read: 32 shingles need 34 words, inside 600 characters of most text.
 PREFIX_CHARS = 600
 WORD = re.compile(r"[^\W_]+")
-FIELD = 16
-FIELD_MASK = (1 << FIELD) - 1
+# Bit counts are summed in 8-bit fields of one integer: a count never exceeds MAX_SHINGLES.
+FIELD = 8
+assert MAX_SHINGLES < 1 << FIELD
 
 
 def _spread_table() -> list[list[int]]:
-    """SPREAD[k][b]: byte b at position k of a hash, one 16-bit field per bit."""
+    """SPREAD[k][b]: byte b at position k of a hash, one FIELD-bit field per bit."""
     table: list[list[int]] = []
     for byte_index in range(8):
         row = []
@@ -46,11 +45,22 @@ def _spread_table() -> list[list[int]]:
 
 
 SPREAD = _spread_table()
+# MAJORITY[half]: maps a field's count to b"1" when more than `half` shingles set that bit.
+MAJORITY = [
+    bytes(ord("1") if count > half else ord("0") for count in range(256))
+    for half in range(MAX_SHINGLES // 2 + 1)
+]
 
 
 @lru_cache(maxsize=8192)
 def _word_hash(word: str) -> int:
     return int.from_bytes(blake2b(word.encode("utf-8", "surrogatepass"), digest_size=8).digest())
+
+
+@lru_cache(maxsize=8192)
+def _opening(word: str) -> int:
+    """The first step of `_mix` for a shingle that starts with `word`."""
+    return _mix([_word_hash(word)])
 
 
 def _tokens(
@@ -97,20 +107,19 @@ def similarity_signature(
     if len(hashes) < SHINGLE:
         shingles = [_mix(hashes)]
     else:
-        # `_mix` of three hashes, written out: a call per shingle cost as much as the mixing.
+        # `_mix` of three hashes, written out (a call per shingle cost as much as the mixing);
+        # its first step depends on the first word alone, so it comes cached with the word.
         shingles = []
         for first, second, third in zip(
-            hashes, hashes[1:], hashes[2 : MAX_SHINGLES + 2], strict=False
+            map(_opening, words), hashes[1:], hashes[2 : MAX_SHINGLES + 2], strict=False
         ):
-            mixed = ((0x9E3779B97F4A7C15 ^ first) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-            mixed ^= mixed >> 29
-            mixed = ((mixed ^ second) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+            mixed = ((first ^ second) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
             mixed ^= mixed >> 29
             mixed = ((mixed ^ third) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
             shingles.append(mixed ^ mixed >> 29)
     # Count, for every bit, how many shingles set it: each shingle is "spread" so that bit i
-    # lands in its own 16-bit field of one big integer, and a single addition then counts all 64
-    # bits at once (a Python loop over bits would cost ~1 ms for a long draft).
+    # lands in its own field of one big integer, and a single addition then counts all 64 bits
+    # at once (a Python loop over bits would cost ~1 ms for a long draft).
     s0, s1, s2, s3, s4, s5, s6, s7 = SPREAD
     total = 0
     for h in shingles:
@@ -119,16 +128,10 @@ def similarity_signature(
             s0[h & 0xFF] + s1[h >> 8 & 0xFF] + s2[h >> 16 & 0xFF] + s3[h >> 24 & 0xFF]
             + s4[h >> 32 & 0xFF] + s5[h >> 40 & 0xFF] + s6[h >> 48 & 0xFF] + s7[h >> 56]
         )
-    half = len(shingles) // 2
-    # The 64 counts read as 16-bit fields in one go (shifting the big integer per bit is slower).
-    counts = array("H", total.to_bytes(BITS * FIELD // 8, "little"))
-    if sys.byteorder == "big":
-        counts.byteswap()
-    signature = 0
-    for bit, count in enumerate(counts):
-        if count > half:
-            signature |= 1 << bit
-    return signature
+    # The 64 counts, one byte each from bit 0 up, become the signature's binary digits in one
+    # go: a Python loop over the 64 bits cost as much as the counting.
+    counts = total.to_bytes(BITS * FIELD // 8, "little")
+    return int(counts.translate(MAJORITY[len(shingles) // 2])[::-1], 2)
 
 
 def _mix(hashes: list[int]) -> int:
