@@ -192,10 +192,11 @@ def ask_of(text: str | None, phrasebook: Phrasebook) -> Ask:
     if text is None or not text.strip():
         return Ask("unknown", None)
     normalised = normalise(text)
-    if ASKS_GROUP in phrasebook:
-        hit = phrasebook[ASKS_GROUP].first(normalised)
-        if hit is not None:
-            return Ask("yes", hit.text)
+    # The phrasebook's one index for all groups, not the group's own: building a second index
+    # cost as long again when a rule pack loads.
+    hits = phrasebook.find_all(normalised, first_only=True).get(ASKS_GROUP)
+    if hits:
+        return Ask("yes", hits[0].text)
     question = normalised.find("?")
     if question >= 0 and find_mentions(normalised):
         start = max(normalised.rfind(".", 0, question), normalised.rfind("!", 0, question)) + 1
