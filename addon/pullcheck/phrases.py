@@ -341,6 +341,7 @@ class PhraseIndex:
         self.by_first: dict[str, dict[str | None, PairEntry]] = {}
         self.first_groups: dict[str, frozenset[str]] = {}
         self.candidates: re.Pattern[str] | None = None
+        self.candidates_ascii: re.Pattern[str] | None = None
         self.scanned: list[ScannedEntry] = []
         # Built on first use: a group loaded only to be merged into a phrasebook never is.
         self._dirty = True
@@ -460,24 +461,28 @@ class PhraseIndex:
         # starts the text or follows a non-word character: the search form consumes that
         # character, because a pattern led by a character class lets the regex engine skip to
         # the next one in C instead of trying a match at every position (~25% faster on prose).
-        # The regex is the slow part of loading a rule pack, so there is one: a candidate at the
-        # very start of the text is found by matching a space put in front of it.
+        # A candidate at the very start of the text is found by matching a space put in front
+        # of it, so no second form is compiled for it (compiling is the slow part of loading).
+        # ASCII text gets its own copy compiled with re.ASCII: on ASCII the word classes mean
+        # the same, and testing them is cheaper (the scan takes ~25% less time).
         if openings:
-            body = "(" + _trie(openings) + r")(?:(?=\W*(\w+)))?"
-            self.candidates = re.compile(r"\W" + body)
+            source = r"\W(" + _trie(openings) + r")(?:(?=\W*(\w+)))?"
+            self.candidates = re.compile(source)
+            self.candidates_ascii = re.compile(source, re.ASCII)
         else:
-            self.candidates = None
+            self.candidates = self.candidates_ascii = None
         self._dirty = False
 
     def _candidates(self, lowered: str) -> Iterator[tuple[int, str, str | None]]:
         """(start, first word, following word) of every place a phrase may start, in order."""
-        assert self.candidates is not None
+        regex = self.candidates_ascii if lowered.isascii() else self.candidates
+        assert regex is not None
         position = 0
-        candidate = self.candidates.match(" " + lowered)
+        candidate = regex.match(" " + lowered)
         if candidate is not None:
             position = candidate.end() - 1
             yield 0, candidate[1], candidate[2]
-        search = self.candidates.search
+        search = regex.search
         while True:
             # One back: a number ("5,") may end on the non-word character before a candidate.
             candidate = search(lowered, position - 1 if position else 0)
