@@ -176,3 +176,15 @@ def test_first_only_search_finds_each_groups_first_hit_of_the_full_search() -> N
         group: hits[0] for group, hits in first.items()
     }
     assert all(len(hits) == 1 for hits in first.values())
+
+
+def test_a_patterns_hit_before_an_indexed_one_is_kept_and_comes_first() -> None:
+    from pullcheck.rulebook import builtin_pack
+
+    phrasebook = builtin_pack().phrasebook
+    text = "$49 only, billed per month"
+    assert texts(phrasebook.find_all(text)["pricing"]) == ["$49", "per month"]
+    assert texts(phrasebook.find_all(text, first_only=True)["pricing"]) == ["$49"]
+    # Of two hits that overlap, the one that starts first stays.
+    assert texts(phrasebook.find_all("only $49 per month")["pricing"]) == ["$49"]
+    assert texts(phrasebook.find_all("per month, only $49")["pricing"]) == ["per month", "$49"]

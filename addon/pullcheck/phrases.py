@@ -601,8 +601,10 @@ class PhraseIndex:
                         )
             else:
                 self._scan_words(text, found, reach, first_only)
-        # Candidates come in text order, so only groups that also got scanned hits need sorting.
-        unsorted: set[str] = set()
+        # Scanned patterns run over the whole text. Their hits join the index's in text order,
+        # and of two that overlap the one that starts first stays: a pattern's "$49" before an
+        # indexed "per month" is the group's first hit.
+        scanned: dict[str, list[Hit]] = {}
         case_free = same_length and (text.isascii() or CASE_TWINS.search(text) is None)
         for group, regex, twin in self.scanned:
             matches = (
@@ -612,16 +614,26 @@ class PhraseIndex:
                 start, end = match.span()
                 if end <= start or not _bounded(text, start, end):
                     continue
-                if reach.get(group, -1) > start:
-                    if first_only and group in found:
-                        break  # every later match starts later still
-                    continue
-                found.setdefault(group, []).append(Hit(group, start, end, text[start:end]))
-                reach[group] = FOUND_FIRST if first_only else end
-                unsorted.add(group)
-        for group in unsorted:
-            found[group].sort(key=lambda hit: hit.start)
+                scanned.setdefault(group, []).append(Hit(group, start, end, text[start:end]))
+                if first_only:
+                    break  # every later match starts later still
+        for group, extra in scanned.items():
+            found[group] = _merged(found.get(group, []), extra, first_only)
         return found
+
+
+def _merged(indexed: list[Hit], extra: list[Hit], first_only: bool) -> list[Hit]:
+    """Two lists of one group's hits as one, in text order, without overlaps: the hit that
+    starts first stays (at the same start, the indexed one)."""
+    kept: list[Hit] = []
+    reach = -1
+    for hit in sorted(indexed + extra, key=lambda hit: hit.start):
+        if hit.start >= reach:
+            kept.append(hit)
+            reach = hit.end
+            if first_only:
+                break
+    return kept
 
 
 @lru_cache(maxsize=4096)
