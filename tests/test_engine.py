@@ -320,3 +320,21 @@ def test_record_sent_ignores_a_judgement_of_another_text_or_a_failed_one(
     assert not failed.complete
     monkeypatch.setattr(engine, "features_of", real_features_of)
     assert engine.sent_record(unreadable, now=200.0, judged=failed) == expected
+
+
+def test_the_parents_ask_is_worked_out_once_per_parent(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pullcheck.engine
+
+    asked: list[str | None] = []
+    real_ask_of = pullcheck.engine.ask_of
+
+    def counting_ask_of(text, phrasebook):  # type: ignore[no-untyped-def]
+        asked.append(text)
+        return real_ask_of(text, phrasebook)
+
+    monkeypatch.setattr(pullcheck.engine, "ask_of", counting_ask_of)
+    judge = engine()
+    for draft in ("we offer design", "we offer design, $49", "we offer design, $49 a month"):
+        assert "PP201" in codes(judge.judge(reply(draft, "Sunset over the harbour")))
+    assert judge.judge(reply("hire us", "Can anyone recommend a designer?")).level == "none"
+    assert asked == ["Sunset over the harbour", "Can anyone recommend a designer?"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from pullcheck.features import Ask, Features, ask_of, extract
@@ -154,6 +155,10 @@ class Engine:
             self._activate(rule) for rule in pack.rules if rule.code not in self.settings.disabled
         ]
         self._failed_rules: set[str] = set()
+        phrasebook = pack.phrasebook
+        # A reply is judged again at every pause in typing, against the same parent post: its
+        # ask is worked out once (a long parent costs as much as the draft).
+        self._ask_of_parent = lru_cache(maxsize=64)(lambda text: ask_of(text, phrasebook))
 
     # -- public API -----------------------------------------------------------------------
 
@@ -167,7 +172,7 @@ class Engine:
         try:
             features = self.features_of(draft)
             parent = draft.reply_to.text if draft.reply_to is not None else None
-            ask = ask_of(parent, self.pack.phrasebook)
+            ask = self._ask_of_parent(parent)
         except Exception:  # fail open: an unreadable draft gets an empty verdict
             self._log_once("features", "feature extraction failed")
             return Judgement(
