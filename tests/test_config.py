@@ -339,6 +339,20 @@ def test_not_push_choices_apply_without_a_config_file(tmp_path: Path) -> None:
     assert config.sources == [tmp_path / "default-config.yaml", tmp_path / "data" / "notpush.yaml"]
 
 
+def test_not_push_choices_follow_the_data_folder_the_config_is_loaded_for(
+    tmp_path: Path,
+) -> None:
+    # The proxy's `pullcheck_data_dir` wins over $PULLCHECK_DATA_DIR, as it does for the
+    # sent log: the banner writes its choices there, and the config must read them there.
+    write(tmp_path, "data/notpush.yaml", "- {code: PP102, recipient: dana}\n")
+    write(tmp_path, "elsewhere/notpush.yaml", "- {code: PP102, recipient: erin}\n")
+    config = load_config(None, data_folder=tmp_path / "elsewhere")
+    assert config.notpush_path() == tmp_path / "elsewhere" / "notpush.yaml"
+    assert config.allow.handles == ["erin"]
+    named = load_config(write(tmp_path, "c.yaml", "mode: warn\n"), data_folder=tmp_path / "x")
+    assert named.sources[-1] == tmp_path / "x" / "notpush.yaml"
+
+
 def test_a_list_of_one_may_be_written_as_its_item(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, "c.yaml",
                                "offer: widget repair\nallow:\n  handles: '@bob'\n"

@@ -140,6 +140,20 @@ def test_not_push_choices_are_picked_up(tmp_path: Path) -> None:
     assert watcher.engine.settings.allow_handles == {"carol"}
 
 
+def test_not_push_choices_in_the_watchers_data_folder_are_picked_up(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    edit(path, "mode: warn\n")
+    folder = tmp_path / "proxy-data"
+    watcher = ConfigWatcher(path, data_folder=folder)
+    (tmp_path / "data").mkdir()
+    edit(tmp_path / "data" / "notpush.yaml", "- {recipient: '@dave'}\n")  # not its folder
+    assert watcher.poll() is False
+    folder.mkdir()
+    edit(folder / "notpush.yaml", "- {recipient: '@carol'}\n")
+    assert watcher.poll() is True
+    assert watcher.engine.settings.allow_handles == {"carol"}
+
+
 def test_an_invalid_first_load_raises(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     edit(path, "mode: loud\n")

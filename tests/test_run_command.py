@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from pullcheck.cli import main
 from pullcheck.history import SentRecord
+from pullcheck.opportunities import Opportunity, OpportunityLog
 from pullcheck.sentlog import FILE_NAME, SqliteSentLog
+from pullcheck.stats import StatsStore, read_summary
 
 
 @pytest.fixture
@@ -156,3 +158,63 @@ def test_a_running_log_sees_a_forget_from_another_process(tmp_path):
     assert running.recipients_of_similar("x", 7, 0, 0) == {"alice"}
     assert main(["forget", "--yes", "--data-dir", str(tmp_path)]) == 0
     assert running.recipients_of_similar("x", 7, 0, 0) == set()
+
+
+def fill_everything(folder: Path) -> None:
+    fill(folder / FILE_NAME, 2)
+    stats = StatsStore.in_data_dir(folder)
+    stats.count("draft_checked", "x", ["PP201"])
+    stats.close()
+    opportunities = OpportunityLog.in_data_dir(folder)
+    opportunities.add(Opportunity("42", "x", "ann", time.time(), "widget repair", "my widget"))
+    opportunities.close()
+    (folder / "audit.jsonl").write_text('{"text": "a draft"}\n')
+    (folder / "notpush.yaml").write_text("- {recipient: '@dana'}\n")
+
+
+def test_forget_without_all_keeps_the_numbers_and_the_rest(tmp_path, capsys):
+    fill_everything(tmp_path)
+    assert main(["forget", "--yes", "--data-dir", str(tmp_path)]) == 0
+    assert len(SqliteSentLog(tmp_path / FILE_NAME)) == 0
+    assert read_summary(tmp_path).totals["draft_checked"] == 1
+    assert (tmp_path / "audit.jsonl").exists()
+
+
+def test_forget_all_wipes_everything_pullcheck_keeps_but_the_not_push_setting(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("PULLCHECK_CONFIG", str(tmp_path / "no-config.yaml"))
+    fill_everything(tmp_path)
+    assert main(["forget", "--all", "--yes", "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for label in ("sent log: wiped 2 record(s)", "your numbers: wiped",
+                  "pull opportunities: wiped", "audit log: deleted"):
+        assert label in out
+    assert len(SqliteSentLog(tmp_path / FILE_NAME)) == 0
+    assert read_summary(tmp_path).totals["draft_checked"] == 0
+    assert OpportunityLog.in_data_dir(tmp_path).listed() == []
+    assert not (tmp_path / "audit.jsonl").exists()
+    assert (tmp_path / "notpush.yaml").exists()
+
+
+def test_forget_all_finds_the_audit_log_the_config_names(tmp_path, capsys):
+    audit = tmp_path / "elsewhere" / "drafts.jsonl"
+    audit.parent.mkdir()
+    audit.write_text('{"text": "a draft"}\n')
+    config = tmp_path / "config.yaml"
+    config.write_text(f"audit_log:\n  enabled: true\n  path: {audit}\n")
+    data = tmp_path / "data"
+    assert main(["forget", "--all", "--yes", "--data-dir", str(data),
+                 "--config", str(config)]) == 0
+    assert not audit.exists()
+    assert not data.exists()
+
+
+def test_forget_all_with_an_invalid_config_wipes_nothing(tmp_path, capsys):
+    fill_everything(tmp_path)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("audit_log: {enabled: maybe}\n")
+    assert main(["forget", "--all", "--yes", "--data-dir", str(tmp_path),
+                 "--config", str(bad)]) == 2
+    assert f"{bad}:1" in capsys.readouterr().err
+    assert len(SqliteSentLog(tmp_path / FILE_NAME)) == 2

@@ -226,6 +226,9 @@ class Config(_Strict):
     # against (so build_engine need not load it again).
     _sources: list[Path] = PrivateAttr(default_factory=list)
     _pack: Any = PrivateAttr(default=None)
+    # The data folder the config was loaded for (the proxy's `pullcheck_data_dir`), else None
+    # for the default one.
+    _data_folder: Path | None = PrivateAttr(default=None)
 
     @field_validator("mode", mode="before")
     @classmethod
@@ -242,7 +245,7 @@ class Config(_Strict):
         return self.sites.get(name) or SiteConfig()
 
     def notpush_path(self) -> Path:
-        return self.notpush_file or data_dir() / "notpush.yaml"
+        return self.notpush_file or (self._data_folder or data_dir()) / "notpush.yaml"
 
 
 @dataclass(frozen=True)
@@ -333,11 +336,17 @@ _PATH_KEYS: tuple[KeyPath, ...] = (("notpush_file",), ("audit_log", "path"))
 _PATH_LIST_KEYS: tuple[KeyPath, ...] = (("rule_folders",), ("include",))
 
 
-def load_config(path: Path | str | None = None, *, missing_ok: bool | None = None) -> Config:
+def load_config(
+    path: Path | str | None = None,
+    *,
+    missing_ok: bool | None = None,
+    data_folder: Path | None = None,
+) -> Config:
     """Read, layer and validate a config file. Raises ConfigError naming file, line and key.
 
     `path=None` reads default_config_path(), and a missing default file gives the defaults.
-    An explicit path must exist unless `missing_ok=True`.
+    An explicit path must exist unless `missing_ok=True`. `data_folder`: where the "Not push"
+    list lives unless the config names a file (default: `data_dir()`).
     """
     if path is None:
         path = default_config_path()
@@ -347,6 +356,7 @@ def load_config(path: Path | str | None = None, *, missing_ok: bool | None = Non
         if missing_ok:
             config = Config()
             config._pack = _load_pack(config, LocatedData(data={}), path)
+            config._data_folder = data_folder
             return _with_notpush(config, [path])
         raise ConfigError([(path, None, None, "no such config file", None)])
 
@@ -364,6 +374,7 @@ def load_config(path: Path | str | None = None, *, missing_ok: bool | None = Non
     problems += [*_check_rules(config, config._pack)]
     if problems:
         raise _problems_error(problems, located, path)
+    config._data_folder = data_folder
     return _with_notpush(config, sources)
 
 

@@ -43,15 +43,17 @@ class ConfigWatcher:
         on_error: Callable[[ConfigError], None] | None = None,
         history: SentHistory | None = None,
         missing_ok: bool = True,
+        data_folder: Path | None = None,
     ) -> None:
         self.path = Path(path)
+        self._data_folder = data_folder
         self._on_change = on_change
         self._on_error = on_error
         self._history: SentHistory = history if history is not None else InMemorySentHistory()
         self._missing_ok = missing_ok
         self._lock = threading.Lock()
         self._poll_lock = threading.Lock()
-        config = load_config(self.path, missing_ok=missing_ok)
+        config = load_config(self.path, missing_ok=missing_ok, data_folder=data_folder)
         self._config = config
         self._engine = build_engine(config, self._history)
         self._error: ConfigError | None = None
@@ -95,7 +97,9 @@ class ConfigWatcher:
             return False
         self._digest = digest
         try:
-            config = load_config(self.path, missing_ok=self._missing_ok)
+            config = load_config(
+                self.path, missing_ok=self._missing_ok, data_folder=self._data_folder
+            )
             engine = build_engine(config, self._history)
         except ConfigError as error:
             self._reject(error)

@@ -188,9 +188,12 @@ class OpportunityLog:
         return [Opportunity(str(p), str(s), a, float(w), str(ph)) for p, s, a, w, ph in rows]
 
     def forget(self) -> None:
+        """Wipe every opportunity, and the freed pages and the write-ahead log with them."""
         with self._lock:
             self._recent.clear()
             self._db.execute("DELETE FROM opportunities")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.execute("VACUUM")
 
     def close(self) -> None:
         with self._lock:

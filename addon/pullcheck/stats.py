@@ -173,9 +173,12 @@ class StatsStore:
         return summary
 
     def forget(self) -> None:
+        """Wipe every count, and the freed pages and the write-ahead log with them."""
         with self._lock:
             self._db.execute("DELETE FROM counts")
             self._db.execute("DELETE FROM rule_names")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.execute("VACUUM")
             self._known_names.clear()
 
     def close(self) -> None:

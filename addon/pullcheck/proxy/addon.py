@@ -147,8 +147,9 @@ class PullcheckAddon:
         )
         loader.add_option(
             "pullcheck_data_dir", str, "",
-            "Where the sent log lives. Empty: $PULLCHECK_DATA_DIR or "
-            "$XDG_DATA_HOME/pullcheck (~/.local/share/pullcheck).",
+            "Where the sent log, your numbers, pull opportunities and the Not push list "
+            "live. Empty: $PULLCHECK_DATA_DIR or $XDG_DATA_HOME/pullcheck "
+            "(~/.local/share/pullcheck).",
         )
 
     def configure(self, updated: set[str]) -> None:

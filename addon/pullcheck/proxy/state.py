@@ -95,7 +95,8 @@ class ProxyState:
 
         try:
             watcher = ConfigWatcher(
-                config_path, on_change=on_change, history=sent_log, missing_ok=missing_ok
+                config_path, on_change=on_change, history=sent_log, missing_ok=missing_ok,
+                data_folder=data_dir,
             )
         except BaseException:
             sent_log.close()
