@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from pullcheck.phrases import (
     PhraseError,
     PhraseGroupFile,
+    PhraseIndex,
     compile_group,
     lowered_twin,
     normalise,
+    opening_chars,
     phrase_regex,
 )
 
@@ -159,6 +163,34 @@ def test_scanned_patterns_match_as_with_ignorecase(text: str) -> None:
 )
 def test_only_case_free_sources_get_a_lowered_twin(source: str, twin: bool) -> None:
     assert (lowered_twin(source) is not None) is twin
+
+
+@pytest.mark.parametrize(
+    ("source", "opening"),
+    [
+        ("[$€£¥] ?\\d", "$€£¥"),
+        (r"@\w+'?s", "@"),
+        (r"&cs? ?apply", "&"),
+        (r"(?:win|won) \d", None),  # a group: not read
+        (r"[$€]? ?\d", None),  # optional
+        (r"@x|y\d", None),  # an alternative opens with something else
+        (r"[a-z]\d", None),  # a range
+        (r"[^$]\d", None),  # a negation
+        (r"k\d", None),  # cased: IGNORECASE also takes "K" (and the Kelvin sign)
+        (r"\$\d", None),  # an escape
+    ],
+)
+def test_a_plain_opening_is_read_from_the_pattern(source: str, opening: str | None) -> None:
+    assert opening_chars(source) == opening
+
+
+def test_a_pattern_with_a_plain_opening_finds_what_its_regex_finds() -> None:
+    index = PhraseIndex()
+    index.add_pattern("money", r"[$£] ?\d+")
+    assert index.scanned[0][3] == "$£"
+    for text in ("no money here", "it is £5 or $6", "x$7 and $ 8", "£", "99"):
+        expected = [match.group() for match in re.finditer(r"[$£] ?\d+", text)]
+        assert texts(index.find(text).get("money", [])) == expected
 
 
 def test_first_only_search_finds_each_groups_first_hit_of_the_full_search() -> None:
