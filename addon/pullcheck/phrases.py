@@ -44,6 +44,7 @@ QUOTE_TRANSLATION = str.maketrans(
     {"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u02bc": "'", "\u2032": "'", "`": "'",
      "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"'}
 )
+assert all(code > 127 for code in QUOTE_TRANSLATION if code != ord("`")), "see normalise()"
 
 # Between two words of a phrase: any run of blanks or punctuation (not letters, digits, `'`).
 WORD_GAP = r"[^\w']+"
@@ -759,6 +760,8 @@ class PhraseGroup:
 
 def normalise(text: str) -> str:
     """Straighten quotes, keeping every character at its place (spans stay valid)."""
+    if text.isascii() and "`" not in text:
+        return text  # the backtick is the only ASCII character translated (translating costs)
     return text.translate(QUOTE_TRANSLATION)
 
 
