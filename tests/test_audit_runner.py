@@ -105,3 +105,25 @@ def test_short_archives_show_no_progress(tmp_path: Path) -> None:
     progress.advance(100)
     progress.close()
     assert stream.getvalue() == ""
+
+
+def test_pull_findings_are_counted_apart_from_the_rules_that_fire() -> None:
+    from pullcheck.audit.report import render_report
+    from pullcheck.audit.summary import AuditSummary
+    from pullcheck.engine import Engine
+    from pullcheck.rulebook import builtin_pack
+
+    engine = Engine(builtin_pack())
+    summary = AuditSummary(platform="x", source="test", owner=None)
+    items = [
+        ArchiveItem("x", "reply", "Thanks for sharing, what do you think about the second one?"),
+        ArchiveItem("x", "reply", "We offer web design from $499, hire us"),
+    ]
+    for item in items:
+        verdict = engine.judge(item.to_draft())
+        summary.add(item, verdict)
+    assert summary.pull == 1
+    assert "PP501" not in {rule.code for rule in summary.top_rules()}
+    assert "PP201" in {rule.code for rule in summary.top_rules()}
+    assert summary.to_dict()["pull"] == 1
+    assert "Pull showed in 1 item " in render_report(summary).replace("\n", " ")

@@ -78,7 +78,10 @@ class AuditSummary:
     levels: Counter[str] = field(default_factory=Counter)
     months: dict[str, Tally] = field(default_factory=dict)
     kinds: dict[str, Tally] = field(default_factory=dict)
+    # Push rules only: a pull finding (a thank-you, a question) lowers the score and is
+    # counted apart, as items that show pull.
     rules: dict[str, RuleTally] = field(default_factory=dict)
+    pull: int = 0
     elapsed_s: float = 0.0
     _examples: dict[bytes, Example] = field(default_factory=dict, repr=False)
 
@@ -102,7 +105,11 @@ class AuditSummary:
                       self.kinds.setdefault(item.kind, Tally())):
             tally.total += 1
             tally.push += push
+        if any(finding.weight < 0 for finding in verdict.findings):
+            self.pull += 1
         for finding in verdict.findings:
+            if finding.weight <= 0:
+                continue
             rule = self.rules.get(finding.code)
             if rule is None:
                 rule = self.rules[finding.code] = RuleTally(
@@ -120,6 +127,7 @@ class AuditSummary:
         """Add the counts of `other` (another share of the same archive) to these."""
         self.total += other.total
         self.push += other.push
+        self.pull += other.pull
         self.unjudged += other.unjudged
         self.first_error = self.first_error or other.first_error
         self.levels.update(other.levels)
@@ -160,6 +168,7 @@ class AuditSummary:
             "items": self.total,
             "push": self.push,
             "push_share": round(self.share, 4),
+            "pull": self.pull,
             "levels": dict(self.levels),
             "skipped": self.skipped,
             "unjudged": self.unjudged,
