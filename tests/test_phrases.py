@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from pullcheck.phrases import (
+    Phrasebook,
     PhraseError,
     PhraseGroupFile,
     PhraseIndex,
     compile_group,
+    load_group_file,
     lowered_twin,
     normalise,
     opening_chars,
     phrase_regex,
 )
+from pullcheck.rulebook import builtin_rules_dir
 
 
 def group(*phrases: str, patterns: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
@@ -220,3 +224,34 @@ def test_a_patterns_hit_before_an_indexed_one_is_kept_and_comes_first() -> None:
     # Of two hits that overlap, the one that starts first stays.
     assert texts(phrasebook.find_all("only $49 per month")["pricing"]) == ["$49"]
     assert texts(phrasebook.find_all("per month, only $49")["pricing"]) == ["per month", "$49"]
+
+
+def test_regexes_are_compiled_on_first_use_or_all_at_once() -> None:
+    book = Phrasebook()
+    for name in ("call-to-action", "offer"):
+        book.add(load_group_file(builtin_rules_dir() / "phrases" / f"{name}.yaml"))
+    index = book.index
+    index.build()
+    entries = [entry for seconds in index.by_first.values() for entry in seconds.values()]
+    assert entries and all(entry.regex is None for entry in entries)
+    assert texts(book.find_all("Go and check out my channel")["call-to-action"]) == [
+        "check out my channel"
+    ]
+    used = [entry for entry in entries if entry.regex is not None]
+    assert 0 < len(used) < len(entries)
+    # Text beyond ASCII takes the Unicode copy of the candidate regex, with the same hits.
+    assert texts(book.find_all("Go and check out my channel 🎉")["call-to-action"]) == [
+        "check out my channel"
+    ]
+    book.compile_all()
+    assert all(entry.regex is not None for entry in entries)
+
+
+def test_the_config_watcher_compiles_everything_before_the_proxy_judges(tmp_path: Path) -> None:
+    from pullcheck.config_watch import ConfigWatcher
+
+    watcher = ConfigWatcher(tmp_path / "absent.yaml")
+    index = watcher.engine.pack.phrasebook.index
+    assert all(
+        entry.regex is not None for seconds in index.by_first.values() for entry in seconds.values()
+    )

@@ -55,7 +55,7 @@ class ConfigWatcher:
         self._poll_lock = threading.Lock()
         config = load_config(self.path, missing_ok=missing_ok, data_folder=data_folder)
         self._config = config
-        self._engine = build_engine(config, self._history)
+        self._engine = _ready_engine(config, self._history)
         self._error: ConfigError | None = None
         self._watched = _watched_files(config)
         self._stamp = _stamp(self._watched)
@@ -100,7 +100,7 @@ class ConfigWatcher:
             config = load_config(
                 self.path, missing_ok=self._missing_ok, data_folder=self._data_folder
             )
-            engine = build_engine(config, self._history)
+            engine = _ready_engine(config, self._history)
         except ConfigError as error:
             self._reject(error)
             return False
@@ -164,3 +164,11 @@ def _digest(files: list[Path]) -> str:
         except OSError:
             hasher.update(b"\0missing\0")
     return hasher.hexdigest()
+
+
+def _ready_engine(config: Config, history: SentHistory) -> Any:
+    """The config's engine with every regex compiled (on this thread, before it is swapped in),
+    so no draft the proxy judges waits for a compile."""
+    engine = build_engine(config, history)
+    engine.pack.phrasebook.compile_all()
+    return engine

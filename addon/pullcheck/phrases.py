@@ -281,9 +281,34 @@ GroupEntry = tuple[str, str, frozenset[str] | None]
 IndexEntry = tuple[frozenset[str] | None, list[GroupEntry]]
 
 
-# One regex of optional lookaheads (one per group), the group names in order, and the same
-# names as a set (so a first-hits search can tell in one step that a candidate adds nothing).
-PairEntry = tuple[re.Pattern[str], tuple[str, ...], frozenset[str]]
+class PairEntry:
+    """The phrases of every group that may start with one pair of words: ONE regex of optional
+    lookaheads (one per group, so a single match call reports in `Match.regs` where each
+    group's phrase ends), the group names in that order, and the same names as a set (so a
+    first-hits search can tell in one step that a candidate adds nothing).
+
+    The regex is compiled on first use: a command that judges one draft needs a handful of the
+    few hundred, and compiling them all took a third of a second. The proxy compiles them all
+    when it loads a config (`PhraseIndex.compile_all`)."""
+
+    __slots__ = ("groups", "group_set", "regex", "_parts")
+
+    def __init__(self, parts: dict[str, list[str]]) -> None:
+        self.groups = tuple(parts)
+        self.group_set = frozenset(self.groups)
+        self.regex: re.Pattern[str] | None = None
+        self._parts = parts
+
+    def compiled(self) -> re.Pattern[str]:
+        if self.regex is None:
+            # Longest wording first, so "check out my channel" wins over "check out".
+            source = "".join(
+                "(?:(?=(" + "|".join(sorted(self._parts[name], key=len, reverse=True)) + ")))?"
+                for name in self.groups
+            )
+            self.regex = _compiled(source, 0)
+        return self.regex
+
 
 # A group's reach once its first hit is known, when only first hits are wanted: no later
 # position is worth trying for it.
@@ -381,7 +406,7 @@ class PhraseIndex:
         # Built from those: first word -> second word (or None) -> entry, for the hot loop.
         self.by_first: dict[str, dict[str | None, PairEntry]] = {}
         self.first_groups: dict[str, frozenset[str]] = {}
-        self.candidates: re.Pattern[str] | None = None
+        self.candidates_source: str | None = None
         self.candidates_ascii: re.Pattern[str] | None = None
         self.scanned: list[ScannedEntry] = []
         # Built on first use: a group loaded only to be merged into a phrasebook never is.
@@ -456,34 +481,20 @@ class PhraseIndex:
                 union |= seconds  # type: ignore[operator]
             by_word[first] = (None if union is None else frozenset(union), entries)
         self.by_word = by_word
-        # Per pair, every group's alternation sits in its own optional lookahead of ONE regex:
-        # a single match call reports, in `Match.regs`, where each group's phrase ends (the
-        # phrase regexes have no capturing groups of their own).
-        combined: dict[str, re.Pattern[str]] = {}
-
-        def lookaheads(pair_groups: dict[str, list[str]]) -> PairEntry:
-            names = tuple(pair_groups)
-            source = "".join(
-                "(?:(?=(" + "|".join(sorted(pair_groups[name], key=len, reverse=True)) + ")))?"
-                for name in names
-            )
-            if source not in combined:
-                combined[source] = re.compile(source)
-            return combined[source], names, frozenset(names)
-
-        # For the hot loop: first word -> second word -> ONE regex that also holds the phrases
+        # For the hot loop: first word -> second word -> ONE entry that also holds the phrases
         # open after the first word (second None), so each candidate costs one match.
         self.by_first = {}
         for (first, second), pair_groups in self._pair_parts.items():
-            merged = {name: list(parts) for name, parts in pair_groups.items()}
-            if second is not None:
-                for name, parts in self._pair_parts.get((first, None), {}).items():
-                    merged.setdefault(name, []).extend(p for p in parts if p not in merged[name])
-            self.by_first.setdefault(first, {})[second] = lookaheads(merged)
+            parts = pair_groups
+            if second is not None and (first, None) in self._pair_parts:
+                parts = {name: list(texts) for name, texts in pair_groups.items()}
+                for name, texts in self._pair_parts[(first, None)].items():
+                    parts.setdefault(name, []).extend(t for t in texts if t not in parts[name])
+            self.by_first.setdefault(first, {})[second] = PairEntry(parts)
         # Every group a first word can lead to: a first-hits search skips the word at once when
         # they all have their hit (in long, pitch-dense text, most candidates).
         self.first_groups = {
-            first: frozenset().union(*(entry[2] for entry in seconds.values()))
+            first: frozenset().union(*(entry.group_set for entry in seconds.values()))
             for first, seconds in self.by_first.items()
         }
         # One regex that finds, in lower-cased text, only the places where a phrase's first two
@@ -507,18 +518,33 @@ class PhraseIndex:
         # A candidate at the very start of the text is found by matching a space put in front
         # of it, so no second form is compiled for it (compiling is the slow part of loading).
         # ASCII text gets its own copy compiled with re.ASCII: on ASCII the word classes mean
-        # the same, and testing them is cheaper (the scan takes ~25% less time).
+        # the same, and testing them is cheaper (the scan takes ~25% less time). The copy for
+        # other text is compiled when such text first comes (or by `compile_all`).
         if openings:
-            source = r"\W(" + _trie(openings) + r")(?:(?=\W*(\w+)))?"
-            self.candidates = re.compile(source)
-            self.candidates_ascii = re.compile(source, re.ASCII)
+            self.candidates_source = r"\W(" + _trie(openings) + r")(?:(?=\W*(\w+)))?"
+            self.candidates_ascii = re.compile(self.candidates_source, re.ASCII)
         else:
-            self.candidates = self.candidates_ascii = None
+            self.candidates_source = self.candidates_ascii = None
         self._dirty = False
+
+    def compile_all(self) -> None:
+        """Compile now what is otherwise compiled on first use, so that no draft waits for it
+        (the proxy calls this when it loads a config)."""
+        if self._dirty:
+            self.build()
+        if self.candidates_source is not None:
+            self._unicode_candidates()
+        for seconds in self.by_first.values():
+            for entry in seconds.values():
+                entry.compiled()
+
+    def _unicode_candidates(self) -> re.Pattern[str]:
+        assert self.candidates_source is not None
+        return _compiled(self.candidates_source, 0)
 
     def _candidates(self, lowered: str) -> Iterator[tuple[int, str, str | None]]:
         """(start, first word, following word) of every place a phrase may start, in order."""
-        regex = self.candidates_ascii if lowered.isascii() else self.candidates
+        regex = self.candidates_ascii if lowered.isascii() else self._unicode_candidates()
         assert regex is not None
         position = 0
         candidate = regex.match(" " + lowered)
@@ -602,7 +628,7 @@ class PhraseIndex:
         lowered = text.lower()
         same_length = len(lowered) == len(text)
         if by_word:
-            if same_length and self.candidates is not None:
+            if same_length and self.candidates_source is not None:
                 by_first = self.by_first
                 first_groups = self.first_groups
                 number = by_word[NUMBER][1] if NUMBER in by_word else None
@@ -623,14 +649,13 @@ class PhraseIndex:
                         for entry in keys:
                             if entry is None:
                                 continue
-                            regex, groups, group_set = entry
-                            if first_only and settled >= group_set:
+                            if first_only and settled >= entry.group_set:
                                 continue
-                            match = regex.match(lowered, start)
+                            match = (entry.regex or entry.compiled()).match(lowered, start)
                             if match is None:
                                 continue
                             spans = match.regs
-                            for index, group in enumerate(groups, 1):
+                            for index, group in enumerate(entry.groups, 1):
                                 end = spans[index][1]
                                 if end > start and reach.get(group, -1) <= start:
                                     found.setdefault(group, []).append(
@@ -804,6 +829,10 @@ class Phrasebook:
             raise PhraseError(f"phrase group {group.name!r} is defined twice")
         self.groups[group.name] = group
         self.index.merge(group.index)
+
+    def compile_all(self) -> None:
+        """Compile every regex now instead of on first use (see `PhraseIndex.compile_all`)."""
+        self.index.compile_all()
 
     def find_all(self, normalised_text: str, first_only: bool = False) -> dict[str, list[Hit]]:
         """Hits per group, only groups that matched; one pass over the words for all groups.
