@@ -212,3 +212,18 @@ def test_a_config_file_created_later_is_applied(tmp_path: Path) -> None:
     assert watcher.current.mode == "warn"
     edit(path, "mode: hold\n")
     assert watcher.poll() is True and watcher.current.mode == "hold"
+
+
+def test_a_failed_compile_ahead_leaves_a_working_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pullcheck.models import Draft
+    from pullcheck.phrases import Phrasebook
+
+    def broken(self: Phrasebook) -> None:
+        raise RuntimeError("no compiling today")
+
+    monkeypatch.setattr(Phrasebook, "compile_all", broken)
+    watcher = ConfigWatcher(tmp_path / "absent.yaml")
+    verdict = watcher.engine.judge(Draft(kind="dm", text="We offer web design, hire us"))
+    assert "PP102" in {finding.code for finding in verdict.findings}

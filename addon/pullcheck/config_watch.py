@@ -170,5 +170,8 @@ def _ready_engine(config: Config, history: SentHistory) -> Any:
     """The config's engine with every regex compiled (on this thread, before it is swapped in),
     so no draft the proxy judges waits for a compile."""
     engine = build_engine(config, history)
-    engine.pack.phrasebook.compile_all()
+    try:
+        engine.pack.phrasebook.compile_all()
+    except Exception:  # noqa: BLE001 - compiling on first use instead is slower, not wrong
+        log.exception("pullcheck: compiling the phrase regexes ahead failed; they compile on use")
     return engine

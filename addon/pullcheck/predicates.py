@@ -10,7 +10,7 @@ then signals, and the near-duplicate count, the only check that asks the sent hi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from pullcheck.features import Ask, Features
@@ -83,12 +83,12 @@ def _checks(when: Conditions, params: dict[str, Any]) -> tuple[Predicate, ...]:
         words = _range(None, when.max_words, params)
         checks.append(lambda context: _within(context.features.words, words))
     if when.new_follower is not None:
-        new_follower = _tristates(when.new_follower)
+        new_follower = frozenset(when.new_follower)
         checks.append(
             lambda context: _tristate(context.draft.recipient_is_new_follower) in new_follower
         )
     if when.prior_conversation is not None:
-        prior = _tristates(when.prior_conversation)
+        prior = frozenset(when.prior_conversation)
         checks.append(lambda context: _tristate(context.draft.prior_conversation) in prior)
     if when.any_of is not None:
         branches = tuple(compile_conditions(nested, params) for nested in when.any_of)
@@ -131,10 +131,6 @@ def _within(value: int, bounds: tuple[float | None, float | None]) -> bool:
     if minimum is not None and value < minimum:
         return False
     return not (maximum is not None and value > maximum)
-
-
-def _tristates(allowed: Iterable[Any]) -> frozenset[Any]:
-    return frozenset(allowed)
 
 
 def _tristate(value: bool | None) -> Any:

@@ -61,8 +61,9 @@ def forget(args: argparse.Namespace) -> int:
         if audit is None:
             return EXIT_USAGE
         stores += [
-            Store("your numbers", folder / STATS_FILE_NAME, _wipe_stats),
-            Store("pull opportunities", folder / OPPORTUNITIES_FILE_NAME, _wipe_opportunities),
+            Store("your numbers", folder / STATS_FILE_NAME, _wipe_store(StatsStore)),
+            Store("pull opportunities", folder / OPPORTUNITIES_FILE_NAME,
+                  _wipe_store(OpportunityLog)),
             Store("audit log", audit, _delete),
         ]
     present = [store for store in stores if store.path.exists()]
@@ -101,22 +102,18 @@ def _wipe_sent_log(path: Path) -> str:
         log.close()
 
 
-def _wipe_stats(path: Path) -> str:
-    store = StatsStore(path)
-    try:
-        store.forget()
-    finally:
-        store.close()
-    return "wiped"
+def _wipe_store(opens: Callable[[Path], StatsStore | OpportunityLog]) -> Callable[[Path], str]:
+    """Empty a store that can `forget()` everything it holds."""
 
+    def wipe(path: Path) -> str:
+        store = opens(path)
+        try:
+            store.forget()
+        finally:
+            store.close()
+        return "wiped"
 
-def _wipe_opportunities(path: Path) -> str:
-    log = OpportunityLog(path)
-    try:
-        log.forget()
-    finally:
-        log.close()
-    return "wiped"
+    return wipe
 
 
 def _delete(path: Path) -> str:
