@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from hashlib import blake2b
+from itertools import islice
 
 from pullcheck.links import Link, Mention, find_links, find_mentions
 from pullcheck.phrases import normalise
@@ -24,32 +25,9 @@ MAX_SHINGLES = 32
 # Only the opening is read: 32 shingles need 34 words, inside 600 characters of most text.
 PREFIX_CHARS = 600
 WORD = re.compile(r"[^\W_]+")
-# Bit counts are summed in 8-bit fields of one integer: a count never exceeds MAX_SHINGLES.
-FIELD = 8
-assert MAX_SHINGLES < 1 << FIELD
-
-
-def _spread_table() -> list[list[int]]:
-    """SPREAD[k][b]: byte b at position k of a hash, one FIELD-bit field per bit."""
-    table: list[list[int]] = []
-    for byte_index in range(8):
-        row = []
-        for value in range(256):
-            spread = 0
-            for bit in range(8):
-                if value >> bit & 1:
-                    spread |= 1 << (FIELD * (8 * byte_index + bit))
-            row.append(spread)
-        table.append(row)
-    return table
-
-
-SPREAD = _spread_table()
-# MAJORITY[half]: maps a field's count to b"1" when more than `half` shingles set that bit.
-MAJORITY = [
-    bytes(ord("1") if count > half else ord("0") for count in range(256))
-    for half in range(MAX_SHINGLES // 2 + 1)
-]
+MASK = (1 << BITS) - 1
+# `_majority` counts in six bits per position.
+assert MAX_SHINGLES < 1 << 6
 
 
 @lru_cache(maxsize=8192)
@@ -85,7 +63,9 @@ def _tokens(
         pieces.append(replacement)
         cursor = end
     pieces.append(normalised[cursor:])
-    return WORD.findall("".join(pieces).lower())
+    # Only the first words are ever used: stop the search there rather than list every word.
+    words = islice(WORD.finditer("".join(pieces).lower()), MAX_SHINGLES + SHINGLE - 1)
+    return [word.group() for word in words]
 
 
 def similarity_signature(
@@ -100,7 +80,7 @@ def similarity_signature(
         links = None if links is None else [link for link in links if link.end <= PREFIX_CHARS]
         if mentions is not None:
             mentions = [mention for mention in mentions if mention.end <= PREFIX_CHARS]
-    words = _tokens(text, links, mentions)[: MAX_SHINGLES + SHINGLE - 1]
+    words = _tokens(text, links, mentions)
     if not words:
         return 0
     hashes = [_word_hash(word) for word in words]
@@ -117,21 +97,40 @@ def similarity_signature(
             mixed ^= mixed >> 29
             mixed = ((mixed ^ third) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
             shingles.append(mixed ^ mixed >> 29)
-    # Count, for every bit, how many shingles set it: each shingle is "spread" so that bit i
-    # lands in its own field of one big integer, and a single addition then counts all 64 bits
-    # at once (a Python loop over bits would cost ~1 ms for a long draft).
-    s0, s1, s2, s3, s4, s5, s6, s7 = SPREAD
-    total = 0
-    for h in shingles:
-        # Unrolled over the eight bytes: this runs 32 times per draft on the hot path.
-        total += (
-            s0[h & 0xFF] + s1[h >> 8 & 0xFF] + s2[h >> 16 & 0xFF] + s3[h >> 24 & 0xFF]
-            + s4[h >> 32 & 0xFF] + s5[h >> 40 & 0xFF] + s6[h >> 48 & 0xFF] + s7[h >> 56]
-        )
-    # The 64 counts, one byte each from bit 0 up, become the signature's binary digits in one
-    # go: a Python loop over the 64 bits cost as much as the counting.
-    counts = total.to_bytes(BITS * FIELD // 8, "little")
-    return int(counts.translate(MAJORITY[len(shingles) // 2])[::-1], 2)
+    return _majority(shingles)
+
+
+def _majority(shingles: list[int]) -> int:
+    """The bits that more than half of `shingles` set.
+
+    Every bit position is counted at once, in binary spread over six integers: bit i of
+    `ones` is bit 0 of position i's count, bit i of `twos` its bit 1, and so on (a "bit-sliced"
+    counter: a Python loop over the 64 positions would cost more than all the hashing). Adding a
+    shingle is a binary addition with the carry rippling up only as far as it goes."""
+    ones = twos = fours = eights = sixteens = thirty_twos = 0
+    for carry in shingles:
+        ones, carry = ones ^ carry, ones & carry
+        if carry:
+            twos, carry = twos ^ carry, twos & carry
+            if carry:
+                fours, carry = fours ^ carry, fours & carry
+                if carry:
+                    eights, carry = eights ^ carry, eights & carry
+                    if carry:
+                        sixteens, carry = sixteens ^ carry, sixteens & carry
+                        thirty_twos |= carry
+    # Compare every position's count with `half`, from the top bit down: a position is above
+    # `half` once its count has a 1 where `half` has a 0 and the bits above agree.
+    half = len(shingles) // 2
+    above, agreeing = 0, MASK
+    slices = (thirty_twos, sixteens, eights, fours, twos, ones)
+    for place, counts in zip(range(len(slices) - 1, -1, -1), slices, strict=True):
+        if half >> place & 1:
+            agreeing &= counts
+        else:
+            above |= agreeing & counts
+            agreeing &= ~counts
+    return above
 
 
 def _mix(hashes: list[int]) -> int:

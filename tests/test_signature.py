@@ -1,0 +1,30 @@
+"""The signature's bit-sliced majority vote against the plain per-bit count it replaces."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pullcheck.signature import BITS, MAX_SHINGLES, _majority
+
+SHINGLE_HASH = st.integers(min_value=0, max_value=(1 << BITS) - 1)
+
+
+def majority_bit_by_bit(shingles: list[int]) -> int:
+    half = len(shingles) // 2
+    return sum(
+        1 << bit
+        for bit in range(BITS)
+        if sum(shingle >> bit & 1 for shingle in shingles) > half
+    )
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(SHINGLE_HASH, min_size=1, max_size=MAX_SHINGLES))
+def test_majority_counts_every_bit(shingles: list[int]) -> None:
+    assert _majority(shingles) == majority_bit_by_bit(shingles)
+
+
+@given(SHINGLE_HASH, st.integers(min_value=1, max_value=MAX_SHINGLES))
+def test_majority_of_copies_is_the_copy(shingle: int, copies: int) -> None:
+    # Every count is 0 or `copies`, the carries' longest ripple: 32 copies reach the top slice.
+    assert _majority([shingle] * copies) == shingle
