@@ -637,12 +637,19 @@ class PhraseIndex:
                 by_first = self.by_first
                 first_groups = self.first_groups
                 number = by_word[NUMBER][1] if NUMBER in by_word else None
+                # First words whose groups all have their first hit: a set lookup skips them
+                # (long pitch-dense text meets the same few words again and again).
+                spent: set[str] = set()
                 for start, word, following in self._candidates(lowered):
                     # Hot loop: kept inline, one dict per first word.
+                    if word in spent:
+                        continue
                     seconds = by_first.get(word)
-                    if seconds is not None and not (
-                        first_only and settled >= first_groups[word]
-                    ):
+                    if first_only and seconds is not None and settled >= first_groups[word]:
+                        if not word[0].isdigit():  # a number has its own groups, below
+                            spent.add(word)
+                        seconds = None
+                    if seconds is not None:
                         # The entry for the following word already holds the phrases open
                         # after the first word; fall back to those alone, then to numbers.
                         entry = seconds.get(following)
