@@ -73,6 +73,24 @@ def test_shouting_needs_enough_letters() -> None:
     assert not features("OK USA").has("shouting")
 
 
+@pytest.mark.parametrize(
+    ("text", "shouting"),
+    [
+        # Mostly capitals, but single ones (not runs): the quick count lets it through to the
+        # exact one, which says no.
+        ("A B C D E F G H I J K L M N O P", False),
+        ("BUY NOW, LIMITED OFFER, today", True),
+        ("BUY NOW, LIMITED OFFER, only today and tomorrow", False),
+        ("ΑΓΟΡΑΣΤΕ ΤΩΡΑ ΠΡΙΝ ΤΕΛΕΙΩΣΕΙ", True),  # not ASCII: counted by the regex alone
+        ("ΑΓΟΡΑΣΤΕ τώρα πριν τελειώσει η προσφορά", False),
+    ],
+)
+def test_shouting_is_most_letters_in_runs_of_capitals(text: str, shouting: bool) -> None:
+    found = features(text)
+    assert found.has("shouting") is shouting
+    assert shouting is (found.letters >= 12 and found.capitals >= 0.7 * found.letters)
+
+
 def test_exclamation_run() -> None:
     found = features("wow!!! great")
     assert found.has("exclamations") and found.longest_exclamation_run == 3
