@@ -2,7 +2,9 @@
 3,000-character drafts (budget: p99 <= 1 ms), on pitch-dense material (the worst case) and on
 ordinary prose with one pitch and one link. Times are this thread's CPU time. Besides p50 and
 p99 of every judgement, it prints each draft's best time (its cost with the machine at full
-speed) and how far the machine's speed moved between rounds.
+speed) and how far the machine's speed moved between rounds. A last row times a fixed loop of
+plain arithmetic, interleaved with the long pitch-dense judgements: its work never changes, so
+the gap between its p50 and p99 comes from the machine alone.
 Run: python benchmarks/engine.py [--rounds N]"""
 
 from __future__ import annotations
@@ -66,18 +68,55 @@ def draft_of(length: int, rng: random.Random, kind: str, material: str = "dense"
     )
 
 
-def measure(engine: Engine, drafts: list[Draft], rounds: int) -> list[list[float]]:
+def measure(
+    engine: Engine, drafts: list[Draft], rounds: int, reference: list[list[float]] | None = None
+) -> list[list[float]]:
     """CPU time (this thread only) of each judgement: one list per round, one entry per draft.
-    On a shared machine the wall clock would also count time given to other processes."""
+    On a shared machine the wall clock would also count time given to other processes.
+    With `reference`, the fixed loop is timed after each judgement and its times go there."""
     timings: list[list[float]] = []
     for _ in range(rounds):
         this_round = []
+        reference_round = []
         for draft in drafts:
             start = time.thread_time()
             engine.judge(draft)
             this_round.append(time.thread_time() - start)
+            if reference is not None:
+                start = time.thread_time()
+                fixed_loop(REFERENCE_STEPS)
+                reference_round.append(time.thread_time() - start)
         timings.append(this_round)
+        if reference is not None:
+            reference.append(reference_round)
     return timings
+
+
+# Steps of the fixed loop: about half a millisecond here, the size of a long pitch-dense
+# judgement, so its tail is comparable.
+REFERENCE_STEPS = 8_000
+
+
+def fixed_loop(steps: int) -> int:
+    """The same plain-Python work every time (arithmetic on small integers, no allocation)."""
+    total = 0
+    for step in range(steps):
+        total += step * step & 0xFF
+    return total
+
+
+def row(label: str, rounds: list[list[float]]) -> str:
+    every = [timing for this_round in rounds for timing in this_round]
+    # Each item's fastest time: its cost with the machine at full speed.
+    best = [min(column) for column in zip(*rounds, strict=True)]
+    round_medians = [statistics.median(this_round) for this_round in rounds]
+    p50, p99 = statistics.median(every), percentile(every, 0.99)
+    best_p50, best_p99 = statistics.median(best), percentile(best, 0.99)
+    return (
+        f"{label}   {p50 * 1e3:7.3f}  {p99 * 1e3:7.3f}    "
+        f"{best_p50 * 1e3:7.3f}  {best_p99 * 1e3:7.3f}    "
+        f"{min(round_medians) * 1e3:6.3f} .. {max(round_medians) * 1e3:.3f}"
+    )
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -101,6 +140,7 @@ def main() -> None:
     )
     print("                    every judgement   each draft's best   round medians")
     print("material  length      p50      p99        p50      p99       min .. max")
+    reference: list[list[float]] = []
     for material in ("dense", "prose"):
         for length in (280, 3000):
             kinds = ("reply", "dm", "post")
@@ -108,22 +148,16 @@ def main() -> None:
                 draft_of(length, rng, kind, material) for kind in kinds for _ in range(20)
             ]
             measure(engine, drafts, 1)  # warm caches
-            rounds = measure(engine, drafts, args.rounds)
-            every = [timing for this_round in rounds for timing in this_round]
-            # Each draft's fastest judgement: its cost with the machine at full speed.
-            best = [min(column) for column in zip(*rounds, strict=True)]
-            round_medians = [statistics.median(this_round) for this_round in rounds]
-            p50, p99 = statistics.median(every), percentile(every, 0.99)
-            best_p50, best_p99 = statistics.median(best), percentile(best, 0.99)
-            print(
-                f"{material:<8} {length:>6}   {p50 * 1e3:7.3f}  {p99 * 1e3:7.3f}    "
-                f"{best_p50 * 1e3:7.3f}  {best_p99 * 1e3:7.3f}    "
-                f"{min(round_medians) * 1e3:6.3f} .. {max(round_medians) * 1e3:.3f}"
-            )
+            beside = reference if (material, length) == ("dense", 3000) else None
+            rounds = measure(engine, drafts, args.rounds, beside)
+            print(row(f"{material:<8} {length:>6}", rounds))
+    print(row("fixed loop (host)", reference))
     print(f"load average while measuring: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     print(
         "The round medians show how much this machine's speed moved during the run: on a "
-        "shared host the same judgements take up to twice as long for seconds at a time."
+        "shared host the same judgements take up to twice as long for seconds at a time. The "
+        "fixed loop does the same arithmetic every time: the gap between its p50 and p99 is the "
+        "machine's alone (work that touches more memory, like a judgement, can suffer more)."
     )
 
 
