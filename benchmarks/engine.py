@@ -1,10 +1,14 @@
 """Engine latency per draft with the whole default rule pack: p50 and p99 for 280- and
 3,000-character drafts (budget: p99 <= 1 ms), on pitch-dense material (the worst case) and on
-ordinary prose with one pitch and one link. Times are this thread's CPU time. Besides p50 and
-p99 of every judgement, it prints each draft's best time (its cost with the machine at full
-speed) and how far the machine's speed moved between rounds. A last row times a fixed loop of
-plain arithmetic, interleaved with the long pitch-dense judgements: its work never changes, so
-the gap between its p50 and p99 comes from the machine alone.
+ordinary prose with one pitch and one link. Times are this thread's CPU time.
+
+Every draft is judged once per round. The p50 and p99 are printed three ways: over every
+judgement; over each draft's median time (design.md quotes budgets as medians: a slow spell of
+the machine shorter than half the run does not move it); and over each draft's best time (its
+cost with the machine at full speed). The range of the round medians shows how far the machine's
+speed moved during the run, and a last row times a fixed loop of plain arithmetic, interleaved
+with the long pitch-dense judgements: its work never changes, so the gap between its p50 and p99
+comes from the machine alone.
 Run: python benchmarks/engine.py [--rounds N]"""
 
 from __future__ import annotations
@@ -106,17 +110,22 @@ def fixed_loop(steps: int) -> int:
 
 
 def row(label: str, rounds: list[list[float]]) -> str:
+    """p50 and p99 of every timing, of each item's median and of each item's best, and the
+    range of the round medians, in ms."""
     every = [timing for this_round in rounds for timing in this_round]
+    columns = list(zip(*rounds, strict=True))
+    # Each item's median over the rounds: its time, as design.md quotes budgets (medians);
+    # a slow spell of the machine shorter than half the run does not move it.
+    medians = [statistics.median(column) for column in columns]
     # Each item's fastest time: its cost with the machine at full speed.
-    best = [min(column) for column in zip(*rounds, strict=True)]
+    best = [min(column) for column in columns]
     round_medians = [statistics.median(this_round) for this_round in rounds]
-    p50, p99 = statistics.median(every), percentile(every, 0.99)
-    best_p50, best_p99 = statistics.median(best), percentile(best, 0.99)
-    return (
-        f"{label}   {p50 * 1e3:7.3f}  {p99 * 1e3:7.3f}    "
-        f"{best_p50 * 1e3:7.3f}  {best_p99 * 1e3:7.3f}    "
-        f"{min(round_medians) * 1e3:6.3f} .. {max(round_medians) * 1e3:.3f}"
+    figures = "".join(
+        f"{statistics.median(values) * 1e3:12.3f}{percentile(values, 0.99) * 1e3:9.3f}"
+        for values in (every, medians, best)
     )
+    spread = f"{min(round_medians) * 1e3:6.3f} .. {max(round_medians) * 1e3:.3f}"
+    return f"{label:<17}{figures}   {spread}"
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -138,8 +147,9 @@ def main() -> None:
         f"engine, whole default pack ({len(engine.active)} rules), {args.rounds} rounds of 60 "
         "drafts, CPU time per draft in ms (budget: p99 <= 1 ms)"
     )
-    print("                    every judgement   each draft's best   round medians")
-    print("material  length      p50      p99        p50      p99       min .. max")
+    titles = ("every judgement", "each draft's median", "each draft's best")
+    print(" " * 17 + "".join(f"{title:>21}" for title in titles) + "    round medians")
+    print("material   length" + f"{'p50':>12}{'p99':>9}" * len(titles) + "     min .. max")
     reference: list[list[float]] = []
     for material in ("dense", "prose"):
         for length in (280, 3000):
