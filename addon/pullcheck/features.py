@@ -184,6 +184,7 @@ def _signals(features: Features) -> dict[str, Span]:
 
 
 def _shouting(features: Features) -> bool:
+    """At least `SHOUTING_MIN_LETTERS` letters, and `SHOUTING_RATIO` of them in capital runs."""
     text = features.text
     if text.isascii():
         # Capitals in runs can be no more than all the capital letters, which (like all the
