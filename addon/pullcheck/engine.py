@@ -52,13 +52,11 @@ class ActiveRule:
     """A rule with the user's severity and params applied, ready for the hot path."""
 
     rule: Rule
-    severity: Severity
-    params: dict[str, Any]
     shadow: bool
-    # The rule's finding without span and trigger: a copy with those two filled in is cheaper
-    # than building a Finding field by field for every draft the rule fires on.
+    # The rule's finding, with the user's severity, but without span and trigger: a copy with
+    # those two filled in is cheaper than building a Finding field by field for every draft.
     template: Finding
-    # The rule's conditions compiled with these params (see `pullcheck.predicates`).
+    # The rule's conditions compiled with the user's params (see `pullcheck.predicates`).
     holds: Predicate
     # The signals the finding may point at, in the order the rule names them.
     trigger_signals: tuple[str, ...]
@@ -275,8 +273,6 @@ class Engine:
         params = {**rule.params, **self.settings.params.get(rule.code, {})}
         return ActiveRule(
             rule=rule,
-            severity=severity,
-            params=params,
             shadow=rule.shadow or rule.code in self.settings.shadow,
             template=template,
             holds=_compile(rule, params),

@@ -22,3 +22,10 @@ def open_private_db(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA busy_timeout=2000")
     return db
+
+
+def drop_freed_pages(db: sqlite3.Connection) -> None:
+    """After a wipe: fold the write-ahead log into the file and rebuild it without the freed
+    pages, so deleted rows do not linger on disk."""
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.execute("VACUUM")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pullcheck.localdb import open_private_db
+from pullcheck.localdb import drop_freed_pages, open_private_db
 
 FILENAME = "opportunities.sqlite3"
 RECENT_IN_MEMORY = 500
@@ -192,8 +192,7 @@ class OpportunityLog:
         with self._lock:
             self._recent.clear()
             self._db.execute("DELETE FROM opportunities")
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self._db.execute("VACUUM")
+            drop_freed_pages(self._db)
 
     def close(self) -> None:
         with self._lock:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pullcheck.history import SentRecord
-from pullcheck.localdb import open_private_db
+from pullcheck.localdb import drop_freed_pages, open_private_db
 
 FILE_NAME = "sent.sqlite3"
 _SIGN_BIT = 1 << 63
@@ -203,8 +203,7 @@ class SqliteSentLog:
         """Wipe every record, and the freed pages and the write-ahead log with them."""
         with self._lock:
             count = self._db.execute("DELETE FROM sent").rowcount
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self._db.execute("VACUUM")
+            drop_freed_pages(self._db)
             self._windows = {}
             return count
 

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from pullcheck.localdb import open_private_db
+from pullcheck.localdb import drop_freed_pages, open_private_db
 
 Event = Literal["draft_checked", "warning_shown", "hold", "sent_anyway", "edited", "timed_out",
                 "notpush", "opportunity"]
@@ -177,8 +177,7 @@ class StatsStore:
         with self._lock:
             self._db.execute("DELETE FROM counts")
             self._db.execute("DELETE FROM rule_names")
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self._db.execute("VACUUM")
+            drop_freed_pages(self._db)
             self._known_names.clear()
 
     def close(self) -> None:

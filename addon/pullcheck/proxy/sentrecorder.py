@@ -53,10 +53,7 @@ class SentRecorder:
 
     def record(self, engine: Any, draft: Any, judged: Any = None) -> None:
         """Queue `engine.record_sent(draft, judged=judged)`; returns at once."""
-        if judged is None:
-            self.later("sent-log", lambda: engine.record_sent(draft))
-        else:
-            self.later("sent-log", lambda: engine.record_sent(draft, judged=judged))
+        self.later("sent-log", lambda: engine.record_sent(draft, judged=judged))
 
     def later(self, stage: str, job: Callable[[], Any]) -> None:
         """Queue any write; `stage` names it in the fail-open counts."""
