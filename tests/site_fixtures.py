@@ -12,6 +12,8 @@ import pytest
 from pullcheck.sites.wire import WireRequest, WireResponse
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+# The repository's own fixtures (same shape), for operations the shared folder lacks.
+LOCAL_FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SITES = ("x", "mastodon", "bluesky", "linkedin", "reddit")
 
 needs_fixtures = pytest.mark.skipif(
@@ -35,6 +37,19 @@ def fixture_names(site: str, direction: str | None = None) -> list[str]:
 
 def load(name: str) -> dict[str, Any]:
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+def local_fixture_names(prefix: str, direction: str | None = None) -> list[str]:
+    """Names of tests/fixtures/<prefix>*.json, optionally of one direction."""
+    names = []
+    for path in sorted(LOCAL_FIXTURES.glob(f"{prefix}*.json")):
+        if direction is None or load_local(path.name)["direction"] == direction:
+            names.append(path.name)
+    return names
+
+
+def load_local(name: str) -> dict[str, Any]:
+    return json.loads((LOCAL_FIXTURES / name).read_text(encoding="utf-8"))
 
 
 def to_request(spec: dict[str, Any], body: bytes | None = None) -> WireRequest:
@@ -155,6 +170,10 @@ def check_harvest(harvest: Any, expected: dict[str, Any]) -> None:
     for key in ("conversations", "convos"):
         for conversation_id, members in expected.get(key, {}).items():
             assert harvest.conversations.get(conversation_id) == members
+    for conversation_id, senders in expected.get("conversation_senders", {}).items():
+        assert harvest.conversation_senders.get(conversation_id) == senders
+    if "empty_conversations" in expected:
+        assert harvest.empty_conversations == expected["empty_conversations"]
 
 
 def epoch_of(iso: str) -> float:

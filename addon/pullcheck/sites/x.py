@@ -1,4 +1,5 @@
 """X (Twitter) web app: CreateTweet and friends, legacy and XChat DMs; timelines, notifications.
+The public REST API (v2 and v1.1, used by API clients) is read by `x_api`, routed from here.
 
 Requests are matched by the GraphQL operation name at the end of the path, never by the query id
 before it, which rotates every few weeks (ENDPOINTS.md §1). Reply `@handles` are not in
@@ -14,6 +15,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from pullcheck.models import Draft, Kind, ReplyTarget
+from pullcheck.sites import x_api
 from pullcheck.sites.adapter import (
     HELD_MESSAGE,
     cookie,
@@ -75,7 +77,8 @@ class XAdapter:
     any_host: bool = False
     any_host_paths: tuple[str, ...] = ()
     paths: re.Pattern[str] = re.compile(
-        "|".join(p.pattern for p in (_GRAPHQL, _DM_NEW, _DM_READ, _NOTIFICATIONS_LEGACY))
+        "|".join(p.pattern for p in (_GRAPHQL, _DM_NEW, _DM_READ, _NOTIFICATIONS_LEGACY,
+                                     x_api.PATHS))
     )
 
     def compose(self, req: WireRequest) -> Compose | None:
@@ -95,6 +98,8 @@ class XAdapter:
             return None
         if _DM_NEW.match(req.path):
             return self._legacy_dm(req)
+        if x_api.is_api_path(req.path):
+            return x_api.compose(req, self.name)
         return None
 
     # -- compose ---------------------------------------------------------------------------
@@ -225,7 +230,7 @@ class XAdapter:
         if not graphql and not _DM_READ.match(req.path) and not _NOTIFICATIONS_LEGACY.match(
             req.path
         ):
-            return None
+            return x_api.harvest(resp, self.name) if x_api.is_read_path(req.path) else None
         document = read_json(resp.body)
         if not isinstance(document, dict):
             return None

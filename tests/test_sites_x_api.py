@@ -1,0 +1,210 @@
+"""X's public API (v2 and v1.1), as API clients send it: every tests/fixtures/x_api_* fixture's
+`expected` block, the held-post answers each API's clients read as an error, and the edges."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pullcheck.memory import Memory
+from pullcheck.sites import adapter_for_request
+from pullcheck.sites.adapter import HELD_MESSAGE
+from pullcheck.sites.wire import WireRequest, WireResponse
+from pullcheck.sites.x import ADAPTER
+from pullcheck.sites.x_api import V2_FAILURE, V11_FAILURE, V11_HELD_CODE
+from site_fixtures import (
+    check_compose,
+    check_harvest,
+    load_local,
+    local_fixture_names,
+    to_request,
+)
+
+FAILURES = {"v2": V2_FAILURE, "v1.1": V11_FAILURE}
+
+
+def request_of(fixture: dict) -> WireRequest:
+    return to_request(fixture["request"])
+
+
+def response_of(fixture: dict) -> WireResponse:
+    spec = fixture["response"]
+    return WireResponse(
+        request=to_request({**fixture["request"], "body": ""}),
+        status=spec["status"],
+        headers={k.lower(): v for k, v in spec["headers"].items()},
+        body=spec["body"].encode(),
+    )
+
+
+@pytest.mark.parametrize("name", local_fixture_names("x_api_", "outgoing_request"))
+def test_compose_fixture_matches_expected(name: str) -> None:
+    fixture = load_local(name)
+    request = request_of(fixture)
+    assert adapter_for_request(request) is ADAPTER
+    compose = ADAPTER.compose(request)
+    expected = fixture["expected"]
+    check_compose(compose, compose.draft, expected)
+    assert compose.operation == expected["operation"]
+    assert compose.failure is FAILURES[expected["failure"]]
+    if "sender" in expected:
+        assert compose.sender == expected["sender"]
+
+
+@pytest.mark.parametrize("name", local_fixture_names("x_api_", "incoming_response"))
+def test_read_fixture_matches_expected(name: str) -> None:
+    fixture = load_local(name)
+    response = response_of(fixture)
+    assert adapter_for_request(response.request) is ADAPTER
+    check_harvest(ADAPTER.harvest(response), fixture["expected"])
+
+
+def test_both_api_hosts_are_watched_by_default() -> None:
+    for host in ("api.x.com", "api.twitter.com"):
+        spec = {"method": "POST", "url": f"https://{host}/2/tweets", "body": '{"text":"hi"}'}
+        assert adapter_for_request(to_request(spec)) is ADAPTER
+
+
+def test_media_uploads_are_not_compose_requests() -> None:
+    upload = {"method": "POST", "url": "https://upload.twitter.com/1.1/media/upload.json",
+              "headers": {"content-type": "multipart/form-data; boundary=b"}, "body": ""}
+    assert adapter_for_request(to_request(upload)) is None
+    v2_upload = {"method": "POST", "url": "https://api.x.com/2/media/upload",
+                 "headers": {"content-type": "application/json"},
+                 "body": '{"media_category":"tweet_image","text":"not a post"}'}
+    assert ADAPTER.compose(to_request(v2_upload)) is None
+
+
+def test_likes_follows_and_deletes_are_not_compose_requests() -> None:
+    for method, path, body in (
+        ("POST", "/2/users/1600000000000000001/likes", '{"tweet_id":"1790000000000000300"}'),
+        ("POST", "/2/users/1600000000000000001/following", '{"target_user_id":"9"}'),
+        ("DELETE", "/2/tweets/1790000000000000300", ""),
+        ("GET", "/2/tweets", ""),
+    ):
+        spec = {"method": method, "url": f"https://api.x.com{path}", "body": body,
+                "headers": {"content-type": "application/json"}}
+        assert ADAPTER.compose(to_request(spec)) is None, path
+
+
+def test_a_post_with_media_only_has_nothing_to_judge() -> None:
+    spec = {"method": "POST", "url": "https://api.x.com/2/tweets",
+            "headers": {"content-type": "application/json"},
+            "body": '{"media":{"media_ids":["1455952740635586573"]}}'}
+    assert ADAPTER.compose(to_request(spec)) is None
+
+
+@pytest.mark.parametrize("body", [b"", b"{", b"\xff\xfe", b"[1,2]", b'{"text":{"a":1}}'])
+def test_malformed_bodies_are_not_read_and_do_not_raise(body: bytes) -> None:
+    request = WireRequest("POST", "https", "api.x.com", 443, "/2/tweets", {},
+                          {"content-type": "application/json"}, body)
+    assert ADAPTER.compose(request) is None
+
+
+def test_v2_failure_is_a_problem_document_with_errors_starting_with_the_reason() -> None:
+    assert V2_FAILURE.status == 403
+    assert V2_FAILURE.headers["content-type"].startswith("application/json")
+    document = json.loads(V2_FAILURE.body)
+    assert document["title"] == "Forbidden" and document["status"] == 403
+    assert document["type"] == "about:blank"
+    assert document["detail"].startswith("Not sent: held by pullcheck")
+    # No `code`: twitter-api-v2 tells v1 errors from v2 ones by its presence.
+    assert document["errors"] == [{"message": HELD_MESSAGE}]
+
+
+def test_v11_failure_is_the_v11_errors_list_with_an_undocumented_code() -> None:
+    assert V11_FAILURE.status == 403
+    document = json.loads(V11_FAILURE.body)
+    assert document == {"errors": [{"code": V11_HELD_CODE, "message": HELD_MESSAGE}]}
+    assert document["errors"][0]["message"].startswith("Not sent: held by pullcheck")
+    # 187 would read as "duplicate, already posted" and 88 as "rate limited, try again".
+    assert V11_HELD_CODE not in (32, 88, 89, 135, 187, 215, 226, 326)
+
+
+def test_form_body_wins_over_the_query_string() -> None:
+    request = WireRequest(
+        "POST", "https", "api.twitter.com", 443, "/1.1/statuses/update.json",
+        {"status": "from the query"}, {"content-type": "application/x-www-form-urlencoded"},
+        b"status=from+the+body",
+    )
+    compose = ADAPTER.compose(request)
+    assert compose is not None and compose.draft.text == "from the body"
+
+
+def test_v11_quote_by_attachment_url() -> None:
+    request = WireRequest(
+        "POST", "https", "api.twitter.com", 443, "/1.1/statuses/update.json",
+        {"status": "Look at this", "attachment_url": "https://x.com/jordan_bakes/status/123"},
+        {}, b"",
+    )
+    compose = ADAPTER.compose(request)
+    assert compose is not None and compose.draft.kind == "quote"
+    assert compose.draft.reply_to is not None and compose.draft.reply_to.id == "123"
+
+
+def test_mentions_in_api_text_are_read() -> None:
+    spec = {"method": "POST", "url": "https://api.x.com/2/tweets",
+            "headers": {"content-type": "application/json"},
+            "body": json.dumps({"text": "@sam @jordan_bakes @sam hire us"})}
+    compose = ADAPTER.compose(to_request(spec))
+    assert compose is not None and compose.draft.mentions == ["sam", "jordan_bakes"]
+
+
+def test_reply_parent_comes_from_a_v2_lookup_seen_before() -> None:
+    memory = Memory()
+    memory.remember("x", ADAPTER.harvest(response_of(
+        load_local("x_api_v2_read_tweet_lookup_response.json"))))
+    spec = {"method": "POST", "url": "https://api.x.com/2/tweets",
+            "headers": {"content-type": "application/json"},
+            "body": json.dumps({"text": "We build bakery sites, from 500 EUR: acme.example",
+                                "reply": {"in_reply_to_tweet_id": "1790000000000000300"}})}
+    draft = memory.enrich("x", ADAPTER.compose(to_request(spec)))
+    assert draft.reply_to is not None
+    assert draft.reply_to.author == "jordan_bakes"
+    assert draft.reply_to.text.startswith("Does anyone know a good web designer")
+
+
+def test_dm_to_someone_who_wrote_first_is_a_prior_conversation() -> None:
+    memory = Memory()
+    memory.remember("x", ADAPTER.harvest(response_of(
+        load_local("x_api_v2_read_dm_events_response.json"))))
+    compose = ADAPTER.compose(request_of(load_local("x_api_v2_dm_with_participant.json")))
+    draft = memory.enrich("x", compose)
+    assert draft.recipients == ["1600000000000000009"]
+    assert draft.prior_conversation is True
+
+
+def test_own_id_from_users_me() -> None:
+    fixture = {
+        "request": {"method": "GET", "url": "https://api.x.com/2/users/me",
+                    "headers": {"authorization": "Bearer <token>"}},
+        "response": {"status": 200, "headers": {"content-type": "application/json"},
+                     "body": '{"data":{"id":"1600000000000000001","name":"Acme",'
+                             '"username":"acme_webworks"}}'},
+    }
+    harvest = ADAPTER.harvest(response_of(fixture))
+    assert harvest is not None and harvest.own_id == "1600000000000000001"
+    assert harvest.posts == []
+
+
+def test_v11_home_timeline_feeds_posts_seen() -> None:
+    body = json.dumps([{
+        "id": 1790000000000000600, "id_str": "1790000000000000600",
+        "full_text": "Any recommendations for a bookkeeper in Leeds?",
+        "in_reply_to_status_id_str": None,
+        "user": {"id_str": "1600000000000000007", "screen_name": "jordan_bakes"},
+    }])
+    fixture = {
+        "request": {"method": "GET",
+                    "url": "https://api.twitter.com/1.1/statuses/home_timeline.json?tweet_mode=extended"},
+        "response": {"status": 200, "headers": {"content-type": "application/json"}, "body": body},
+    }
+    check_harvest(ADAPTER.harvest(response_of(fixture)), {"posts": [
+        {"id": "1790000000000000600", "author": "jordan_bakes", "author_id": "1600000000000000007",
+         "text": "Any recommendations for a bookkeeper in Leeds?"}]})
+
+
+def test_error_answers_are_not_harvested() -> None:
+    fixture = load_local("x_api_v2_read_tweet_lookup_response.json")
+    fixture = {**fixture, "response": {**fixture["response"], "status": 429}}
+    assert ADAPTER.harvest(response_of(fixture)) is None
