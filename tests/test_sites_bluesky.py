@@ -14,6 +14,8 @@ from site_fixtures import (
     fake_jwt,
     fixture_names,
     load,
+    load_local,
+    local_fixture_names,
     needs_fixtures,
     request_of,
     response_of,
@@ -174,3 +176,106 @@ def test_quoted_post_inside_an_embed_is_remembered() -> None:
     assert harvest is not None
     texts = {p.id: p.text for p in harvest.posts}
     assert texts["at://did:plc:j/app.bsky.feed.post/q1"] == "Who fixes ovens in Leeds?"
+
+
+# -- a conversation nobody has written in yet is a new one ---------------------------------------
+# bsky.app calls chat.bsky.convo.getConvoForMembers (which creates the convo) and then
+# sendMessage: being seen must not make the first message a prior conversation.
+
+NEW_CONVO = "3lqconvonew0001"
+SAM = "did:plc:samrivera000000000000000"
+PITCH = "Thanks for following! We build websites for bakeries, 20% off this week: acme.example"
+
+
+@pytest.mark.parametrize("name", local_fixture_names("bluesky_", "incoming_response"))
+def test_local_read_fixture_matches_expected(name: str) -> None:
+    fixture = load_local(name)
+    response = response_of(fixture)
+    assert adapter_for_request(response.request) is ADAPTER
+    check_harvest(ADAPTER.harvest(response), fixture["expected"])
+
+
+def _send(memory: Memory, convo: str = NEW_CONVO, text: str = PITCH):
+    body = json.dumps({"convoId": convo, "message": {"text": text}})
+    spec = {"method": "POST",
+            "url": "https://morel.us-east.host.bsky.network/xrpc/chat.bsky.convo.sendMessage",
+            "headers": {"content-type": "application/json", "authorization": AUTH,
+                        "atproto-proxy": "did:web:api.bsky.chat#bsky_chat"},
+            "body": body}
+    return memory.enrich("bluesky", ADAPTER.compose(to_request(spec)))
+
+
+def _read(memory: Memory, name: str, body: str | None = None) -> None:
+    fixture = load_local(name) if name.startswith("bluesky_read_get") else load(name)
+    if body is not None:
+        fixture = {**fixture, "response": {**fixture["response"], "body": body}}
+    memory.remember("bluesky", ADAPTER.harvest(response_of(fixture, authorization=AUTH)))
+
+
+def test_first_message_into_a_new_convo_is_cold() -> None:
+    memory = Memory()
+    _read(memory, "bluesky_read_get_convo_for_members_new_response.json")
+    draft = _send(memory)
+    assert draft.recipients == [SAM]
+    assert draft.prior_conversation is False
+
+
+def test_cold_pitch_into_a_new_convo_is_flagged_by_the_engine() -> None:
+    from pullcheck.engine import Engine
+    from pullcheck.history import InMemorySentHistory
+    from pullcheck.rulebook import builtin_pack
+
+    memory = Memory()
+    _read(memory, "bluesky_read_get_convo_for_members_new_response.json")
+    verdict = Engine(builtin_pack(), history=InMemorySentHistory()).judge(_send(memory))
+    assert "PP102" in {finding.code for finding in verdict.findings}
+
+
+def test_an_empty_first_page_of_messages_makes_the_convo_new() -> None:
+    memory = Memory()
+    _read(memory, "bluesky_read_chat_list_convos_response.json",
+          body=json.dumps({"convos": [{"id": NEW_CONVO, "rev": "1", "members": [
+              {"did": ME}, {"did": SAM}], "lastMessage": None, "muted": False,
+              "unreadCount": 0}]}))
+    _read(memory, "bluesky_read_get_messages_empty_response.json")
+    assert _send(memory).prior_conversation is False
+
+
+def test_an_empty_older_page_says_nothing_about_the_convo() -> None:
+    fixture = load_local("bluesky_read_get_messages_empty_response.json")
+    request = {**fixture["request"], "url": fixture["request"]["url"] + "&cursor=2222222222220"}
+    harvest = ADAPTER.harvest(response_of({**fixture, "request": request}))
+    assert harvest is None or harvest.empty_conversations == []
+
+
+def test_a_convo_with_a_last_message_stays_a_prior_conversation() -> None:
+    memory = _memory_with_convos()  # listConvos: 3lqconvosam0001 has a lastMessage
+    assert _send(memory, convo="3lqconvosam0001").prior_conversation is True
+
+
+def test_an_answer_in_the_log_makes_the_new_convo_a_conversation() -> None:
+    memory = Memory()
+    _read(memory, "bluesky_read_get_convo_for_members_new_response.json")
+    assert _send(memory).prior_conversation is False
+    _read(memory, "bluesky_read_get_log_response.json")  # Sam answered
+    assert _send(memory, text="Great, here is the quote.").prior_conversation is True
+
+
+def test_a_second_message_nobody_answered_is_still_cold() -> None:
+    memory = Memory()
+    _read(memory, "bluesky_read_get_convo_for_members_new_response.json")
+    _send(memory)
+    own = json.dumps({"messages": [{"$type": "chat.bsky.convo.defs#messageView", "id": "m1",
+                                    "rev": "2", "text": PITCH, "sender": {"did": ME},
+                                    "sentAt": "2026-05-04T09:06:00.000Z"}]})
+    _read(memory, "bluesky_read_get_messages_empty_response.json", body=own)
+    assert _send(memory, text="Just following up on my offer!").prior_conversation is False
+
+
+def test_an_empty_sighting_does_not_erase_a_known_history() -> None:
+    memory = _memory_with_convos()
+    fixture = load_local("bluesky_read_get_convo_for_members_new_response.json")
+    document = json.loads(fixture["response"]["body"])
+    document["convo"]["id"] = "3lqconvosam0001"
+    _read(memory, "bluesky_read_get_convo_for_members_new_response.json", json.dumps(document))
+    assert _send(memory, convo="3lqconvosam0001").prior_conversation is True

@@ -130,6 +130,8 @@ class Conversation:
     senders: set[str] = field(default_factory=set)
     first_seen: float | None = None  # first harvested (read from the site)
     first_send: float | None = None  # first message the user tried to send into it
+    # Shown with no message in it before anything else was known: a new conversation.
+    seen_empty: bool = False
 
 
 class Conversations:
@@ -223,11 +225,16 @@ class Memory:
                 self.posts.put(_compact(post, platform))
             for follower in harvest.new_followers:
                 self.followers.add(follower)
+            empty = set(harvest.empty_conversations)
             for conversation_id, members in harvest.conversations.items():
                 self.conversations.set_members(platform, conversation_id, members)
                 conversation = self.conversations.touch(platform, conversation_id)
-                if conversation.first_seen is None:
+                if conversation.first_seen is None and conversation_id not in empty:
                     conversation.first_seen = now
+            for conversation_id in empty:
+                conversation = self.conversations.touch(platform, conversation_id)
+                if conversation.first_seen is None and not conversation.senders:
+                    conversation.seen_empty = True
             for conversation_id, senders in harvest.conversation_senders.items():
                 conversation = self.conversations.touch(platform, conversation_id)
                 if conversation.first_seen is None:
@@ -379,7 +386,7 @@ class Memory:
             if spoke or existed:
                 answer = True
                 break
-            if conversation.first_seen is not None:
+            if conversation.first_seen is not None or conversation.seen_empty:
                 answer = False
         self._mark_send_locked(platform, conversation_ids, now)
         return answer

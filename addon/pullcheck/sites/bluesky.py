@@ -198,7 +198,9 @@ class BlueskyAdapter:
             elif isinstance(node.get("members"), list) and "id" in node:
                 _conversation(node, harvest)
         if match.group(1) == "chat.bsky.convo.getMessages":
-            _messages(document, req.query.get("convoId"), harvest)
+            _messages(document, req.query.get("convoId"), "cursor" in req.query, harvest)
+        elif match.group(1) == "chat.bsky.convo.getLog":
+            _log(document, harvest)
         return harvest if harvest else None
 
     def harvest_websocket(self, text: str) -> Harvest | None:
@@ -252,17 +254,45 @@ def _conversation(node: dict[str, Any], harvest: Harvest) -> None:
     sender = string(dig(node, "lastMessage", "sender", "did"))
     if sender:
         harvest.conversation_senders.setdefault(conversation, []).append(sender)
+    reacted = string(dig(node, "lastReaction", "reaction", "sender", "did"))
+    if reacted:
+        harvest.conversation_senders.setdefault(conversation, []).append(reacted)
+    if not node.get("lastMessage") and not node.get("lastReaction"):
+        # getConvoForMembers answers with a convo (creating it) before the first message is
+        # sent: a convo nobody wrote in is no prior conversation (convoView.lastMessage is
+        # optional in chat.bsky.convo.defs).
+        harvest.empty_conversations.append(conversation)
 
 
-def _messages(document: dict[str, Any], conversation: str | None, harvest: Harvest) -> None:
+def _messages(document: dict[str, Any], conversation: str | None, older_page: bool,
+              harvest: Harvest) -> None:
     messages = document.get("messages")
     if not conversation or not isinstance(messages, list):
+        return
+    if not messages and not older_page:
+        # The newest page is empty: nothing was ever written in this conversation.
+        harvest.empty_conversations.append(conversation)
         return
     senders = harvest.conversation_senders.setdefault(conversation, [])
     for message in messages:
         sender = string(dig(message, "sender", "did"))
         if sender and sender not in senders:
             senders.append(sender)
+
+
+
+def _log(document: dict[str, Any], harvest: Harvest) -> None:
+    """getLog's `logCreateMessage` events: who wrote into which convo since the last poll."""
+    logs = document.get("logs")
+    for event in logs if isinstance(logs, list) else []:
+        if not str(dig(event, "$type") or "").endswith("#logCreateMessage"):
+            continue
+        conversation = string(dig(event, "convoId"))
+        sender = string(dig(event, "message", "sender", "did"))
+        if conversation and sender:
+            senders = harvest.conversation_senders.setdefault(conversation, [])
+            if sender not in senders:
+                senders.append(sender)
 
 
 ADAPTER = BlueskyAdapter()

@@ -8,7 +8,9 @@ Nothing here imports mitmproxy.
 Additions to the shared contract (all optional, with defaults): `Compose.sender` and
 `Harvest.own_id` (the signed-in account, when the request reveals it, so a conversation's other
 members can be told from the user), `Harvest.conversation_senders` (who wrote in a conversation,
-for `prior_conversation`), `Harvest.source` (which read operation it came from, for logs).
+for `prior_conversation`), `Harvest.source` (which read operation it came from, for logs),
+`Harvest.empty_conversations` (conversations the site showed with no message in them yet: the
+first message into one is a cold one).
 """
 
 from __future__ import annotations
@@ -125,9 +127,12 @@ class Harvest:
     conversation_senders: dict[str, list[str]] = field(default_factory=dict)
     own_id: str | None = None
     source: str = ""
+    # Conversations shown with no message in them yet (Bluesky's getConvoForMembers creates one
+    # before the first message is sent): being seen does not make them a prior conversation.
+    empty_conversations: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(
             self.posts or self.new_followers or self.conversations or self.conversation_senders
-            or self.own_id
+            or self.own_id or self.empty_conversations
         )
