@@ -27,14 +27,16 @@ DEFAULT_OUT = Path("pullcheck-audit.html")
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "audit",
-        help="audit an archive export (X zip/folder, Mastodon outbox.json, Bluesky .car)",
+        help="audit an archive export (X zip/folder, Mastodon outbox.json, Bluesky .car, "
+        "LinkedIn or Reddit data export zip/folder)",
         description="Judge every post, reply and DM of your own archive export and write an "
         "HTML report: push share per month and per kind, the rules that fire most, the worst "
         "examples with their pull alternatives.",
     )
     parser.add_argument("path", type=Path, metavar="PATH",
                         help="X archive (zip or folder), Mastodon outbox.json (or its export "
-                        "zip/folder), or Bluesky repository .car file")
+                        "zip/folder), Bluesky repository .car file, or a LinkedIn or Reddit "
+                        "data export (zip or folder)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="FILE",
                         help=f"where to write the HTML report (default: {DEFAULT_OUT})")
     add_config_option(parser)
