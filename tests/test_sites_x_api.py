@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pullcheck.memory import Memory
 from pullcheck.sites import adapter_for_request
 from pullcheck.sites.adapter import HELD_MESSAGE
@@ -208,3 +210,46 @@ def test_error_answers_are_not_harvested() -> None:
     fixture = load_local("x_api_v2_read_tweet_lookup_response.json")
     fixture = {**fixture, "response": {**fixture["response"], "status": 429}}
     assert ADAPTER.harvest(response_of(fixture)) is None
+
+
+# -- hostile or broken input: the adapter returns None or a Compose/Harvest, never raises ---------
+
+ANY_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda children: st.lists(children, max_size=3)
+    | st.dictionaries(st.text(max_size=6), children, max_size=3),
+    max_leaves=10,
+)
+
+
+def _rewrite(document, data):  # type: ignore[no-untyped-def]
+    if isinstance(document, dict):
+        return {k: data.draw(ANY_JSON) if data.draw(st.integers(0, 3)) == 0 else
+                _rewrite(v, data) for k, v in document.items()}
+    if isinstance(document, list):
+        return [_rewrite(v, data) for v in document]
+    return document
+
+
+@pytest.mark.parametrize("name", local_fixture_names("x_api_"))
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_mutated_fixtures_never_raise(name: str, data: st.DataObject) -> None:
+    fixture = load_local(name)
+    side = "response" if fixture["direction"] == "incoming_response" else "request"
+    raw = fixture[side]["body"]
+    try:
+        body = json.dumps(_rewrite(json.loads(raw), data))
+    except ValueError:
+        body = raw
+    if data.draw(st.booleans()):
+        body = body[: data.draw(st.integers(0, len(body)))]
+    changed = {**fixture, side: {**fixture[side], "body": body}}
+    if side == "request":
+        compose = ADAPTER.compose(request_of(changed))
+        if compose is not None:
+            Memory().enrich("x", compose)
+    else:
+        harvest = ADAPTER.harvest(response_of(changed))
+        if harvest is not None:
+            Memory().remember("x", harvest)
