@@ -74,7 +74,7 @@ def test_share_keeps_its_shared_link_and_comment_its_post(export: Path) -> None:
 def test_owner_comes_from_invitations_without_a_profile(tmp_path: Path) -> None:
     folder = write_linkedin_export(tmp_path / "export", with_profile=False)
     archive = open_archive(folder)
-    assert archive.owner == "/in/acme-webworks"
+    assert archive.owner == "linkedin.com/in/acme-webworks"
     assert sum(item.kind == "dm" for item in archive.items) == 2
 
 

@@ -78,7 +78,8 @@ def read_linkedin_export(bundle: Bundle) -> Archive:
     notes, others = _invitations(invitations, messages, owner_url)
     items.extend(notes)
     skipped += others
-    archive = Archive(PLATFORM, str(bundle.path), owner_name or owner_url, items, skipped)
+    owner = owner_name or (f"linkedin.com{owner_url}" if owner_url else None)
+    archive = Archive(PLATFORM, str(bundle.path), owner, items, skipped)
     archive.sort_by_time()
     return archive
 
