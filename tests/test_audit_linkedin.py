@@ -139,3 +139,15 @@ def test_truncated_export_exits_2_and_writes_nothing(
     assert code == 2 and captured.out == ""
     assert "messages.csv" in captured.err
     assert list(out.parent.iterdir()) == []
+
+
+def test_messages_spelling_profiles_otherwise_than_invitations_are_still_told_apart(
+    tmp_path: Path,
+) -> None:
+    folder = write_linkedin_export(tmp_path / "export", with_profile=False)
+    messages = folder / "messages.csv"
+    messages.write_text(messages.read_text().replace(
+        "https://www.linkedin.com/in/acme-webworks", "https://www.linkedin.com/in/ACoAAB1x2y3"))
+    dms = [item for item in open_archive(folder).items if item.kind == "dm"]
+    assert [dm.prior_conversation for dm in dms] == [False, True]
+

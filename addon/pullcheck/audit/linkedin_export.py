@@ -53,8 +53,12 @@ def read_linkedin_export(bundle: Bundle) -> Archive:
     ):
         raise ArchiveError(f"{bundle.path}: no Shares.csv, Comments.csv, messages.csv or "
                            "Invitations.csv: not a LinkedIn export")
-    owner_url = _owner_url(invitations, messages)
+    owner_url = _invitation_owner(invitations) or _conversation_owner(messages)
     owner_name = _owner_name(bundle)
+    # messages.csv may spell profiles differently from Invitations.csv (a member URN instead of
+    # the vanity name): then who sent what is told from the conversations, or by name.
+    senders = {profile_key(row.get("SENDER PROFILE URL")) for row in messages}
+    message_owner = owner_url if owner_url in senders else _conversation_owner(messages)
     items: list[ArchiveItem] = []
     skipped = 0
     for row in shares:
@@ -72,7 +76,7 @@ def read_linkedin_export(bundle: Bundle) -> Archive:
                                  when=export_time(row.get("Date")),
                                  item_id=row.get("Link", ""),
                                  reply_to_id=row.get("Link") or None))
-    sent, received = _messages(messages, owner_url, owner_name)
+    sent, received = _messages(messages, message_owner, owner_name)
     items.extend(sent)
     skipped += received
     notes, others = _invitations(invitations, messages, owner_url)
@@ -108,7 +112,8 @@ def _share(row: dict[str, str]) -> ArchiveItem | None:
                        links=[shared] if shared.startswith(("http://", "https://")) else [])
 
 
-def _owner_url(invitations: list[dict[str, str]], messages: list[dict[str, str]]) -> str | None:
+def _invitation_owner(invitations: list[dict[str, str]]) -> str | None:
+    """The inviter of outgoing invitations and the invitee of incoming ones."""
     votes: Counter[str] = Counter()
     for row in invitations:
         direction = row.get("Direction", "").strip().upper()
@@ -116,9 +121,11 @@ def _owner_url(invitations: list[dict[str, str]], messages: list[dict[str, str]]
         key = profile_key(row.get(column or "", ""))
         if key:
             votes[key] += 1
-    if votes:
-        return votes.most_common(1)[0][0]
-    # The one profile that takes part in every conversation (at least two of them).
+    return votes.most_common(1)[0][0] if votes else None
+
+
+def _conversation_owner(messages: list[dict[str, str]]) -> str | None:
+    """The one profile that takes part in every conversation (at least two of them)."""
     conversations: dict[str, set[str]] = {}
     for row in messages:
         people = conversations.setdefault(row.get("CONVERSATION ID", ""), set())
