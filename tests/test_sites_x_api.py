@@ -23,6 +23,7 @@ from site_fixtures import (
 )
 
 FAILURES = {"v2": V2_FAILURE, "v1.1": V11_FAILURE}
+OAUTH1 = 'OAuth oauth_token="1600000000000000001-secret", oauth_version="1.0"'
 
 
 def request_of(fixture: dict) -> WireRequest:
@@ -210,6 +211,26 @@ def test_error_answers_are_not_harvested() -> None:
     fixture = load_local("x_api_v2_read_tweet_lookup_response.json")
     fixture = {**fixture, "response": {**fixture["response"], "status": 429}}
     assert ADAPTER.harvest(response_of(fixture)) is None
+
+
+def test_group_dm_recipients_come_from_participants_seen_in_dm_events() -> None:
+    memory = Memory()
+    events = json.dumps({"data": [
+        {"id": "1", "event_type": "ParticipantsJoin", "dm_conversation_id": "1582838223831",
+         "participant_ids": ["1600000000000000001", "1600000000000000009", "1600000000000000007"]},
+        {"id": "2", "event_type": "MessageCreate", "dm_conversation_id": "1582838223831",
+         "sender_id": "1600000000000000009", "text": "Welcome all"}]})
+    fixture = {"request": {"method": "GET", "url": "https://api.x.com/2/dm_events",
+                           "headers": {"authorization": OAUTH1}},
+               "response": {"status": 200, "headers": {"content-type": "application/json"},
+                            "body": events}}
+    memory.remember("x", ADAPTER.harvest(response_of(fixture)))
+    spec = {"method": "POST", "url": "https://api.x.com/2/dm_conversations/1582838223831/messages",
+            "headers": {"content-type": "application/json", "authorization": OAUTH1},
+            "body": '{"text":"Hi all, 20% off websites this week: acme.example"}'}
+    draft = memory.enrich("x", ADAPTER.compose(to_request(spec)))
+    assert draft.recipients == ["1600000000000000009", "1600000000000000007"]
+    assert draft.prior_conversation is True
 
 
 # -- hostile or broken input: the adapter returns None or a Compose/Harvest, never raises ---------

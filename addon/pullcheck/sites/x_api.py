@@ -326,8 +326,15 @@ def _dm_event(node: dict[str, Any], harvest: Harvest) -> None:
     if not conversation:
         return
     members = conversation_members(conversation)
+    # Group conversations have no ids in their id: their events may list the participants.
+    listed = node.get("participant_ids")
+    for member in listed if isinstance(listed, list) else []:
+        member_id = string(member)
+        if member_id and member_id not in members:
+            members.append(member_id)
     if members:
-        harvest.conversations.setdefault(conversation, members)
+        known = harvest.conversations.setdefault(conversation, [])
+        known.extend(m for m in members if m not in known)
     sender = string(node.get("sender_id"))
     if node.get("event_type") == "MessageCreate" and sender:
         senders = harvest.conversation_senders.setdefault(conversation, [])
