@@ -215,6 +215,15 @@ def test_type_errors_say_what_the_key_takes_in_plain_words(
     assert "Input should" not in str(error)
 
 
+def test_a_key_written_twice_is_reported_with_the_files_other_problems(tmp_path: Path) -> None:
+    path = write(tmp_path, "c.yaml", "mode: warn\nrules:\n  PP210: off\nmode: hold\n"
+                 "hold_at: severe\n")
+    error = error_of(path)
+    assert [(line, key) for _, line, key, _, _ in error.problems] == [
+        (3, "rules.PP210"), (4, None), (5, "hold_at")]
+    assert "written twice (lines 1 and 4)" in error.problems[1][3]
+
+
 def test_shorthands_switch_rules_and_sites(tmp_path: Path, rules: dict) -> None:
     first, second, third = sorted(rules)[:3]
     path = write(tmp_path, "c.yaml",

@@ -396,12 +396,18 @@ def load_config(
             # Codes given by slug are stored under their code: the engine sees one name a rule.
             config.rules = renamed
     problems = _without_noise_inside_unknown_names(problems)
+    rows += _reading_problems(located)
     if problems or rows:
         raise ConfigError(sorted([*rows, *_rows(problems, located, path)], key=_reading_order))
     assert config is not None  # no problems: pydantic accepted the file
     config._pack = pack
     config._data_folder = data_folder
     return _with_notpush(config, sources)
+
+
+def _reading_problems(located: LocatedData) -> list[ProblemRow]:
+    """Mistakes found while reading the YAML that did not stop it (a key written twice)."""
+    return [(where.file, where.line, None, message, None) for where, message in located.problems]
 
 
 def _rule_folders(config: Config | None, data: dict[str, Any]) -> list[Path] | None:
@@ -725,6 +731,8 @@ def read_notpush(path: Path) -> Allowlist:
         raise ConfigError([(problem.file, problem.line, None, problem.message, None)]) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError([(path, None, None, f"cannot read: {error}", None)]) from None
+    if located.problems:
+        raise ConfigError(_reading_problems(located))
     data = located.data
     handles: list[str] = []
     domains: list[str] = []
