@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian machine (Debian's chromium and
-# certutil included; never `playwright install`) and runs the whole suite.
+# certutil included; never `playwright install`) and runs the whole suite. Python packages go
+# into the checkout's virtual environment, .venv (made by scripts/make-venv when missing): the
+# system Python refuses `pip install` (PEP 668).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +13,10 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v certutil >/dev/null 2>&
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium libnss3-tools
 fi
 
-python3 -m pip install -q -e '.[test]'
-python3 -m ruff check addon tests benchmarks
-python3 -m pytest "$@"
+bash scripts/make-venv .venv
+# As if activated: tests start `mitmdump` and `pullcheck` from PATH.
+export VIRTUAL_ENV="$PWD/.venv"
+export PATH="$VIRTUAL_ENV/bin:$PATH"
+python -m pip install -q --disable-pip-version-check -e '.[test]'
+python -m ruff check addon tests benchmarks
+python -m pytest "$@"

@@ -4,6 +4,7 @@ opened in real Chromium and screenshotted."""
 from __future__ import annotations
 
 import json
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from audit_archives import (
     write_x_folder,
     zip_folder,
 )
+from pullcheck.audit.summary import wording
 from pullcheck.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,6 +91,87 @@ def test_x_archive_is_judged_and_the_report_written(
     assert "PP101" in codes  # the auto-DM to new followers
     html = out.read_text()
     assert "Push audit: X archive" in html
+
+
+FRIENDS = ("alice", "bob", "carol_b", "dan", "erin", "frank")
+
+
+def _welcome(name: str, n: int) -> str:
+    return (f"@{name} Thanks for following! Check out my site "
+            f"https://acme-webworks.example/?ref={n} - first consultation free.")
+
+
+@pytest.fixture
+def welcome_archive(tmp_path: Path) -> Path:
+    """Six auto-DMs that differ only by @handle and link, and one message received."""
+    dms = [dm_conversation(str(3000 + n), [(OWNER_ID, _welcome(name, n),
+                                            f"2024-0{1 + n}-02T09:00:00Z")])
+           for n, name in enumerate(FRIENDS)]
+    dms.append(dm_conversation("4000", [("4000", "Hi, do you build shop sites?",
+                                         "2024-02-10T09:00:00Z")]))
+    return write_x_folder(tmp_path / "twitter", _x_tweets(), dms)
+
+
+@pytest.mark.parametrize("first, second", [
+    ("@alice thanks for following!", "@bob thanks for following!"),
+    ("@alice@fosstodon.org hi", "@bob.bsky.social hi"),
+    ("See https://acme.example/a?x=1 today", "See https://acme.example/b today"),
+    ("20% off, 3 days only", "50% off, 10 days only"),
+    ("Hello   THERE", "hello there"),
+])
+def test_texts_differing_only_by_handles_links_or_numbers_share_a_wording(
+    first: str, second: str
+) -> None:
+    assert wording(first) == wording(second)
+
+
+@pytest.mark.parametrize("first, second", [
+    ("Thanks for following!", "Thanks for the follow!"),
+    ("Email me at a@b.example", "Email me at a@b.example today"),
+])
+def test_texts_with_other_words_keep_their_own_wording(first: str, second: str) -> None:
+    assert wording(first) != wording(second)
+
+
+def test_auto_dms_differing_by_handle_are_one_example_with_a_count(
+    welcome_archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "report.html"
+    code, stdout, _ = _audit(capsys, str(welcome_archive), "--out", str(out), "--json")
+    assert code == 0
+    dms = [example for example in json.loads(stdout)["worst"] if example["kind"] == "dm"]
+    assert len(dms) == 1
+    assert (dms[0]["times"], dms[0]["varied"]) == (6, True)
+    assert (dms[0]["first"][:10], dms[0]["last"][:10]) == ("2024-01-02", "2024-06-02")
+    html = out.read_text()
+    assert html.count('class="example"') == len(json.loads(stdout)["worst"])
+    assert ("sent 6 times, 2024-01-02 to 2024-06-02, differing only in @handles, links or "
+            "numbers") in html
+
+
+def test_each_rules_instead_is_shown_once_not_under_every_example(
+    welcome_archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "report.html"
+    code, stdout, _ = _audit(capsys, str(welcome_archive), "--out", str(out), "--json")
+    assert code == 0
+    rules = json.loads(stdout)["rules"]
+    html = out.read_text()
+    assert "<h2>What to do instead</h2>" in html
+    assert html.count("<li>") == len([rule for rule in rules if rule["instead"]]) > 1
+    for rule in rules:
+        assert html.count(escape(rule["instead"])) == 1, rule["code"]
+    assert "Instead:" not in html
+
+
+def test_one_item_left_out_is_said_in_the_singular(
+    welcome_archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "report.html"
+    code, stdout, _ = _audit(capsys, str(welcome_archive), "--out", str(out))
+    assert code == 0
+    assert "Left out 1 item that is not your own writing." in stdout
+    assert "Left out: 1 item that was not your own writing" in out.read_text()
 
 
 def test_report_escapes_what_the_archive_holds(
@@ -163,12 +246,12 @@ def test_unreadable_archive_exits_2_and_writes_nothing(
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 def test_report_in_chromium_is_clear_at_a_glance(
-    x_archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    welcome_archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from playwright.sync_api import sync_playwright
 
     out = tmp_path / "report.html"
-    code, stdout, _ = _audit(capsys, str(x_archive), "--out", str(out), "--json")
+    code, stdout, _ = _audit(capsys, str(welcome_archive), "--out", str(out), "--json")
     assert code == 0
     share = round(100 * json.loads(stdout)["push_share"])
     requests: list[str] = []
@@ -189,7 +272,15 @@ def test_report_in_chromium_is_clear_at_a_glance(
             assert headline.inner_text() == f"{share}%"
             assert page.locator("svg rect").count() > 12
             assert page.locator(".example").count() >= 2
-            assert "Instead:" in page.locator(".example").first.inner_text()
+            assert page.locator(".insteads li").count() >= 2
+            # Every section stands apart from the one above it (no card flush on another).
+            gaps = page.evaluate("""() => {
+                const blocks = [...document.querySelectorAll('main > .cards, main > section,'
+                                                           + ' main > .two')];
+                return blocks.slice(1).map((block, i) =>
+                    block.getBoundingClientRect().top - blocks[i].getBoundingClientRect().bottom);
+            }""")
+            assert len(gaps) >= 4 and min(gaps) >= 12, gaps
             # The script in a post is shown as text, not run.
             assert page.evaluate("document.scripts.length") == 0
             page.screenshot(path=str(artifacts / "audit-report.png"), full_page=True)

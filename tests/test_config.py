@@ -163,6 +163,67 @@ def test_every_problem_is_reported_not_only_the_first(tmp_path: Path) -> None:
         "mdoe", "hold_at"]
 
 
+def test_every_problem_in_one_rules_block_is_reported_at_once(tmp_path: Path) -> None:
+    # An unknown code, a wrong severity and a parameter of the wrong type, side by side: the
+    # type error pydantic finds must not hide the two names only the rule pack can check.
+    path = write(tmp_path, "c.yaml", "rules:\n  PP210: off\n  PP201: {severity: severe}\n"
+                 "  PP301: {params: {min_recipients: lots}}\n")
+    error = error_of(path)
+    assert [(line, key) for _, line, key, _, _ in error.problems] == [
+        (2, "rules.PP210"), (3, "rules.PP201.severity"), (4, "rules.PP301.params.min_recipients")]
+    assert error.problems[0][4] == "PP201"
+
+
+def test_an_unknown_site_is_reported_beside_type_errors_elsewhere(tmp_path: Path) -> None:
+    path = write(tmp_path, "c.yaml", "mode: loud\nsites:\n  mastadon: {hosts: 3}\n"
+                 "  linkedin: maybe\n")
+    error = error_of(path)
+    assert [(line, key) for _, line, key, _, _ in error.problems] == [
+        (1, "mode"), (3, "sites.mastadon"), (4, "sites.linkedin")]
+
+
+def test_settings_under_an_unknown_site_are_not_picked_apart(tmp_path: Path) -> None:
+    error = error_of(write(tmp_path, "c.yaml", "sites:\n  mastadon: {hosts: 3}\n"))
+    assert len(error.problems) == 1
+    assert error.key == "sites.mastadon" and error.hint == "mastodon"
+
+
+@pytest.mark.parametrize("text, key, message", [
+    ("sites:\n  x: [x.com]\n", "sites.x",
+     "takes on, off or a mapping such as {hosts: [...]} (got a list)"),
+    ("sites:\n  linkedin: yes please\n", "sites.linkedin",
+     "takes on, off or a mapping such as {hosts: [...]} (got 'yes please')"),
+    ("rules:\n  PP202: 7\n", "rules.PP202",
+     "takes on, off, shadow, info, warning, error or a mapping such as "
+     "{severity: error, params: {...}} (got 7)"),
+    ("mode: loud\n", "mode", "takes off, warn or hold (got 'loud')"),
+    ("hold_timeout_s: -3\n", "hold_timeout_s", "takes a number above 0 (got -3)"),
+    ("scores: {warning: 150}\n", "scores.warning", "takes a number of at most 100 (got 150)"),
+    ("sent_log: 30\n", "sent_log", "takes a mapping such as {retention_days: 30} (got 30)"),
+    ("audit_log: {enabled: maybe}\n", "audit_log.enabled",
+     "takes true or false (on/off and yes/no work too) (got 'maybe')"),
+    ("offer: {web: design}\n", "offer",
+     "takes a list such as [first, second] (a single item may be written alone) (got a mapping)"),
+    ("sites: [x]\n", "sites",
+     "takes a mapping of site names to settings, such as {linkedin: off} (got a list)"),
+])
+def test_type_errors_say_what_the_key_takes_in_plain_words(
+    tmp_path: Path, text: str, key: str, message: str
+) -> None:
+    error = error_of(write(tmp_path, "c.yaml", text))
+    assert (error.key, error.message) == (key, message)
+    assert "Input should" not in str(error)
+
+
+def test_a_key_written_twice_is_reported_with_the_files_other_problems(tmp_path: Path) -> None:
+    path = write(tmp_path, "c.yaml", "mode: warn\nrules:\n  PP210: off\nmode: hold\n"
+                 "hold_at: severe\n")
+    error = error_of(path)
+    assert [(line, key) for _, line, key, _, _ in error.problems] == [
+        (3, "rules.PP210"), (4, None), (5, "hold_at")]
+    assert "written twice (lines 1 and 4)" in error.problems[1][3]
+
+
 def test_shorthands_switch_rules_and_sites(tmp_path: Path, rules: dict) -> None:
     first, second, third = sorted(rules)[:3]
     path = write(tmp_path, "c.yaml",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -120,6 +121,23 @@ def test_run_refuses_an_invalid_config_naming_file_and_line(tmp_path, env):
     code = child.stop()
     assert code == 2, output
     assert f"{bad}:3" in output
+
+
+@pytest.mark.timeout(60)
+def test_a_port_in_use_is_reported_with_the_run_commands_own_port_option(tmp_path, env):
+    # mitmproxy's own advice is `--mode regular@PORT`, which `pullcheck run` does not take.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        child = Child(["run", "--port", str(port),
+                       "--set", f"confdir={tmp_path / 'mitmproxy'}"], env)
+        output = child.output_until(None, 45)
+        code = child.stop()
+    assert code == 1, output
+    assert f"failed to listen on 127.0.0.1:{port}" in output
+    assert f"`pullcheck run --port {port + 2}`" in output
+    assert "--mode" not in output
 
 
 def fill(path: Path, count: int) -> None:

@@ -175,3 +175,38 @@ def test_not_push_overrides_are_counted(tmp_path: Path) -> None:
     tally.close()
     assert summary.totals["notpush"] == 1
     assert b"she asked me" not in (tmp_path / "data" / "stats.sqlite3").read_bytes()
+
+
+def live_check(token: str, text: str) -> http.HTTPFlow:
+    """What the banner sends at a pause while a reply is typed on x.com."""
+    body = {"text": text, "kind": "reply", "platform": "x",
+            "reply_to_id": PITCH["variables"]["reply"]["in_reply_to_tweet_id"]}
+    return tflow.tflow(req=http.Request.make(
+        "POST", "https://x.com/__pullcheck__/check", json.dumps(body).encode(),
+        {"content-type": "application/json", "origin": "https://x.com",
+         "sec-fetch-site": "same-origin", "x-pullcheck-token": token}))
+
+
+def test_live_checks_count_once_per_draft_and_the_send_joins_its_draft(tmp_path: Path) -> None:
+    pitch = PITCH["variables"]["tweet_text"]
+    calm = "Congrats on the new shop, the window display looks lovely"
+
+    async def session() -> None:
+        with proxy(tmp_path, pullcheck_hold_timeout=5) as (addon, tctx):
+            token = addon.state.pages.issue("https://x.com")
+            for size in range(10, len(pitch) + 10, 10):  # a pause every ten characters
+                check = live_check(token, pitch[:size])
+                await addon.request(check)
+                levels.append(json.loads(check.response.content)["verdict"]["level"])
+            await hold_and_decide(addon, tctx, "edit")  # the reply typed above, sent
+            for size in range(10, len(calm) + 10, 10):  # a second draft, never sent
+                await addon.request(live_check(token, calm[:size]))
+            assert addon.state.recorder.flush()
+            flows["json"] = await ask_dashboard(addon, "/stats.json?days=1")
+
+    flows: dict[str, http.HTTPFlow] = {}
+    levels: list[str] = []
+    asyncio.run(session())
+    assert levels.count("warning") + levels.count("error") >= 6  # many live warnings shown
+    totals = json.loads(flows["json"].response.content)["totals"]
+    assert (totals["draft_checked"], totals["warning_shown"], totals["hold"]) == (2, 1, 1)

@@ -34,6 +34,7 @@ from pydantic import (
     model_validator,
 )
 
+from pullcheck.config_messages import plain_message
 from pullcheck.history import SentHistory
 from pullcheck.located_yaml import (
     KeyPath,
@@ -255,6 +256,8 @@ class Problem:
     path: KeyPath
     message: str
     hint: str | None = None
+    # The name itself is unknown (a site, a rule code): problems inside it are left out.
+    unknown_name: bool = False
 
 
 # file, line, key (dotted), message, hint (the likely meant name)
@@ -355,7 +358,7 @@ def load_config(
     if not path.exists():
         if missing_ok:
             config = Config()
-            config._pack = _load_pack(config, LocatedData(data={}), path)
+            config._pack = _load_pack([], LocatedData(data={}), path)
             config._data_folder = data_folder
             return _with_notpush(config, [path])
         raise ConfigError([(path, None, None, "no such config file", None)])
@@ -365,17 +368,65 @@ def load_config(
     if not isinstance(data, dict):
         raise ConfigError([(path, 1, None, "a config file is a mapping of 'key: value' lines",
                             None)])
+    # Every problem in the file is reported at once: the type errors pydantic finds, then the
+    # names it cannot know (sites, rule codes, rule parameters) checked on what was written, so
+    # a second mistake does not surface only after the first is fixed.
+    problems: list[Problem] = []
+    config: Config | None = None
     try:
         config = Config.model_validate(data)
     except ValidationError as error:
-        raise _located_error(error, located, path) from None
-    problems = [*_check_sites(config)]
-    config._pack = _load_pack(config, located, path)
-    problems += [*_check_rules(config, config._pack)]
-    if problems:
-        raise _problems_error(problems, located, path)
+        problems += _validation_problems(error)
+    sites = config.sites if config is not None else data.get("sites")
+    problems += _check_sites(sites if isinstance(sites, dict) else {})
+    rows: list[ProblemRow] = []
+    folders = _rule_folders(config, data)
+    pack = None
+    if folders is not None:
+        try:
+            pack = _load_pack(folders, located, path)
+        except ConfigError as error:
+            rows += error.problems
+    if pack is not None:
+        overrides = config.rules if config is not None else data.get("rules")
+        rule_problems, renamed = _check_rules(overrides if isinstance(overrides, dict) else {},
+                                              pack)
+        problems += rule_problems
+        if config is not None:
+            # Codes given by slug are stored under their code: the engine sees one name a rule.
+            config.rules = renamed
+    problems = _without_noise_inside_unknown_names(problems)
+    rows += _reading_problems(located)
+    if problems or rows:
+        raise ConfigError(sorted([*rows, *_rows(problems, located, path)], key=_reading_order))
+    assert config is not None  # no problems: pydantic accepted the file
+    config._pack = pack
     config._data_folder = data_folder
     return _with_notpush(config, sources)
+
+
+def _reading_problems(located: LocatedData) -> list[ProblemRow]:
+    """Mistakes found while reading the YAML that did not stop it (a key written twice)."""
+    return [(where.file, where.line, None, message, None) for where, message in located.problems]
+
+
+def _rule_folders(config: Config | None, data: dict[str, Any]) -> list[Path] | None:
+    """The extra rule folders, from the valid config or, when pydantic refused something
+    else, from the file's own `rule_folders` (None when that key itself is invalid)."""
+    if config is not None:
+        return config.rule_folders
+    try:
+        return Config.model_validate({"rule_folders": data.get("rule_folders", [])}).rule_folders
+    except ValidationError:
+        return None
+
+
+def _without_noise_inside_unknown_names(problems: list[Problem]) -> list[Problem]:
+    """`sites.mastadon: {hosts: 3}`: the unknown site name is the problem; what its settings
+    would have been wrong about is noise until the name is fixed."""
+    unknown = [problem.path for problem in problems if problem.unknown_name]
+    return [problem for problem in problems if problem.unknown_name or not any(
+        len(problem.path) >= len(path) and problem.path[:len(path)] == path for path in unknown)]
 
 
 def _with_notpush(config: Config, sources: list[Path]) -> Config:
@@ -456,7 +507,7 @@ def _resolve_paths(layer: LocatedData, folder: Path) -> None:
             data[key[0]] = [resolve(value) for value in values]
 
 
-def _located_error(error: ValidationError, located: LocatedData, main: Path) -> ConfigError:
+def _validation_problems(error: ValidationError) -> list[Problem]:
     problems: list[Problem] = []
     for item in error.errors():
         loc = tuple(part for part in item["loc"] if not _is_pydantic_tag(part))
@@ -466,13 +517,12 @@ def _located_error(error: ValidationError, located: LocatedData, main: Path) -> 
             valid = _fields_at(loc[:-1])
             problems.append(Problem(loc, f"unknown key '{key}'", closest(key, valid)))
             continue
-        message = item["msg"].removeprefix("Value error, ")
         hint = None
         if kind in ("literal_error", "enum") and isinstance(item.get("input"), str):
             expected = re.findall(r"'([^']*)'", str(item.get("ctx", {}).get("expected", "")))
             hint = closest(item["input"], expected)
-        problems.append(Problem(loc, message, hint))
-    return _problems_error(problems, located, main)
+        problems.append(Problem(loc, plain_message(item), hint))
+    return problems
 
 
 def _is_pydantic_tag(part: str | int) -> bool:
@@ -507,35 +557,43 @@ def _unwrap(annotation: Any) -> Any:
 
 
 def _problems_error(problems: list[Problem], located: LocatedData, main: Path) -> ConfigError:
+    return ConfigError(sorted(_rows(problems, located, main), key=_reading_order))
+
+
+def _rows(problems: list[Problem], located: LocatedData, main: Path) -> list[ProblemRow]:
     rows: list[ProblemRow] = []
     for problem in problems:
         where = line_of(located.where, problem.path)
         file, line = (where.file, where.line) if where else (main, None)
         rows.append((file, line, dotted(problem.path) or None, problem.message, problem.hint))
-    # In reading order, the way an editor lists them.
-    rows.sort(key=lambda row: (str(row[0]), row[1] or 0))
-    return ConfigError(rows)
+    return rows
 
 
-def _check_sites(config: Config) -> Iterable[Problem]:
-    for name in config.sites:
+def _reading_order(row: ProblemRow) -> tuple[str, int]:
+    """In reading order, the way an editor lists them."""
+    return str(row[0]), row[1] or 0
+
+
+def _check_sites(sites: dict[str, Any]) -> Iterable[Problem]:
+    for name in sites:
         if name not in SITE_NAMES:
             yield Problem(
                 ("sites", name),
                 f"unknown site '{name}' (sites: {', '.join(SITE_NAMES)})",
                 closest(name, SITE_NAMES),
+                unknown_name=True,
             )
 
 
-def _load_pack(config: Config, located: LocatedData, main: Path) -> Any:
+def _load_pack(rule_folders: list[Path], located: LocatedData, main: Path) -> Any:
     from pullcheck.rulebook import RulePackError, builtin_rules_dir, load_rule_pack
 
-    for index, folder in enumerate(config.rule_folders):
+    for index, folder in enumerate(rule_folders):
         if not folder.is_dir():
             raise _problems_error(
                 [Problem(("rule_folders", index), f"no such folder: {folder}")], located, main
             )
-    folders = [Path(builtin_rules_dir()), *config.rule_folders]
+    folders = [Path(builtin_rules_dir()), *rule_folders]
     key = _pack_key(folders)
     cached = _PACKS.get(key)
     if cached is not None:
@@ -543,7 +601,7 @@ def _load_pack(config: Config, located: LocatedData, main: Path) -> Any:
     try:
         pack = load_rule_pack(folders)
     except RulePackError as error:
-        path: KeyPath = ("rule_folders",) if config.rule_folders else ()
+        path: KeyPath = ("rule_folders",) if rule_folders else ()
         raise _problems_error(
             [Problem(path, f"the rule pack does not load: {error}")], located, main
         ) from None
@@ -581,32 +639,48 @@ def pack_rules(pack: Any) -> dict[str, Any]:
     return {rule.code: rule for rule in rules}
 
 
-def _check_rules(config: Config, pack: Any) -> Iterable[Problem]:
+def _check_rules(
+    overrides: dict[str, Any], pack: Any
+) -> tuple[list[Problem], dict[str, RuleOverride]]:
+    """Unknown rule codes and parameters, and the overrides by code (a rule may be named by
+    its slug). `overrides` holds RuleOverrides, or what the file wrote when pydantic refused
+    something; an entry pydantic refused is left to its report."""
     rules = pack_rules(pack)
     by_name = {rule.name: code for code, rule in rules.items()}
+    problems: list[Problem] = []
     renamed: dict[str, RuleOverride] = {}
-    for key, override in config.rules.items():
+    for key, value in overrides.items():
         code = key.upper() if key.upper() in rules else by_name.get(key)
         if code is None:
             hint = closest(key, [*rules, *by_name])
-            yield Problem(("rules", key), f"unknown rule code '{key}'", hint)
+            problems.append(Problem(("rules", key), f"unknown rule code '{key}'", hint,
+                                    unknown_name=True))
+            continue
+        override = value if isinstance(value, RuleOverride) else _valid_override(value)
+        if override is None:
             continue
         renamed[code] = override
         defaults: dict[str, Any] = dict(getattr(rules[code], "params", None) or {})
-        for param, value in override.params.items():
+        for param, param_value in override.params.items():
             if param not in defaults:
                 known = ", ".join(sorted(defaults)) or "none"
-                yield Problem(
+                problems.append(Problem(
                     ("rules", key, "params", param),
                     f"rule {code} has no parameter '{param}' (its parameters: {known})",
                     closest(param, defaults),
-                )
+                ))
                 continue
-            problem = _param_type_problem(defaults[param], value)
+            problem = _param_type_problem(defaults[param], param_value)
             if problem:
-                yield Problem(("rules", key, "params", param), problem)
-    # Codes given by slug are stored under their code, so the engine sees one name per rule.
-    config.rules = renamed
+                problems.append(Problem(("rules", key, "params", param), problem))
+    return problems, renamed
+
+
+def _valid_override(value: Any) -> RuleOverride | None:
+    try:
+        return RuleOverride.model_validate(value)
+    except ValidationError:
+        return None
 
 
 def _param_type_problem(default: Any, value: Any) -> str | None:
@@ -657,6 +731,8 @@ def read_notpush(path: Path) -> Allowlist:
         raise ConfigError([(problem.file, problem.line, None, problem.message, None)]) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError([(path, None, None, f"cannot read: {error}", None)]) from None
+    if located.problems:
+        raise ConfigError(_reading_problems(located))
     data = located.data
     handles: list[str] = []
     domains: list[str] = []
@@ -719,7 +795,7 @@ def engine_settings(config: Config) -> Any:
 def rule_pack(config: Config) -> Any:
     """The pack the config was checked against (loaded now if the config was built by hand)."""
     if config._pack is None:
-        config._pack = _load_pack(config, LocatedData(data={}), Path("<config>"))
+        config._pack = _load_pack(config.rule_folders, LocatedData(data={}), Path("<config>"))
     return config._pack
 
 

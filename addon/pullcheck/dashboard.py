@@ -43,7 +43,8 @@ def render_dashboard(summary: StatsSummary, now: datetime | None = None) -> str:
         f'<link rel="stylesheet" href="{STYLESHEET_PATH}">',
         "</head><body><main>",
         "<h1>Your numbers</h1>",
-        f'<p class="sub">Counts only, no draft text. {escape(span)} (UTC).</p>',
+        f'<p class="sub">Counts only, no draft text. {escape(span)} (UTC). A draft counts '
+        "once, however many times the banner checked it while you typed.</p>",
         _headline(summary),
         _figures(summary),
         '<section><h2>Drafts checked and warnings, per day</h2>',

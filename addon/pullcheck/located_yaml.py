@@ -7,7 +7,9 @@ error location to a line with `line_of`.
 
 Mapping keys are kept as written (`on:` stays the string "on", not YAML 1.1's True) because
 every key in a config file is a name. A key written twice in one mapping is an error: PyYAML would
-silently keep the last one, and the user would wonder why the first edit does nothing.
+silently keep the last one, and the user would wonder why the first edit does nothing. It does
+not stop the reading (it is kept in `problems`, the last value stands), so the file's other
+mistakes are reported with it.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class LocatedData:
 
     data: Any
     where: dict[KeyPath, Location] = field(default_factory=dict)
+    # Mistakes that did not stop the reading (a key written twice), with where they are.
+    problems: list[tuple[Location, str]] = field(default_factory=list)
 
 
 class YamlProblem(Exception):
@@ -93,7 +97,7 @@ def read_located_yaml(text: str, file: Path) -> LocatedData:
         if root is None:
             return located
         constructor = yaml.constructor.SafeConstructor()
-        located.data = _walk(root, (), file, located.where, constructor)
+        located.data = _walk(root, (), file, located, constructor)
         return located
     finally:
         loader.dispose()
@@ -103,9 +107,10 @@ def _walk(
     node: yaml.Node,
     path: KeyPath,
     file: Path,
-    where: dict[KeyPath, Location],
+    located: LocatedData,
     constructor: yaml.constructor.SafeConstructor,
 ) -> Any:
+    where = located.where
     if isinstance(node, yaml.MappingNode):
         # `<<: *anchor` merge keys: let PyYAML fold them in before we read the pairs.
         constructor.flatten_mapping(node)
@@ -117,22 +122,19 @@ def _walk(
             key = str(key_node.value)
             if key in result:
                 first = where[(*path, key)].line
-                raise YamlProblem(
-                    file,
-                    line,
+                located.problems.append((Location(file, line), (
                     f"key '{dotted((*path, key))}' is written twice (lines {first} and {line});"
-                    " keep one",
-                )
+                    " keep one")))
             where[(*path, key)] = Location(file, line)
             _check_size(where, file, line)
-            result[key] = _walk(value_node, (*path, key), file, where, constructor)
+            result[key] = _walk(value_node, (*path, key), file, located, constructor)
         return result
     if isinstance(node, yaml.SequenceNode):
         items: list[Any] = []
         for index, item in enumerate(node.value):
             where[(*path, index)] = Location(file, item.start_mark.line + 1)
             _check_size(where, file, item.start_mark.line + 1)
-            items.append(_walk(item, (*path, index), file, where, constructor))
+            items.append(_walk(item, (*path, index), file, located, constructor))
         return items
     try:
         return constructor.construct_object(node, deep=True)
@@ -160,7 +162,7 @@ def merge_layer(base: LocatedData, layer: LocatedData) -> LocatedData:
     (the last layer wins). Locations follow the values that survive."""
     where = dict(base.where)
     data = _merge(base.data, layer.data, (), where, layer.where)
-    return LocatedData(data=data, where=where)
+    return LocatedData(data=data, where=where, problems=[*base.problems, *layer.problems])
 
 
 def _merge(

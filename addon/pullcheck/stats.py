@@ -114,15 +114,19 @@ class StatsStore:
 
     def count(self, event: str, platform: str, rules: Iterable[str] = (),
               when: datetime | None = None, amount: int = 1,
-              names: dict[str, str] | None = None) -> None:
+              names: dict[str, str] | None = None, whole: bool = True) -> None:
         """Add `amount` to an event, and to the same event per rule code in `rules`.
-        `names` (code -> rule name) is remembered so the dashboard can say what a code means."""
+        `names` (code -> rule name) is remembered so the dashboard can say what a code means.
+        `whole=False` adds to the rule codes only: a draft already counted whose verdict
+        brought a rule it did not have before."""
         if event not in EVENTS:
             raise ValueError(f"unknown stats event {event!r}; one of {', '.join(EVENTS)}")
         day = (when or datetime.now(UTC)).astimezone(UTC).date().isoformat()
-        rows = [(day, platform, event, ALL_RULES, amount)]
+        rows = [(day, platform, event, ALL_RULES, amount)] if whole else []
         rows += [(day, platform, event, code, amount) for code in dict.fromkeys(rules)]
         fresh = {c: n for c, n in (names or {}).items() if self._known_names.get(c) != n}
+        if not rows:
+            return
         with self._lock:
             if fresh:
                 self._db.executemany(

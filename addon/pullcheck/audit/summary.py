@@ -1,5 +1,9 @@
 """What an audit found, in counts: push share over time and per kind, the rules that fire most,
-and the worst examples (each distinct text once, with how often it was sent).
+and the worst examples (each distinct wording once, with how often it was sent).
+
+Texts that differ only by @handles, links or numbers ("@alice thanks for following!" and
+"@bob thanks for following!") are one wording: an auto-DM sent to fifty people is one example
+sent fifty times, not fifty examples.
 
 A verdict at `warning` or above counts as push; `info` is a nudge, not push.
 """
@@ -7,6 +11,7 @@ A verdict at `warning` or above counts as push; `info` is a nudge, not push.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -16,6 +21,28 @@ from pullcheck.models import Verdict, severity_rank
 
 PUSH_LEVEL = "warning"
 WORST_SHOWN = 12
+# What may differ between texts of one wording. Links first: a link holds numbers and slashes.
+_LINK = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+_HANDLE = re.compile(r"(?<![\w.])@[\w.-]+(?:@[\w-]+(?:\.[\w-]+)+)?")
+_NUMBER = re.compile(r"\d+(?:[.,:/]\d+)*")
+
+
+def wording(text: str) -> str:
+    """The text with its @handles, links and numbers blanked, case and spacing aside: two texts
+    with the same wording were the same message sent to other people, links or amounts."""
+    text = _LINK.sub("<link>", text)
+    text = _HANDLE.sub("@", text)
+    text = _NUMBER.sub("#", text)
+    return " ".join(text.casefold().split())
+
+
+def items(count: int) -> str:
+    """"1 item", "2 items", "1,000 items"."""
+    return f"{count:,} item" + ("" if count == 1 else "s")
+
+
+def _exact(text: str) -> str:
+    return " ".join(text.casefold().split())
 
 
 @dataclass(slots=True)
@@ -49,7 +76,9 @@ class ExampleFinding:
 
 @dataclass(slots=True)
 class Example:
-    """A flagged text; `times` counts how often the same words (case and spacing aside) went out."""
+    """A flagged wording, shown by its worst text. `times` counts how often it went out;
+    `varied` says the texts differed in their @handles, links or numbers; `first` and `last`
+    are the earliest and latest dates (ISO) it was sent."""
 
     score: int
     level: str
@@ -59,6 +88,19 @@ class Example:
     item_id: str
     findings: list[ExampleFinding]
     times: int = 1
+    varied: bool = False
+    first: str = ""
+    last: str = ""
+
+    def absorb(self, other: Example) -> Example:
+        """One example for both (of the same wording): the worse text, the counts added."""
+        kept = other if other.score > self.score else self
+        kept.times = self.times + other.times
+        kept.varied = (self.varied or other.varied
+                       or _exact(self.text) != _exact(other.text))
+        dates = [d for d in (self.first, self.last, other.first, other.last) if d]
+        kept.first, kept.last = (min(dates), max(dates)) if dates else ("", "")
+        return kept
 
     @property
     def rank(self) -> tuple[int, int, int]:
@@ -143,13 +185,7 @@ class AuditSummary:
                 self.rules[code] = rule
         for key, example in other._examples.items():
             known = self._examples.get(key)
-            if known is None:
-                self._examples[key] = example
-                continue
-            times = known.times + example.times
-            kept = example if example.score > known.score else known
-            kept.times = times
-            self._examples[key] = kept
+            self._examples[key] = example if known is None else known.absorb(example)
 
     def worst(self, count: int = WORST_SHOWN) -> list[Example]:
         return sorted(self._examples.values(), key=lambda e: e.rank, reverse=True)[:count]
@@ -180,24 +216,29 @@ class AuditSummary:
         }
 
     def _remember_example(self, item: ArchiveItem, verdict: Verdict) -> None:
-        key = hashlib.blake2b(" ".join(item.text.casefold().split()).encode(),
-                              digest_size=12).digest()
+        key = hashlib.blake2b(wording(item.text).encode(), digest_size=12).digest()
+        when = item.when.isoformat() if item.when else ""
         known = self._examples.get(key)
-        if known is not None:
+        if known is not None and verdict.score <= known.score:
+            # The common case (the same auto-DM again): count it, build nothing.
             known.times += 1
-            if verdict.score <= known.score:
-                return
+            known.varied = known.varied or _exact(item.text) != _exact(known.text)
+            if when:
+                known.first = min(known.first or when, when)
+                known.last = max(known.last, when)
+            return
         example = Example(
             score=verdict.score,
             level=verdict.level,
             kind=item.kind,
-            when=item.when.isoformat() if item.when else "",
+            when=when,
             text=item.text,
             item_id=item.item_id,
             findings=[
                 ExampleFinding(f.code, f.name, f.severity, f.message, f.trigger, f.instead)
                 for f in verdict.findings
             ],
-            times=known.times if known else 1,
+            first=when,
+            last=when,
         )
-        self._examples[key] = example
+        self._examples[key] = example if known is None else known.absorb(example)

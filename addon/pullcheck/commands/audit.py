@@ -18,7 +18,7 @@ from pullcheck.audit.formats import open_archive
 from pullcheck.audit.items import ArchiveError
 from pullcheck.audit.report import PLATFORM_NAMES, render_report
 from pullcheck.audit.runner import engine_for_audit, run_audit
-from pullcheck.audit.summary import AuditSummary
+from pullcheck.audit.summary import AuditSummary, items
 from pullcheck.commands.options import EXIT_OK, EXIT_USAGE, add_config_option, load_cli_config
 
 DEFAULT_OUT = Path("pullcheck-audit.html")
@@ -99,8 +99,9 @@ def _text_summary(summary: AuditSummary, out: Path) -> str:
         lines.append("Rules that fire most: "
                      + ", ".join(f"{r.code} {r.name} ({r.count:,})" for r in rules) + ".")
     if summary.skipped:
-        lines.append(f"Left out {summary.skipped:,} items that are not your own writing.")
+        verb = "is" if summary.skipped == 1 else "are"
+        lines.append(f"Left out {items(summary.skipped)} that {verb} not your own writing.")
     if summary.unjudged:
-        lines.append(f"Could not judge {summary.unjudged:,} items; first: {summary.first_error}")
+        lines.append(f"Could not judge {items(summary.unjudged)}; first: {summary.first_error}")
     lines.append(f"Report: {out}")
     return "\n".join(lines)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,11 @@ from pullcheck.commands.options import EXIT_OK, EXIT_USAGE
 
 EXIT_FAILED = 1
 CA_CERT_NAME = "mitmproxy-ca-cert.pem"
+# mitmproxy's own advice when the port is taken names its `--mode regular@PORT`, which
+# `pullcheck run` does not take; `PortHint` rewrites it to `--port PORT`.
+MITMPROXY_PORT_ADVICE = re.compile(
+    r"Try specifying a different port by using `--mode regular@(?P<port>\d+)`\.")
+PROXYSERVER_LOGGER = "mitmproxy.addons.proxyserver"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -78,13 +85,24 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def serve(listen_host: str, port: int, specs: list[str]) -> int:
-    from mitmproxy import exceptions, hooks, options
+    from mitmproxy import options
     from mitmproxy.tools.dump import DumpMaster
-
-    from pullcheck.proxy.addon import PullcheckAddon
 
     opts = options.Options(listen_host=listen_host, listen_port=port)
     master = DumpMaster(opts, with_termlog=True, with_dumper=False)
+    port_hint = PortHint()
+    logging.getLogger(PROXYSERVER_LOGGER).addFilter(port_hint)
+    try:
+        return await _serve(master, opts, listen_host, specs)
+    finally:
+        logging.getLogger(PROXYSERVER_LOGGER).removeFilter(port_hint)
+
+
+async def _serve(master: Any, opts: Any, listen_host: str, specs: list[str]) -> int:
+    from mitmproxy import exceptions, hooks
+
+    from pullcheck.proxy.addon import PullcheckAddon
+
     addon = PullcheckAddon()
     try:
         # Deferred: the pullcheck options exist once the add-on's `load` declared them.
@@ -119,6 +137,22 @@ def name_the_culprit(opts: Any, specs: list[str], error: Exception) -> str:
         except exceptions.OptionsError as culprit:
             return f"--set {spec}: {culprit}"
     return str(error)
+
+
+class PortHint(logging.Filter):
+    """Rewrites mitmproxy's "port in use" advice into this command's own words."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        advice = MITMPROXY_PORT_ADVICE.search(message)
+        if advice is not None:
+            port = advice["port"]
+            record.msg = (message[: advice.start()]
+                          + f"Another program (another pullcheck?) listens there: stop it, or "
+                          f"choose another port, e.g. `pullcheck run --port {port}`."
+                          + message[advice.end():])
+            record.args = None
+        return True
 
 
 class Announcement:

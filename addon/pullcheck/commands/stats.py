@@ -47,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def render_text(summary: StatsSummary) -> str:
-    lines = [f"Your numbers, {summary.first_day} to {summary.last_day} (UTC); counts only.", ""]
+    lines = [f"Your numbers, {summary.first_day} to {summary.last_day} (UTC); counts only.",
+             "A draft counts once, however many times the banner checked it while you typed.",
+             ""]
     share = summary.revised_share
     if share is None:
         lines.append("  Held posts revised: none decided yet (held posts need mode: hold).")

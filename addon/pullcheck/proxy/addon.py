@@ -308,7 +308,7 @@ class PullcheckAddon:
             state.verdicts_judged += 1
             if state.tally:
                 tally, name = state.tally, adapter.name
-                state.later("tally", lambda: tally.judged(name, verdict))
+                state.later("tally", lambda: tally.judged(name, verdict, origin, draft.text))
             held = state.should_hold(verdict.level)
             if state.audit_log:
                 audit_log = state.audit_log

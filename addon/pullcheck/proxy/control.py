@@ -288,6 +288,7 @@ async def _check(flow: http.HTTPFlow, state: Any, origin: str) -> http.Response:
     platform = _platform(flow, state, check.platform)
     draft = draft_of(check, platform, state)
     verdict = state.engine.judge(draft)
+    _count_live_check(flow, state, origin, platform, check.text, verdict)
     return _json(
         200,
         {
@@ -299,6 +300,25 @@ async def _check(flow: http.HTTPFlow, state: Any, origin: str) -> http.Response:
             "ms": round((time.perf_counter() - started) * 1000, 3),
         },
     )
+
+
+def _count_live_check(flow: http.HTTPFlow, state: Any, origin: str, platform: str, text: str,
+                      verdict: Any) -> None:
+    """"Your numbers" count the draft (once, however many pauses it is checked at), off the
+    event loop like every other count."""
+    tally = getattr(state, "tally", None)
+    if tally is None or not text.strip():
+        return
+    page = flow.request.headers.get(TOKEN_HEADER, "")
+
+    def count() -> None:
+        tally.checked_live(page, origin, platform, text, verdict)
+
+    later = getattr(state, "later", None)
+    if later is None:
+        count()  # no background writer (a bare state in tests): the tally never raises
+    else:
+        later("tally", count)
 
 
 async def _events(flow: http.HTTPFlow, state: Any, origin: str) -> http.Response:

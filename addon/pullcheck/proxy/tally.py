@@ -2,6 +2,11 @@
 
 The add-on's hooks call one method per event; this object turns it into counts in the
 `StatsStore` (no text) and, for harvested timelines, into opportunities (`OpportunityLog`).
+
+Drafts are counted once each, whether the banner checked them while they were typed, they were
+sent, or both (`LiveDrafts` tells which checks and sends are one draft): "drafts checked" counts
+drafts, "warnings shown" the drafts whose verdict reached a warning at some point (while typing
+or at send), and each rule counts once per draft it fired in.
 Nothing here may break a flow: every method swallows and logs its own errors once, because a
 full disk must not stop a post from going out.
 """
@@ -16,6 +21,7 @@ from typing import Any
 from pullcheck.features import asks_for_help
 from pullcheck.models import severity_rank
 from pullcheck.opportunities import OfferMatcher, Opportunity, OpportunityLog, spot
+from pullcheck.proxy.live_drafts import LiveDrafts, News
 from pullcheck.stats import StatsStore
 
 logger = logging.getLogger("pullcheck")
@@ -32,6 +38,7 @@ class ProxyTally:
         self._matcher = OfferMatcher([])
         self._offer: tuple[str, ...] = ()
         self._failed: set[str] = set()
+        self.drafts = LiveDrafts()
 
     @classmethod
     def in_data_dir(cls, folder: Path) -> ProxyTally:
@@ -39,17 +46,34 @@ class ProxyTally:
 
     # -- drafts and holds ------------------------------------------------------------------
 
-    def judged(self, platform: str, verdict: Any) -> None:
-        """A compose request was judged (the wire is the source of truth, not live checks)."""
+    def judged(self, platform: str, verdict: Any, origin: str | None = None,
+               text: str = "") -> None:
+        """A compose request from a page at `origin` was judged on the wire (a send)."""
         try:
-            with self.stats.together():  # one commit for both counts
-                self.stats.count("draft_checked", platform,
-                                 rules=[finding.code for finding in verdict.findings],
-                                 names={f.code: f.name for f in verdict.findings})
-                if severity_rank(verdict.level) >= WARNING:
-                    self.stats.count("warning_shown", platform)
+            news = self.drafts.sent(origin, text, _codes(verdict), _warns(verdict))
+            self._add(platform, verdict, news)
         except Exception as error:  # noqa: BLE001 - counting must never hold up a post
             self._log_once("judged", error)
+
+    def checked_live(self, page: str, origin: str, platform: str, text: str,
+                     verdict: Any) -> None:
+        """The banner asked for a verdict on the draft being typed on `page` (its token)."""
+        try:
+            news = self.drafts.checked(page, origin, text, _codes(verdict), _warns(verdict))
+            self._add(platform, verdict, news)
+        except Exception as error:  # noqa: BLE001 - a live check must be answered regardless
+            self._log_once("checked_live", error)
+
+    def _add(self, platform: str, verdict: Any, news: News) -> None:
+        if not (news.new_draft or news.new_rules or news.first_warning):
+            return  # the common case: one more pause in a draft already counted
+        names = {f.code: f.name for f in verdict.findings if f.code in news.new_rules}
+        with self.stats.together():  # one commit for the counts of one draft
+            if news.new_draft or news.new_rules:
+                self.stats.count("draft_checked", platform, rules=news.new_rules, names=names,
+                                 whole=news.new_draft)
+            if news.first_warning:
+                self.stats.count("warning_shown", platform)
 
     def held(self, platform: str) -> None:
         self._count("hold", platform)
@@ -103,3 +127,11 @@ class ProxyTally:
             self._failed.add(where)
             logger.warning("pullcheck stats: %s failed: %r (further errors not logged)",
                            where, error)
+
+
+def _codes(verdict: Any) -> list[str]:
+    return [finding.code for finding in verdict.findings]
+
+
+def _warns(verdict: Any) -> bool:
+    return severity_rank(verdict.level) >= WARNING
