@@ -9,7 +9,7 @@ from client_harness import HOLDS_WAIT, ClientRig
 from client_sites import BLUESKY_FRIEND, BLUESKY_PARENT, bluesky_routes
 
 pytestmark = pytest.mark.timeout(120)
-DRIVER = "bluesky.py"
+DRIVER = "drive_bluesky.py"
 
 
 @pytest.fixture(scope="module")
@@ -56,4 +56,4 @@ class TestHeldReply(HeldReplyContract):
     target = BLUESKY_PARENT
     path = "/xrpc/com.atproto.repo.createRecord"
     platform = "bluesky"
-    edit_error_type = "atproto_client.exceptions.BadRequestError"
+    edit_error_types = ("atproto_client.exceptions.BadRequestError",)

@@ -1,6 +1,6 @@
 """What every driver shares: its command line and its one JSON result line.
 
-A driver runs one library call, e.g. `bluesky.py --proxy http://127.0.0.1:8080 --ca CA.pem
+A driver runs one library call, e.g. `drive_bluesky.py --proxy http://127.0.0.1:8080 --ca CA.pem
 --action reply --text "..." --target at://...`, and prints one line: `{"ok": true, ...}` or
 `{"ok": false, "error_type": "module.Class", "error": "str(exception)"}`. It runs in the client
 venv (.client-venv/), never in pullcheck's: the libraries' pins clash with mitmproxy's.
