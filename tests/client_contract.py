@@ -29,6 +29,10 @@ class HeldReplyContract:
     # What the pullcheck add-on calls the draft.
     platform: ClassVar[str]
     kind: ClassVar[str] = "reply"
+    # The direct message: the library's action, whom it goes to and where it is sent.
+    dm_action: ClassVar[str] = "dm"
+    dm_recipient: ClassVar[str]
+    dm_path: ClassVar[str]
     # The exception the library raises for pullcheck's failure answer ("module.Class"); X's
     # lists the classes its failure status may map to.
     edit_error_types: ClassVar[tuple[str, ...]]
@@ -62,6 +66,21 @@ class HeldReplyContract:
         assert HELD_REASON in outcome["error"]
         assert len(rig.received("POST", self.path)) == before
         assert rig.holds() == []
+
+    def test_a_flagged_dm_is_held_and_edit_makes_the_library_raise_the_reason(
+        self, rig: ClientRig
+    ) -> None:
+        before = len(rig.received("POST", self.dm_path))
+        process = rig.start(self.driver, self.dm_action, f"{PITCH} ref colddm",
+                            recipient=self.dm_recipient)
+        hold = rig.wait_for_hold(process)
+        assert (hold.summary["platform"], hold.summary["kind"]) == (self.platform, "dm")
+        rig.addon.decide(hold.hold_id, "edit")
+        outcome = rig.finish(process)
+        assert not outcome.ok, f"the library reported success: {outcome.result}"
+        assert outcome["error_type"] in self.edit_error_types, outcome.result
+        assert HELD_REASON in outcome["error"]
+        assert len(rig.received("POST", self.dm_path)) == before
 
     def test_send_delivers_the_reply_once_byte_identical(self, rig: ClientRig) -> None:
         before = len(rig.received("POST", self.path))

@@ -13,4 +13,10 @@ fi
 
 python3 -m pip install -q -e '.[test]'
 python3 -m ruff check addon tests benchmarks
+
+# The client libraries the client tests drive (atproto, Mastodon.py, praw, tweepy) pin versions
+# that clash with mitmproxy's: they get their own virtual environment, .client-venv/ (the tests
+# also build it on demand when it is missing).
+python3 -m venv .client-venv && .client-venv/bin/pip install -q -r tests/clients/requirements.txt
+
 python3 -m pytest "$@"

@@ -53,5 +53,7 @@ class TestHeldReply(HeldReplyContract):
     action = "reply"
     target = MASTODON_PARENT
     path = "/api/v1/statuses"
+    dm_recipient = MASTODON_FRIEND
+    dm_path = "/api/v1/statuses"
     platform = "mastodon"
     edit_error_types = ("mastodon.errors.MastodonAPIError",)

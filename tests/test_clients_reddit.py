@@ -55,5 +55,8 @@ class TestHeldReply(HeldReplyContract):
     action = "comment"
     target = REDDIT_SUBMISSION
     path = "/api/comment/"
+    dm_action = "message"
+    dm_recipient = REDDIT_FRIEND
+    dm_path = "/api/compose/"
     platform = "reddit"
     edit_error_types = ("praw.exceptions.RedditAPIException",)

@@ -57,6 +57,8 @@ class TestHeldReply(HeldReplyContract):
     action = "reply"
     target = X_PARENT
     path = "/2/tweets"
+    dm_recipient = X_FRIEND
+    dm_path = f"/2/dm_conversations/with/{X_FRIEND}/messages"
     platform = "x"
     # X answers a refused tweet with a 4xx problem document ({"title", "detail", "status"});
     # tweepy maps 403 to Forbidden and 400 to BadRequest, both with the detail in the message.
