@@ -37,6 +37,8 @@ INSTALLED_MARK = CLIENT_VENV / "pullcheck-requirements.sha256"
 HELD_REASON = "Not sent: held by pullcheck"
 # What a client that sends nothing on purpose must not reach: this many seconds in a subprocess.
 DRIVER_TIMEOUT_S = 60
+# Two cores shared by many jobs: mitmproxy's first start (its CA) can take a while.
+PROXY_START_TIMEOUT_S = 60
 # The holds branch's setting for a held request from a client with no pullcheck page open:
 # `wait` (for a decision, as these tests need) or `reject` (answer at once with the reason).
 # Until that branch is merged the config loader refuses the key, and every module using these
@@ -172,7 +174,7 @@ class ClientRig:
                 # The real hosts do not exist here: connect upstream only once a request
                 # says where (the fake site), never at CONNECT time.
                 connection_strategy="lazy",
-            ).start()
+            ).start(timeout=PROXY_START_TIMEOUT_S)
         except BaseException:
             self.site.close()
             raise
