@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import pytest
 from client_harness import HELD_REASON, ClientRig
+from mitmproxy.exceptions import CommandError
 
 # Replying to a stranger's post with an offer, a discount and a link: PP201 and friends, warning.
 PITCH = ("Hi! We offer SEO audits for small shops at 50% off this week, check out "
@@ -93,7 +94,7 @@ class HeldReplyContract:
         assert len(arrived) == 1
         sent_by_client = [b for b in rig.tap.to("POST", self.path) if b"sentanyway" in b]
         assert arrived == sent_by_client
-        with pytest.raises(Exception, match="no pending hold"):
+        with pytest.raises(CommandError):  # decided once: a second "send" is refused
             rig.addon.decide(hold.hold_id, "send")
 
     def test_a_client_that_disconnects_leaves_no_hold(self, rig: ClientRig) -> None:
