@@ -22,6 +22,12 @@ PITCH = ("Hi! We offer SEO audits for small shops at 50% off this week, check ou
 HELD_WATCH_S = 0.5
 
 
+def assert_names_a_finding(error: str, hold: Any) -> None:
+    """The library's error says why: at least one of the hold's findings, by code."""
+    codes = [finding["code"] for finding in hold.verdict["findings"]]
+    assert any(code in error for code in codes), f"no finding of {codes} in {error!r}"
+
+
 class HeldReplyContract:
     driver: ClassVar[str]
     action: ClassVar[str]  # the library's reply action ("reply", or "comment" on Reddit)
@@ -65,6 +71,7 @@ class HeldReplyContract:
         assert not outcome.ok, f"the library reported success: {outcome.result}"
         assert outcome["error_type"] in self.edit_error_types, outcome.result
         assert HELD_REASON in outcome["error"]
+        assert_names_a_finding(outcome["error"], hold)
         assert len(rig.received("POST", self.path)) == before
         assert rig.holds() == []
 
@@ -81,6 +88,7 @@ class HeldReplyContract:
         assert not outcome.ok, f"the library reported success: {outcome.result}"
         assert outcome["error_type"] in self.edit_error_types, outcome.result
         assert HELD_REASON in outcome["error"]
+        assert_names_a_finding(outcome["error"], hold)
         assert len(rig.received("POST", self.dm_path)) == before
 
     def test_send_delivers_the_reply_once_byte_identical(self, rig: ClientRig) -> None:

@@ -59,10 +59,3 @@ class TestHeldReply(HeldReplyContract):
     dm_path = "/xrpc/chat.bsky.convo.sendMessage"
     platform = "bluesky"
     edit_error_types = ("atproto_client.exceptions.BadRequestError",)
-
-    @pytest.mark.xfail(strict=True, reason=(
-        "pullcheck counts a chat seen in getConvoForMembers before the first send as a prior "
-        "conversation, and the SDK (like bsky.app) always asks for it first, even for a "
-        "brand-new chat without a lastMessage: a cold pitch DM passes (level none)"))
-    def test_a_flagged_dm_is_held_and_edit_makes_the_library_raise_the_reason(self, rig):
-        super().test_a_flagged_dm_is_held_and_edit_makes_the_library_raise_the_reason(rig)

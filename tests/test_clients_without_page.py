@@ -4,7 +4,7 @@ library raises instead of hanging until the hold times out.
 
 Nobody decides here and a hold would wait ten minutes, while each client gives up after
 CLIENT_TIMEOUT_S: an answer carrying the reason can only be the immediate refusal. Needs the
-holds branch (the `holds` config key); the X row also needs the xapi branch.
+holds branch (the `holds` config key).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ LIBRARIES = {
     "praw": ("drive_reddit.py", "comment", REDDIT_SUBMISSION, "/api/comment/",
              ("praw.exceptions.RedditAPIException",)),
     "tweepy": ("drive_x.py", "reply", X_PARENT, "/2/tweets",
-               ("tweepy.errors.Forbidden", "tweepy.errors.BadRequest")),
+               ("tweepy.errors.Forbidden",)),
 }
 
 
@@ -51,10 +51,14 @@ def rig(tmp_path_factory):
 @pytest.mark.parametrize("library", list(LIBRARIES))
 def test_a_flagged_reply_without_a_page_is_refused_at_once_with_the_reason(rig, library):
     driver, action, target, path, error_types = LIBRARIES[library]
-    outcome = rig.run(driver, action, f"{PITCH} ref nopage", target=target,
+    tag = "nopage" + library.replace(".", "")
+    outcome = rig.run(driver, action, f"{PITCH} ref {tag}", target=target,
                       timeout_s=CLIENT_TIMEOUT_S)
     assert not outcome.ok, f"the library reported success: {outcome.result}"
     assert outcome["error_type"] in error_types, outcome.result
     assert HELD_REASON in outcome["error"]
+    judged = rig.judged(tag)
+    assert judged["held"] is True
+    assert any(code in outcome["error"] for code in judged["rules"]), "the reason names no rule"
     assert rig.received("POST", path) == []
     assert rig.holds() == []
