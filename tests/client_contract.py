@@ -1,8 +1,9 @@
-"""What every client library must see when pullcheck holds its flagged reply.
+"""What every client library must see when pullcheck holds its flagged reply or DM.
 
 Each `tests/test_clients_LIBRARY.py` subclasses `HeldReplyContract` as `TestHeldReply`, names its
-driver, the action and target of a flagged reply, the path it goes to and the exception the
-library raises for a failure answer, and provides a module-scoped `rig` fixture (a `ClientRig`).
+driver, the action and target of a flagged reply, the recipient of a DM, the paths they go to and
+the exception the library raises for a failure answer, and provides a module-scoped `rig` fixture
+(a `ClientRig`; its config says `holds: {without_page: wait}`: nobody has a page open).
 Holds are decided in-process, the way the banner or `pullcheck.decide` would.
 """
 
@@ -40,8 +41,7 @@ class HeldReplyContract:
     dm_action: ClassVar[str] = "dm"
     dm_recipient: ClassVar[str]
     dm_path: ClassVar[str]
-    # The exception the library raises for pullcheck's failure answer ("module.Class"); X's
-    # lists the classes its failure status may map to.
+    # The exception the library raises for pullcheck's failure answer ("module.Class").
     edit_error_types: ClassVar[tuple[str, ...]]
 
     def start_pitch(self, rig: ClientRig, tag: str) -> Any:

@@ -35,14 +35,14 @@ REQUIREMENTS = DRIVERS / "requirements.txt"
 INSTALLED_MARK = CLIENT_VENV / "pullcheck-requirements.sha256"
 # The beginning of every failure answer pullcheck gives for a held post (sites/adapter.py).
 HELD_REASON = "Not sent: held by pullcheck"
-# What a client that sends nothing on purpose must not reach: this many seconds in a subprocess.
+# A driver still running after this long has hung: the test fails with what it printed.
 DRIVER_TIMEOUT_S = 60
 # Two cores shared by many jobs: mitmproxy's first start (its CA) can take a while.
 PROXY_START_TIMEOUT_S = 60
 # The holds branch's setting for a held request from a client with no pullcheck page open:
 # `wait` (for a decision, as these tests need) or `reject` (answer at once with the reason).
-# Until that branch is merged the config loader refuses the key, and every module using these
-# fails to start its proxy: these two constants are the only place the key is written.
+# Without that branch the config loader refuses the key and every client module fails to start
+# its proxy: these two constants are the only place the key is written.
 HOLDS_WAIT = "holds: {without_page: wait}\n"
 HOLDS_REJECT = "holds: {without_page: reject}\n"
 JSON_TYPE = {"content-type": "application/json; charset=utf-8"}
