@@ -15,7 +15,7 @@ import http.client
 import ipaddress
 import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -128,10 +128,15 @@ def self_signed(folder: Path) -> tuple[str, str]:
 
 
 class RunningProxy:
-    """mitmproxy + PullcheckAddon in a thread. `options` are mitmproxy/pullcheck options."""
+    """mitmproxy + PullcheckAddon in a thread. `options` are mitmproxy/pullcheck options;
+    a test's own add-ons run before (`addons_before`) or after (`addons_after`) pullcheck's
+    hooks."""
 
-    def __init__(self, **options: Any) -> None:
+    def __init__(self, addons_before: Sequence[Any] = (), addons_after: Sequence[Any] = (),
+                 **options: Any) -> None:
         self.options = options
+        self.addons_before = tuple(addons_before)
+        self.addons_after = tuple(addons_after)
         self.addon: Any = None
         self.port = 0
         self.error: BaseException | None = None
@@ -162,7 +167,7 @@ class RunningProxy:
         opts = options.Options(listen_host="127.0.0.1", listen_port=0)
         master = DumpMaster(opts, with_termlog=False, with_dumper=False)
         self.addon = PullcheckAddon()
-        master.addons.add(self.addon, _Ready(self))
+        master.addons.add(*self.addons_before, self.addon, *self.addons_after, _Ready(self))
         opts.update(**self.options)
         master.addons.invoke_addon_sync(self.addon, hooks.ConfigureHook(set(opts.keys())))
         self._master = master

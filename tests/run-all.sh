@@ -19,4 +19,11 @@ export VIRTUAL_ENV="$PWD/.venv"
 export PATH="$VIRTUAL_ENV/bin:$PATH"
 python -m pip install -q --disable-pip-version-check -e '.[test]'
 python -m ruff check addon tests benchmarks
+
+# The client libraries the client tests drive (atproto, Mastodon.py, praw, tweepy) pin versions
+# that clash with mitmproxy's: they get their own virtual environment, .client-venv/ (the tests
+# also build it on demand when it is missing).
+bash scripts/make-venv .client-venv
+.client-venv/bin/python -m pip install -q --disable-pip-version-check -r tests/clients/requirements.txt
+
 python -m pytest "$@"
