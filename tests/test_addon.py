@@ -469,7 +469,15 @@ def test_a_request_that_errored_is_not_logged():
 # -- holds -------------------------------------------------------------------------------
 
 
+def open_page(addon: PullcheckAddon, origin: str = "https://x.com") -> str:
+    """A pullcheck page of `origin` with its events poll open (a held post waits for it)."""
+    token = addon.state.pages.issue(origin)
+    addon.state.pages.poll_opened(token)
+    return token
+
+
 async def held(addon: PullcheckAddon) -> tuple[http.HTTPFlow, asyncio.Task[None], str]:
+    open_page(addon)
     flow = x_compose(json.dumps(PITCH_BODY).encode())
     task = asyncio.create_task(addon.request(flow))
     for _ in range(200):
@@ -513,7 +521,10 @@ def test_edit_or_timeout_answers_with_the_sites_failure_and_logs_nothing(choice)
     assert logged == 0
     assert flow.metadata[ANSWERED_BY_PULLCHECK] is True
     assert flow.response is not None
-    assert (flow.response.status_code, flow.response.content) == (failure.status, failure.body)
+    assert flow.response.status_code == failure.status
+    message = json.loads(flow.response.content)["errors"][0]["message"]
+    why = "You chose Edit" if choice == "edit" else "No decision within 1 s"
+    assert message.startswith("Not sent: held by pullcheck: PP") and why in message
 
 
 def test_a_second_decision_on_the_same_hold_is_an_error():
