@@ -554,6 +554,33 @@ def test_the_holds_command_lists_pending_holds():
     assert after == []
 
 
+def test_held_posts_are_bounded_and_the_rest_get_the_failure_answer_at_once(monkeypatch):
+    from pullcheck.proxy import holds as holds_module
+
+    monkeypatch.setattr(holds_module, "MAX_PENDING", 2)
+
+    async def scenario():
+        with proxy(pullcheck_mode="hold", pullcheck_hold_timeout=5) as (addon, _):
+            open_page(addon)
+            tasks, flows = [], []
+            for n in range(3):
+                body = dict(PITCH_BODY, queryId=f"q{n}")  # three different requests
+                flow = x_compose(json.dumps(body).encode())
+                flows.append(flow)
+                tasks.append(asyncio.create_task(addon.request(flow)))
+                await asyncio.sleep(0.05)
+            third_answer = flows[2].response
+            pending = len(addon.state.holds.pending())
+            for hold in addon.state.holds.pending():
+                addon.state.holds.decide(hold.hold_id, "edit")
+            await asyncio.gather(*tasks)
+            return pending, third_answer
+
+    pending, third = run(scenario())
+    assert pending == 2
+    assert third is not None and b"Too many posts are held already" in third.content
+
+
 def test_warn_mode_never_holds():
     async def scenario():
         with proxy(pullcheck_mode="warn") as (addon, _):

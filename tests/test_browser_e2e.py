@@ -360,6 +360,9 @@ def test_a_post_from_another_origin_is_held_with_its_own_text_and_where_it_came_
         dialog = page.locator(".dialog")
         assert page.locator(".dialog .held-text").inner_text() == PITCH_FROM_ELSEWHERE
         assert ANSWER_REPLY not in dialog.inner_text()
+        # "Not push" in the dialog would allow the held post's own target, not the tab's draft's.
+        assert page.locator(".dialog .notpush").first.get_attribute("title") == (
+            "Allow this for @sam_runs")
         other_origin = stack.other_url.rstrip("/")
         assert page.locator(".dialog .foreign").inner_text() == (
             f"This request did not come from this page: from {other_origin}.")

@@ -276,6 +276,8 @@ def test_a_fingerprint_tells_method_url_and_body_apart():
     assert request_fingerprint("PUT", url, b'{"t":"hi"}') != KEY
     assert request_fingerprint("POST", url + "?a", b'{"t":"hi"}') != KEY
     assert request_fingerprint("POST", url, b'{"t":"hi!"}') != KEY
+    # Sent from another page (another Origin): another request, whatever its bytes.
+    assert request_fingerprint("POST", url, b'{"t":"hi"}', "https://evil.example") != KEY
     # Length-prefixed: moving bytes from the URL into the body is another request.
     assert request_fingerprint("POST", url[:-1], b't{"t":"hi"}') != KEY
 

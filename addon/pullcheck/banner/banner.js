@@ -314,9 +314,10 @@
     return { error: "Error", warning: "Warning", info: "Note" }[sev] || sev;
   }
 
-  function notPushTarget(finding) {
-    var result = state.lastResult || {};
-    var ctx = state.lastContext || {};
+  // `held`: a held post's own target (in the hold dialog), instead of this page's draft.
+  function notPushTarget(finding, held) {
+    var result = held ? { reply_to: held.reply_to } : (state.lastResult || {});
+    var ctx = held ? held : (state.lastContext || {});
     if (result.reply_to && result.reply_to.author) return { recipient: result.reply_to.author };
     if (ctx.recipients && ctx.recipients.length) return { recipient: ctx.recipients[0] };
     var link = (ctx.text || "").match(/\b((?:[a-z0-9-]+\.)+[a-z]{2,})(?=[\/\s:]|$)/i);
@@ -324,7 +325,7 @@
     return null;
   }
 
-  function renderFinding(finding) {
+  function renderFinding(finding, held) {
     var item = el("li", "finding sev-" + finding.severity);
     var head = el("div", "finding-head");
     head.appendChild(el("span", "sev", severityLabel(finding.severity)));
@@ -350,7 +351,7 @@
       why.appendChild(el("p", "", finding.why));
       item.appendChild(why);
     }
-    var target = notPushTarget(finding);
+    var target = notPushTarget(finding, held);
     if (target) {
       var button = el("button", "notpush", "Not push");
       button.type = "button";
@@ -374,18 +375,18 @@
 
   // Warnings and errors in full; info-level notes folded under one disclosure, so the banner
   // stays small and the hold dialog's buttons stay in view.
-  function fillFindings(listNode, findings) {
+  function fillFindings(listNode, findings, held) {
     var serious = findings.filter(function (f) { return f.severity !== "info"; });
     var notes = findings.filter(function (f) { return f.severity === "info"; });
     if (!serious.length) { serious = notes; notes = []; }
-    serious.forEach(function (f) { listNode.appendChild(renderFinding(f)); });
+    serious.forEach(function (f) { listNode.appendChild(renderFinding(f, held)); });
     if (notes.length) {
       var item = el("li", "more");
       var fold = el("details", "more-notes");
       fold.appendChild(el("summary", "", notes.length === 1 ? "1 more note" :
                                          notes.length + " more notes"));
       var inner = el("ul", "findings");
-      notes.forEach(function (f) { inner.appendChild(renderFinding(f)); });
+      notes.forEach(function (f) { inner.appendChild(renderFinding(f, held)); });
       fold.appendChild(inner);
       item.appendChild(fold);
       listNode.appendChild(item);
@@ -576,7 +577,7 @@
     if (parent) box.appendChild(el("blockquote", "held-parent", parent));
     box.appendChild(el("blockquote", "held-text", hold.text || ""));
     var findings = el("ul", "findings");
-    fillFindings(findings, verdict.findings || []);
+    fillFindings(findings, verdict.findings || [], hold);
     box.appendChild(findings);
     var row = el("div", "dialog-actions");
     var edit = el("button", "edit", "Edit");

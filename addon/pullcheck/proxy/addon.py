@@ -387,7 +387,8 @@ class PullcheckAddon:
     async def _hold(self, flow: http.HTTPFlow, state: ProxyState, judged: Judged) -> None:
         req = flow.request
         client = _client_ip(flow)
-        key = request_fingerprint(req.method, req.pretty_url, req.raw_content or b"")
+        key = request_fingerprint(req.method, req.pretty_url, req.raw_content or b"",
+                                  req.headers.get("origin"))
         hold = state.holds.join(key, client, flow.id)
         if hold is not None:
             # A retry of a request already held: it waits with the first, and at most one of
@@ -400,7 +401,10 @@ class PullcheckAddon:
             if state.config.holds.without_page == "reject" and not (
                 origin.channel and page_tokens(state).live_page(origin.channel)
             ):
-                self._refuse_without_page(flow, state, judged, verdict, origin.channel)
+                self._refuse(flow, state, judged, verdict, origin.channel, "no-page")
+                return
+            if state.holds.full():
+                self._refuse(flow, state, judged, verdict, origin.channel, "busy")
                 return
             summary = {
                 "verdict_id": judged.verdict_id,
@@ -442,20 +446,22 @@ class PullcheckAddon:
         self._answer_not_sent(flow, judged, hold.verdict,
                               refusal.reason(hold.verdict, why, timeout=state.hold_timeout_s))
 
-    def _refuse_without_page(self, flow: http.HTTPFlow, state: ProxyState, judged: Judged,
-                             verdict: dict[str, Any], channel: str) -> None:
-        """No page can show this hold (a script, a bot, a closed tab): answer at once with the
-        site's failure response and the findings, like a linter failing a build."""
+    def _refuse(self, flow: http.HTTPFlow, state: ProxyState, judged: Judged,
+                verdict: dict[str, Any], channel: str, why: str) -> None:
+        """No page can show this hold (a script, a bot, a closed tab), or too many wait already:
+        answer at once with the site's failure response and the findings, like a linter failing
+        a build."""
         self._in_flight.pop(flow.id, None)
-        text = refusal.reason(verdict, "no-page", origin=channel or flow.request.host)
+        text = refusal.reason(verdict, why, origin=channel or flow.request.host)
         self._answer_not_sent(flow, judged, verdict, text)
         if state.tally:
             with state.failsafe.guard("tally"):
                 state.tally.held(judged.platform)
         codes = " ".join(f["code"] for f in verdict.get("findings", [])) or "-"
-        hold_log.info("pullcheck: refused %s %s (%s) %s: no pullcheck page of %s is open",
-                      judged.platform, judged.draft.kind, verdict.get("level"), codes,
-                      channel or flow.request.host)
+        hold_log.info("pullcheck: refused %s %s (%s) %s: %s", judged.platform,
+                      judged.draft.kind, verdict.get("level"), codes,
+                      f"no pullcheck page of {channel or flow.request.host} is open"
+                      if why == "no-page" else "too many posts are held already")
 
     def _answer_not_sent(self, flow: http.HTTPFlow, judged: Judged, verdict: dict[str, Any],
                          text: str) -> None:

@@ -42,6 +42,9 @@ CHOICES: tuple[str, ...] = ("send", "edit")
 DecideStatus = Literal["applied", "unknown", "decided", "gone", "timeout", "shutdown", "invalid"]
 # How many ended holds `decide` still recognises (to say "already decided" or "gone").
 MAX_ENDED = 1024
+# Holds waiting at once, at most: a page that floods the site with flagged posts gets the
+# failure response for the rest instead of growing the list (and the dialogs) without bound.
+MAX_PENDING = 64
 # Held text shown to a page or the command line, at most (a Reddit post may be 40,000).
 MAX_SHOWN_TEXT = 20_000
 
@@ -55,10 +58,13 @@ ENDED_MESSAGES: dict[str, str] = {
 }
 
 
-def request_fingerprint(method: str, url: str, body: bytes) -> str:
-    """What makes two requests "the same request" for joining a hold."""
+def request_fingerprint(method: str, url: str, body: bytes, origin: str | None = None) -> str:
+    """What makes two requests "the same request" for joining a hold: method, URL, body and the
+    `Origin` they were sent from (so another page cannot slip its copy in as the one sent)."""
     digest = hashlib.sha256()
-    for part in (method.upper().encode(), url.encode("utf-8", "surrogateescape"), body):
+    parts = (method.upper().encode(), url.encode("utf-8", "surrogateescape"), body,
+             (origin or "").encode("utf-8", "surrogateescape"))
+    for part in parts:
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()
@@ -342,6 +348,10 @@ class HoldRegistry:
         if self.on_resolved is not None:
             self.on_resolved(hold)
         return outcome
+
+    def full(self) -> bool:
+        with self._lock:
+            return len(self._holds) >= MAX_PENDING
 
     def get(self, hold_id: str) -> Hold | None:
         with self._lock:

@@ -30,6 +30,7 @@ WHY = {
     "shutdown": "The proxy stopped before a decision; nothing was sent.",
     "gone": "The client disconnected; nothing was sent.",
     "duplicate": "The same request was already sent once (this copy was a retry of it).",
+    "busy": "Too many posts are held already; decide those first.",
 }
 
 
