@@ -500,7 +500,9 @@ class PullcheckAddon:
     def client_disconnected(self, client: Any) -> None:
         # mitmproxy 11 keeps a request hook that awaits running when its client goes away and
         # only reports `error` ("Client disconnected.") once the hook returns; so a hold learns
-        # here that nobody is left to receive its answer.
+        # here that nobody is left to receive its answer. (Tried with HTTP/1.1 clients. An
+        # HTTP/2 client that resets one stream but keeps its connection is not seen here: the
+        # layer queues that event until the hook returns.)
         state = self.state
         if state is None or not self._waiting:
             return

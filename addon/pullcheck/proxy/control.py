@@ -15,7 +15,9 @@ another site learns nothing, not even which check failed. The token endpoints ar
 a browser always attaches `Origin`.
 
 A page sees only its own origin's events and holds: the origin used for the feed and the holds
-is the request's own origin, never one taken from the request body.
+is the request's own origin, never one taken from the request body. The `events` long poll is
+also how the proxy knows the page is still open (`PageTokens.poll_opened`/`poll_closed`): it keeps
+the page's token alive and lets a held post wait for this page instead of being refused.
 """
 
 from __future__ import annotations
