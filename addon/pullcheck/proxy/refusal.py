@@ -59,10 +59,12 @@ def reason(verdict: Mapping[str, Any], why: str, **details: Any) -> str:
 def with_reason(status: int, headers: Mapping[str, str], body: bytes, text: str) -> Answer:
     """The site's failure response with `text` in place of the generic held message."""
     out_body = body
-    escaped = json.dumps(HELD_MESSAGE)[1:-1].encode()
-    if escaped in body:
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    if "json" in content_type.lower():
+        # Inside a JSON string: the reason escaped the way JSON escapes it.
+        escaped = json.dumps(HELD_MESSAGE)[1:-1].encode()
         out_body = body.replace(escaped, json.dumps(text)[1:-1].encode())
-    elif HELD_MESSAGE.encode() in body:
+    else:
         out_body = body.replace(HELD_MESSAGE.encode(), text.encode("utf-8"))
     out_headers = dict(headers)
     one_line = " ".join(text.split())
