@@ -226,9 +226,10 @@ class PullcheckAddon:
         state = self.state
         if state is None:
             return None
+        waiting = len(state.holds.pending())
+        if waiting:
+            hold_log.info("pullcheck: stopping: %d held post(s) not sent", waiting)
         ended = state.holds.settle_all("shutdown")
-        if ended:
-            hold_log.info("pullcheck: stopping: %d held post(s) not sent", len(ended))
         try:
             asyncio.get_running_loop()
         except RuntimeError:
