@@ -226,6 +226,59 @@ def test_a_client_that_disconnects_ends_its_hold_and_a_later_send_says_nothing_w
     assert site.requests_to("POST", CREATE_TWEET) == []
 
 
+def test_an_http2_stream_reset_during_a_hold_sends_nothing_and_says_so(tmp_path, caplog):
+    """HTTP/2 (what browsers speak to real sites): a cancelled request resets its stream but
+    keeps the connection, so mitmproxy 11 reports it only after the hold. Send anyway then
+    sends nothing, and the terminal says so."""
+    import logging
+    import ssl
+
+    import h2.config
+    import h2.connection
+
+    site = Upstream(tls_dir=tmp_path / "tls",
+                    routes={("POST", CREATE_TWEET): (200, JSON, SENT)})
+    config = tmp_path / "config.yaml"
+    config.write_text(f"mode: hold\nholds: {{without_page: wait}}\nsites:\n"
+                      f"  x: {{hosts: ['{site.address}']}}\n")
+    caplog.set_level(logging.INFO, logger="pullcheck.holds")
+    try:
+        # lazy: mitmproxy offers the client HTTP/2 itself (the test site speaks HTTP/1.1).
+        with RunningProxy(pullcheck_config=str(config), pullcheck_data_dir=str(tmp_path / "d"),
+                          confdir=str(tmp_path / "mitmproxy"), ssl_insecure=True,
+                          connection_strategy="lazy").start() as proxy:
+            raw = socket.create_connection(("127.0.0.1", proxy.port), timeout=30)
+            raw.sendall(f"CONNECT {site.address} HTTP/1.1\r\nHost: {site.address}\r\n\r\n"
+                        .encode())
+            assert raw.recv(4096).startswith(b"HTTP/1.1 200")
+            context = ssl.create_default_context(
+                cafile=str(tmp_path / "mitmproxy" / "mitmproxy-ca-cert.pem"))
+            context.set_alpn_protocols(["h2"])
+            tls = context.wrap_socket(raw, server_hostname="127.0.0.1")
+            assert tls.selected_alpn_protocol() == "h2"
+            client = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+            client.initiate_connection()
+            stream = client.get_next_available_stream_id()
+            client.send_headers(stream, [
+                (":method", "POST"), (":path", CREATE_TWEET), (":authority", site.address),
+                (":scheme", "https"), ("content-type", "application/json"),
+                ("content-length", str(len(PITCH_REPLY)))])
+            client.send_data(stream, PITCH_REPLY, end_stream=True)
+            tls.sendall(client.data_to_send())
+            hold = wait_until(lambda: pending(proxy))[0]
+            client.reset_stream(stream)
+            tls.sendall(client.data_to_send())
+            time.sleep(0.5)
+            assert proxy.addon.state.holds.decide(hold.hold_id, "send")
+            wait_until(lambda: "nothing was sent" in caplog.text)
+            time.sleep(0.3)
+            tls.close()
+    finally:
+        site.close()
+    assert site.requests_to("POST", CREATE_TWEET) == []
+    assert f"hold {hold.hold_id}: the client had gone (stream reset by client" in caplog.text
+
+
 # -- retries ----------------------------------------------------------------------------------
 
 

@@ -133,6 +133,8 @@ class PullcheckAddon:
         # A sent hold with joined retries: the sender's flow id -> hold id, and the hold's
         # answer from the site, which the retries get instead of a second send.
         self._senders: dict[str, str] = {}
+        # Held flows released with "send", until the site answers: flow id -> hold id.
+        self._released: OrderedDict[str, str] = OrderedDict()
         self._sent_answers: dict[str, asyncio.Future[Any]] = {}
         self._control_socket: ControlSocket | None = None
         # The injector, as a seam: tests of harvesting swap it out (None: pages are left alone).
@@ -435,6 +437,9 @@ class PullcheckAddon:
             self._waiting.pop(flow.id, None)
         if outcome == "send":
             if hold.sender == flow.id:
+                self._released[flow.id] = hold.hold_id
+                while len(self._released) > MAX_IN_FLIGHT:
+                    self._released.popitem(last=False)
                 if len(hold.flows) > 1:
                     self._sent_answers.setdefault(hold.hold_id, _loop_future())
                     self._senders[flow.id] = hold.hold_id
@@ -529,6 +534,8 @@ class PullcheckAddon:
             )
 
     def response(self, flow: http.HTTPFlow) -> None:
+        if self._released:
+            self._released.pop(flow.id, None)
         if self._senders:
             self._sender_answered(flow)
         judged = self._in_flight.pop(flow.id, None) if self._in_flight else None
@@ -586,6 +593,12 @@ class PullcheckAddon:
     def error(self, flow: http.HTTPFlow) -> None:
         # The request never got an answer: it did not go out as far as we know.
         self._in_flight.pop(flow.id, None)
+        released = self._released.pop(flow.id, None) if self._released else None
+        if released is not None:
+            # An HTTP/2 client that reset its stream during the hold (its connection stayed
+            # open, so no disconnect was seen): mitmproxy reports it only now, and sends nothing.
+            hold_log.info("pullcheck: hold %s: the client had gone (%s); nothing was sent",
+                          released, flow.error)
         if self._senders:
             self._sender_answered(flow)
 
