@@ -143,7 +143,7 @@ def python_client(site: DemoServer, proxy: ProxyProcess, rounds: int) -> None:
         return data
 
     page = request("GET", "/").decode()
-    token = re.search(r"banner\.js\?v=\d+&amp;t=([\w-]+)", page).group(1)  # type: ignore[union-attr]
+    token = re.search(r'data-pullcheck-token="([\w-]+)"', page).group(1)  # type: ignore[union-attr]
     # The timeline goes through the proxy, so the reply's parent is known (as in the browser).
     request("POST", "/i/api/graphql/q/HomeTimeline", b"{}", **{"Content-Type": "application/json"})
     draft = json.dumps(

@@ -469,7 +469,15 @@ def test_a_request_that_errored_is_not_logged():
 # -- holds -------------------------------------------------------------------------------
 
 
+def open_page(addon: PullcheckAddon, origin: str = "https://x.com") -> str:
+    """A pullcheck page of `origin` with its events poll open (a held post waits for it)."""
+    token = addon.state.pages.issue(origin)
+    addon.state.pages.poll_opened(token)
+    return token
+
+
 async def held(addon: PullcheckAddon) -> tuple[http.HTTPFlow, asyncio.Task[None], str]:
+    open_page(addon)
     flow = x_compose(json.dumps(PITCH_BODY).encode())
     task = asyncio.create_task(addon.request(flow))
     for _ in range(200):
@@ -513,7 +521,10 @@ def test_edit_or_timeout_answers_with_the_sites_failure_and_logs_nothing(choice)
     assert logged == 0
     assert flow.metadata[ANSWERED_BY_PULLCHECK] is True
     assert flow.response is not None
-    assert (flow.response.status_code, flow.response.content) == (failure.status, failure.body)
+    assert flow.response.status_code == failure.status
+    message = json.loads(flow.response.content)["errors"][0]["message"]
+    why = "You chose Edit" if choice == "edit" else "No decision within 1 s"
+    assert message.startswith("Not sent: held by pullcheck: PP") and why in message
 
 
 def test_a_second_decision_on_the_same_hold_is_an_error():
@@ -541,6 +552,33 @@ def test_the_holds_command_lists_pending_holds():
     hold_id, listing, after = run(scenario())
     assert len(listing) == 1 and listing[0].startswith(hold_id) and "https://x.com" in listing[0]
     assert after == []
+
+
+def test_held_posts_are_bounded_and_the_rest_get_the_failure_answer_at_once(monkeypatch):
+    from pullcheck.proxy import holds as holds_module
+
+    monkeypatch.setattr(holds_module, "MAX_PENDING", 2)
+
+    async def scenario():
+        with proxy(pullcheck_mode="hold", pullcheck_hold_timeout=5) as (addon, _):
+            open_page(addon)
+            tasks, flows = [], []
+            for n in range(3):
+                body = dict(PITCH_BODY, queryId=f"q{n}")  # three different requests
+                flow = x_compose(json.dumps(body).encode())
+                flows.append(flow)
+                tasks.append(asyncio.create_task(addon.request(flow)))
+                await asyncio.sleep(0.05)
+            third_answer = flows[2].response
+            pending = len(addon.state.holds.pending())
+            for hold in addon.state.holds.pending():
+                addon.state.holds.decide(hold.hold_id, "edit")
+            await asyncio.gather(*tasks)
+            return pending, third_answer
+
+    pending, third = run(scenario())
+    assert pending == 2
+    assert third is not None and b"Too many posts are held already" in third.content
 
 
 def test_warn_mode_never_holds():

@@ -256,8 +256,8 @@ def test_the_pages_csp_is_kept_and_the_banner_causes_no_violation(page, stack):
 
 def test_another_origin_cannot_read_verdicts_or_decide_a_hold(page, browser, stack):
     open_demo(page, stack.site.url)
-    src = page.get_attribute("script[data-pullcheck]", "src")
-    token = src.split("t=", 1)[1]
+    token = page.get_attribute("script[data-pullcheck]", "data-pullcheck-token")
+    assert token and token not in page.get_attribute("script[data-pullcheck]", "src")
     type_reply(page, "sam_runs", PUSH_REPLY)
     send_and_wait_for_hold(page)
     site_origin = stack.site.url.rstrip("/")
@@ -315,6 +315,124 @@ def test_another_origin_cannot_read_verdicts_or_decide_a_hold(page, browser, sta
     page.wait_for_selector("#status.ok", timeout=WAIT_MS)
     time.sleep(0.3)
     assert len(received(stack)) == 1
+
+
+# -- a hold shows its own post and where it came from (issue 11.1) ----------------------------
+
+PITCH_FROM_ELSEWHERE = (
+    "Hi Sam! Grab 50% off our growth course today only: https://growth-hacks.example/buy"
+    " - DM me now!"
+)
+POST_FROM_OTHER_ORIGIN = r"""async ([url, text, sandboxed]) => {
+  const body = JSON.stringify({variables: {tweet_text: text,
+    reply: {in_reply_to_tweet_id: "1790000000000000301", exclude_reply_user_ids: []}},
+    features: {}, queryId: "q"});
+  // A "simple" request (text/plain, no-cors): no preflight, so it reaches the site as is.
+  const send = `fetch(${JSON.stringify(url)}, {method: "POST", mode: "no-cors",
+    headers: {"content-type": "text/plain"}, body: ${JSON.stringify(body)}})
+    .then(() => { window.__sent = "answered"; }, () => { window.__sent = "failed"; });`;
+  if (!sandboxed) { (0, eval)(send); return "sent"; }
+  // A sandboxed frame has an opaque origin: the browser sends `Origin: null`.
+  const frame = document.createElement("iframe");
+  frame.setAttribute("sandbox", "allow-scripts");
+  frame.srcdoc = "<script>" + send + "<\/script>";
+  document.body.appendChild(frame);
+  return "sent";
+}"""
+
+
+def post_from_other_origin(browser, stack, text: str, sandboxed: bool = False):
+    other = browser.new_page()
+    other.goto(stack.other_url)
+    create_tweet = stack.site.url.rstrip("/") + "/i/api/graphql/q/CreateTweet"
+    other.evaluate(POST_FROM_OTHER_ORIGIN, [create_tweet, text, sandboxed])
+    return other
+
+
+def test_a_post_from_another_origin_is_held_with_its_own_text_and_where_it_came_from(
+    page, browser, stack
+):
+    open_demo(page, stack.site.url)
+    type_reply(page, "jordan_bakes", ANSWER_REPLY)  # the user's own, harmless draft
+    other = post_from_other_origin(browser, stack, PITCH_FROM_ELSEWHERE)
+    try:
+        page.wait_for_selector(".dialog-backdrop .dialog", state="visible", timeout=WAIT_MS)
+        dialog = page.locator(".dialog")
+        assert page.locator(".dialog .held-text").inner_text() == PITCH_FROM_ELSEWHERE
+        assert ANSWER_REPLY not in dialog.inner_text()
+        # "Not push" in the dialog would allow the held post's own target, not the tab's draft's.
+        assert page.locator(".dialog .notpush").first.get_attribute("title") == (
+            "Allow this for @sam_runs")
+        other_origin = stack.other_url.rstrip("/")
+        assert page.locator(".dialog .foreign").inner_text() == (
+            f"This request did not come from this page: from {other_origin}.")
+        focused = "document.querySelector('[data-pullcheck-banner]').shadowRoot.activeElement"
+        assert page.evaluate(f"{focused}.className") == "edit"  # the default is Edit
+        assert received(stack) == []
+        shoot(page, "hold-dialog-foreign-origin.png")
+        page.click(".dialog button.send")
+        other.wait_for_function("window.__sent === 'answered'", timeout=WAIT_MS)
+        time.sleep(0.5)
+        sent = received(stack)
+        assert len(sent) == 1
+        assert sent[0]["body"]["variables"]["tweet_text"] == PITCH_FROM_ELSEWHERE
+        assert page.input_value("#compose") == ANSWER_REPLY  # the page's own draft is untouched
+        assert page.locator(".dialog-backdrop").is_hidden()
+    finally:
+        other.close()
+
+
+def test_a_post_from_a_sandboxed_frame_says_it_came_from_an_unknown_origin(page, browser, stack):
+    open_demo(page, stack.site.url)
+    other = post_from_other_origin(browser, stack, PITCH_FROM_ELSEWHERE, sandboxed=True)
+    try:
+        page.wait_for_selector(".dialog-backdrop .dialog", state="visible", timeout=WAIT_MS)
+        assert page.locator(".dialog .foreign").inner_text() == (
+            "This request did not come from this page: from an unknown origin.")
+        assert page.locator(".dialog .held-text").inner_text() == PITCH_FROM_ELSEWHERE
+        page.keyboard.press("Escape")  # Edit: nothing is sent
+        page.wait_for_selector(".dialog-backdrop", state="hidden", timeout=WAIT_MS)
+        frame = other.frames[-1]  # the sandboxed frame's fetch got the site's failure answer
+        frame.wait_for_function("window.__sent !== undefined", timeout=WAIT_MS)
+        time.sleep(0.3)
+        assert received(stack) == []
+    finally:
+        other.close()
+
+
+def test_two_tabs_on_one_site_each_show_the_held_posts_own_text(page, stack):
+    second = page.context.new_page()
+    try:
+        open_demo(page, stack.site.url)
+        open_demo(second, stack.site.url)
+        type_reply(second, "jordan_bakes", ANSWER_REPLY)  # tab 2 has a harmless draft
+        type_reply(page, "sam_runs", PUSH_REPLY)
+        send_and_wait_for_hold(page)
+        second.wait_for_selector(".dialog-backdrop .dialog", state="visible", timeout=WAIT_MS)
+        assert page.locator(".dialog .held-text").inner_text() == PUSH_REPLY
+        assert second.locator(".dialog .held-text").inner_text() == PUSH_REPLY
+        assert second.locator(".dialog .held-target").inner_text() == "Reply to @sam_runs"
+        page.click(".dialog button.edit")
+        page.wait_for_selector("#status.error", timeout=WAIT_MS)
+        second.wait_for_selector(".dialog-backdrop", state="hidden", timeout=WAIT_MS)
+        assert received(stack) == []
+    finally:
+        second.close()
+
+
+def test_when_the_held_client_goes_away_the_dialog_says_nothing_was_sent(page, browser, stack):
+    open_demo(page, stack.site.url)
+    other = post_from_other_origin(browser, stack, PITCH_FROM_ELSEWHERE)
+    page.wait_for_selector(".dialog-backdrop .dialog", state="visible", timeout=WAIT_MS)
+    other.close()  # its pending request is cancelled: the proxy's client connection closes
+    page.wait_for_selector(".dialog .ended", state="visible", timeout=WAIT_MS)
+    assert page.locator(".dialog .ended").inner_text() == (
+        "The client disconnected; nothing was sent.")
+    assert page.locator(".dialog button.send").count() == 0
+    shoot(page, "hold-dialog-client-gone.png")
+    page.click(".dialog button.close")
+    assert page.locator(".dialog-backdrop").is_hidden()
+    assert received(stack) == []
 
 
 def test_a_mastodon_direct_message_pitch_is_flagged_and_held(page, stack):

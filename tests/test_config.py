@@ -73,6 +73,21 @@ def test_wrong_type_names_file_line_and_key(tmp_path: Path) -> None:
     assert "number" in str(error)
 
 
+def test_holds_without_page_defaults_to_reject_and_accepts_wait(tmp_path: Path) -> None:
+    assert load_config(None).holds.without_page == "reject"
+    path = write(tmp_path, "c.yaml", "mode: hold\nholds:\n  without_page: wait\n")
+    assert load_config(path).holds.without_page == "wait"
+
+
+def test_a_bad_holds_setting_names_file_line_and_key(tmp_path: Path) -> None:
+    path = write(tmp_path, "c.yaml", "mode: hold\nholds:\n  without_page: later\n")
+    error = error_of(path)
+    assert (error.file, error.line, error.key) == (path, 3, "holds.without_page")
+    assert "'reject' or 'wait'" in str(error)
+    typo = error_of(write(tmp_path, "d.yaml", "holds:\n  withoutpage: wait\n"))
+    assert (typo.line, typo.hint) == (2, "without_page")
+
+
 def test_nested_wrong_type_points_at_its_own_line(tmp_path: Path) -> None:
     path = write(tmp_path, "c.yaml", "sites:\n  x:\n    enabled: maybe\n")
     error = error_of(path)
@@ -320,6 +335,7 @@ def test_the_example_config_is_valid_and_uses_every_section() -> None:
     assert config.mode == "hold"
     assert config.rules and config.allow.handles and config.allow.domains
     assert set(config.sites) <= set(SITE_NAMES) and config.offer
+    assert config.holds.without_page == "reject"
 
 
 def test_the_starter_config_is_valid(tmp_path: Path) -> None:

@@ -137,16 +137,44 @@ def test_unknown_endpoint_is_403(tmp_path):
     assert call(request_flow("admin", token=token), state).status_code == 403
 
 
-def test_expired_tokens_stop_working():
+def test_a_token_that_never_polls_dies_after_its_first_use_window():
     now = [0.0]
-    pages = PageTokens(ttl_s=10, clock=lambda: now[0])
+    pages = PageTokens(first_use_s=10, grace_s=5, clock=lambda: now[0])
     token = pages.issue(HOME)
     now[0] = 9
-    assert pages.valid(token, HOME)  # use extends the life
-    now[0] = 18
-    assert pages.valid(token, HOME)
-    now[0] = 29
+    assert pages.valid(token, HOME)  # checks do not extend its life: only the page's polls do
+    now[0] = 11
     assert not pages.valid(token, HOME)
+
+
+def test_a_token_lives_while_its_page_polls_and_dies_soon_after_the_page_goes():
+    now = [0.0]
+    pages = PageTokens(first_use_s=10, grace_s=5, clock=lambda: now[0])
+    token = pages.issue(HOME)
+    pages.poll_opened(token)
+    now[0] = 3600  # an open poll keeps it, however long the tab stays open
+    assert pages.valid(token, HOME)
+    pages.poll_closed(token)
+    now[0] = 3604
+    assert pages.valid(token, HOME)  # the banner reopens its poll at once: a short grace
+    now[0] = 3606
+    assert not pages.valid(token, HOME)
+    pages.poll_opened(token)  # a dead token cannot be revived
+    assert not pages.valid(token, HOME)
+
+
+def test_a_page_is_live_for_holds_only_while_its_poll_is_open_or_just_closed():
+    now = [0.0]
+    pages = PageTokens(clock=lambda: now[0])
+    token = pages.issue(HOME)
+    assert not pages.live_page(HOME)  # injected, but its banner never polled
+    pages.poll_opened(token)
+    assert pages.live_page(HOME) and not pages.live_page(OTHER)
+    pages.poll_closed(token)
+    now[0] = 4
+    assert pages.live_page(HOME, within_s=5)
+    now[0] = 6
+    assert not pages.live_page(HOME, within_s=5)
 
 
 def test_token_store_is_bounded():
@@ -267,6 +295,61 @@ def test_another_origin_cannot_decide_this_origins_hold(tmp_path):
     assert own.status_code == 409
     assert cross.status_code == 403 and cross.content == b""
     assert still_pending
+
+
+def test_an_events_poll_keeps_the_page_live_while_it_waits(tmp_path):
+    state = make_state(tmp_path)
+    token = state.pages.issue(HOME)
+
+    async def scenario():
+        flow = request_flow("events", {"since": 0, "wait": 5}, token=token)
+        task = asyncio.create_task(handle(flow, state))
+        await asyncio.sleep(0.05)
+        during = state.pages.live_page(HOME, within_s=0)
+        state.feed.publish(HOME, {"type": "verdict", "id": "v1"})
+        await asyncio.wait_for(task, 2)
+        return during, state.pages.live_page(HOME, within_s=0), state.pages.live_page(HOME)
+
+    assert asyncio.run(scenario()) == (True, False, True)
+
+
+def test_events_carry_the_held_posts_own_text_and_where_it_came_from(tmp_path):
+    from pullcheck.proxy.holds import HeldPost
+
+    state = make_state(tmp_path)
+    token = state.pages.issue(HOME)
+    post = HeldPost(platform="x", kind="reply", text="Buy my course", reply_to_author="sam")
+
+    async def scenario():
+        hold = state.holds.open("f1", HOME, {"level": "warning"}, {}, post=post,
+                                from_origin="null", own=False, client="127.0.0.1")
+        flow = request_flow("events", {"since": 0, "wait": 0}, token=token)
+        await handle(flow, state)
+        state.holds.decide(hold.hold_id, "edit")
+        return body(flow.response)["pending"]
+
+    (pending,) = asyncio.run(scenario())
+    assert pending["text"] == "Buy my course" and pending["kind"] == "reply"
+    assert pending["reply_to"]["author"] == "sam"
+    assert (pending["own"], pending["from_origin"]) == (False, "null")
+    assert "client" not in pending
+
+
+def test_deciding_a_hold_whose_client_left_says_nothing_was_sent(tmp_path):
+    state = make_state(tmp_path)
+    token = state.pages.issue(HOME)
+
+    async def scenario():
+        hold = state.holds.open("f1", HOME, {"level": "warning"}, {})
+        state.holds.flow_gone("f1")
+        flow = request_flow("decide", {"hold_id": hold.hold_id, "decision": "send"}, token=token)
+        await handle(flow, state)
+        return flow.response
+
+    response = asyncio.run(scenario())
+    assert response.status_code == 409
+    assert body(response) == {"ok": False, "status": "gone",
+                              "error": "the client disconnected; nothing was sent"}
 
 
 def test_decide_rejects_other_choices(tmp_path):

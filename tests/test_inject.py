@@ -14,7 +14,7 @@ from pullcheck.proxy.pages import page_tokens
 
 PAGE = b"<!doctype html><html><head><title>t</title></head><body><p>hi</p></body></html>"
 TAG = re.compile(
-    rb'<script src="/__pullcheck__/banner\.js\?v=\d+&amp;t=([A-Za-z0-9_-]+)"'
+    rb'<script src="/__pullcheck__/banner\.js\?v=\d+" data-pullcheck-token="([A-Za-z0-9_-]+)"'
     rb'(?: nonce="([^"]+)")? async data-pullcheck=""></script>'
 )
 
@@ -64,6 +64,14 @@ def test_the_token_is_bound_to_the_origin_the_control_endpoints_check():
     token = injected(flow).group(1).decode()
     assert page_tokens(st).valid(token, request_origin(flow.request))
     assert page_tokens(st).valid(token, "http://[::1]:8123")
+
+
+def test_the_token_is_not_in_the_script_url_that_csp_reports_would_send_to_the_site():
+    flow, st = page_flow(), state()
+    inject_banner(flow, st)
+    src = re.search(rb'<script src="([^"]+)"', flow.response.raw_content).group(1)
+    token = injected(flow).group(1)
+    assert token not in src and b"t=" not in src
 
 
 def test_each_page_gets_its_own_token():

@@ -62,6 +62,8 @@ def write_config(folder: Path, site: Upstream, mode: str) -> Path:
     config.write_text(
         f"mode: {mode}\n"
         "hold_at: warning\n"
+        # No banner page in these tests: held posts wait for a decision instead of being refused.
+        "holds: {without_page: wait}\n"
         "sites:\n"
         f"  x: {{hosts: ['{site.address}']}}\n"
         f"  mastodon: {{hosts: ['{site.address}'], any_host: false}}\n"
@@ -151,7 +153,8 @@ def test_after_edit_or_timeout_the_site_receives_nothing(tmp_path, site, how):
         proxy.addon.state.recorder.flush(10)
         logged = len(proxy.addon.state.sent_log)
     assert site.requests_to("POST", CREATE_TWEET) == []
-    assert (status, body) == (X_FAILURE.status, X_FAILURE.body)
+    assert status == X_FAILURE.status
+    assert held_message(body).startswith("Not sent: held by pullcheck: PP201 ")
     assert headers["content-type"] == X_FAILURE.headers["content-type"]
     assert logged == 0
 
@@ -239,9 +242,14 @@ def test_mitmdump_loads_the_addon_by_path(tmp_path, site):
             process.kill()
             output = process.communicate()[0].decode(errors="replace")
     # Held, nobody decided, timed out: the page got X's failure and the site nothing.
-    assert (status, body) == (X_FAILURE.status, X_FAILURE.body), output
+    assert status == X_FAILURE.status, output
+    assert "No decision within 1 s" in held_message(body)
     assert site.requests_to("POST", CREATE_TWEET) == []
     assert "pullcheck active: mode hold" in output
+
+
+def held_message(body: bytes) -> str:
+    return json.loads(body)["errors"][0]["message"]
 
 
 def free_port() -> int:
@@ -261,7 +269,10 @@ def test_https_compose_is_held_and_sent_once(tmp_path):
             answer = pool.submit(fetch_tls, proxy, ca, "127.0.0.1", site.port, "POST",
                                  CREATE_TWEET, PITCH_REPLY, {**JSON, "origin": "https://x.com"})
             hold_id = wait_for_hold(proxy)
-            assert proxy.addon.state.holds.pending()[0].origin == "https://x.com"
+            held = proxy.addon.state.holds.pending()[0]
+            # x.com is not one of this site's configured origins here: not its own page's post.
+            assert (held.origin, held.own, held.from_origin) == (
+                f"https://{site.address}", False, "https://x.com")
             assert site.requests_to("POST", CREATE_TWEET) == []
             proxy.addon.state.holds.decide(hold_id, "send")
             status, _, body = answer.result(15)

@@ -39,7 +39,9 @@ def private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @contextmanager
 def proxy(folder: Path, **options: Any) -> Iterator[tuple[PullcheckAddon, Any]]:
     config = folder / "config.yaml"
-    config.write_text('mode: hold\noffer:\n  - "websites for bakeries"\n')
+    # No banner page here: held posts wait for a decision instead of being refused.
+    config.write_text('mode: hold\nholds: {without_page: wait}\n'
+                      'offer:\n  - "websites for bakeries"\n')
     addon = PullcheckAddon()
     with taddons.context(addon) as tctx:
         tctx.configure(addon, pullcheck_config=str(config),

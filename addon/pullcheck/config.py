@@ -205,10 +205,20 @@ class AuditLogConfig(_Strict):
     path: Path | None = None
 
 
+class HoldsConfig(_Strict):
+    """What happens to a held post nobody can see."""
+
+    # reject: with no pullcheck page of the site open, answer at once with the site's failure
+    # response and the findings (a script or bot gets a reason, like a failing lint);
+    # wait: wait for a decision (`pullcheck decide`) or the timeout.
+    without_page: Literal["reject", "wait"] = "reject"
+
+
 class Config(_Strict):
     mode: Mode = "warn"
     hold_at: Severity = "warning"
     hold_timeout_s: float = Field(default=120, gt=0, le=3600)
+    holds: HoldsConfig = Field(default_factory=HoldsConfig)
     sites: dict[str, SiteConfig] = Field(default_factory=dict)
     rules: dict[str, RuleOverride] = Field(default_factory=dict)
     allow: Allowlist = Field(default_factory=Allowlist)

@@ -17,7 +17,9 @@
   var script = document.currentScript;
   if (!script) return;
   var scriptUrl = new URL(script.src, location.href);
-  var TOKEN = scriptUrl.searchParams.get("t") || "";
+  // The page token rides in a data- attribute, never in the script URL (a site's CSP reports
+  // carry script URLs to the site).
+  var TOKEN = script.getAttribute("data-pullcheck-token") || "";
   var VERSION = scriptUrl.searchParams.get("v") || "1";
   var BASE = "/__pullcheck__/";
   var DEBOUNCE_MS = 300;
@@ -312,9 +314,10 @@
     return { error: "Error", warning: "Warning", info: "Note" }[sev] || sev;
   }
 
-  function notPushTarget(finding) {
-    var result = state.lastResult || {};
-    var ctx = state.lastContext || {};
+  // `held`: a held post's own target (in the hold dialog), instead of this page's draft.
+  function notPushTarget(finding, held) {
+    var result = held ? { reply_to: held.reply_to } : (state.lastResult || {});
+    var ctx = held ? held : (state.lastContext || {});
     if (result.reply_to && result.reply_to.author) return { recipient: result.reply_to.author };
     if (ctx.recipients && ctx.recipients.length) return { recipient: ctx.recipients[0] };
     var link = (ctx.text || "").match(/\b((?:[a-z0-9-]+\.)+[a-z]{2,})(?=[\/\s:]|$)/i);
@@ -322,7 +325,7 @@
     return null;
   }
 
-  function renderFinding(finding) {
+  function renderFinding(finding, held) {
     var item = el("li", "finding sev-" + finding.severity);
     var head = el("div", "finding-head");
     head.appendChild(el("span", "sev", severityLabel(finding.severity)));
@@ -348,7 +351,7 @@
       why.appendChild(el("p", "", finding.why));
       item.appendChild(why);
     }
-    var target = notPushTarget(finding);
+    var target = notPushTarget(finding, held);
     if (target) {
       var button = el("button", "notpush", "Not push");
       button.type = "button";
@@ -372,18 +375,18 @@
 
   // Warnings and errors in full; info-level notes folded under one disclosure, so the banner
   // stays small and the hold dialog's buttons stay in view.
-  function fillFindings(listNode, findings) {
+  function fillFindings(listNode, findings, held) {
     var serious = findings.filter(function (f) { return f.severity !== "info"; });
     var notes = findings.filter(function (f) { return f.severity === "info"; });
     if (!serious.length) { serious = notes; notes = []; }
-    serious.forEach(function (f) { listNode.appendChild(renderFinding(f)); });
+    serious.forEach(function (f) { listNode.appendChild(renderFinding(f, held)); });
     if (notes.length) {
       var item = el("li", "more");
       var fold = el("details", "more-notes");
       fold.appendChild(el("summary", "", notes.length === 1 ? "1 more note" :
                                          notes.length + " more notes"));
       var inner = el("ul", "findings");
-      notes.forEach(function (f) { inner.appendChild(renderFinding(f)); });
+      notes.forEach(function (f) { inner.appendChild(renderFinding(f, held)); });
       fold.appendChild(inner);
       item.appendChild(fold);
       listNode.appendChild(item);
@@ -484,9 +487,57 @@
       state.returnFocus = state.lastBox;
     }
     post("decide", { hold_id: holdId, decision: decision }).then(function (r) {
-      announce(decision === "send" ? "Sending the held post." : "The post was not sent; edit it.");
-      closeDialog();
+      if (r.ok) {
+        announce(decision === "send" ? "Sending the held post." : "The post was not sent; edit it.");
+        closeDialog();
+        return;
+      }
+      // Too late: the hold ended (its client left, it timed out). Say so; nothing was sent.
+      holdEnded(holdId, r.status, r.error);
     }, function () { closeDialog(); });
+  }
+
+  var ENDED = {
+    gone: "The client disconnected; nothing was sent.",
+    timeout: "No decision in time; nothing was sent.",
+    shutdown: "The proxy stopped; nothing was sent.",
+  };
+
+  // The shown hold ended without this page's decision: keep the dialog open with the reason
+  // and one Close button, so the user learns the post did not go out.
+  function holdEnded(holdId, status, error) {
+    if (state.shownHold !== holdId) return;
+    var box = dialog.querySelector(".dialog");
+    var row = box && box.querySelector(".dialog-actions");
+    if (!row) { closeDialog(); return; }
+    var message = ENDED[status] || (error ? error.charAt(0).toUpperCase() + error.slice(1) + "."
+                                          : "That hold has ended; nothing was sent.");
+    clear(row);
+    var note = el("p", "ended", message);
+    note.setAttribute("role", "status");
+    row.appendChild(note);
+    var close = el("button", "close", "Close");
+    close.type = "button";
+    close.addEventListener("click", closeDialog);
+    row.appendChild(close);
+    state.decided[holdId] = status || "ended";
+    close.focus({ preventScroll: true });
+    announce(message);
+  }
+
+  function targetLine(hold) {
+    var reply = hold.reply_to;
+    var who = function (h) { return "@" + String(h).replace(/^@/, ""); };
+    if (hold.kind === "dm" && hold.recipients && hold.recipients.length) {
+      return "Direct message to " + hold.recipients.map(who).join(", ");
+    }
+    if (reply && (reply.author || reply.id)) {
+      return "Reply to " + (reply.author ? who(reply.author) : "post " + reply.id);
+    }
+    if (hold.recipients && hold.recipients.length) {
+      return "To " + hold.recipients.map(who).join(", ");
+    }
+    return { reply: "Reply", dm: "Direct message", comment: "Comment" }[hold.kind] || "Post";
   }
 
   function showHold(hold) {
@@ -499,20 +550,34 @@
     box.setAttribute("aria-modal", "true");
     box.setAttribute("aria-labelledby", "pullcheck-hold-title");
     box.setAttribute("aria-describedby", "pullcheck-hold-desc");
-    var heading = el("h2", "", "pullcheck held this post");
+    box.setAttribute("data-hold-id", hold.hold_id);
+    var foreign = hold.own === false;
+    var heading = el("h2", "", foreign ? "pullcheck held a post to this site"
+                                       : "pullcheck held this post");
     heading.id = "pullcheck-hold-title";
     box.appendChild(heading);
     var verdict = hold.verdict || {};
     var desc = el("p", "desc", "It reads like push marketing. Nothing has been sent yet.");
     desc.id = "pullcheck-hold-desc";
+    if (foreign) {
+      // Not this page's draft: a sandboxed frame, another site or a script sent it here. Say
+      // where from, before anything else.
+      var from = hold.from_origin && hold.from_origin !== "null" ? hold.from_origin
+                                                                 : "an unknown origin";
+      var warn = el("p", "foreign", "This request did not come from this page: from " + from + ".");
+      warn.id = "pullcheck-hold-desc";
+      desc.id = "";
+      box.appendChild(warn);
+    }
     box.appendChild(desc);
-    // The proxy never sends the text back; the banner shows the draft it last checked, which is
-    // what the user just tried to send from this page.
-    var heldText = (hold.summary && hold.summary.text) ||
-      (state.lastContext && state.lastContext.text) || "";
-    if (heldText) box.appendChild(el("blockquote", "held-text", heldText));
+    // Exactly what would be sent: the text the proxy read off the held request itself, never
+    // the draft this page last checked (another tab or another origin may have sent it).
+    box.appendChild(el("p", "held-target", targetLine(hold)));
+    var parent = hold.reply_to && hold.reply_to.text;
+    if (parent) box.appendChild(el("blockquote", "held-parent", parent));
+    box.appendChild(el("blockquote", "held-text", hold.text || ""));
     var findings = el("ul", "findings");
-    fillFindings(findings, verdict.findings || []);
+    fillFindings(findings, verdict.findings || [], hold);
     box.appendChild(findings);
     var row = el("div", "dialog-actions");
     var edit = el("button", "edit", "Edit");
@@ -528,7 +593,8 @@
     box.addEventListener("keydown", function (event) {
       if (event.key === "Escape") {
         event.preventDefault();
-        decide(hold.hold_id, "edit", buttons);
+        if (state.decided[hold.hold_id]) closeDialog();
+        else decide(hold.hold_id, "edit", buttons);
       } else if (event.key === "Tab") {
         // Keep focus inside the dialog while it is open.
         var items = focusables();
@@ -545,14 +611,22 @@
     applyTheme();
     edit.focus({ preventScroll: true });
     box.scrollTop = 0;
-    announce("pullcheck held your post. Choose Send anyway or Edit.");
+    announce(foreign ? "pullcheck held a post that did not come from this page. Choose Edit " +
+                       "or Send anyway."
+                     : "pullcheck held your post. Choose Send anyway or Edit.");
   }
 
   // --- the event long poll --------------------------------------------------------------------
   var since = -1;
   function handleEvents(result) {
     (result.events || []).forEach(function (event) {
-      if (event.type === "hold_resolved" && state.shownHold === event.hold_id) closeDialog();
+      if (event.type === "hold_resolved" && state.shownHold === event.hold_id) {
+        if (ENDED[event.decision] && !state.decided[event.hold_id]) {
+          holdEnded(event.hold_id, event.decision);
+        } else if (!ENDED[event.decision]) {
+          closeDialog();
+        }
+      }
       // A post that went out (warn mode): show what was said about it. A held one gets the
       // dialog instead (its hold arrives in `pending`).
       if (event.type === "verdict" && !event.held && (event.findings || []).length) {
@@ -561,7 +635,9 @@
       }
     });
     var pending = result.pending || [];
-    if (state.shownHold && !pending.some(function (h) { return h.hold_id === state.shownHold; })) {
+    var shownEnded = state.shownHold && ENDED[state.decided[state.shownHold]];
+    if (state.shownHold && !shownEnded &&
+        !pending.some(function (h) { return h.hold_id === state.shownHold; })) {
       closeDialog();
     }
     if (!state.shownHold && pending.length) showHold(pending[0]);

@@ -7,5 +7,5 @@ COMMANDS; the order here is the order of `pullcheck --help`.
 
 COMMANDS: list[str] = [
     "run", "check", "rules", "explain", "eval", "config", "forget", "audit", "stats", "demo",
-    "opportunities",
+    "opportunities", "holds",
 ]

@@ -120,11 +120,32 @@ async def _serve(master: Any, opts: Any, listen_host: str, specs: list[str]) -> 
         print("pullcheck run: the pullcheck add-on did not load; not starting", file=sys.stderr)
         return EXIT_FAILED
     master.addons.add(Announcement(addon, listen_host))
+    show_hold_lines()
     if listen_host not in ("127.0.0.1", "::1", "localhost"):
         print(f"pullcheck run: warning: listening on {listen_host}, not loopback: anyone who "
               "can reach it can use this proxy", file=sys.stderr)
     await master.run()
     return EXIT_OK
+
+
+class HoldLines(logging.Handler):
+    """Prints the add-on's hold lines (held, refused, decided) on the terminal, one each."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            print(record.getMessage(), flush=True)
+        except Exception:  # noqa: BLE001 - a closed terminal must not stop the proxy
+            self.handleError(record)
+
+
+def show_hold_lines() -> None:
+    """mitmproxy leaves the pullcheck loggers at WARNING, so INFO lines never show: give the
+    hold logger its own INFO handler (and keep it from printing twice through the root)."""
+    hold_log = logging.getLogger("pullcheck.holds")
+    if not any(isinstance(h, HoldLines) for h in hold_log.handlers):
+        hold_log.addHandler(HoldLines(logging.INFO))
+    hold_log.setLevel(logging.INFO)
+    hold_log.propagate = False
 
 
 def name_the_culprit(opts: Any, specs: list[str], error: Exception) -> str:
@@ -196,7 +217,9 @@ def startup_notes(addon: Any, addresses: list[str], ca: Path) -> str:
         " && sudo update-ca-certificates",
         f"  browse through it: chromium --proxy-server=http://{address}"
         "  (or your system's proxy settings)",
-        "  decide held posts in the page's banner, or in mitmproxy: pullcheck.decide ID send|edit",
+        "  decide held posts in the page's banner, or here: pullcheck holds; pullcheck decide ID"
+        " send|edit" + ("" if state.config.holds.without_page == "wait" else
+                        " (with no page of the site open, a flagged post is refused at once)"),
         "  stop with Ctrl-C",
     ]
     return "\n".join(lines)

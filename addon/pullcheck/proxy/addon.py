@@ -25,7 +25,7 @@ import asyncio
 import itertools
 import logging
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, Optional
 
@@ -34,13 +34,19 @@ from mitmproxy import command, ctx, exceptions, http
 # Loaded by path (`mitmdump -s .../addon.py`), this file is the module `__mitmproxy_script__.addon`;
 # the absolute imports below still resolve to the installed `pullcheck` package.
 from pullcheck.config import ConfigError, data_dir, default_config_path
-from pullcheck.proxy import control, dashboard_route, inject
+from pullcheck.proxy import control, dashboard_route, inject, refusal
 from pullcheck.proxy.accepted import site_accepted
+from pullcheck.proxy.control_socket import ControlSocket
 from pullcheck.proxy.failsafe import ResponseSnapshot
-from pullcheck.proxy.flowwire import page_origin, wire_request, wire_response
+from pullcheck.proxy.flowwire import page_origin, request_origin, wire_request, wire_response
+from pullcheck.proxy.holds import ENDED_MESSAGES, HeldPost, Hold, request_fingerprint
+from pullcheck.proxy.pages import page_tokens
+from pullcheck.proxy.provenance import provenance
 from pullcheck.proxy.state import Overrides, ProxyState
 
 logger = logging.getLogger("pullcheck")
+# Holds and decisions: `pullcheck run` shows this logger's INFO lines on the terminal.
+hold_log = logging.getLogger("pullcheck.holds")
 
 CONTROL_PREFIX = "/__pullcheck__/"
 MODES = ("off", "warn", "hold")
@@ -54,6 +60,10 @@ CONFIG_POLL_S = 1.0
 ANSWERED_BY_PULLCHECK = "pullcheck_answered"
 # Compose flows waiting for the site's answer, by flow id; bounded in case answers never come.
 MAX_IN_FLIGHT = 4096
+# A joined retry of a sent hold waits this long for the site's answer to the one send.
+SENT_ANSWER_WAIT_S = 60.0
+# On shutdown, held clients get their "not sent" answer; this long at most is given for it.
+SHUTDOWN_ANSWER_S = 2.0
 
 
 class Spec(NamedTuple):
@@ -118,6 +128,15 @@ class PullcheckAddon:
         self._in_flight: OrderedDict[str, Judged] = OrderedDict()
         self._serial = itertools.count(1)
         self._watch_task: asyncio.Task[None] | None = None
+        # Held flows now waiting: flow id -> its client connection's id (to spot disconnects).
+        self._waiting: dict[str, str] = {}
+        # A sent hold with joined retries: the sender's flow id -> hold id, and the hold's
+        # answer from the site, which the retries get instead of a second send.
+        self._senders: dict[str, str] = {}
+        # Held flows released with "send", until the site answers: flow id -> hold id.
+        self._released: OrderedDict[str, str] = OrderedDict()
+        self._sent_answers: dict[str, asyncio.Future[Any]] = {}
+        self._control_socket: ControlSocket | None = None
         # The injector, as a seam: tests of harvesting swap it out (None: pages are left alone).
         self._inject: Any | None = inject
 
@@ -192,16 +211,62 @@ class PullcheckAddon:
         self._start_watching()
         state = self.state
         if state is not None:
+            self._open_control_socket(state)
             logger.info("pullcheck active: mode %s; watching %s; config %s",
                         state.mode, state.route.describe() or "no sites", state.config_path)
 
-    def done(self) -> None:
+    def done(self) -> Awaitable[None] | None:
+        """Stop: end pending holds (their clients get the site's failure response, not a dropped
+        connection) and close the stores. With held clients still to answer, the rest runs as
+        an awaitable that mitmproxy's async `done` awaits (sync callers see no change)."""
         if self._watch_task is not None:
             self._watch_task.cancel()
             self._watch_task = None
+        if self._control_socket is not None:
+            self._control_socket.close()
+            self._control_socket = None
+        state = self.state
+        if state is None:
+            return None
+        waiting = len(state.holds.pending())
+        if waiting:
+            hold_log.info("pullcheck: stopping: %d held post(s) not sent", waiting)
+        ended = state.holds.settle_all("shutdown")
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            ended = []
+        if not ended:
+            self._close_state()
+            return None
+        return self._answer_held_then_close()
+
+    async def _answer_held_then_close(self) -> None:
+        # The held flows wake up on the next loop turns and set their failure responses; give
+        # them a moment, and their bytes a moment to leave, before the proxy stops.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SHUTDOWN_ANSWER_S
+        while self._waiting and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.1)
+        self._close_state()
+
+    def _close_state(self) -> None:
         if self.state is not None:
             self.state.close()
             self.state = None
+
+    def _open_control_socket(self, state: ProxyState) -> None:
+        """`pullcheck holds` / `pullcheck decide` talk to this proxy over a Unix socket in its
+        data folder (never over HTTP, so no web page can reach it)."""
+        if self._control_socket is not None:
+            return
+        with state.failsafe.guard("control-socket"):
+            self._control_socket = ControlSocket(state.data_dir, lambda: self.state)
+            problem = self._control_socket.start()
+            if problem:
+                logger.warning("pullcheck: no control socket: %s", problem)
+                self._control_socket = None
 
     def _start_watching(self) -> None:
         if self._watch_task is not None:
@@ -231,9 +296,9 @@ class PullcheckAddon:
             raise exceptions.CommandError("pullcheck is not active")
         if choice not in ("send", "edit"):
             raise exceptions.CommandError(f"'{choice}' is not send or edit")
-        if not self.state.holds.decide(hold_id, choice):
-            raise exceptions.CommandError(f"no pending hold '{hold_id}' (decided or timed out?)")
-        logger.info("pullcheck: hold %s: %s", hold_id, choice)
+        status = self.state.holds.decide_status(hold_id, choice)
+        if status != "applied":
+            raise exceptions.CommandError(f"hold '{hold_id}': {ENDED_MESSAGES[status]}")
 
     @command.command("pullcheck.holds")
     def holds(self) -> Sequence[str]:
@@ -242,10 +307,12 @@ class PullcheckAddon:
             return []
         lines = []
         for hold in self.state.holds.pending():
-            codes = ",".join(f["code"] for f in hold.verdict.get("findings", []))
+            shown = hold.listing()
             lines.append(
-                f"{hold.hold_id} {hold.origin} {hold.verdict.get('level')} "
-                f"{hold.summary.get('platform')}/{hold.summary.get('kind')} {codes}"
+                f"{hold.hold_id} {hold.origin or '-'} {hold.level} "
+                f"{shown.get('platform')}/{shown.get('kind')} {','.join(hold.codes)} "
+                f"{'' if hold.own else 'from ' + (hold.from_origin or 'no origin') + ' '}"
+                f"{shown['age_s']:.0f}s: {_one_line(shown.get('text', ''))}"
             )
         return lines
 
@@ -281,6 +348,8 @@ class PullcheckAddon:
             self._in_flight.popitem(last=False)
         if state.should_hold(judged.verdict.level):
             await self._hold(flow, state, judged)
+
+    # -- holds -----------------------------------------------------------------------------
 
     def _judge(self, flow: http.HTTPFlow, state: ProxyState, adapter: Any) -> Judged | None:
         with state.failsafe.guard(f"compose:{adapter.name}"):
@@ -319,31 +388,136 @@ class PullcheckAddon:
         return None
 
     async def _hold(self, flow: http.HTTPFlow, state: ProxyState, judged: Judged) -> None:
-        verdict = control.verdict_json(judged.verdict)
-        summary = {
-            "verdict_id": judged.verdict_id,
-            "platform": judged.platform,
-            "kind": judged.draft.kind,
-            "operation": judged.compose.operation,
-        }
-        hold = state.holds.open(flow.id, judged.origin, verdict, summary)
+        req = flow.request
+        client = _client_ip(flow)
+        key = request_fingerprint(req.method, req.pretty_url, req.raw_content or b"",
+                                  req.headers.get("origin"))
+        hold = state.holds.join(key, client, flow.id)
+        if hold is not None:
+            # A retry of a request already held: it waits with the first, and at most one of
+            # them goes upstream.
+            hold_log.info("pullcheck: a retry of %s joined hold %s", _what(hold), hold.hold_id)
+        else:
+            verdict = control.verdict_json(judged.verdict)
+            origin = provenance(req.headers.get("origin"), judged.platform,
+                                request_origin(req), state.route, req.host.lower(), req.port)
+            if state.config.holds.without_page == "reject" and not (
+                origin.channel and page_tokens(state).live_page(origin.channel)
+            ):
+                self._refuse(flow, state, judged, verdict, origin.channel, "no-page")
+                return
+            if state.holds.full():
+                self._refuse(flow, state, judged, verdict, origin.channel, "busy")
+                return
+            summary = {
+                "verdict_id": judged.verdict_id,
+                "platform": judged.platform,
+                "kind": judged.draft.kind,
+                "operation": judged.compose.operation,
+            }
+            hold = state.holds.open(
+                flow.id, origin.channel, verdict, summary,
+                post=HeldPost.of(judged.platform, judged.compose.operation, judged.draft),
+                from_origin=origin.sent_from, own=origin.own, key=key, client=client,
+                timeout_s=state.hold_timeout_s,
+            )
+            if state.tally:
+                with state.failsafe.guard("tally"):
+                    state.tally.held(judged.platform)
+            if hold.origin:
+                state.feed.publish(hold.origin, {"type": "hold", **hold.public()})
+            hold_log.info("pullcheck: held %s (%s) %s%s — pullcheck decide %s send|edit",
+                          _what(hold), hold.level, " ".join(hold.codes) or "-",
+                          "" if hold.own else f" from {hold.from_origin or 'no origin'}",
+                          hold.hold_id)
+        self._waiting[flow.id] = flow.client_conn.id
+        try:
+            outcome = await state.holds.wait(hold, flow.id)
+        finally:
+            self._waiting.pop(flow.id, None)
+        if outcome == "send":
+            if hold.sender == flow.id:
+                self._released[flow.id] = hold.hold_id
+                while len(self._released) > MAX_IN_FLIGHT:
+                    self._released.popitem(last=False)
+                if len(hold.flows) > 1:
+                    self._sent_answers.setdefault(hold.hold_id, _loop_future())
+                    self._senders[flow.id] = hold.hold_id
+                return  # the request goes upstream now, once
+            self._in_flight.pop(flow.id, None)
+            await self._answer_like_the_sender(flow, state, judged, hold)
+            return
+        self._in_flight.pop(flow.id, None)
+        why = {"edit": "edit", "timeout": "timeout", "gone": "gone"}.get(outcome, "shutdown")
+        self._answer_not_sent(flow, judged, hold.verdict,
+                              refusal.reason(hold.verdict, why, timeout=state.hold_timeout_s))
+
+    def _refuse(self, flow: http.HTTPFlow, state: ProxyState, judged: Judged,
+                verdict: dict[str, Any], channel: str, why: str) -> None:
+        """No page can show this hold (a script, a bot, a closed tab), or too many wait already:
+        answer at once with the site's failure response and the findings, like a linter failing
+        a build."""
+        self._in_flight.pop(flow.id, None)
+        text = refusal.reason(verdict, why, origin=channel or flow.request.host)
+        self._answer_not_sent(flow, judged, verdict, text)
         if state.tally:
             with state.failsafe.guard("tally"):
                 state.tally.held(judged.platform)
-        state.feed.publish(judged.origin, {"type": "hold", **hold.public()})
-        logger.info("pullcheck: holding %s %s (%s); `pullcheck.decide %s send|edit`",
-                    judged.platform, judged.draft.kind, judged.verdict.level, hold.hold_id)
-        outcome = await state.holds.wait(hold, state.hold_timeout_s)
-        if state.tally:
-            # Guarded: an error here must not let an edited post through.
-            with state.failsafe.guard("tally"):
-                state.tally.decided(judged.platform, outcome)
-        if outcome == "send":
-            return  # the request goes upstream now, once
-        self._in_flight.pop(flow.id, None)
+        codes = " ".join(f["code"] for f in verdict.get("findings", [])) or "-"
+        hold_log.info("pullcheck: refused %s %s (%s) %s: %s", judged.platform,
+                      judged.draft.kind, verdict.get("level"), codes,
+                      f"no pullcheck page of {channel or flow.request.host} is open"
+                      if why == "no-page" else "too many posts are held already")
+
+    def _answer_not_sent(self, flow: http.HTTPFlow, judged: Judged, verdict: dict[str, Any],
+                         text: str) -> None:
         failure = judged.compose.failure
-        flow.response = http.Response.make(failure.status, failure.body, dict(failure.headers))
+        answer = refusal.with_reason(failure.status, failure.headers, failure.body, text)
+        flow.response = http.Response.make(answer.status, answer.body, answer.headers)
         flow.metadata[ANSWERED_BY_PULLCHECK] = True
+
+    async def _answer_like_the_sender(self, flow: http.HTTPFlow, state: ProxyState,
+                                      judged: Judged, hold: Hold) -> None:
+        """A joined retry of a post that was sent once: it gets the site's answer to that one
+        send (so the client sees what really happened), never a second send."""
+        answer = self._sent_answers.setdefault(hold.hold_id, _loop_future())
+        try:
+            sent = await asyncio.wait_for(asyncio.shield(answer), SENT_ANSWER_WAIT_S)
+        except TimeoutError:
+            sent = None
+        finally:
+            if not any(self._senders.get(f) == hold.hold_id for f in hold.flows):
+                self._sent_answers.pop(hold.hold_id, None)
+        if sent is not None:
+            flow.response = sent.copy()
+            flow.metadata[ANSWERED_BY_PULLCHECK] = True
+            return
+        self._answer_not_sent(flow, judged, hold.verdict,
+                              refusal.reason(hold.verdict, "duplicate"))
+
+    def _sender_answered(self, flow: http.HTTPFlow) -> None:
+        hold_id = self._senders.pop(flow.id, None)
+        if hold_id is None:
+            return
+        answer = self._sent_answers.get(hold_id)
+        if answer is not None and not answer.done():
+            answer.set_result(flow.response.copy() if flow.response is not None else None)
+
+    def client_disconnected(self, client: Any) -> None:
+        # mitmproxy 11 keeps a request hook that awaits running when its client goes away and
+        # only reports `error` ("Client disconnected.") once the hook returns; so a hold learns
+        # here that nobody is left to receive its answer. (Tried with HTTP/1.1 clients. An
+        # HTTP/2 client that resets one stream but keeps its connection is not seen here: the
+        # layer queues that event until the hook returns.)
+        state = self.state
+        if state is None or not self._waiting:
+            return
+        for flow_id, client_id in list(self._waiting.items()):
+            if client_id == client.id:
+                ended = state.holds.flow_gone(flow_id)
+                if ended is not None:
+                    hold_log.info("pullcheck: hold %s: the client disconnected; nothing was sent",
+                                  ended.hold_id)
 
     async def _answer_control(self, flow: http.HTTPFlow, state: ProxyState) -> None:
         flow.metadata[ANSWERED_BY_PULLCHECK] = True
@@ -360,6 +534,10 @@ class PullcheckAddon:
             )
 
     def response(self, flow: http.HTTPFlow) -> None:
+        if self._released:
+            self._released.pop(flow.id, None)
+        if self._senders:
+            self._sender_answered(flow)
         judged = self._in_flight.pop(flow.id, None) if self._in_flight else None
         state = self.state
         response = flow.response
@@ -415,6 +593,14 @@ class PullcheckAddon:
     def error(self, flow: http.HTTPFlow) -> None:
         # The request never got an answer: it did not go out as far as we know.
         self._in_flight.pop(flow.id, None)
+        released = self._released.pop(flow.id, None) if self._released else None
+        if released is not None:
+            # An HTTP/2 client that reset its stream during the hold (its connection stayed
+            # open, so no disconnect was seen): mitmproxy reports it only now, and sends nothing.
+            hold_log.info("pullcheck: hold %s: the client had gone (%s); nothing was sent",
+                          released, flow.error)
+        if self._senders:
+            self._sender_answered(flow)
 
     def websocket_message(self, flow: http.HTTPFlow) -> None:
         state = self.state
@@ -436,6 +622,25 @@ class PullcheckAddon:
                 if state.tally:
                     state.tally.harvested(adapter.name, harvest.posts, state.config.offer,
                                           state.feed, page_origin(req))
+
+
+def _client_ip(flow: http.HTTPFlow) -> str | None:
+    peer = flow.client_conn.peername
+    return str(peer[0]) if peer else None
+
+
+def _what(hold: Hold) -> str:
+    post = hold.post
+    return f"{post.platform} {post.kind}" if post is not None else hold.hold_id
+
+
+def _one_line(text: str, limit: int = 80) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _loop_future() -> asyncio.Future[Any]:
+    return asyncio.get_running_loop().create_future()
 
 
 def _verdict_event(judged: Judged, held: bool) -> dict[str, Any]:

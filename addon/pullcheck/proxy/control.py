@@ -15,7 +15,9 @@ another site learns nothing, not even which check failed. The token endpoints ar
 a browser always attaches `Origin`.
 
 A page sees only its own origin's events and holds: the origin used for the feed and the holds
-is the request's own origin, never one taken from the request body.
+is the request's own origin, never one taken from the request body. The `events` long poll is
+also how the proxy knows the page is still open (`PageTokens.poll_opened`/`poll_closed`): it keeps
+the page's token alive and lets a held post wait for this page instead of being refused.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from pullcheck.models import Draft, Kind, ReplyTarget
 from pullcheck.proxy.flowwire import request_origin
+from pullcheck.proxy.holds import ENDED_MESSAGES
 from pullcheck.proxy.inject import BANNER_VERSION
 from pullcheck.proxy.pages import page_tokens
 
@@ -325,7 +328,15 @@ async def _events(flow: http.HTTPFlow, state: Any, origin: str) -> http.Response
     ask = _parse(flow, EventsRequest)
     if not isinstance(ask, EventsRequest):
         return _json(400, {"error": "expected JSON {since, wait}"})
-    events = await state.feed.wait(origin, ask.since, ask.wait)
+    # An open poll is how the proxy knows this page is still there: it keeps the page's token
+    # alive and lets held posts of this origin wait for the page instead of being refused.
+    token = flow.request.headers.get(TOKEN_HEADER)
+    tokens = page_tokens(state)
+    tokens.poll_opened(token)
+    try:
+        events = await state.feed.wait(origin, ask.since, ask.wait)
+    finally:
+        tokens.poll_closed(token)
     pending = [hold.public() for hold in state.holds.pending(origin)]
     return _json(
         200,
@@ -338,9 +349,9 @@ async def _decide(flow: http.HTTPFlow, state: Any, origin: str) -> http.Response
     if not isinstance(decision, DecideRequest):
         return _json(400, {"error": "expected JSON {hold_id, decision: send|edit}"})
     # `origin` binds the decision to this page's holds: another origin's id is "unknown".
-    ok = state.holds.decide(decision.hold_id, decision.decision, origin=origin)
-    if not ok:
-        return _json(409, {"ok": False, "error": "no such pending hold"})
+    status = state.holds.decide_status(decision.hold_id, decision.decision, origin=origin)
+    if status != "applied":
+        return _json(409, {"ok": False, "status": status, "error": ENDED_MESSAGES[status]})
     return _json(200, {"ok": True, "decision": decision.decision})
 
 

@@ -14,7 +14,8 @@ headers are never touched. A `<meta>` policy governs only what comes after it, s
 placed before the first one; if a meta policy would block the banner's fetches or stylesheet,
 the page is left alone and the reason logged once.
 
-The injected page carries a one-time token, so it goes out with `Cache-Control: no-store` and
+The injected page carries a one-time token (in a `data-` attribute of the script tag, not in its
+URL), so it goes out with `Cache-Control: no-store` and
 without validators: a cached copy would bring back a token the proxy no longer knows.
 
 Known limits: a `</head>` inside a head `<script>` string or comment would be taken as the real
@@ -180,10 +181,12 @@ def insertion_point(body: bytes) -> InsertionPoint | None:
 
 
 def script_tag(token: str, nonce: str | None) -> bytes:
+    # The token goes in a data- attribute, never in the URL: a site's Report-Only CSP reports
+    # send script URLs to the site, and the page token must not leave the page.
     nonce_attr = f' nonce="{nonce}"' if nonce else ""
     tag = (
-        f'<script src="{SCRIPT_PATH}?v={BANNER_VERSION}&amp;t={token}"{nonce_attr} async'
-        ' data-pullcheck=""></script>'
+        f'<script src="{SCRIPT_PATH}?v={BANNER_VERSION}" data-pullcheck-token="{token}"'
+        f'{nonce_attr} async data-pullcheck=""></script>'
     )
     return tag.encode("ascii")
 

@@ -1,13 +1,21 @@
-"""Page tokens: one random secret per injected page, bound to that page's origin.
+"""Page tokens: one random secret per injected page, bound to that page's origin, living as long
+as that page does.
 
-The injector issues a token with every page it touches and puts it in the banner's script URL;
-the control endpoints accept a request only when its token was issued for the origin the request
-is sent to. Another site never sees the token (it lives in the page of the configured origin), and
-a token copied from one configured site does not open another's verdicts or holds.
+The injector issues a token with every page it touches and puts it in a `data-` attribute of the
+banner's script tag (never in the script URL: a site's Report-Only CSP reports send script URLs to
+the site). The control endpoints accept a request only when its token was issued for the origin
+the request is sent to. Another site never sees the token (it lives in the page of the configured
+origin), and a token copied from one configured site does not open another's verdicts or holds.
 
-Bounded (oldest tokens go first) and expiring (a token unused for `ttl_s` dies), so a proxy that
-runs for weeks keeps a few thousand short strings. Using a token extends its life: an open tab
-that keeps polling keeps working.
+A token lives while its page does. The banner keeps one `events` long poll open at all times
+(`poll_opened`/`poll_closed`); a token is good while a poll is open and for `grace_s` after the
+last one closed, and a fresh token must see its first poll within `first_use_s`. So a closed tab's
+token dies about a minute after its last poll, not hours later. The same bookkeeping tells the
+add-on whether any pullcheck page of an origin is open right now (`live_page`), which decides
+whether a held post can be shown to anyone.
+
+Bounded (oldest tokens go first), so a proxy that runs for weeks keeps a few thousand short
+strings.
 """
 
 from __future__ import annotations
@@ -18,54 +26,106 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+# A page that never polls (its script blocked, the tab closed at once) loses its token after this.
+FIRST_USE_S = 120.0
+# After its last events poll closed, a page's token lives this long: the banner polls again at
+# once (after 2 s on an error), and a throttled background tab may take up to a minute.
+GRACE_S = 90.0
+# A page counts as open for holds while a poll is open or closed at most this long ago.
+LIVE_WITHIN_S = 5.0
+
+
+@dataclass
+class _Page:
+    origin: str
+    # Good until this time when no poll is open (monotonic seconds).
+    alive_until: float
+    last_poll_end: float | None = None
+    open_polls: int = 0
 
 
 class PageTokens:
     def __init__(
         self,
         max_tokens: int = 4096,
-        ttl_s: float = 12 * 3600.0,
+        grace_s: float = GRACE_S,
+        first_use_s: float = FIRST_USE_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.max_tokens = max_tokens
-        self.ttl_s = ttl_s
+        self.grace_s = grace_s
+        self.first_use_s = first_use_s
         self._clock = clock
-        # token -> (origin, last use)
-        self._tokens: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._pages: OrderedDict[str, _Page] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return len(self._tokens)
+        return len(self._pages)
 
     def issue(self, origin: str) -> str:
-        """A fresh token for a page on `origin` (URL-safe: goes into a query string)."""
+        """A fresh token for a page on `origin` (URL-safe)."""
         token = secrets.token_urlsafe(24)
         now = self._clock()
         with self._lock:
-            self._tokens[token] = (origin, now)
-            while len(self._tokens) > self.max_tokens:
-                self._tokens.popitem(last=False)
+            self._pages[token] = _Page(origin, alive_until=now + self.first_use_s)
+            while len(self._pages) > self.max_tokens:
+                self._pages.popitem(last=False)
         return token
 
-    def valid(self, token: str | None, origin: str) -> bool:
-        """Was `token` issued for `origin`, and used within the last `ttl_s` seconds?"""
+    def _live(self, token: str | None, now: float) -> _Page | None:
+        """The page of a living token (a dead one is dropped). Call with the lock held."""
         if not token:
-            return False
+            return None
+        page = self._pages.get(token)
+        if page is None:
+            return None
+        if page.open_polls <= 0 and now > page.alive_until:
+            del self._pages[token]
+            return None
+        return page
+
+    def valid(self, token: str | None, origin: str) -> bool:
+        """Was `token` issued for `origin`, and is its page still there?"""
         now = self._clock()
         with self._lock:
-            entry = self._tokens.get(token)
-            if entry is None:
+            page = self._live(token, now)
+            if page is None:
                 return False
-            bound, last = entry
-            if now - last > self.ttl_s:
-                del self._tokens[token]
-                return False
-            if not hmac.compare_digest(bound.encode(), origin.encode()):
-                return False
-            self._tokens[token] = (bound, now)
-            self._tokens.move_to_end(token)
-        return True
+            return hmac.compare_digest(page.origin.encode(), origin.encode())
+
+    def poll_opened(self, token: str | None) -> None:
+        """The page of `token` opened an events poll: it is here."""
+        with self._lock:
+            page = self._live(token, self._clock())
+            if page is not None:
+                page.open_polls += 1
+                self._pages.move_to_end(token)  # type: ignore[arg-type]
+
+    def poll_closed(self, token: str | None) -> None:
+        now = self._clock()
+        with self._lock:
+            page = self._pages.get(token) if token else None
+            if page is not None:
+                page.open_polls = max(0, page.open_polls - 1)
+                page.last_poll_end = now
+                page.alive_until = now + self.grace_s
+
+    def live_page(self, origin: str, within_s: float = LIVE_WITHIN_S) -> bool:
+        """Is a pullcheck page of `origin` open now: a poll open, or one closed within
+        `within_s` seconds (the banner opens the next one at once)?"""
+        now = self._clock()
+        with self._lock:
+            for page in self._pages.values():
+                if page.origin != origin:
+                    continue
+                if page.open_polls > 0:
+                    return True
+                if page.last_poll_end is not None and now - page.last_poll_end <= within_s:
+                    return True
+        return False
 
 
 def page_tokens(state: Any) -> PageTokens:

@@ -37,6 +37,10 @@ class SiteRoute:
     def is_configured_origin(self, host: str, port: int) -> bool:
         return self.router.is_configured_host(host, port)
 
+    def sites_on(self, host: str, port: int) -> set[str]:
+        """The names of the sites configured on `host:port` (several share a test server)."""
+        return {adapter.name for adapter in self.router._on_host(host, port) or ()}
+
     def describe(self) -> str:
         """`x (x.com, twitter.com); mastodon (...)` for start-up messages."""
         return "; ".join(

@@ -32,6 +32,14 @@ from pullcheck.proxy.tally import ProxyTally
 from pullcheck.sentlog import SqliteSentLog
 
 logger = logging.getLogger("pullcheck")
+hold_log = logging.getLogger("pullcheck.holds")
+OUTCOME_WORDS = {
+    "send": "Send anyway: the post goes to the site once",
+    "edit": "Edit: not sent",
+    "timeout": "no decision in time: not sent",
+    "gone": "the client disconnected; nothing was sent",
+    "shutdown": "the proxy stopped: not sent",
+}
 MAX_RETENTION_DAYS = 3650  # the config's own upper bound for sent_log.retention_days
 
 
@@ -153,10 +161,20 @@ class ProxyState:
         self.holds.timeout_s = self.hold_timeout_s
 
     def _hold_resolved(self, hold: Hold) -> None:
-        self.feed.publish(
-            hold.origin,
-            {"type": "hold_resolved", "hold_id": hold.hold_id, "decision": hold.outcome},
-        )
+        """A hold ended (decided, timed out, its client gone, the proxy stopping): tell its page,
+        count it now (not when its flow wakes up, which a stopping proxy may never see) and
+        say so on the terminal."""
+        if hold.origin:
+            self.feed.publish(
+                hold.origin,
+                {"type": "hold_resolved", "hold_id": hold.hold_id, "decision": hold.outcome},
+            )
+        if self.tally is not None and hold.outcome is not None:
+            platform = hold.post.platform if hold.post else str(hold.summary.get("platform"))
+            with self.failsafe.guard("tally"):
+                self.tally.decided(platform, hold.outcome)
+        hold_log.info("pullcheck: hold %s: %s", hold.hold_id, OUTCOME_WORDS.get(
+            str(hold.outcome), str(hold.outcome)))
 
     def record_sent(self, draft: Any, judged: Any = None) -> None:
         """A compose request went out and the site accepted it: log it (in the background).
@@ -171,8 +189,7 @@ class ProxyState:
         self.recorder.later(stage, job)
 
     def close(self) -> None:
-        for hold in self.holds.pending():
-            self.holds.decide(hold.hold_id, "edit")
+        self.holds.settle_all("shutdown")
         assert self.recorder is not None
         self.recorder.close()
         self.sent_log.close()
