@@ -83,7 +83,7 @@ def test_a_bad_holds_setting_names_file_line_and_key(tmp_path: Path) -> None:
     path = write(tmp_path, "c.yaml", "mode: hold\nholds:\n  without_page: later\n")
     error = error_of(path)
     assert (error.file, error.line, error.key) == (path, 3, "holds.without_page")
-    assert "'reject' or 'wait'" in str(error)
+    assert "takes reject or wait (got 'later')" in str(error)
     typo = error_of(write(tmp_path, "d.yaml", "holds:\n  withoutpage: wait\n"))
     assert (typo.line, typo.hint) == (2, "without_page")
 
