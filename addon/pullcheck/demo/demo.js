@@ -153,6 +153,15 @@
     return Boolean(body && body.errors && body.errors.length);
   }
 
+  // One sentence for the status line. A server message that already says the post was not sent
+  // (pullcheck's "Not sent: held by pullcheck; ...") is shown as it is; anything else gets
+  // the client's own words around it, without doubling its full stop.
+  function failureText(message) {
+    var text = String(message).trim().replace(/[.\s]+$/, "");
+    if (/^not sent\b/i.test(text)) return text + ".";
+    return "Could not send (" + text + "); your draft is still here.";
+  }
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var text = box.value;
@@ -169,7 +178,7 @@
           if (failed(response, body)) {
             var message = (body && (body.error || (body.errors && body.errors[0].message))) ||
               "HTTP " + response.status;
-            setStatus("Could not send: " + message + ". Your draft is still here.", "error");
+            setStatus(failureText(message), "error");
             return;
           }
           box.value = "";
@@ -177,7 +186,7 @@
           setStatus("Posted.", "ok");
         });
       }, function () {
-        setStatus("Could not send: network error. Your draft is still here.", "error");
+        setStatus(failureText("network error"), "error");
       })
       .then(function () { sendButton.disabled = false; });
   });
