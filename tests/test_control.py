@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -455,3 +456,22 @@ def test_notpush_answers_once_the_reloaded_config_allows_the_recipient(tmp_path)
     token = state.pages.issue(HOME)
     call(request_flow("notpush", {"code": "PP201", "recipient": "bob"}, token=token), state)
     assert len(polls) == 2
+
+
+def test_check_and_events_carry_a_rejected_config_edit_as_one_line(tmp_path):
+    from pullcheck.config_watch import ConfigWatcher
+
+    path = tmp_path / "config.yaml"
+    path.write_text("mode: warn\n", encoding="utf-8")
+    state = engine_state(tmp_path)
+    state.watcher = ConfigWatcher(path, data_folder=tmp_path / "data")
+    token = state.pages.issue(HOME)
+    ask = {"text": "Lovely photo!", "kind": "post", "platform": "x"}
+    assert body(call(request_flow("check", ask, token=token), state))["config_error"] is None
+    path.write_text("mode: warn\nrules:\n  PP210: off\n", encoding="utf-8")
+    os.utime(path, ns=(path.stat().st_mtime_ns + 10**9,) * 2)
+    state.watcher.poll()
+    expected = "config.yaml:3 key 'rules.PP210': unknown rule code 'PP210' (did you mean 'PP201'?)"
+    assert body(call(request_flow("check", ask, token=token), state))["config_error"] == expected
+    events = call(request_flow("events", {"since": 0, "wait": 0}, token=token), state)
+    assert body(events)["config_error"] == expected
