@@ -9,7 +9,6 @@ never into the user's home.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -74,9 +73,11 @@ def write_config(
 
 
 def mitmdump_command() -> list[str]:
-    found = shutil.which("mitmdump")
-    if found:
-        return [found]
+    """mitmdump of this Python, never the first one on PATH: another installation's mitmdump
+    imports that installation's pullcheck (tried: a pyenv shim ran another checkout's add-on)."""
+    sibling = Path(sys.executable).parent / "mitmdump"
+    if sibling.exists():
+        return [str(sibling)]
     return [sys.executable, "-c", "from mitmproxy.tools.main import mitmdump; mitmdump()"]
 
 
