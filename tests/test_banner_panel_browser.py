@@ -272,13 +272,16 @@ def test_the_reply_indicator_shows_only_while_replying(page, stack):
     open_demo(page, stack.site.url)
     assert page.locator("#replying").is_hidden()
     assert page.locator("#cancel-reply").is_hidden()
+    assert page.locator("#post-hint").is_visible()  # a new post, and how to try a reply
     type_reply(page, "jordan_bakes", ANSWER_REPLY)
     assert page.locator("#replying").is_visible()
+    assert page.locator("#post-hint").is_hidden()
     assert page.inner_text("#replying-text") == "Replying to @jordan_bakes"
     shoot(page, "demo-replying.png")
     page.click("#send")  # an answer to someone who asked: goes straight out
     page.wait_for_selector("#status.ok", timeout=WAIT_MS)
     assert page.locator("#replying").is_hidden()
+    assert page.locator("#post-hint").is_visible()
     assert page.get_attribute("#compose-form", "data-reply-to") is None
     shoot(page, "demo-after-posting.png")
     # Cancel reply also hides it.

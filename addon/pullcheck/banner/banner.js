@@ -377,7 +377,7 @@
     return null;
   }
   function bestSpot(vp, must, content) {
-    var side = beside(vp, content);
+    var side = beside(vp, content.concat(must));
     if (side) return side;
     var spots = corners(vp, Math.min(PANEL_WIDTH, vp.w - 2 * MARGIN), must, content);
     var pick = function (test) { return spots.filter(test)[0] || null; };
@@ -415,6 +415,12 @@
     }
   }
   window.addEventListener("resize", placeAwayFromSend);
+  // Scrolling moves the send button and the box: look again once the page comes to rest.
+  var scrollTimer = null;
+  window.addEventListener("scroll", function () {
+    clearTimeout(scrollTimer);
+    scrollTimer = setTimeout(placeAwayFromSend, 250);
+  }, { passive: true, capture: true });
 
   function severityLabel(sev) {
     return { error: "Error", warning: "Warning", info: "Note" }[sev] || sev;

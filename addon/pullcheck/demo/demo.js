@@ -15,6 +15,7 @@
   var visibilityLabel = document.getElementById("visibility-label");
   var replying = document.getElementById("replying");
   var replyingText = document.getElementById("replying-text");
+  var postHint = document.getElementById("post-hint");
   var statusLine = document.getElementById("status");
   var sendButton = document.getElementById("send");
 
@@ -41,9 +42,11 @@
     setPlatform(platform.value);
   });
 
+  // Not replying: say so, and how to see pullcheck (a pitch in your own post is no push).
   function clearReply() {
     form.removeAttribute("data-reply-to");
     replying.hidden = true;
+    postHint.hidden = false;
   }
   document.getElementById("cancel-reply").addEventListener("click", clearReply);
 
@@ -52,6 +55,7 @@
     form.setAttribute("data-reply-to", post.id);
     replyingText.textContent = "Replying to @" + post.handle;
     replying.hidden = false;
+    postHint.hidden = true;
     if (post.platform === "mastodon" && box.value.indexOf("@" + post.handle) !== 0) {
       box.value = "@" + post.handle + " " + box.value;
     }
