@@ -171,8 +171,10 @@ def test_send_anyway_in_hold_mode_shows_what_was_said_about_the_sent_post(page, 
     page.wait_for_selector(".dialog-backdrop .dialog", state="visible", timeout=WAIT_MS)
     page.click(".dialog button.send")
     page.wait_for_selector("#status.ok", timeout=WAIT_MS)
-    page.wait_for_function(f"{SHADOW}.querySelector('.summary').textContent.startsWith('Sent')",
-                           timeout=WAIT_MS)
+    page.wait_for_function(
+        f"() => {SHADOW}.querySelector('.summary').textContent.startsWith('Sent')",
+        timeout=WAIT_MS,
+    )
     # The same count as the live check said, now about the post that went out.
     assert summary(page) == "Sent: " + live
     assert "PP201" in page.locator(".panel .finding .code").all_text_contents()
@@ -235,25 +237,34 @@ def test_the_panel_with_why_open_is_readable_whole_inside_the_window(browser, st
 def test_a_rejected_config_edit_shows_in_the_panel_and_a_good_one_is_reported(page, stack):
     original = stack.config.read_text()
     open_demo(page, stack.site.url)
+    notice = page.locator(".panel .notice")
     try:
         stack.config.write_text(original + "rules:\n  PP210: off\n")
-        type_reply(page, "sam_runs", PUSH_REPLY)  # live checks bring the proxy's news
-        notice = page.locator(".panel .notice")
+        # Pushed to the open page (its long poll wakes): no typing needed.
         notice.wait_for(state="visible", timeout=WAIT_MS)
         line = original.count("\n") + 2
-        assert notice.inner_text() == (
+        expected = (
             f"Config edit not applied: config.yaml:{line} key 'rules.PP210': unknown rule code "
             "'PP210' (did you mean 'PP201'?)"
         )
+        assert notice.inner_text() == expected
+        assert page.locator(".panel .finding").count() == 0
+        shoot(page, "config-error-alone.png")
+        type_reply(page, "sam_runs", PUSH_REPLY)  # the last good config still judges
+        wait_for_findings(page)
+        assert notice.inner_text() == expected
         assert str(stack.folder) not in notice.inner_text()
         assert PUSH_REPLY[:20] not in notice.inner_text()
         shoot(page, "config-error.png")
-        # The fix lands: the proxy says what changed, the page drops the notice.
+        # The fix lands: the proxy says what changed, the page drops the notice at once.
         stack.config.write_text(original + "rules:\n  PP201: off\n")
         wait_for_log(stack, "config reloaded: PP201 off")
-        page.locator("#compose").press_sequentially(" Thanks!", delay=0)
         notice.wait_for(state="hidden", timeout=WAIT_MS)
-        assert "PP201" not in page.locator(".panel .finding .code").all_text_contents()
+        page.locator("#compose").press_sequentially(" Thanks!", delay=0)
+        page.wait_for_function(
+            f"() => !{SHADOW}.querySelector('.panel').textContent.includes('PP201')",
+            timeout=WAIT_MS,
+        )
     finally:
         stack.config.write_text(original)
         wait_for_log(stack, "config reloaded: PP201 warning")

@@ -543,6 +543,7 @@
     var wanted = state.hasFindings || Boolean(state.configError);
     meterBox.hidden = !state.hasFindings;
     list.hidden = !state.hasFindings;
+    panel.classList.toggle("no-findings", !state.hasFindings);
     if (!state.hasFindings) summary.textContent = "";
     panel.hidden = !wanted;
     if (!wanted) return;
