@@ -230,6 +230,13 @@ def test_the_panel_with_why_open_is_readable_whole_inside_the_window(browser, st
             )
             assert not scrolls or box["height"] >= 800 - 2 * 12 - 1, box
         shoot(page, f"panel-why-open-{width}.png")
+        # Scrolled to its end: the last finding's Not push in view, the fade gone.
+        page.evaluate(f"() => {{ const p = {SHADOW}.querySelector('.panel');"
+                      " p.scrollTop = p.scrollHeight; }")
+        page.wait_for_timeout(100)
+        assert not page.evaluate(f"() => {SHADOW}.querySelector('.panel')"
+                                 ".classList.contains('scrolls')")
+        shoot(page, f"panel-why-open-{width}-end.png")
     finally:
         context.close()
 

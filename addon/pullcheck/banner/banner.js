@@ -211,6 +211,10 @@
   panel.appendChild(bar);
   panel.appendChild(notice);
   panel.appendChild(body);
+  // A fade over the bottom edge while more of the panel lies below (it scrolls).
+  var moreBelow = el("div", "more-below");
+  moreBelow.setAttribute("aria-hidden", "true");
+  panel.appendChild(moreBelow);
   root.appendChild(panel);
   // Outside the panel: a live region inside a hidden panel would never be read out.
   root.appendChild(live);
@@ -410,10 +414,18 @@
       applySpot(spot || { corner: "pos-tr", left: vp.w - MARGIN - Math.min(PANEL_WIDTH,
         vp.w - 2 * MARGIN), width: Math.min(PANEL_WIDTH, vp.w - 2 * MARGIN), bottom: false,
         band: vp.h - 2 * MARGIN });
+      markOverflow();
     } finally {
       placing = false;
     }
   }
+  function markOverflow() {
+    panel.classList.toggle("scrolls",
+      panel.scrollTop + panel.clientHeight < panel.scrollHeight - 2);
+  }
+  panel.addEventListener("scroll", markOverflow, { passive: true });
+  // "Why?" and the folded notes change the height: `toggle` does not bubble, so capture it.
+  panel.addEventListener("toggle", markOverflow, true);
   window.addEventListener("resize", placeAwayFromSend);
   // Scrolling moves the send button and the box: look again once the page comes to rest.
   var scrollTimer = null;
