@@ -278,6 +278,14 @@ def draft_of(check: CheckRequest, platform: str, state: Any) -> Draft:
     return memory.enrich(platform, compose)
 
 
+def config_error(state: Any) -> str | None:
+    """The rejected config edit now on disk, as one line the banner shows (`file:line key
+    message`, the file by name only), or None while the config on disk is in service."""
+    watcher = getattr(state, "watcher", None)
+    error = getattr(watcher, "error", None) if watcher is not None else None
+    return error_line(error) if error is not None else None
+
+
 def verdict_json(verdict: Any) -> dict[str, Any]:
     """A verdict as every page-facing answer carries it (live checks, send-time events, holds)."""
     return verdict.model_dump(mode="json")
@@ -303,14 +311,6 @@ async def _check(flow: http.HTTPFlow, state: Any, origin: str) -> http.Response:
             "ms": round((time.perf_counter() - started) * 1000, 3),
         },
     )
-
-
-def config_error(state: Any) -> str | None:
-    """The rejected config edit now on disk, as one line the banner shows (`file:line key
-    message`, the file by name only), or None while the config on disk is in service."""
-    watcher = getattr(state, "watcher", None)
-    error = getattr(watcher, "error", None) if watcher is not None else None
-    return error_line(error) if error is not None else None
 
 
 async def _events(flow: http.HTTPFlow, state: Any, origin: str) -> http.Response:
