@@ -227,3 +227,16 @@ def test_a_failed_compile_ahead_leaves_a_working_engine(
     watcher = ConfigWatcher(tmp_path / "absent.yaml")
     verdict = watcher.engine.judge(Draft(kind="dm", text="We offer web design, hire us"))
     assert "PP102" in {finding.code for finding in verdict.findings}
+
+
+def test_a_good_reload_logs_one_line_saying_what_changed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "c.yaml"
+    edit(path, "mode: warn\n")
+    watcher = watcher_for(path, Recorder())
+    edit(path, "mode: hold\nrules:\n  PP201: off\n")
+    with caplog.at_level("INFO", logger="pullcheck.config_watch"):
+        assert watcher.poll() is True
+    lines = [r.getMessage() for r in caplog.records if "config reloaded" in r.getMessage()]
+    assert lines == ["pullcheck: config reloaded: PP201 off, mode warn→hold"]

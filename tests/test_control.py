@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -538,3 +540,46 @@ def test_notpush_answers_once_the_reloaded_config_allows_the_recipient(tmp_path)
     token = state.pages.issue(HOME)
     call(request_flow("notpush", {"code": "PP201", "recipient": "bob"}, token=token), state)
     assert len(polls) == 2
+
+
+def test_check_and_events_carry_a_rejected_config_edit_as_one_line(tmp_path):
+    from pullcheck.config_watch import ConfigWatcher
+
+    path = tmp_path / "config.yaml"
+    path.write_text("mode: warn\n", encoding="utf-8")
+    state = engine_state(tmp_path)
+    state.watcher = ConfigWatcher(path, data_folder=tmp_path / "data")
+    token = state.pages.issue(HOME)
+    ask = {"text": "Lovely photo!", "kind": "post", "platform": "x"}
+    assert body(call(request_flow("check", ask, token=token), state))["config_error"] is None
+    path.write_text("mode: warn\nrules:\n  PP210: off\n", encoding="utf-8")
+    os.utime(path, ns=(path.stat().st_mtime_ns + 10**9,) * 2)
+    state.watcher.poll()
+    expected = "config.yaml:3 key 'rules.PP210': unknown rule code 'PP210' (did you mean 'PP201'?)"
+    assert body(call(request_flow("check", ask, token=token), state))["config_error"] == expected
+    events = call(request_flow("events", {"since": 0, "wait": 0}, token=token), state)
+    assert body(events)["config_error"] == expected
+
+
+def test_a_rejected_edit_wakes_every_open_banner_at_once(tmp_path, monkeypatch):
+    from pullcheck.proxy.state import ProxyState
+
+    monkeypatch.setenv("PULLCHECK_DATA_DIR", str(tmp_path / "data"))
+    path = tmp_path / "config.yaml"
+    path.write_text("mode: warn\n", encoding="utf-8")
+    state = ProxyState.open(path, tmp_path / "data", 1 << 20)
+    try:
+        token = state.pages.issue(HOME)
+        first = body(call(request_flow("events", {"since": 0, "wait": 0}, token=token), state))
+        path.write_text("mode: warn\nrules:\n  PP210: off\n", encoding="utf-8")
+        os.utime(path, ns=(path.stat().st_mtime_ns + 10**9,) * 2)
+        state.watcher.poll()
+        # The long poll answers with the news instead of waiting out its 25 s.
+        ask = {"since": first["last"], "wait": 25}
+        started = time.monotonic()
+        answer = body(call(request_flow("events", ask, token=token), state))
+        assert time.monotonic() - started < 5
+        assert [e["type"] for e in answer["events"]] == ["config"]
+        assert answer["config_error"].startswith("config.yaml:3 key 'rules.PP210'")
+    finally:
+        state.close()

@@ -94,3 +94,15 @@ def test_wait_times_out_empty_and_ignores_other_origins():
         return await waiting
 
     assert run(scenario()) == []
+
+
+def test_publish_everywhere_reaches_every_origin_that_polled():
+    feed = VerdictFeed()
+    feed.publish("https://a.example", {"type": "verdict"})
+    feed.publish("https://b.example", {"type": "verdict"})
+    assert feed.publish_everywhere({"type": "config", "config_error": None}) == 2
+    for origin in ("https://a.example", "https://b.example"):
+        assert feed.events_after(origin, 1) == [
+            {"type": "config", "config_error": None, "seq": 2}
+        ]
+    assert feed.events_after("https://never-polled.example", 0) == []

@@ -288,3 +288,16 @@ def test_a_page_left_alone_keeps_its_cache_headers():
     flow = page_flow(b"<div>fragment</div>", headers=[(b"etag", b'"abc"')])
     inject_banner(flow, state())
     assert flow.response.headers["etag"] == '"abc"'
+
+
+def test_the_banner_version_follows_the_banner_files_bytes():
+    # The files are cached for a year under ?v=: a changed banner must get a new URL.
+    import hashlib
+    from importlib import resources
+
+    from pullcheck.proxy import inject
+
+    digest = hashlib.sha256()
+    for name in ("banner.js", "banner.css"):
+        digest.update(resources.files("pullcheck.banner").joinpath(name).read_bytes())
+    assert inject.BANNER_VERSION == str(int(digest.hexdigest()[:12], 16))

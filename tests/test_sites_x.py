@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from mitmproxy import http
 from pullcheck.memory import Memory
+from pullcheck.proxy.accepted import site_accepted
 from pullcheck.sites import adapter_for_request
 from pullcheck.sites.x import ADAPTER, FAILURE
 from site_fixtures import (
@@ -147,11 +149,26 @@ def test_thread_continuation_is_a_reply() -> None:
     assert compose is not None and compose.draft.kind == "reply"
 
 
-def test_failure_is_an_error_status_in_xs_error_shape() -> None:
-    assert FAILURE.status >= 400
+def test_a_held_graphql_post_is_refused_the_way_x_refuses_a_mutation() -> None:
+    # HTTP 200 with `errors` and empty `data`, like X's "Status is a duplicate" (code 187):
+    # the web client shows its error and keeps the draft; the browser logs no failed request.
+    compose = ADAPTER.compose(request_of(load("x_create_tweet_reply.json"), cookie=COOKIE))
+    assert compose is not None and compose.failure is FAILURE
+    assert FAILURE.status == 200
     document = json.loads(FAILURE.body)
-    assert document["errors"][0]["message"]
+    assert document["data"] == {}
+    assert document["errors"][0]["message"].startswith("Not sent: held by pullcheck")
     assert FAILURE.headers["content-type"].startswith("application/json")
+    response = http.Response.make(FAILURE.status, FAILURE.body, dict(FAILURE.headers))
+    assert not site_accepted(response)  # never logged as sent
+
+
+def test_a_held_rest_dm_is_refused_with_an_error_status() -> None:
+    compose = ADAPTER.compose(request_of(load("x_dm_new2_conversation.json"), cookie=COOKIE))
+    assert compose is not None
+    assert 400 <= compose.failure.status < 500
+    message = json.loads(compose.failure.body)["errors"][0]["message"]
+    assert message.startswith("Not sent: held by pullcheck")
 
 
 def test_reads_and_other_methods_are_not_compose() -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pullcheck.config import Config, ConfigError, build_engine, load_config
+from pullcheck.config_summary import reload_summary
 from pullcheck.history import InMemorySentHistory, SentHistory
 
 log = logging.getLogger(__name__)
@@ -108,13 +109,15 @@ class ConfigWatcher:
             self._reject(ConfigError([(self.path, None, None, f"reload failed: {error!r}", None)]))
             return False
         with self._lock:
+            previous = self._config
             self._config = config
             self._engine = engine
             self._error = None
         self._watched = _watched_files(config)
         self._stamp = _stamp(self._watched)
         self._digest = _digest(self._watched)
-        log.info("pullcheck: config reloaded from %s", self.path)
+        # One line per reload, saying what changed, so a good edit is never silent.
+        log.info("pullcheck: %s", _summary(previous, config))
         if self._on_change is not None:
             self._on_change(config, engine)
         return True
@@ -130,6 +133,14 @@ class ConfigWatcher:
         log.warning("pullcheck: config not reloaded, keeping the last good one:\n%s", error)
         if self._on_error is not None:
             self._on_error(error)
+
+
+def _summary(previous: Config, config: Config) -> str:
+    try:
+        return reload_summary(previous, config)
+    except Exception:  # noqa: BLE001 - describing the change must never undo it
+        log.exception("pullcheck: could not describe the config change")
+        return "config reloaded"
 
 
 def _watched_files(config: Config) -> list[Path]:

@@ -198,6 +198,9 @@
   bar.appendChild(title);
   bar.appendChild(summary);
   bar.appendChild(toggle);
+  // A config edit the proxy rejected: one line (file:line key message), never any draft text.
+  var notice = el("p", "notice");
+  notice.hidden = true;
   var body = el("div", "body");
   var meterBox = el("div", "meter-box");
   meterBox.appendChild(meter);
@@ -208,7 +211,12 @@
   body.appendChild(meterBox);
   body.appendChild(list);
   panel.appendChild(bar);
+  panel.appendChild(notice);
   panel.appendChild(body);
+  // A fade over the bottom edge while more of the panel lies below (it scrolls).
+  var moreBelow = el("div", "more-below");
+  moreBelow.setAttribute("aria-hidden", "true");
+  panel.appendChild(moreBelow);
   root.appendChild(panel);
   // Outside the panel: a live region inside a hidden panel would never be read out.
   root.appendChild(live);
@@ -225,6 +233,10 @@
     shownHold: null,
     decided: {},
     returnFocus: null,
+    userExpanded: false,
+    hasFindings: false,
+    configError: null,
+    heldVerdicts: {},
   };
 
   sheet.addEventListener("load", function () {
@@ -240,6 +252,7 @@
   }
   toggle.addEventListener("click", function () {
     setCollapsed(!state.collapsed);
+    state.userExpanded = !state.collapsed; // the user asked to see it: do not fold it again
     placeAwayFromSend();
   });
 
@@ -267,48 +280,161 @@
     dialog.classList.toggle("light", lum !== null && lum >= 0.4);
   }
 
-  // Never cover the site's send button (nor the box being typed in): take the first corner
-  // that overlaps neither; if none is free, collapse to the small bar and try again.
+  // Where the panel goes. Never over the site's send button nor the box being typed in; beside
+  // the page's content when the window leaves room for it (wide screens); else the first corner
+  // that covers no content, else the first corner where all of it fits, else the corner with
+  // the most height, scrolling inside. Its height never passes the viewport, so every line can
+  // be scrolled to. When even that leaves too little room, it folds to its bar.
+  var MARGIN = 12;
+  var PANEL_WIDTH = 320;
+  var SIDE_MIN = 260; // narrower than this, findings wrap into a column of single words
+  var SIDE_MAX = 380;
+  var MIN_BAND = 120; // the bar and the first lines of a finding
   var CORNERS = ["pos-tr", "pos-br", "pos-tl", "pos-bl"];
+  // What counts as the page's content: posts, paragraphs, headings, controls, media. Bounded:
+  // a long page's first matches are enough to know where its columns are.
+  var CONTENT = "article,[role=article],li,p,h1,h2,h3,h4,form,textarea,input,select,button," +
+    "img,video,[contenteditable=true]";
+  var CONTENT_LIMIT = 3000;
+
   function overlaps(a, b) {
     return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  }
+  function visibleRect(r) { return r.width > 0 && r.height > 0; }
+  function viewportSize() {
+    var doc = document.documentElement;
+    return {
+      w: Math.min(window.innerWidth, doc.clientWidth || window.innerWidth),
+      h: Math.min(window.innerHeight, doc.clientHeight || window.innerHeight),
+    };
+  }
+  function onScreen(r, vp) {
+    return visibleRect(r) && r.bottom > 0 && r.top < vp.h && r.right > 0 && r.left < vp.w;
+  }
+  function contentRects(vp) {
+    var nodes = document.querySelectorAll(CONTENT);
+    var rects = [];
+    for (var i = 0; i < nodes.length && i < CONTENT_LIMIT; i++) {
+      var r = nodes[i].getBoundingClientRect();
+      if (onScreen(r, vp)) rects.push(r);
+    }
+    return rects;
   }
   function setCorner(corner) {
     CORNERS.forEach(function (c) { panel.classList.remove(c); });
     panel.classList.add(corner);
   }
-  function freeCorner(avoid, mustAvoid) {
-    for (var i = 0; i < CORNERS.length; i++) {
-      setCorner(CORNERS[i]);
-      var mine = panel.getBoundingClientRect();
-      if (!avoid.some(function (r) { return overlaps(mine, r); })) return true;
+  function applySpot(spot) {
+    var st = panel.style; // CSSOM: allowed under a CSP that forbids style attributes
+    setCorner(spot.corner);
+    st.width = spot.width + "px";
+    st.maxHeight = Math.max(0, Math.floor(spot.band)) + "px";
+    st.left = spot.left + "px";
+    st.right = "auto";
+    // Anchored at its edge, so a panel that grows (Why? opened) grows into the free band.
+    st.top = spot.bottom ? "auto" : MARGIN + "px";
+    st.bottom = spot.bottom ? MARGIN + "px" : "auto";
+  }
+  function naturalHeight(width) {
+    panel.style.width = width + "px";
+    return panel.scrollHeight + (panel.offsetHeight - panel.clientHeight);
+  }
+  // The four corners at `width`: the height free of `must` above or below, and whether the
+  // panel at its natural height there would cover any content.
+  function corners(vp, width, must, content) {
+    var spots = [];
+    CORNERS.forEach(function (corner) {
+      var right = corner === "pos-tr" || corner === "pos-br";
+      var bottom = corner === "pos-br" || corner === "pos-bl";
+      var left = right ? vp.w - MARGIN - width : MARGIN;
+      // The height left between the viewport's edge and the nearest blocker in this column.
+      var band = vp.h - 2 * MARGIN;
+      must.forEach(function (r) {
+        if (r.right <= left || r.left >= left + width) return;
+        band = Math.min(band, bottom ? vp.h - 2 * MARGIN - r.bottom : r.top - 2 * MARGIN);
+      });
+      spots.push({ corner: corner, left: left, width: width, bottom: bottom, band: band });
+    });
+    var natural = naturalHeight(width);
+    spots.forEach(function (spot) {
+      var height = Math.min(natural, spot.band);
+      var top = spot.bottom ? vp.h - MARGIN - height : MARGIN;
+      var rect = { left: spot.left, right: spot.left + width, top: top, bottom: top + height };
+      spot.fits = spot.band >= natural;
+      spot.coversContent = content.some(function (r) { return overlaps(rect, r); });
+    });
+    return spots;
+  }
+  function beside(vp, content) {
+    if (!content.length) return null;
+    var lo = Infinity, hi = -Infinity;
+    content.forEach(function (r) { lo = Math.min(lo, r.left); hi = Math.max(hi, r.right); });
+    var rightRoom = vp.w - MARGIN - (hi + MARGIN);
+    var leftRoom = lo - 2 * MARGIN;
+    if (rightRoom >= SIDE_MIN) {
+      var w = Math.min(rightRoom, SIDE_MAX);
+      return { corner: "pos-tr", left: vp.w - MARGIN - w, width: w, bottom: false,
+               band: vp.h - 2 * MARGIN };
     }
-    for (var j = 0; j < CORNERS.length; j++) {
-      setCorner(CORNERS[j]);
-      var rect = panel.getBoundingClientRect();
-      if (!mustAvoid.some(function (r) { return overlaps(rect, r); })) return false;
+    if (leftRoom >= SIDE_MIN) {
+      return { corner: "pos-tl", left: MARGIN, width: Math.min(leftRoom, SIDE_MAX),
+               bottom: false, band: vp.h - 2 * MARGIN };
     }
-    return false;
+    return null;
+  }
+  function bestSpot(vp, must, content) {
+    var side = beside(vp, content.concat(must));
+    if (side) return side;
+    var spots = corners(vp, Math.min(PANEL_WIDTH, vp.w - 2 * MARGIN), must, content);
+    var pick = function (test) { return spots.filter(test)[0] || null; };
+    return pick(function (s) { return s.fits && !s.coversContent; }) ||
+      pick(function (s) { return s.fits; }) ||
+      spots.filter(function (s) { return s.band >= MIN_BAND; })
+        .sort(function (a, b) { return b.band - a.band; })[0] || null;
   }
   var placing = false;
   function placeAwayFromSend() {
     if (panel.hidden || placing) return;
     placing = true;
-    var visible = function (r) { return r.width > 0 && r.height > 0; };
-    var buttons = Array.prototype.slice.call(document.querySelectorAll(ALL_SEND))
-      .map(function (b) { return b.getBoundingClientRect(); }).filter(visible);
-    var avoid = buttons.slice();
-    if (state.lastBox && state.lastBox.isConnected) {
-      var box = state.lastBox.getBoundingClientRect();
-      if (visible(box)) avoid.push(box);
+    try {
+      var vp = viewportSize();
+      var buttons = Array.prototype.slice.call(document.querySelectorAll(ALL_SEND))
+        .map(function (b) { return b.getBoundingClientRect(); })
+        .filter(function (r) { return onScreen(r, vp); });
+      var must = buttons.slice();
+      if (state.lastBox && state.lastBox.isConnected) {
+        var box = state.lastBox.getBoundingClientRect();
+        if (onScreen(box, vp)) must.push(box);
+      }
+      var content = contentRects(vp);
+      var spot = bestSpot(vp, must, content);
+      if (!spot && !state.collapsed && !state.userExpanded) {
+        setCollapsed(true); // the bar alone fits where the findings did not
+        spot = bestSpot(vp, must, content);
+      }
+      if (!spot && state.userExpanded) spot = bestSpot(vp, buttons, []); // over the box, then
+      applySpot(spot || { corner: "pos-tr", left: vp.w - MARGIN - Math.min(PANEL_WIDTH,
+        vp.w - 2 * MARGIN), width: Math.min(PANEL_WIDTH, vp.w - 2 * MARGIN), bottom: false,
+        band: vp.h - 2 * MARGIN });
+      markOverflow();
+    } finally {
+      placing = false;
     }
-    if (!freeCorner(avoid, buttons) && !state.collapsed) {
-      setCollapsed(true);
-      freeCorner(avoid, buttons);
-    }
-    placing = false;
   }
+  function markOverflow() {
+    panel.classList.toggle("scrolls",
+      panel.scrollTop + panel.clientHeight < panel.scrollHeight - 2);
+  }
+  panel.addEventListener("scroll", markOverflow, { passive: true });
+  // "Why?" and the folded notes change the height: `toggle` does not bubble, so capture it.
+  panel.addEventListener("toggle", markOverflow, true);
   window.addEventListener("resize", placeAwayFromSend);
+  // Scrolling moves the send button and the box: look again once the page comes to rest.
+  var scrollTimer = null;
+  window.addEventListener("scroll", function () {
+    clearTimeout(scrollTimer);
+    scrollTimer = setTimeout(placeAwayFromSend, 250);
+  }, { passive: true, capture: true });
 
   function severityLabel(sev) {
     return { error: "Error", warning: "Warning", info: "Note" }[sev] || sev;
@@ -411,8 +537,9 @@
     // Level "none": nothing to nudge about (at most a pull signal): the banner stays out of the way.
     if (!findings.length || (verdict.level || "none") === "none") {
       summary.textContent = heading ? heading + ": looks like pull" : "Looks like pull";
-      panel.hidden = true;
+      state.hasFindings = false;
       host.setAttribute("data-level", "none");
+      showPanel();
       announce("");
       return;
     }
@@ -421,10 +548,34 @@
       (findings.length === 1 ? " finding" : " findings");
     fillFindings(list, findings);
     host.setAttribute("data-level", verdict.level || "none");
-    panel.hidden = false;
+    state.hasFindings = true;
+    showPanel();
+    announce("pullcheck " + severityLabel(top.severity) + ": " + top.message);
+  }
+
+  // The panel shows while there are findings or a rejected config edit to tell about.
+  function showPanel() {
+    var wanted = state.hasFindings || Boolean(state.configError);
+    meterBox.hidden = !state.hasFindings;
+    list.hidden = !state.hasFindings;
+    panel.classList.toggle("no-findings", !state.hasFindings);
+    if (!state.hasFindings) summary.textContent = "";
+    panel.hidden = !wanted;
+    if (!wanted) return;
     applyTheme();
     placeAwayFromSend();
-    announce("pullcheck " + severityLabel(top.severity) + ": " + top.message);
+  }
+
+  // A config edit the proxy rejected (it keeps the last good config): one line in the panel
+  // until the file is fixed. Comes with every live check and every events answer.
+  function setConfigError(line) {
+    line = typeof line === "string" && line ? line.slice(0, 500) : null;
+    if (line === state.configError) return;
+    state.configError = line;
+    notice.textContent = line ? "Config edit not applied: " + line : "";
+    notice.hidden = !line;
+    if (line) announce("pullcheck: config edit not applied: " + line);
+    showPanel();
   }
 
   // --- live checks while typing ----------------------------------------------------------------
@@ -447,6 +598,7 @@
     var mine = ++inflight;
     post("check", ctx).then(function (result) {
       if (mine !== inflight || result.__status !== 200) return; // a newer check is on its way
+      setConfigError(result.config_error);
       render(result);
     }, function () { /* the proxy is gone or the token expired: stay quiet */ });
   }
@@ -619,12 +771,23 @@
   // --- the event long poll --------------------------------------------------------------------
   var since = -1;
   function handleEvents(result) {
+    (result.pending || []).forEach(function (hold) { rememberHeld(hold.hold_id, hold.verdict); });
     (result.events || []).forEach(function (event) {
+      if (event.type === "hold") rememberHeld(event.hold_id, event.verdict);
       if (event.type === "hold_resolved" && state.shownHold === event.hold_id) {
         if (ENDED[event.decision] && !state.decided[event.hold_id]) {
           holdEnded(event.hold_id, event.decision);
         } else if (!ENDED[event.decision]) {
           closeDialog();
+        }
+      }
+      if (event.type === "hold_resolved") {
+        // Sent anyway: say what was said about the post that went out, as warn mode does;
+        // the next draft's live check (or emptying the box) replaces it.
+        var sentVerdict = state.heldVerdicts[event.hold_id];
+        delete state.heldVerdicts[event.hold_id];
+        if (event.decision === "send" && sentVerdict && (sentVerdict.findings || []).length) {
+          render({ verdict: sentVerdict }, "Sent");
         }
       }
       // A post that went out (warn mode): show what was said about it. A held one gets the
@@ -642,10 +805,18 @@
     }
     if (!state.shownHold && pending.length) showHold(pending[0]);
   }
+  // The verdicts of this page's held posts, for the "Sent" state; a few at most.
+  function rememberHeld(holdId, verdict) {
+    if (!holdId || !verdict) return;
+    state.heldVerdicts[holdId] = verdict;
+    var ids = Object.keys(state.heldVerdicts);
+    if (ids.length > 20) delete state.heldVerdicts[ids[0]];
+  }
   function poll() {
     var first = since < 0;
     post("events", { since: first ? 0 : since, wait: first ? 0 : 25 }).then(function (result) {
       if (result.__status !== 200) throw new Error("status " + result.__status);
+      setConfigError(result.config_error);
       markOpportunities(result.events || []);
       if (!first) handleEvents(result);
       else handleEvents({ events: [], pending: result.pending });
@@ -681,7 +852,9 @@
     badge.setAttribute("role", "note");
     badge.title = "pullcheck: this post asks for what you offer (" + phrase + "). Answer it.";
     var s = badge.style;
-    s.display = "inline-flex"; s.alignItems = "center"; s.gap = "6px"; s.margin = "4px 0";
+    // Keeps clear of what it follows (a post's Reply button) and of what wraps under it.
+    s.display = "inline-flex"; s.alignItems = "center"; s.gap = "6px"; s.margin = "4px 0 4px 8px";
+    s.verticalAlign = "middle";
     s.padding = "2px 4px 2px 8px"; s.borderRadius = "999px"; s.background = "#0f766e";
     s.color = "#ffffff"; s.font = "600 12px/1.6 system-ui, sans-serif";
     badge.appendChild(el("span", "", "asking for what you offer"));

@@ -2,7 +2,8 @@
 
 Starts the demo site (a compose page speaking X's and Mastodon's request shapes) and a real
 mitmproxy with the add-on configured to watch it, prints the URL and how to point a browser at
-the proxy, and runs until Ctrl-C. `--screenshot FILE.png` instead drives headless Chromium
+the proxy, and runs until Ctrl-C or SIGTERM (both stop the proxy process and remove the
+temporary folder). `--screenshot FILE.png` instead drives headless Chromium
 through the proxy, types a push reply, saves a picture of the banner and exits.
 
 Everything the demo writes (config, sent log, mitmproxy's CA) goes to a temporary folder that is
@@ -12,10 +13,13 @@ removed at the end: the demo never touches the user's own pullcheck config or da
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 
 from pullcheck.commands.options import EXIT_OK, EXIT_USAGE
 
@@ -62,8 +66,7 @@ def run(args: argparse.Namespace) -> int:
         print("pullcheck demo: --screenshot needs a .png file name", file=sys.stderr)
         return EXIT_USAGE
 
-    from pullcheck.demo.site import DemoServer
-    from pullcheck.demo.stack import CHROMIUM, ProxyProcess, screenshot_banner, write_config
+    from pullcheck.demo.stack import CHROMIUM
 
     if args.screenshot is not None and not Path(CHROMIUM).exists():
         print(
@@ -72,6 +75,19 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
+    restore_signals = stop_like_ctrl_c()
+    try:
+        return _serve(args)
+    except KeyboardInterrupt:
+        return EXIT_OK  # stopped before anything was started
+    finally:
+        restore_signals()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from pullcheck.demo.site import DemoServer
+    from pullcheck.demo.stack import ProxyProcess, screenshot_banner, write_config
+
     try:
         site = DemoServer(port=args.port).start()
     except OSError as error:
@@ -109,6 +125,31 @@ def run(args: argparse.Namespace) -> int:
             site.stop()
 
 
+def stop_like_ctrl_c() -> Callable[[], None]:
+    """SIGTERM and SIGHUP (`kill`, a closed terminal, a service manager) stop the demo the way
+    Ctrl-C does: the `finally` blocks stop the mitmdump child and the temporary folder with the
+    demo CA's private key is removed. A second signal during that clean-up is ignored, so it
+    cannot cut it short. Returns what puts the previous handlers back."""
+    previous: dict[int, object] = {}
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        for number in previous:
+            signal.signal(number, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            previous[number] = signal.signal(number, interrupt)
+        except ValueError:  # not the main thread: signals are not ours to take
+            break
+
+    def restore() -> None:
+        for number, handler in previous.items():
+            signal.signal(number, handler)  # type: ignore[arg-type]
+
+    return restore
+
+
 def instructions(site_url: str, proxy_port: int, mode: str) -> str:
     proxy = f"http://127.0.0.1:{proxy_port}"
     return "\n".join(
@@ -122,6 +163,6 @@ def instructions(site_url: str, proxy_port: int, mode: str) -> str:
             "  (Chromium sends 127.0.0.1 straight to the site without '<-loopback>'.)",
             "  then press Reply under Sam's post and type a pitch, e.g. 'We build websites, "
             "check out my site acme.example!'",
-            "  stop with Ctrl-C",
+            "  stop with Ctrl-C (removes the demo's temporary folder and its CA)",
         ]
     )

@@ -15,6 +15,7 @@
   var visibilityLabel = document.getElementById("visibility-label");
   var replying = document.getElementById("replying");
   var replyingText = document.getElementById("replying-text");
+  var postHint = document.getElementById("post-hint");
   var statusLine = document.getElementById("status");
   var sendButton = document.getElementById("send");
 
@@ -41,9 +42,11 @@
     setPlatform(platform.value);
   });
 
+  // Not replying: say so, and how to see pullcheck (a pitch in your own post is no push).
   function clearReply() {
     form.removeAttribute("data-reply-to");
     replying.hidden = true;
+    postHint.hidden = false;
   }
   document.getElementById("cancel-reply").addEventListener("click", clearReply);
 
@@ -52,6 +55,7 @@
     form.setAttribute("data-reply-to", post.id);
     replyingText.textContent = "Replying to @" + post.handle;
     replying.hidden = false;
+    postHint.hidden = true;
     if (post.platform === "mastodon" && box.value.indexOf("@" + post.handle) !== 0) {
       box.value = "@" + post.handle + " " + box.value;
     }
@@ -153,6 +157,15 @@
     return Boolean(body && body.errors && body.errors.length);
   }
 
+  // One sentence for the status line. A server message that already says the post was not sent
+  // (pullcheck's "Not sent: held by pullcheck; ...") is shown as it is; anything else gets
+  // the client's own words around it, without doubling its full stop.
+  function failureText(message) {
+    var text = String(message).trim().replace(/[.\s]+$/, "");
+    if (/^not sent\b/i.test(text)) return text + ".";
+    return "Could not send (" + text + "); your draft is still here.";
+  }
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var text = box.value;
@@ -169,7 +182,7 @@
           if (failed(response, body)) {
             var message = (body && (body.error || (body.errors && body.errors[0].message))) ||
               "HTTP " + response.status;
-            setStatus("Could not send: " + message + ". Your draft is still here.", "error");
+            setStatus(failureText(message), "error");
             return;
           }
           box.value = "";
@@ -177,7 +190,7 @@
           setStatus("Posted.", "ok");
         });
       }, function () {
-        setStatus("Could not send: network error. Your draft is still here.", "error");
+        setStatus(failureText("network error"), "error");
       })
       .then(function () { sendButton.disabled = false; });
   });

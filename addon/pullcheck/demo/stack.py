@@ -9,7 +9,6 @@ never into the user's home.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -74,9 +73,11 @@ def write_config(
 
 
 def mitmdump_command() -> list[str]:
-    found = shutil.which("mitmdump")
-    if found:
-        return [found]
+    """mitmdump of this Python, never the first one on PATH: another installation's mitmdump
+    imports that installation's pullcheck (tried: a pyenv shim ran another checkout's add-on)."""
+    sibling = Path(sys.executable).parent / "mitmdump"
+    if sibling.exists():
+        return [str(sibling)]
     return [sys.executable, "-c", "from mitmproxy.tools.main import mitmdump; mitmdump()"]
 
 
@@ -191,10 +192,12 @@ def screenshot_banner(proxy_port: int, site_url: str, path: Path) -> None:
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright, proxy_port)
         try:
-            page = browser.new_page(viewport={"width": 1200, "height": 720})
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
             open_demo(page, site_url)
             type_reply(page, "sam_runs", PUSH_REPLY)
             page.wait_for_selector(".panel .finding", timeout=30_000)
+            # The first finding's reasoning open, as a reader would: the panel shows it whole.
+            page.locator(".panel .finding details.why summary").first.click()
             page.wait_for_timeout(200)
             page.screenshot(path=str(path))
         finally:

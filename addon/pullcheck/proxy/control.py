@@ -4,6 +4,8 @@ proxy itself (the request never goes upstream).
   GET  banner.js, banner.css   static, cached for a year (the URL carries the version)
   POST check                   live verdict for the draft in the compose box
   POST events                  long poll: this origin's verdicts and holds after `since`
+                               (both also carry `config_error`: a rejected config edit, one
+                               line, or null)
   POST decide                  {hold_id, decision: send|edit} for a held post of this origin
   POST notpush                 {code, recipient|domain, reason?} -> the local "Not push" allowlist
 
@@ -37,6 +39,7 @@ from mitmproxy import http
 from mitmproxy.net.http import status_codes
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from pullcheck.config_summary import error_line
 from pullcheck.models import Draft, Kind, ReplyTarget
 from pullcheck.proxy.flowwire import request_origin
 from pullcheck.proxy.holds import ENDED_MESSAGES
@@ -278,6 +281,14 @@ def draft_of(check: CheckRequest, platform: str, state: Any) -> Draft:
     return memory.enrich(platform, compose)
 
 
+def config_error(state: Any) -> str | None:
+    """The rejected config edit now on disk, as one line the banner shows (`file:line key
+    message`, the file by name only), or None while the config on disk is in service."""
+    watcher = getattr(state, "watcher", None)
+    error = getattr(watcher, "error", None) if watcher is not None else None
+    return error_line(error) if error is not None else None
+
+
 def verdict_json(verdict: Any) -> dict[str, Any]:
     """A verdict as every page-facing answer carries it (live checks, send-time events, holds)."""
     return verdict.model_dump(mode="json")
@@ -300,6 +311,7 @@ async def _check(flow: http.HTTPFlow, state: Any, origin: str) -> http.Response:
             "reply_to": draft.reply_to.model_dump() if draft.reply_to else None,
             "verdict": verdict_json(verdict),
             "mode": getattr(state, "mode", "warn"),
+            "config_error": config_error(state),
             "ms": round((time.perf_counter() - started) * 1000, 3),
         },
     )
@@ -340,7 +352,12 @@ async def _events(flow: http.HTTPFlow, state: Any, origin: str) -> http.Response
     pending = [hold.public() for hold in state.holds.pending(origin)]
     return _json(
         200,
-        {"events": events, "last": state.feed.last_seq(origin), "pending": pending},
+        {
+            "events": events,
+            "last": state.feed.last_seq(origin),
+            "pending": pending,
+            "config_error": config_error(state),
+        },
     )
 
 

@@ -57,6 +57,16 @@ class VerdictFeed:
         _wake(waiters)
         return stamped["seq"]
 
+    def publish_everywhere(self, event: Event) -> int:
+        """Append `event` for every origin that has a channel (pages that polled): news every
+        open banner should hear at once, such as a config edit the proxy rejected. Returns how
+        many origins got it."""
+        with self._lock:
+            origins = list(self._channels)
+        for origin in origins:
+            self.publish(origin, event)
+        return len(origins)
+
     def last_seq(self, origin: str) -> int:
         with self._lock:
             channel = self._channels.get(origin)

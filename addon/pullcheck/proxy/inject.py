@@ -25,10 +25,12 @@ load); pages served from a service worker's cache never pass through the proxy.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import logging
 import re
 import secrets
+from importlib import resources
 from typing import Any, NamedTuple
 
 from mitmproxy import http
@@ -39,7 +41,18 @@ from pullcheck.proxy.pages import page_tokens
 
 logger = logging.getLogger("pullcheck.inject")
 
-BANNER_VERSION = "1"
+
+def _banner_version() -> str:
+    """A number made from the banner files' bytes. banner.js and banner.css are cached for a
+    year under `?v=BANNER_VERSION`: a changed banner must be a new URL, or browsers keep running
+    the old one after an upgrade."""
+    digest = hashlib.sha256()
+    for name in ("banner.js", "banner.css"):
+        digest.update(resources.files("pullcheck.banner").joinpath(name).read_bytes())
+    return str(int(digest.hexdigest()[:12], 16))
+
+
+BANNER_VERSION = _banner_version()
 SCRIPT_PATH = "/__pullcheck__/banner.js"
 # The head is searched only this far for `</head>` and meta policies when a page has no `</head>`.
 HEAD_SCAN_LIMIT = 256 * 1024

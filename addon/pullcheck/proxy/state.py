@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from pullcheck.auditlog import AuditLog
-from pullcheck.config import Config
+from pullcheck.config import Config, ConfigError
+from pullcheck.config_summary import error_line
 from pullcheck.config_watch import ConfigWatcher
 from pullcheck.memory import Memory
 from pullcheck.models import severity_rank
@@ -100,11 +101,16 @@ class ProxyState:
         def on_change(config: Config, engine: Any) -> None:
             if opened:
                 opened[0].apply_config(config, engine)
+                opened[0].announce_config()
+
+        def on_error(error: ConfigError) -> None:
+            if opened:
+                opened[0].announce_config()
 
         try:
             watcher = ConfigWatcher(
-                config_path, on_change=on_change, history=sent_log, missing_ok=missing_ok,
-                data_folder=data_dir,
+                config_path, on_change=on_change, on_error=on_error, history=sent_log,
+                missing_ok=missing_ok, data_folder=data_dir,
             )
         except BaseException:
             sent_log.close()
@@ -159,6 +165,13 @@ class ProxyState:
     def set_overrides(self, overrides: Overrides) -> None:
         self.overrides = overrides
         self.holds.timeout_s = self.hold_timeout_s
+
+    def announce_config(self) -> None:
+        """Tell every open banner at once whether the config on disk is in service: a rejected
+        edit shows in the panel as one line (`config_error`), and goes when a good edit lands."""
+        error = self.watcher.error
+        line = error_line(error) if error is not None else None
+        self.feed.publish_everywhere({"type": "config", "config_error": line})
 
     def _hold_resolved(self, hold: Hold) -> None:
         """A hold ended (decided, timed out, its client gone, the proxy stopping): tell its page,

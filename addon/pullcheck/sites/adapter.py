@@ -123,7 +123,9 @@ def json_failure(status: int, document: Any) -> FailureResponse:
     )
 
 
-HELD_MESSAGE = "Not sent: held by pullcheck. Your draft is unchanged; edit it and send again."
+# One sentence, shown as it is by the sites' clients. Client libraries match the prefix
+# "Not sent: held by pullcheck": keep it.
+HELD_MESSAGE = "Not sent: held by pullcheck; edit your draft and send it again."
 
 _COOKIE_SPLIT = re.compile(r";\s*")
 

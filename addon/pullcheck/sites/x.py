@@ -43,11 +43,15 @@ _STATUS_ID = re.compile(r"/status(?:es)?/(\d+)")
 _MENTION = re.compile(r"(?<![\w@])@(\w{1,15})\b")
 _CONVERSATION_SPLIT = re.compile(r"[-:]")
 
-# X's GraphQL client reads `errors[]` on any status; a 503 with X's own error shape (code 130,
-# "Over capacity") is the failure its web client surfaces as "Something went wrong" with the
-# draft kept, and it does not resend a mutation by itself. A 200 with `errors` is risky: some
-# client paths treat a 200 as success and clear the box. Not verified against a live client.
-FAILURE = json_failure(503, {"errors": [{"code": 130, "message": HELD_MESSAGE}]})
+# X's GraphQL API refuses a mutation with HTTP 200, a top-level `errors` list and empty `data`:
+# "Status is a duplicate" (code 187) arrives that way (fa0311/twitter-openapi#32,
+# elizaOS/eliza#4074), and the web client shows its error toast with the draft kept. The same
+# shape for a held post: no console error in the page, no "Service Unavailable" that invites a
+# retry, and `accepted.site_accepted` counts it as not sent. Code 130 is X's "Over capacity".
+FAILURE = json_failure(200, {"errors": [{"code": 130, "message": HELD_MESSAGE}], "data": {}})
+# The REST DM endpoint (1.1 dm/new2.json) refuses with a 4xx and the same `errors` shape (403
+# with code 349, "You cannot send messages to this user"); a 200 there would read as sent.
+FAILURE_REST = json_failure(403, {"errors": [{"code": 349, "message": HELD_MESSAGE}]})
 
 _TWEET_OPERATIONS = frozenset({"CreateTweet", "CreateNoteTweet"})
 
@@ -181,7 +185,7 @@ class XAdapter:
             # recipient_ids is only sent when no conversation exists yet (ENDPOINTS.md §1.3).
             prior_conversation=False if (named and not conversation) else None,
         )
-        return Compose("dm/new2", draft, conversations, FAILURE, sender=sender)
+        return Compose("dm/new2", draft, conversations, FAILURE_REST, sender=sender)
 
     def _graphql_dm(self, req: WireRequest) -> Compose | None:
         variables = self._variables(req)
