@@ -28,6 +28,18 @@ from pullcheck.localdb import drop_freed_pages, open_private_db
 
 FILENAME = "opportunities.sqlite3"
 RECENT_IN_MEMORY = 500
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS opportunities (
+    platform TEXT NOT NULL,
+    post_id TEXT NOT NULL,
+    author TEXT,
+    seen_at REAL NOT NULL,
+    phrase TEXT NOT NULL,
+    dismissed INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (platform, post_id)
+);
+CREATE INDEX IF NOT EXISTS opportunities_seen_at ON opportunities (seen_at);
+"""
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 # Words that carry no offer: articles, prepositions, pronouns, "small talk" verbs.
 _SMALL_WORDS = frozenset("""
@@ -135,12 +147,7 @@ class OpportunityLog:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._db = open_private_db(path)
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS opportunities (platform TEXT NOT NULL, "
-            "post_id TEXT NOT NULL, author TEXT, seen_at REAL NOT NULL, phrase TEXT NOT NULL, "
-            "dismissed INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (platform, post_id))"
-        )
+        self._db = open_private_db(path, _SCHEMA)
         self._recent: OrderedDict[tuple[str, str], Opportunity] = OrderedDict()
 
     @classmethod

@@ -87,8 +87,7 @@ class SqliteSentLog:
         self.retention_days = retention_days
         self.prune_every_s = prune_every_s
         self._lock = threading.Lock()
-        self._db = open_private_db(self.path)
-        self._db.executescript(_SCHEMA)
+        self._db = open_private_db(self.path, _SCHEMA)
         self._last_prune = 0.0
         self._windows: dict[str, _Window] = {}
         self._data_version = -1

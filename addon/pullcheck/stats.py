@@ -104,8 +104,7 @@ class StatsStore:
         self.path = path
         # Re-entrant: `count` inside `together` takes it again on the same thread.
         self._lock = threading.RLock()
-        self._db = open_private_db(path)
-        self._db.executescript(_SCHEMA)
+        self._db = open_private_db(path, _SCHEMA)
         self._known_names: dict[str, str] = {}
 
     @classmethod
