@@ -331,6 +331,8 @@ def engine_state(tmp_path):
     from pullcheck.engine import Engine, EngineSettings
     from pullcheck.history import InMemorySentHistory
     from pullcheck.memory import Memory
+    from pullcheck.proxy.provenance import CONFIGURED_SCOPE
+    from pullcheck.proxy.siteroute import SiteRoute
     from pullcheck.rulebook import builtin_rules_dir, load_rule_pack
     from pullcheck.sites.wire import Harvest, SeenPost
 
@@ -338,9 +340,11 @@ def engine_state(tmp_path):
         load_rule_pack([builtin_rules_dir()]), EngineSettings(), history=InMemorySentHistory()
     )
     memory = Memory()
+    # Learned from the page's own host (configured below): the scope its live checks read.
     memory.remember(
         "x",
-        Harvest(
+        scope=CONFIGURED_SCOPE,
+        harvest=Harvest(
             posts=[
                 SeenPost("101", "x", "sam_runs", "Finished my first half marathon this morning!"),
                 SeenPost(
@@ -354,6 +358,7 @@ def engine_state(tmp_path):
     )
     state = make_state(tmp_path, engine)
     state.memory = memory
+    state.route = SiteRoute({"x": {"hosts": ["127.0.0.1:8123"]}})
     return state
 
 

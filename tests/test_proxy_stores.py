@@ -8,6 +8,7 @@ folder never keeps the proxy from proxying.
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from pathlib import Path
@@ -108,3 +109,159 @@ def test_the_proxy_starts_and_proxies_when_the_data_folder_is_read_only(
         in_memory = [is_in_memory(db) for db in stores]
     assert status == 200
     assert in_memory == [True, True, True]
+
+
+# --- what a hostile origin can teach (issue 11.3) -----------------------------------------------
+
+ASKS = "Can anyone recommend a web designer for my small bakery site? Budget is modest."
+PITCH = ("@jordan@bakers.example Hi Jordan! We build fast, affordable websites for bakeries. "
+         "See https://acme-webworks.example/pricing - DM me for 20% off!")
+
+
+@pytest.fixture
+def evil():
+    """An origin the user never configured, answering on paths the site adapters read."""
+    upstream = Upstream()
+    yield upstream
+    upstream.close()
+
+
+def mastodon_timeline(*posts: tuple[str, str]) -> bytes:
+    return json.dumps([
+        {"id": post_id, "content": f"<p>{text}</p>", "visibility": "public",
+         "created_at": "2026-05-04T09:00:00.000Z", "in_reply_to_id": None,
+         "account": {"id": "77", "acct": "jordan@bakers.example", "username": "jordan"}}
+        for post_id, text in posts
+    ]).encode()
+
+
+def mastodon_reply(proxy: RunningProxy, site: Upstream, parent: str) -> None:
+    body = json.dumps({"status": PITCH, "in_reply_to_id": parent, "visibility": "public"})
+    fetch(proxy, "POST", f"http://{site.address}/api/v1/statuses", body.encode(),
+          {**JSON, "origin": f"http://{site.address}"})
+
+
+def verdict_levels(proxy: RunningProxy, origin: str) -> list[str]:
+    events = proxy.addon.state.feed.events_after(origin, 0)
+    return [e["level"] for e in events if e["type"] == "verdict"]
+
+
+def mastodon_config(site: Upstream) -> str:
+    # Mastodon on any host (the default): the hostile origin's API paths are recognised.
+    return (f"mode: warn\nhold_at: warning\nsites:\n"
+            f"  mastodon: {{hosts: ['{site.address}']}}\n")
+
+
+@pytest.mark.timeout(60)
+def test_a_timeline_from_an_unconfigured_origin_does_not_vouch_for_a_reply_on_the_instance(
+        tmp_path, site, evil):
+    timeline = (200, JSON, mastodon_timeline(("999", ASKS)))
+    evil.routes[("GET", "/api/v1/timelines/home")] = timeline
+    with start(tmp_path, mastodon_config(site)) as proxy:
+        fetch(proxy, "GET", f"http://{evil.address}/api/v1/timelines/home")
+        mastodon_reply(proxy, site, "999")
+        levels = verdict_levels(proxy, f"http://{site.address}")
+        remembered = proxy.addon.state.memory.seen_post("mastodon", "999", scope=None)
+    assert remembered is None
+    assert levels and levels[-1] != "none"
+
+
+@pytest.mark.timeout(60)
+def test_the_instance_own_timeline_still_vouches_for_a_reply(tmp_path, site):
+    """The same steps on the configured instance: its own post does answer the reply."""
+    site.routes[("GET", "/api/v1/timelines/home")] = (200, JSON, mastodon_timeline(("999", ASKS)))
+    with start(tmp_path, mastodon_config(site)) as proxy:
+        fetch(proxy, "GET", f"http://{site.address}/api/v1/timelines/home")
+        mastodon_reply(proxy, site, "999")
+        levels = verdict_levels(proxy, f"http://{site.address}")
+    assert levels == ["none"]
+
+
+def bluesky_timeline(uri: str, text: str) -> bytes:
+    author = {"did": "did:plc:jordanbakes00000000000000", "handle": "jordanbakes.bsky.social"}
+    return json.dumps({"feed": [{"post": {
+        "uri": uri, "cid": "bafyreiexample", "author": author,
+        "record": {"$type": "app.bsky.feed.post", "text": text,
+                   "createdAt": "2026-05-04T09:12:44.000Z"},
+        "indexedAt": "2026-05-04T09:12:44.000Z"}}]}).encode()
+
+
+BSKY_PARENT = "at://did:plc:jordanbakes00000000000000/app.bsky.feed.post/3lqsourdough22a"
+
+
+def bluesky_reply(proxy: RunningProxy, pds: Upstream) -> None:
+    reply = {"root": {"uri": BSKY_PARENT, "cid": "bafyreiexample"},
+             "parent": {"uri": BSKY_PARENT, "cid": "bafyreiexample"}}
+    body = {"repo": "did:plc:acmewebworks0000000000000", "collection": "app.bsky.feed.post",
+            "record": {"$type": "app.bsky.feed.post", "text": PITCH.replace(
+                "@jordan@bakers.example", "@jordanbakes.bsky.social"),
+                "createdAt": "2026-05-04T10:15:30.001Z", "reply": reply}}
+    fetch(proxy, "POST", f"http://{pds.address}/xrpc/com.atproto.repo.createRecord",
+          json.dumps(body).encode(), {**JSON, "origin": "http://bsky.test"})
+
+
+@pytest.mark.timeout(60)
+def test_a_bluesky_post_learned_through_another_host_is_not_used_on_the_users_pds(
+        tmp_path, site, evil):
+    """Bluesky ids are global, so a hostile host could impersonate a real post: what it shows is
+    not remembered, and even with a page of it open (so it may teach) only in its own scope."""
+    evil.routes[("GET", "/xrpc/app.bsky.feed.getTimeline")] = (
+        200, JSON, bluesky_timeline(BSKY_PARENT, ASKS))
+    config = f"mode: warn\nhold_at: warning\nsites:\n  bluesky: {{hosts: ['{site.address}']}}\n"
+    with start(tmp_path, config) as proxy:
+        fetch(proxy, "GET", f"http://{evil.address}/xrpc/app.bsky.feed.getTimeline")
+        unopened = proxy.addon.state.memory.seen_post("bluesky", BSKY_PARENT, scope=None)
+        proxy.addon.state.pages.issue(f"http://{evil.address}")  # a page of it is open
+        fetch(proxy, "GET", f"http://{evil.address}/xrpc/app.bsky.feed.getTimeline")
+        in_its_scope = proxy.addon.state.memory.seen_post("bluesky", BSKY_PARENT,
+                                                          scope=evil.address)
+        bluesky_reply(proxy, site)
+        levels = verdict_levels(proxy, "http://bsky.test")
+    assert unopened is None
+    assert in_its_scope is not None
+    assert levels and levels[-1] != "none"
+
+
+@pytest.mark.timeout(60)
+def test_a_bluesky_post_read_through_one_configured_host_serves_a_reply_through_another(
+        tmp_path, site, evil):
+    """The user's PDS and the appview are both configured: one scope for the site."""
+    appview = evil  # here a second configured host, not a hostile one
+    appview.routes[("GET", "/xrpc/app.bsky.feed.getTimeline")] = (
+        200, JSON, bluesky_timeline(BSKY_PARENT, ASKS))
+    config = (f"mode: warn\nhold_at: warning\nsites:\n"
+              f"  bluesky: {{hosts: ['{site.address}', '{appview.address}']}}\n")
+    with start(tmp_path, config) as proxy:
+        fetch(proxy, "GET", f"http://{appview.address}/xrpc/app.bsky.feed.getTimeline")
+        bluesky_reply(proxy, site)
+        levels = verdict_levels(proxy, "http://bsky.test")
+    assert levels == ["none"]
+
+
+@pytest.mark.timeout(90)
+def test_posts_to_an_unconfigured_origin_reach_the_sent_log_only_a_few_per_minute(
+        tmp_path, site, evil):
+    with start(tmp_path, mastodon_config(site)) as proxy:
+        for n in range(20):
+            body = json.dumps({"status": f"note {n} https://spam.example/{n}",
+                               "visibility": "direct"}).encode()
+            fetch(proxy, "POST", f"http://{evil.address}/api/v1/statuses", body, JSON)
+        proxy.addon.state.recorder.flush(10)
+        rows = len(proxy.addon.state.sent_log)
+        judged = proxy.addon.state.verdicts_judged
+    assert judged == 20  # still judged: fail open
+    assert rows <= 6
+    assert len(evil.requests_to("POST", "/api/v1/statuses")) == 20
+
+
+@pytest.mark.timeout(90)
+def test_timelines_from_an_unconfigured_origin_add_no_opportunities(tmp_path, site, evil):
+    posts = [(str(n), f"{ASKS} ({n})") for n in range(2_000)]
+    evil.routes[("GET", "/api/v1/timelines/home")] = (200, JSON, mastodon_timeline(*posts))
+    config = mastodon_config(site) + "offer: ['web design for bakeries']\n"
+    with start(tmp_path, config) as proxy:
+        for _ in range(5):
+            fetch(proxy, "GET", f"http://{evil.address}/api/v1/timelines/home")
+        found = len(proxy.addon.state.tally.opportunities.listed())
+        remembered = proxy.addon.state.memory.stats()["posts"]
+    assert (found, remembered) == (0, 0)

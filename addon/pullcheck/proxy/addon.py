@@ -38,6 +38,7 @@ from pullcheck.proxy import control, dashboard_route, inject
 from pullcheck.proxy.accepted import site_accepted
 from pullcheck.proxy.failsafe import ResponseSnapshot
 from pullcheck.proxy.flowwire import page_origin, wire_request, wire_response
+from pullcheck.proxy.provenance import host_key, may_teach, scope_of
 from pullcheck.proxy.state import Overrides, ProxyState
 
 logger = logging.getLogger("pullcheck")
@@ -78,6 +79,9 @@ class Judged(NamedTuple):
     # features and signature when the same engine records the send (no config swap between).
     judgement: Any = None
     engine: Any = None
+    # May this send reach the sent log, the audit log and the stats? Always for a configured
+    # host; for others only within `UntrustedWrites`' rate (pullcheck.proxy.provenance).
+    may_store: bool = True
 
 
 def parse_spec(options: Any) -> Spec:
@@ -290,7 +294,12 @@ class PullcheckAddon:
             compose = adapter.compose(wire)
             if compose is None:
                 return None
-            draft = state.memory.enrich(adapter.name, compose)
+            req, host = flow.request, flow.request.host.lower()
+            trusted = may_teach(state, req.scheme, host, req.port)
+            draft = state.memory.enrich(
+                adapter.name, compose, scope=scope_of(state.route, adapter.name, host, req.port),
+                learn=trusted)
+            may_store = trusted or state.untrusted_writes.allow(host_key(host, req.port))
             engine = state.engine
             judgement = engine.judge_fully(draft)
             verdict = judgement.verdict
@@ -304,13 +313,14 @@ class PullcheckAddon:
                 verdict=verdict,
                 judgement=judgement,
                 engine=engine,
+                may_store=may_store,
             )
             state.verdicts_judged += 1
-            if state.tally:
+            if state.tally and may_store:
                 tally, name = state.tally, adapter.name
                 state.later("tally", lambda: tally.judged(name, verdict))
             held = state.should_hold(verdict.level)
-            if state.audit_log:
+            if state.audit_log and may_store:
                 audit_log = state.audit_log
                 state.later("audit_log", lambda: audit_log.write(draft, verdict, origin=origin,
                                                                   held=held))
@@ -372,7 +382,7 @@ class PullcheckAddon:
         if judged is not None:
             content_type = response.headers.get("content-type", "").lower()
             with state.failsafe.guard("sent-log"):
-                if site_accepted(response, content_type):
+                if judged.may_store and site_accepted(response, content_type):
                     reuse = judged.judgement if judged.engine is state.engine else None
                     state.record_sent(judged.draft, reuse)
         # An answer pullcheck made itself (control endpoint, held post's failure) is never
@@ -393,15 +403,14 @@ class PullcheckAddon:
         if content_type.startswith(_SKIP_READ_TYPES) or _SKIP_READ_SCRIPT in content_type:
             return
         with state.failsafe.guard(f"harvest:{adapter.name}"):
+            if not may_teach(state, req.scheme, host, req.port):
+                return  # a host nobody configured and no page of it open: it teaches nothing
             wire = wire_response(flow, state.max_body)
             if wire is None:
                 return
             harvest = adapter.harvest(wire)
             if harvest:
-                state.memory.remember(adapter.name, harvest)
-                if state.tally:
-                    state.tally.harvested(adapter.name, harvest.posts, state.config.offer,
-                                          state.feed, page_origin(req))
+                self._remember(state, adapter.name, harvest, req)
 
     def _inject_banner(self, flow: http.HTTPFlow, state: ProxyState) -> None:
         assert flow.response is not None
@@ -430,12 +439,21 @@ class PullcheckAddon:
         if len(message.content) > state.max_body:
             return
         with state.failsafe.guard(f"harvest-ws:{adapter.name}"):
+            if not may_teach(state, req.scheme, req.host.lower(), req.port):
+                return
             harvest = adapter.harvest_websocket(message.content.decode("utf-8", "replace"))
             if harvest:
-                state.memory.remember(adapter.name, harvest)
-                if state.tally:
-                    state.tally.harvested(adapter.name, harvest.posts, state.config.offer,
-                                          state.feed, page_origin(req))
+                self._remember(state, adapter.name, harvest, req)
+
+    @staticmethod
+    def _remember(state: ProxyState, platform: str, harvest: Any, req: http.Request) -> None:
+        """What a read response of a host that may teach showed: into memory under that host's
+        scope, and its posts to the opportunity spotter."""
+        scope = scope_of(state.route, platform, req.host.lower(), req.port)
+        state.memory.remember(platform, harvest, scope=scope)
+        if state.tally:
+            state.tally.harvested(platform, harvest.posts, state.config.offer, state.feed,
+                                  page_origin(req))
 
 
 def _verdict_event(judged: Judged, held: bool) -> dict[str, Any]:

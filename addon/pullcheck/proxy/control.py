@@ -39,6 +39,7 @@ from pullcheck.models import Draft, Kind, ReplyTarget
 from pullcheck.proxy.flowwire import request_origin
 from pullcheck.proxy.inject import BANNER_VERSION
 from pullcheck.proxy.pages import page_tokens
+from pullcheck.proxy.provenance import scope_of
 
 logger = logging.getLogger("pullcheck.control")
 
@@ -239,8 +240,9 @@ def _platform(flow: http.HTTPFlow, state: Any, asked: str | None) -> str:
     return getattr(adapter, "name", "other")
 
 
-def draft_of(check: CheckRequest, platform: str, state: Any) -> Draft:
-    """The draft plus what the proxy's memory knows (the parent post, the recipient)."""
+def draft_of(check: CheckRequest, platform: str, state: Any, scope: str = "") -> Draft:
+    """The draft plus what the proxy's memory knows of this page's `scope` (the parent post,
+    the recipient): see `pullcheck.proxy.provenance`."""
     reply_to = None
     if check.reply_to_id or check.reply_to_author:
         reply_to = ReplyTarget(id=check.reply_to_id, author=check.reply_to_author)
@@ -259,7 +261,7 @@ def draft_of(check: CheckRequest, platform: str, state: Any) -> Draft:
 
     recipients = list(draft.recipients)
     if check.conversation_id:
-        conversation = memory.conversations.get(platform, check.conversation_id)
+        conversation = memory.conversations.get(platform, check.conversation_id, scope)
         if conversation is not None:
             recipients.extend(conversation.members)
     if recipients != draft.recipients:
@@ -272,7 +274,7 @@ def draft_of(check: CheckRequest, platform: str, state: Any) -> Draft:
         conversation_ids=[],
         failure=FailureResponse(204, {}, b""),
     )
-    return memory.enrich(platform, compose)
+    return memory.enrich(platform, compose, scope=scope)
 
 
 def verdict_json(verdict: Any) -> dict[str, Any]:
@@ -286,7 +288,9 @@ async def _check(flow: http.HTTPFlow, state: Any, origin: str) -> http.Response:
     if not isinstance(check, CheckRequest):
         return _json(400, {"error": "expected JSON {text, kind, platform, reply_to_id, ...}"})
     platform = _platform(flow, state, check.platform)
-    draft = draft_of(check, platform, state)
+    request = flow.request
+    scope = scope_of(state.route, platform, request.host.lower(), request.port)
+    draft = draft_of(check, platform, state, scope)
     verdict = state.engine.judge(draft)
     return _json(
         200,

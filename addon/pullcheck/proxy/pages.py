@@ -67,6 +67,16 @@ class PageTokens:
             self._tokens.move_to_end(token)
         return True
 
+    def serves(self, origin: str) -> bool:
+        """Is a page of `origin` open through the proxy (a token for it, used within `ttl_s`)?
+        Scans the tokens (a few thousand at most); asked only for hosts nobody configured."""
+        now = self._clock()
+        with self._lock:
+            return any(
+                bound == origin and now - last <= self.ttl_s
+                for bound, last in self._tokens.values()
+            )
+
 
 def page_tokens(state: Any) -> PageTokens:
     """The proxy state's page tokens, attached on first use.

@@ -26,6 +26,7 @@ from pullcheck.proxy.failsafe import FailSafe
 from pullcheck.proxy.feed import VerdictFeed
 from pullcheck.proxy.holds import Hold, HoldRegistry
 from pullcheck.proxy.pages import PageTokens
+from pullcheck.proxy.provenance import UntrustedWrites
 from pullcheck.proxy.sentrecorder import SentRecorder
 from pullcheck.proxy.siteroute import SiteRoute
 from pullcheck.proxy.tally import ProxyTally
@@ -64,6 +65,8 @@ class ProxyState:
     tally: ProxyTally | None = None
     # The opt-in audit log (draft text on disk), None unless the config turns it on.
     audit_log: AuditLog | None = None
+    # How often compose requests to hosts nobody configured may write to the stores.
+    untrusted_writes: UntrustedWrites = field(default_factory=UntrustedWrites)
     verdicts_judged: int = 0
 
     def __post_init__(self) -> None:
