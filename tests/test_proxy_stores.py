@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from proxy_harness import RunningProxy, Upstream, fetch
+from pullcheck.auditlog import MAX_TEXT
 from pullcheck.localdb import is_in_memory
 
 JSON = {"content-type": "application/json"}
@@ -265,3 +266,19 @@ def test_timelines_from_an_unconfigured_origin_add_no_opportunities(tmp_path, si
         found = len(proxy.addon.state.tally.opportunities.listed())
         remembered = proxy.addon.state.memory.stats()["posts"]
     assert (found, remembered) == (0, 0)
+
+
+@pytest.mark.timeout(90)
+def test_an_unconfigured_origin_cannot_fill_the_audit_log(tmp_path, site, evil):
+    config = mastodon_config(site) + "audit_log: {enabled: true}\n"
+    big = "buy now " * 12_500  # 100 KB a post, 2 MB in all
+    with start(tmp_path, config) as proxy:
+        for n in range(20):
+            body = json.dumps({"status": f"{n} {big}", "visibility": "public"}).encode()
+            fetch(proxy, "POST", f"http://{evil.address}/api/v1/statuses", body, JSON)
+        proxy.addon.state.recorder.flush(10)
+        audit = proxy.addon.state.audit_log.path
+    lines = audit.read_text("utf-8").splitlines()
+    assert len(lines) <= 6
+    assert all(len(json.loads(line)["text"]) <= MAX_TEXT for line in lines)
+    assert audit.stat().st_size < 250_000
