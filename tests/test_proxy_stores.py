@@ -282,3 +282,40 @@ def test_an_unconfigured_origin_cannot_fill_the_audit_log(tmp_path, site, evil):
     assert len(lines) <= 6
     assert all(len(json.loads(line)["text"]) <= MAX_TEXT for line in lines)
     assert audit.stat().st_size < 250_000
+
+
+# --- "Not push" from any script on a watched page (issue 11.7) ----------------------------------
+
+
+@pytest.mark.timeout(90)
+def test_a_page_script_calling_not_push_in_a_loop_is_refused_after_a_few(tmp_path, site):
+    import yaml
+
+    origin = f"http://{site.address}"
+    with start(tmp_path, plain_config(site)) as proxy:
+        token = proxy.call(lambda: proxy.addon.state.pages.issue(origin))
+        statuses = []
+        for n in range(50):
+            body = json.dumps({"code": "PP201", "recipient": f"someone{n}"}).encode()
+            statuses.append(fetch(proxy, "POST", f"{origin}/__pullcheck__/notpush", body, {
+                **JSON, "origin": origin, "x-pullcheck-token": token,
+                "sec-fetch-site": "same-origin"})[0])
+        path = proxy.addon.state.config.notpush_path()
+    assert statuses[:5] == [200] * 5 and set(statuses[5:]) == {429}
+    assert len(yaml.safe_load(path.read_text())) == 5
+    assert site.requests_to("POST", "/__pullcheck__/notpush") == []
+    assert (oct(path.stat().st_mode & 0o777), oct(path.parent.stat().st_mode & 0o777)) == (
+        "0o600", "0o700")
+
+
+@pytest.mark.timeout(60)
+def test_an_existing_wide_data_folder_is_made_private_when_the_proxy_starts(tmp_path, site):
+    data = tmp_path / "data"
+    data.mkdir()
+    data.chmod(0o755)
+    (data / "notpush.yaml").write_text("- {code: PP201, recipient: ann}\n")
+    (data / "notpush.yaml").chmod(0o644)
+    with start(tmp_path, plain_config(site), data):
+        pass
+    assert oct(data.stat().st_mode & 0o777) == "0o700"
+    assert oct((data / "notpush.yaml").stat().st_mode & 0o777) == "0o600"

@@ -24,7 +24,6 @@ import asyncio
 import json
 import logging
 import re
-import threading
 import time
 from importlib import resources
 from pathlib import Path
@@ -36,6 +35,8 @@ from mitmproxy.net.http import status_codes
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pullcheck.models import Draft, Kind, ReplyTarget
+from pullcheck.notpush import NotPushFull, append_notpush
+from pullcheck.notpush import rate_limit as notpush_rate_limit
 from pullcheck.proxy.flowwire import request_origin
 from pullcheck.proxy.inject import BANNER_VERSION
 from pullcheck.proxy.pages import page_tokens
@@ -59,7 +60,6 @@ _STATIC = {
     "banner.css": "text/css; charset=utf-8",
 }
 _static_cache: dict[str, bytes] = {}
-_notpush_lock = threading.Lock()
 
 
 # --- request bodies (pydantic at the edge) ---------------------------------------------------
@@ -332,34 +332,6 @@ def notpush_path(state: Any) -> Path:
     return state.config.notpush_path()
 
 
-def append_notpush(path: Path, entry: dict[str, str]) -> None:
-    """Add one entry to the "Not push" file (a YAML list the config reads as an allowlist).
-
-    A list file is appended to (its comments survive); a mapping file gets the entry under
-    `entries:` and is rewritten through a temporary file, so a crash never leaves half a file.
-    """
-    with _notpush_lock:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        existing: Any = None
-        if path.exists():
-            existing = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if isinstance(existing, dict):
-            entries = list(existing.get("entries") or [])
-            entries.append(entry)
-            existing["entries"] = entries
-            temporary = path.with_suffix(path.suffix + ".tmp")
-            temporary.write_text(yaml.safe_dump(existing, sort_keys=False), encoding="utf-8")
-            temporary.replace(path)
-            return
-        if existing is not None and not isinstance(existing, list):
-            raise ValueError(f"{path}: not a list of 'Not push' entries")
-        text = yaml.safe_dump([entry], sort_keys=False, allow_unicode=True)
-        with path.open("a", encoding="utf-8") as handle:
-            if path.stat().st_size == 0:
-                handle.write("# 'Not push' choices from the banner: pullcheck allows these.\n")
-            handle.write(text)
-
-
 async def _notpush(flow: http.HTTPFlow, state: Any, origin: str) -> http.Response:
     ask = _parse(flow, NotPushRequest)
     if not isinstance(ask, NotPushRequest):
@@ -372,9 +344,16 @@ async def _notpush(flow: http.HTTPFlow, state: Any, origin: str) -> http.Respons
     if ask.reason:
         entry["reason"] = re.sub(r"\s+", " ", ask.reason).strip()
     entry["origin"] = origin
+    if not notpush_rate_limit(state).allow(origin):
+        # Any script on the page can call this: a few a minute is all a person clicks.
+        return _json(429, {"ok": False, "error": "too many 'Not push' choices from this page; "
+                                                 "try again in a minute"})
     path = notpush_path(state)
     try:
-        append_notpush(path, entry)
+        # Off the event loop: a slow disk or a long file must not stall other traffic.
+        await asyncio.to_thread(append_notpush, path, entry)
+    except NotPushFull as full:
+        return _json(409, {"ok": False, "error": str(full)})
     except (OSError, ValueError, yaml.YAMLError) as error:
         logger.warning("pullcheck: could not record 'Not push' in %s: %s", path, error)
         return _json(500, {"ok": False, "error": "could not write the allowlist file"})

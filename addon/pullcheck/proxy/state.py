@@ -20,6 +20,7 @@ from typing import Any
 from pullcheck.auditlog import AuditLog
 from pullcheck.config import Config
 from pullcheck.config_watch import ConfigWatcher
+from pullcheck.localdb import PRIVATE_FILE, tighten
 from pullcheck.memory import Memory
 from pullcheck.models import severity_rank
 from pullcheck.proxy.failsafe import FailSafe
@@ -105,6 +106,8 @@ class ProxyState:
             sent_log.close()
             raise
         config = watcher.current
+        # It names people the user writes to: private, even if it was made wider by hand.
+        tighten(config.notpush_path(), PRIVATE_FILE)
         sent_log.retention_days = config.sent_log.retention_days
         sent_log.prune()
         state = cls(
