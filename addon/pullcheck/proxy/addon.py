@@ -40,6 +40,7 @@ from pullcheck.proxy.failsafe import ResponseSnapshot
 from pullcheck.proxy.flowwire import page_origin, wire_request, wire_response
 from pullcheck.proxy.provenance import host_key, may_teach, scope_of
 from pullcheck.proxy.state import Overrides, ProxyState
+from pullcheck.terminal import printable
 
 logger = logging.getLogger("pullcheck")
 
@@ -247,10 +248,11 @@ class PullcheckAddon:
         lines = []
         for hold in self.state.holds.pending():
             codes = ",".join(f["code"] for f in hold.verdict.get("findings", []))
-            lines.append(
+            # The origin is the page's `Origin` header: shown, never obeyed by the terminal.
+            lines.append(printable(
                 f"{hold.hold_id} {hold.origin} {hold.verdict.get('level')} "
                 f"{hold.summary.get('platform')}/{hold.summary.get('kind')} {codes}"
-            )
+            ))
         return lines
 
     # -- hooks -----------------------------------------------------------------------------
