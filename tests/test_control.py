@@ -526,3 +526,16 @@ def test_notpush_writes_the_file_off_the_event_loop(tmp_path, monkeypatch):
     token = state.pages.issue(HOME)
     call(request_flow("notpush", {"code": "PP201", "recipient": "ann"}, token=token), state)
     assert writers and writers[0] is not threading.main_thread()
+
+
+def test_page_tokens_tell_which_origins_have_a_page_open():
+    now = [1000.0]
+    tokens = PageTokens(ttl_s=60, clock=lambda: now[0])
+    token = tokens.issue(HOME)
+    assert tokens.serves(HOME) and not tokens.serves(OTHER)
+    now[0] += 50
+    assert tokens.valid(token, HOME)  # in use: stays open
+    now[0] += 50
+    assert tokens.serves(HOME)
+    now[0] += 61
+    assert not tokens.serves(HOME)

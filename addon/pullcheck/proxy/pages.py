@@ -33,6 +33,8 @@ class PageTokens:
         self._clock = clock
         # token -> (origin, last use)
         self._tokens: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        # origin -> last time one of its tokens was issued or used (for `serves`), as bounded.
+        self._origins: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -46,7 +48,14 @@ class PageTokens:
             self._tokens[token] = (origin, now)
             while len(self._tokens) > self.max_tokens:
                 self._tokens.popitem(last=False)
+            self._seen_origin_locked(origin, now)
         return token
+
+    def _seen_origin_locked(self, origin: str, now: float) -> None:
+        self._origins[origin] = now
+        self._origins.move_to_end(origin)
+        while len(self._origins) > self.max_tokens:
+            self._origins.popitem(last=False)
 
     def valid(self, token: str | None, origin: str) -> bool:
         """Was `token` issued for `origin`, and used within the last `ttl_s` seconds?"""
@@ -65,17 +74,16 @@ class PageTokens:
                 return False
             self._tokens[token] = (bound, now)
             self._tokens.move_to_end(token)
+            self._seen_origin_locked(bound, now)
         return True
 
     def serves(self, origin: str) -> bool:
-        """Is a page of `origin` open through the proxy (a token for it, used within `ttl_s`)?
-        Scans the tokens (a few thousand at most); asked only for hosts nobody configured."""
+        """Is a page of `origin` open through the proxy (a token issued or used for it within
+        `ttl_s`)? One dict lookup: asked for every read response of a host nobody configured."""
         now = self._clock()
         with self._lock:
-            return any(
-                bound == origin and now - last <= self.ttl_s
-                for bound, last in self._tokens.values()
-            )
+            last = self._origins.get(origin)
+        return last is not None and now - last <= self.ttl_s
 
 
 def page_tokens(state: Any) -> PageTokens:
