@@ -17,11 +17,14 @@ what a response "shows" is only as good as the host that sent it:
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
+
+logger = logging.getLogger("pullcheck")
 
 CONFIGURED_SCOPE = "configured"
 # Sites whose post ids are only unique within one host.
@@ -94,15 +97,24 @@ class UntrustedWrites:
 
     PER_HOST_PER_MINUTE = 6
     ALL_HOSTS_PER_MINUTE = 20
+    # Hosts named in a warning, at most: a page with endless subdomains must not flood the log.
+    MAX_SAID = 32
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._per_host = RateLimit(self.PER_HOST_PER_MINUTE, self.PER_HOST_PER_MINUTE,
                                    clock=clock)
         self._all = RateLimit(self.ALL_HOSTS_PER_MINUTE, self.ALL_HOSTS_PER_MINUTE, clock=clock)
         self.refused = 0
+        self._said: set[str] = set()
 
     def allow(self, host: str) -> bool:
         if self._per_host.allow(host) and self._all.allow("*"):
             return True
         self.refused += 1
+        if host not in self._said and len(self._said) < self.MAX_SAID:
+            self._said.add(host)
+            logger.warning(
+                "pullcheck: %s is not a configured host and sends many posts: further ones are "
+                "judged but not stored (sent log, audit log, numbers); add it to sites.*.hosts "
+                "if it is yours (said once)", host)
         return False
