@@ -413,6 +413,25 @@ def test_the_mastodon_stream_is_harvested(tmp_path):
     assert post is not None and "photographer" in post.text
 
 
+def test_a_configured_instances_streaming_host_teaches_that_instance(tmp_path):
+    fixture = load("mastodon_read_streaming_ws_frame.json")
+    frame = fixture["frame"]
+    watch_the_fixture_instance(tmp_path)
+
+    async def scenario():
+        with proxy() as (addon, _):
+            flow = tflow.twebsocketflow(messages=False)
+            flow.request.url = frame["url"].replace(
+                "wss://mastodon.example", "https://streaming.mastodon.example")
+            flow.websocket.messages.append(websocket.WebSocketMessage(
+                Opcode.TEXT, False, frame["body"].encode()))
+            addon.websocket_message(flow)
+            return addon.state.memory.seen_post("mastodon", fixture["expected"]["posts"][0]["id"],
+                                                scope="mastodon.example")
+
+    assert run(scenario()) is not None
+
+
 @pytest.mark.parametrize("content", [b"\x00\xff binary", b"{not json", b"", b'"just a string"'])
 def test_odd_websocket_frames_never_raise(content):
     async def scenario():

@@ -60,3 +60,11 @@ def test_untrusted_writes_are_limited_per_host_and_in_all_and_said_once(caplog):
     said = [r.getMessage() for r in caplog.records]
     assert len([m for m in said if m.startswith("pullcheck: evil.example ")]) == 1
     assert len(said) <= UntrustedWrites.MAX_SAID
+
+
+def test_a_configured_instances_streaming_host_speaks_for_the_instance():
+    state = SimpleNamespace(route=ROUTE, pages=PageTokens())
+    assert scope_of(ROUTE, "mastodon", "streaming.mastodon.social", 443) == "mastodon.social"
+    assert may_teach(state, "https", "streaming.mastodon.social", 443, "mastodon")
+    assert not may_teach(state, "https", "streaming.evil.example", 443, "mastodon")
+    assert scope_of(ROUTE, "mastodon", "streaming.evil.example", 443) == "streaming.evil.example"

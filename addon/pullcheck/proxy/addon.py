@@ -405,7 +405,7 @@ class PullcheckAddon:
         if content_type.startswith(_SKIP_READ_TYPES) or _SKIP_READ_SCRIPT in content_type:
             return
         with state.failsafe.guard(f"harvest:{adapter.name}"):
-            if not may_teach(state, req.scheme, host, req.port):
+            if not may_teach(state, req.scheme, host, req.port, adapter.name):
                 return  # a host nobody configured and no page of it open: it teaches nothing
             wire = wire_response(flow, state.max_body)
             if wire is None:
@@ -441,7 +441,7 @@ class PullcheckAddon:
         if len(message.content) > state.max_body:
             return
         with state.failsafe.guard(f"harvest-ws:{adapter.name}"):
-            if not may_teach(state, req.scheme, req.host.lower(), req.port):
+            if not may_teach(state, req.scheme, req.host.lower(), req.port, adapter.name):
                 return
             harvest = adapter.harvest_websocket(message.content.decode("utf-8", "replace"))
             if harvest:

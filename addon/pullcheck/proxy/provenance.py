@@ -37,8 +37,24 @@ def host_key(host: str, port: int) -> str:
     return host if port in _DEFAULT_PORTS else f"{host}:{port}"
 
 
+# Mastodon instances may stream from a host of their own (mastodon.social streams from
+# streaming.mastodon.social): it belongs to the instance below it.
+_STREAMING_PREFIX = "streaming."
+
+
+def instance_host(route: Any, platform: str, host: str, port: int) -> str:
+    """The host a flow speaks for: `streaming.INSTANCE` of a configured Mastodon instance is
+    that instance; any other host is itself."""
+    if platform == "mastodon" and host.startswith(_STREAMING_PREFIX) and route is not None:
+        below = host[len(_STREAMING_PREFIX):]
+        if route.is_configured_origin(below, port):
+            return below
+    return host
+
+
 def scope_of(route: Any, platform: str, host: str, port: int) -> str:
     """The memory scope of a flow of `platform` to `host:port`."""
+    host = instance_host(route, platform, host, port)
     configured = route is not None and route.is_configured_origin(host, port)
     if platform not in PER_HOST_SITES and configured:
         return CONFIGURED_SCOPE
@@ -55,9 +71,9 @@ def origin_of(scheme: str, host: str, port: int) -> str:
     return f"{scheme}://{host}" if default else f"{scheme}://{host}:{port}"
 
 
-def may_teach(state: Any, scheme: str, host: str, port: int) -> bool:
+def may_teach(state: Any, scheme: str, host: str, port: int, platform: str = "") -> bool:
     """May a response from this host write into memory and the opportunity log?"""
-    if state.route.is_configured_origin(host, port):
+    if state.route.is_configured_origin(instance_host(state.route, platform, host, port), port):
         return True
     pages = getattr(state, "pages", None)
     return pages is not None and pages.serves(origin_of(scheme, host, port))
