@@ -17,6 +17,8 @@ import pytest
 from proxy_harness import RunningProxy, Upstream, fetch
 from pullcheck.auditlog import MAX_TEXT
 from pullcheck.localdb import is_in_memory
+from pullcheck.notpush import RATE_PER_MINUTE
+from pullcheck.proxy.provenance import RateLimit, UntrustedWrites
 
 JSON = {"content-type": "application/json"}
 GARBAGE = b"\x00garbage, not SQLite\n" * 200
@@ -147,6 +149,14 @@ def verdict_levels(proxy: RunningProxy, origin: str) -> list[str]:
     return [e["level"] for e in events if e["type"] == "verdict"]
 
 
+def freeze_the_rate_clocks(proxy: RunningProxy) -> None:
+    """All of a test's requests fall in one minute, however slow the machine: the rate limits
+    then allow exactly their burst."""
+    state = proxy.addon.state
+    state.untrusted_writes = UntrustedWrites(clock=lambda: 0.0)
+    state.notpush_rate = RateLimit(RATE_PER_MINUTE, RATE_PER_MINUTE, clock=lambda: 0.0)
+
+
 def mastodon_config(site: Upstream) -> str:
     # Mastodon on any host (the default): the hostile origin's API paths are recognised.
     return (f"mode: warn\nhold_at: warning\nsites:\n"
@@ -243,6 +253,7 @@ def test_a_bluesky_post_read_through_one_configured_host_serves_a_reply_through_
 def test_posts_to_an_unconfigured_origin_reach_the_sent_log_only_a_few_per_minute(
         tmp_path, site, evil):
     with start(tmp_path, mastodon_config(site)) as proxy:
+        freeze_the_rate_clocks(proxy)
         for n in range(20):
             body = json.dumps({"status": f"note {n} https://spam.example/{n}",
                                "visibility": "direct"}).encode()
@@ -251,7 +262,7 @@ def test_posts_to_an_unconfigured_origin_reach_the_sent_log_only_a_few_per_minut
         rows = len(proxy.addon.state.sent_log)
         judged = proxy.addon.state.verdicts_judged
     assert judged == 20  # still judged: fail open
-    assert rows <= 6
+    assert rows == UntrustedWrites.PER_HOST_PER_MINUTE
     assert len(evil.requests_to("POST", "/api/v1/statuses")) == 20
 
 
@@ -273,13 +284,14 @@ def test_an_unconfigured_origin_cannot_fill_the_audit_log(tmp_path, site, evil):
     config = mastodon_config(site) + "audit_log: {enabled: true}\n"
     big = "buy now " * 12_500  # 100 KB a post, 2 MB in all
     with start(tmp_path, config) as proxy:
+        freeze_the_rate_clocks(proxy)
         for n in range(20):
             body = json.dumps({"status": f"{n} {big}", "visibility": "public"}).encode()
             fetch(proxy, "POST", f"http://{evil.address}/api/v1/statuses", body, JSON)
         proxy.addon.state.recorder.flush(10)
         audit = proxy.addon.state.audit_log.path
     lines = audit.read_text("utf-8").splitlines()
-    assert len(lines) <= 6
+    assert len(lines) == UntrustedWrites.PER_HOST_PER_MINUTE
     assert all(len(json.loads(line)["text"]) <= MAX_TEXT for line in lines)
     assert audit.stat().st_size < 250_000
 
@@ -294,6 +306,7 @@ def test_a_page_script_calling_not_push_in_a_loop_is_refused_after_a_few(tmp_pat
     origin = f"http://{site.address}"
     with start(tmp_path, plain_config(site)) as proxy:
         token = proxy.call(lambda: proxy.addon.state.pages.issue(origin))
+        freeze_the_rate_clocks(proxy)
         statuses = []
         for n in range(50):
             body = json.dumps({"code": "PP201", "recipient": f"someone{n}"}).encode()
