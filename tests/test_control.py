@@ -465,7 +465,11 @@ def test_notpush_answers_once_the_reloaded_config_allows_the_recipient(tmp_path)
 
 
 def test_notpush_beyond_a_few_a_minute_from_one_page_gets_429_and_writes_nothing(tmp_path):
+    from pullcheck.notpush import RATE_PER_MINUTE
+    from pullcheck.proxy.provenance import RateLimit
+
     state = make_state(tmp_path)
+    state.notpush_rate = RateLimit(RATE_PER_MINUTE, RATE_PER_MINUTE, clock=lambda: 0.0)
     token = state.pages.issue(HOME)
     statuses = [
         call(request_flow("notpush", {"code": "PP201", "recipient": f"user{n}"}, token=token),
