@@ -289,7 +289,7 @@ async def _check(flow: http.HTTPFlow, state: Any, origin: str) -> http.Response:
         return _json(400, {"error": "expected JSON {text, kind, platform, reply_to_id, ...}"})
     platform = _platform(flow, state, check.platform)
     request = flow.request
-    scope = scope_of(state.route, platform, request.host.lower(), request.port)
+    scope = scope_of(getattr(state, "route", None), platform, request.host.lower(), request.port)
     draft = draft_of(check, platform, state, scope)
     verdict = state.engine.judge(draft)
     return _json(
