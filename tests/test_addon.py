@@ -363,9 +363,16 @@ def test_random_stream_frames_never_raise(shared, frame):
 
 
 
+def watch_the_fixture_instance(tmp_path):
+    """The Mastodon fixtures come from `mastodon.example`: a host the user configured."""
+    (tmp_path / "config.yaml").write_text(
+        "mode: warn\nsites:\n  mastodon: {hosts: [mastodon.example]}\n")
+
+
 @pytest.mark.parametrize("name", READ)
-def test_read_fixtures_are_harvested_without_touching_the_response(name):
+def test_read_fixtures_are_harvested_without_touching_the_response(name, tmp_path):
     fixture = load(name)
+    watch_the_fixture_instance(tmp_path)
 
     async def scenario():
         with proxy() as (addon, _):
@@ -375,7 +382,7 @@ def test_read_fixtures_are_harvested_without_touching_the_response(name):
             addon.response(flow)
             memory = addon.state.memory
             seen = {
-                post["id"]: memory.seen_post(fixture["platform"], post["id"])
+                post["id"]: memory.seen_post(fixture["platform"], post["id"], scope=None)
                 for post in fixture["expected"].get("posts", [])
             }
             return flow, before, seen, addon.state.failsafe.total
@@ -387,9 +394,10 @@ def test_read_fixtures_are_harvested_without_touching_the_response(name):
         assert post is not None, f"post {post_id} not remembered"
 
 
-def test_the_mastodon_stream_is_harvested():
+def test_the_mastodon_stream_is_harvested(tmp_path):
     fixture = load("mastodon_read_streaming_ws_frame.json")
     frame = fixture["frame"]
+    watch_the_fixture_instance(tmp_path)
 
     async def scenario():
         with proxy() as (addon, _):
@@ -398,10 +406,30 @@ def test_the_mastodon_stream_is_harvested():
             flow.websocket.messages.append(websocket.WebSocketMessage(
                 Opcode.TEXT, False, frame["body"].encode()))
             addon.websocket_message(flow)
-            return addon.state.memory.seen_post("mastodon", fixture["expected"]["posts"][0]["id"])
+            return addon.state.memory.seen_post("mastodon", fixture["expected"]["posts"][0]["id"],
+                                                scope="mastodon.example")
 
     post = run(scenario())
     assert post is not None and "photographer" in post.text
+
+
+def test_a_configured_instances_streaming_host_teaches_that_instance(tmp_path):
+    fixture = load("mastodon_read_streaming_ws_frame.json")
+    frame = fixture["frame"]
+    watch_the_fixture_instance(tmp_path)
+
+    async def scenario():
+        with proxy() as (addon, _):
+            flow = tflow.twebsocketflow(messages=False)
+            flow.request.url = frame["url"].replace(
+                "wss://mastodon.example", "https://streaming.mastodon.example")
+            flow.websocket.messages.append(websocket.WebSocketMessage(
+                Opcode.TEXT, False, frame["body"].encode()))
+            addon.websocket_message(flow)
+            return addon.state.memory.seen_post("mastodon", fixture["expected"]["posts"][0]["id"],
+                                                scope="mastodon.example")
+
+    assert run(scenario()) is not None
 
 
 @pytest.mark.parametrize("content", [b"\x00\xff binary", b"{not json", b"", b'"just a string"'])

@@ -6,7 +6,7 @@ import stat
 
 from mitmproxy import http
 from mitmproxy.test import taddons, tflow
-from pullcheck.auditlog import AuditLog
+from pullcheck.auditlog import MAX_TEXT, AuditLog
 from pullcheck.config import Config
 from pullcheck.models import Draft, Finding, ReplyTarget, Verdict
 from pullcheck.proxy.addon import PullcheckAddon
@@ -97,3 +97,29 @@ def test_without_the_audit_log_no_draft_text_reaches_the_disk(tmp_path, monkeypa
     assert written, "the proxy keeps its sent log and counts in the data folder"
     for path in written:
         assert b"bakeries" not in path.read_bytes(), path
+
+
+def test_a_huge_draft_is_logged_truncated_and_marked_so(tmp_path):
+    log = AuditLog(tmp_path / "audit.jsonl")
+    log.write(Draft(text="x" * 2_000_000, recipients=[f"u{n}" for n in range(5000)]), Verdict())
+    entry = json.loads(log.path.read_text("utf-8"))
+    assert len(entry["text"]) == MAX_TEXT and entry["truncated"] is True
+    assert len(entry["recipients"]) == 100
+
+
+def test_a_full_audit_log_is_rotated_keeping_one_previous_file(tmp_path):
+    log = AuditLog(tmp_path / "audit.jsonl", max_bytes=20_000)
+    for n in range(200):
+        log.write(Draft(text=f"draft {n} " + "y" * 500), Verdict())
+    assert log.path.stat().st_size <= 20_000
+    assert log.previous.stat().st_size <= 20_000
+    assert stat.S_IMODE(log.previous.stat().st_mode) == 0o600
+    last = json.loads(log.path.read_text("utf-8").splitlines()[-1])
+    assert last["text"].startswith("draft 199 ")
+    assert set(tmp_path.iterdir()) == {log.path, log.previous}
+
+
+def test_the_size_cap_comes_from_the_config(tmp_path):
+    config = Config.model_validate({"audit_log": {"enabled": True, "max_mb": 2}})
+    log = AuditLog.from_config(config, tmp_path)
+    assert log is not None and log.max_bytes == 2_000_000

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import stat
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,6 +15,7 @@ import pytest
 import yaml
 from mitmproxy.test import tflow, tutils
 from pullcheck.config import read_notpush
+from pullcheck.notpush import MAX_ENTRIES
 from pullcheck.proxy.control import handle
 from pullcheck.proxy.feed import VerdictFeed
 from pullcheck.proxy.holds import HoldRegistry
@@ -416,6 +418,8 @@ def engine_state(tmp_path):
     from pullcheck.engine import Engine, EngineSettings
     from pullcheck.history import InMemorySentHistory
     from pullcheck.memory import Memory
+    from pullcheck.proxy.siteroute import SiteRoute
+    from pullcheck.proxy.trust import CONFIGURED_SCOPE
     from pullcheck.rulebook import builtin_rules_dir, load_rule_pack
     from pullcheck.sites.wire import Harvest, SeenPost
 
@@ -423,9 +427,11 @@ def engine_state(tmp_path):
         load_rule_pack([builtin_rules_dir()]), EngineSettings(), history=InMemorySentHistory()
     )
     memory = Memory()
+    # Learned from the page's own host (configured below): the scope its live checks read.
     memory.remember(
         "x",
-        Harvest(
+        scope=CONFIGURED_SCOPE,
+        harvest=Harvest(
             posts=[
                 SeenPost("101", "x", "sam_runs", "Finished my first half marathon this morning!"),
                 SeenPost(
@@ -439,6 +445,7 @@ def engine_state(tmp_path):
     )
     state = make_state(tmp_path, engine)
     state.memory = memory
+    state.route = SiteRoute({"x": {"hosts": ["127.0.0.1:8123"]}})
     return state
 
 
@@ -583,3 +590,84 @@ def test_a_rejected_edit_wakes_every_open_banner_at_once(tmp_path, monkeypatch):
         assert answer["config_error"].startswith("config.yaml:3 key 'rules.PP210'")
     finally:
         state.close()
+
+
+def test_notpush_beyond_a_few_a_minute_from_one_page_gets_429_and_writes_nothing(tmp_path):
+    from pullcheck.notpush import RATE_PER_MINUTE
+    from pullcheck.proxy.trust import RateLimit
+
+    state = make_state(tmp_path)
+    state.notpush_rate = RateLimit(RATE_PER_MINUTE, RATE_PER_MINUTE, clock=lambda: 0.0)
+    token = state.pages.issue(HOME)
+    statuses = [
+        call(request_flow("notpush", {"code": "PP201", "recipient": f"user{n}"}, token=token),
+             state).status_code
+        for n in range(8)
+    ]
+    assert statuses == [200] * 5 + [429] * 3
+    assert len(yaml.safe_load((tmp_path / "notpush.yaml").read_text())) == 5
+
+
+def test_a_full_notpush_list_refuses_with_a_message_naming_the_file(tmp_path):
+    state = make_state(tmp_path)
+    path = tmp_path / "notpush.yaml"
+    path.write_text(yaml.safe_dump([{"code": "PP201", "recipient": f"u{n}"}
+                                    for n in range(MAX_ENTRIES)]))
+    token = state.pages.issue(HOME)
+    response = call(request_flow("notpush", {"code": "PP201", "recipient": "one_more"},
+                                 token=token), state)
+    assert response.status_code == 409
+    assert "full" in body(response)["error"] and str(path) in body(response)["error"]
+    assert len(yaml.safe_load(path.read_text())) == MAX_ENTRIES
+
+
+def test_the_same_notpush_entry_twice_is_written_once(tmp_path):
+    state = make_state(tmp_path)
+    token = state.pages.issue(HOME)
+    for _ in range(2):
+        flow = request_flow("notpush", {"code": "PP201", "recipient": "bob"}, token=token)
+        assert call(flow, state).status_code == 200
+    assert len(yaml.safe_load((tmp_path / "notpush.yaml").read_text())) == 1
+
+
+def test_the_notpush_file_is_private_even_when_it_was_wider(tmp_path):
+    state = make_state(tmp_path)
+    path = tmp_path / "notpush.yaml"
+    token = state.pages.issue(HOME)
+    call(request_flow("notpush", {"code": "PP201", "recipient": "ann"}, token=token), state)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    path.chmod(0o644)
+    call(request_flow("notpush", {"code": "PP201", "recipient": "bob"}, token=token), state)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_notpush_writes_the_file_off_the_event_loop(tmp_path, monkeypatch):
+    import threading
+
+    from pullcheck import notpush
+
+    writers = []
+    real = notpush.append_notpush
+
+    def spy(*args, **kwargs):
+        writers.append(threading.current_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("pullcheck.proxy.control.append_notpush", spy)
+    state = make_state(tmp_path)
+    token = state.pages.issue(HOME)
+    call(request_flow("notpush", {"code": "PP201", "recipient": "ann"}, token=token), state)
+    assert writers and writers[0] is not threading.main_thread()
+
+
+def test_page_tokens_tell_which_origins_have_a_page_open():
+    now = [1000.0]
+    tokens = PageTokens(grace_s=60, first_use_s=60, clock=lambda: now[0])
+    token = tokens.issue(HOME)
+    assert tokens.serves(HOME) and not tokens.serves(OTHER)
+    now[0] += 50
+    assert tokens.valid(token, HOME)  # in use: stays open
+    now[0] += 50
+    assert tokens.serves(HOME)
+    now[0] += 61
+    assert not tokens.serves(HOME)

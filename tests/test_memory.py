@@ -206,3 +206,83 @@ def test_posts_asking_lists_the_posts_that_ask_for_help() -> None:
     ]))
     assert [p.id for p in memory.posts_asking()] == ["3", "1"]
     assert [p.id for p in memory.posts_asking("x")] == ["1"]
+
+
+# --- per-host scopes ------------------------------------------------------------------------------
+
+
+def test_a_post_learned_on_one_scope_is_not_used_for_a_draft_on_another() -> None:
+    memory = Memory()
+    memory.remember("mastodon", Harvest(posts=[SeenPost("9", "mastodon", "jordan", "Any tips?")]),
+                    scope="evil.example")
+    draft = Draft(platform="mastodon", kind="reply", text="hi", reply_to=ReplyTarget(id="9"))
+    enriched = memory.enrich("mastodon", _compose(draft), scope="mastodon.social")
+    assert enriched.reply_to is not None and enriched.reply_to.text is None
+    same_host = memory.enrich("mastodon", _compose(draft), scope="evil.example")
+    assert same_host.reply_to is not None and same_host.reply_to.text == "Any tips?"
+
+
+def test_followers_and_conversations_are_kept_per_scope() -> None:
+    memory = Memory()
+    memory.remember("x", Harvest(new_followers=[Follower("x", "3", "newbie", 990.0)],
+                                 conversations={"c1": ["me", "newbie"]},
+                                 conversation_senders={"c1": ["newbie"]}, own_id="me"),
+                    scope="evil.example")
+    dm = Draft(platform="x", kind="dm", text="hello")
+    draft = memory.enrich("x", _compose(dm, ["c1"]), now=1000.0, scope="configured")
+    assert draft.recipients == [] and draft.recipient_is_new_follower is None
+    assert memory.is_new_follower("x", "newbie", now=1000.0, scope="configured") is None
+    assert memory.own_ids("x", scope="configured") == set()
+
+
+def test_a_host_that_floods_evicts_its_own_posts_not_the_others() -> None:
+    memory = Memory(max_posts=100)
+    memory.remember("x", Harvest(posts=[_post(i) for i in range(30)]), scope="configured")
+    memory.remember("x", Harvest(posts=[_post(1000 + i) for i in range(500)]), scope="flood")
+    assert memory.stats()["posts"] == 100
+    assert memory.posts.in_scope("x", "configured") == 30
+    assert all(memory.seen_post("x", str(i), scope="configured") for i in range(30))
+    assert memory.seen_post("x", "1499", scope="flood") is not None  # newest kept
+    assert memory.seen_post("x", "1000", scope="flood") is None  # oldest gone
+
+
+def test_no_scope_keeps_more_than_an_equal_share_when_all_are_full() -> None:
+    memory = Memory(max_posts=90)
+    for scope in ("a", "b", "c"):
+        memory.remember("x", Harvest(posts=[_post(i) for i in range(100)]), scope=scope)
+    assert [memory.posts.in_scope("x", s) for s in ("a", "b", "c")] == [30, 30, 30]
+
+
+def test_the_number_of_scopes_is_bounded() -> None:
+    memory = Memory(max_scopes=3)
+    for n in range(5):
+        memory.remember("x", Harvest(posts=[_post(n)], own_id=f"me{n}"), scope=f"host{n}")
+    assert memory.seen_post("x", "0", scope="host0") is None
+    assert memory.seen_post("x", "4", scope="host4") is not None
+    assert memory.stats()["posts"] == 3
+    assert memory.own_ids("x", scope="host0") == set()
+
+
+def test_a_draft_to_a_host_that_may_not_teach_writes_nothing() -> None:
+    memory = Memory()
+    dm = Draft(platform="x", kind="dm", text="hello")
+    memory.enrich("x", _compose(dm, ["c1", "c2"], sender="someone"), scope="evil.example",
+                  learn=False)
+    assert memory.stats()["conversations"] == 0
+    assert memory.own_ids("x", scope="evil.example") == set()
+
+
+def test_own_ids_per_scope_are_capped() -> None:
+    memory = Memory()
+    for n in range(100):
+        memory.remember("x", Harvest(own_id=f"account{n}"))
+    assert len(memory.own_ids("x")) <= 16
+
+
+def test_a_conversation_keeps_a_bounded_number_of_members_and_senders() -> None:
+    memory = Memory()
+    crowd = [f"u{n}" for n in range(10_000)]
+    memory.remember("x", Harvest(conversations={"c": crowd}, conversation_senders={"c": crowd}))
+    conversation = memory.conversations.get("x", "c")
+    assert conversation is not None
+    assert len(conversation.members) <= 256 and len(conversation.senders) <= 256

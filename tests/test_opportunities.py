@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 from pullcheck.cli import main
 from pullcheck.features import asks_for_help
-from pullcheck.opportunities import FILENAME, OfferMatcher, OpportunityLog, spot, stem
+from pullcheck.opportunities import (
+    FILENAME,
+    OfferMatcher,
+    Opportunity,
+    OpportunityLog,
+    spot,
+    stem,
+)
 from pullcheck.sites.wire import SeenPost
 
 OFFER = ["widgets in Albania", "bookkeeping for small businesses"]
@@ -101,3 +108,31 @@ def test_opportunities_command_lists_them(tmp_path: Path, monkeypatch: pytest.Mo
     assert main(["opportunities", "--config", str(config)]) == 0
     out = capsys.readouterr().out
     assert "1 opportunities" in out and "asks for: widgets in Albania" in out
+
+
+def _opportunity(n: int, when: float) -> Opportunity:
+    return Opportunity(str(n), "x", "someone", when, "widgets in Albania")
+
+
+def test_a_day_keeps_at_most_max_per_day_new_opportunities(tmp_path: Path, caplog) -> None:
+    log = OpportunityLog(tmp_path / FILENAME, max_per_day=5, max_rows=100)
+    day = 1_780_000_000.0 - 1_780_000_000.0 % 86400
+    with caplog.at_level("WARNING", logger="pullcheck"):
+        added = [log.add(_opportunity(n, day + n)) for n in range(8)]
+    assert added == [True] * 5 + [False] * 3
+    assert len(log.listed()) == 5
+    assert len([r for r in caplog.records if "most kept in a day" in r.getMessage()]) == 1
+    assert log.add(_opportunity(99, day + 86400 + 1)) is True  # a new day, new room
+    log.close()
+
+
+def test_the_log_keeps_at_most_max_rows_dropping_the_oldest(tmp_path: Path) -> None:
+    log = OpportunityLog(tmp_path / FILENAME, max_per_day=1000, max_rows=10)
+    for n in range(25):
+        log.add(_opportunity(n, 1_780_000_000.0 + n))
+    assert len(log) == 10
+    assert sorted(int(o.post_id) for o in log.listed()) == list(range(15, 25))
+    log.close()
+    reopened = OpportunityLog(tmp_path / FILENAME, max_per_day=1000, max_rows=10)
+    assert len(reopened) == 10
+    reopened.close()

@@ -289,6 +289,7 @@ def fill_everything(folder: Path) -> None:
     opportunities.add(Opportunity("42", "x", "ann", time.time(), "widget repair", "my widget"))
     opportunities.close()
     (folder / "audit.jsonl").write_text('{"text": "a draft"}\n')
+    (folder / "audit.jsonl.1").write_text('{"text": "an older draft"}\n')  # rotated out
     (folder / "notpush.yaml").write_text("- {recipient: '@dana'}\n")
 
 
@@ -314,6 +315,7 @@ def test_forget_all_wipes_everything_pullcheck_keeps_but_the_not_push_setting(
     assert read_summary(tmp_path).totals["draft_checked"] == 0
     assert OpportunityLog.in_data_dir(tmp_path).listed() == []
     assert not (tmp_path / "audit.jsonl").exists()
+    assert not (tmp_path / "audit.jsonl.1").exists()
     assert (tmp_path / "notpush.yaml").exists()
 
 

@@ -169,3 +169,18 @@ def test_records_can_be_read_back_by_platform(tmp_path):
     assert only.recipients == ("alice", "bob")
     assert only.link_domains == ("acme-webworks.example",)
     assert log.records("bluesky") == []
+
+
+def test_a_day_keeps_at_most_max_per_day_rows_and_says_so_once(tmp_path, caplog):
+    log = SqliteSentLog(tmp_path / FILE_NAME, max_per_day=5)
+    now = time.time()
+    with caplog.at_level("WARNING", logger="pullcheck"):
+        for n in range(12):
+            log.record(SentRecord(now, "x", "dm", (f"u{n}",), (), n))
+    assert len(log) == 5
+    assert len([r for r in caplog.records if "most kept in a day" in r.getMessage()]) == 1
+    log.close()
+    reopened = SqliteSentLog(tmp_path / FILE_NAME, max_per_day=5)
+    reopened.record(SentRecord(now, "x", "dm", ("late",), (), 99))
+    assert len(reopened) == 5  # the day's count is read back from the file
+    reopened.close()

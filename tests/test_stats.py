@@ -122,3 +122,14 @@ def test_dashboard_shows_the_figures_without_any_script(store: StatsStore) -> No
     assert figures["timed_out"] == "1"
     assert "<script" not in page and "<style" not in page
     assert '<link rel="stylesheet" href="/dashboard.css">' in page
+
+
+def test_days_older_than_the_longest_span_shown_are_dropped(tmp_path: Path) -> None:
+    store = StatsStore(tmp_path / FILENAME)
+    store.count("draft_checked", "x", when=datetime(2000, 1, 1, tzinfo=UTC))
+    store.count("draft_checked", "x", when=datetime.now(UTC))
+    store.close()
+    reopened = StatsStore(tmp_path / FILENAME)
+    days = [row[0] for row in reopened._db.execute("SELECT DISTINCT day FROM counts")]
+    reopened.close()
+    assert days == [datetime.now(UTC).date().isoformat()]

@@ -203,6 +203,8 @@ class AuditLogConfig(_Strict):
 
     enabled: bool = False
     path: Path | None = None
+    # The file is rotated past this size (one previous file kept): at most twice this on disk.
+    max_mb: float = Field(default=10, gt=0, le=10_000)
 
 
 class HoldsConfig(_Strict):

@@ -9,11 +9,19 @@
 - `Conversations`: conversation id -> members, who wrote in it, and when it was first seen and
   first written to in this session (for `prior_conversation`).
 
-`Memory.enrich(platform, compose)` fills in a draft's context from these stores. The first
-`enrich` naming a conversation counts as the user's first attempt to write into it (a banner
-live check included: it comes before the send), which is what "existed before this session's
-first send" is measured against. Nothing is written to disk. All methods are thread-safe (one
-lock; every operation is short).
+Everything is kept per *scope*: a site and the host that showed it (`pullcheck.proxy.trust`
+names scopes; the default scope `""` is for callers without a host, such as tests and the CLI).
+What one host's responses teach is used only for drafts on that same scope, so a page on another
+host cannot claim what a post on the user's instance said. Each store is an LRU per scope under
+one total cap; when the total is full, the largest scope loses its oldest entry, so a host that
+floods evicts its own entries, never everything the others taught. The number of scopes is
+bounded too (the least recently used one goes whole).
+
+`Memory.enrich(platform, compose, scope=...)` fills in a draft's context from these stores.
+The first `enrich` naming a conversation counts as the user's first attempt to write into it
+(a banner live check included: it comes before the send), which is what "existed before this
+session's first send" is measured against. Nothing is written to disk. All methods are
+thread-safe (one lock; every operation is short).
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pullcheck.models import Draft, ReplyTarget
 from pullcheck.sites.wire import Compose, Follower, Harvest, SeenPost
@@ -45,19 +53,111 @@ def _key(value: str) -> str:
     return value.strip().lstrip("@").lower()
 
 
-class SeenPosts:
-    """An LRU of posts keyed by (platform, id). Not locked: `Memory` holds the lock."""
+DEFAULT_SCOPE = ""
+# Hosts that may teach are the configured ones and those with a page open through the proxy:
+# a few dozen at most. The cap stops a long-running proxy from collecting them forever.
+MAX_SCOPES = 256
+# Own ids per scope: one account, maybe a few (a second account, a handle and a DID).
+MAX_OWN_IDS = 16
 
-    def __init__(self, capacity: int = DEFAULT_MAX_POSTS) -> None:
+Scope = tuple[str, str]  # (platform, scope name)
+V = TypeVar("V")
+
+
+class ScopedLru(Generic[V]):
+    """Values keyed by (scope, key): an LRU per scope under one total `capacity`.
+
+    Over capacity, the largest scope loses its least recently used entry (fair share: no scope
+    can push another below an equal share). Over `max_scopes`, the least recently used scope
+    goes whole. `on_evict(scope, key, value)` hears every eviction (for secondary indexes).
+    Not locked: `Memory` holds the lock."""
+
+    def __init__(self, capacity: int, max_scopes: int = MAX_SCOPES,
+                 on_evict: Callable[[Scope, str, V], None] | None = None) -> None:
         self.capacity = max(1, capacity)
-        self._posts: OrderedDict[tuple[str, str], SeenPost] = OrderedDict()
+        self.max_scopes = max(1, max_scopes)
+        self._on_evict = on_evict
+        self._groups: OrderedDict[Scope, OrderedDict[str, V]] = OrderedDict()
+        self._total = 0
+
+    def __len__(self) -> int:
+        return self._total
+
+    def get(self, scope: Scope, key: str, touch: bool = True) -> V | None:
+        group = self._groups.get(scope)
+        if group is None:
+            return None
+        value = group.get(key)
+        if value is not None and touch:
+            group.move_to_end(key)
+        return value
+
+    def put(self, scope: Scope, key: str, value: V) -> None:
+        group = self._groups.get(scope)
+        if group is None:
+            group = self._groups[scope] = OrderedDict()
+            while len(self._groups) > self.max_scopes:
+                self._drop_scope(next(iter(self._groups)))
+        else:
+            self._groups.move_to_end(scope)
+        if key in group:
+            group.move_to_end(key)
+        else:
+            self._total += 1
+        group[key] = value
+        while self._total > self.capacity:
+            self._evict_from(max(self._groups, key=lambda s: len(self._groups[s])))
+
+    def group(self, scope: Scope) -> OrderedDict[str, V]:
+        """One scope's entries, oldest first (read-only use)."""
+        return self._groups.get(scope) or OrderedDict()
+
+    def scopes(self) -> list[Scope]:
+        return list(self._groups)
+
+    def values(self) -> list[V]:
+        return [value for group in self._groups.values() for value in group.values()]
+
+    def size_of(self, scope: Scope) -> int:
+        return len(self._groups.get(scope) or ())
+
+    def clear(self) -> None:
+        self._groups.clear()
+        self._total = 0
+
+    def _evict_from(self, scope: Scope) -> None:
+        group = self._groups[scope]
+        key, value = group.popitem(last=False)
+        self._total -= 1
+        if not group:
+            del self._groups[scope]
+        if self._on_evict is not None:
+            self._on_evict(scope, key, value)
+
+    def _drop_scope(self, scope: Scope) -> None:
+        group = self._groups.pop(scope)
+        self._total -= len(group)
+        if self._on_evict is not None:
+            for key, value in group.items():
+                self._on_evict(scope, key, value)
+
+
+class SeenPosts:
+    """Posts by scope and id, bounded (`ScopedLru`). Not locked: `Memory` holds the lock."""
+
+    def __init__(self, capacity: int = DEFAULT_MAX_POSTS, max_scopes: int = MAX_SCOPES) -> None:
+        self._posts: ScopedLru[SeenPost] = ScopedLru(capacity, max_scopes)
+
+    @property
+    def capacity(self) -> int:
+        return self._posts.capacity
 
     def __len__(self) -> int:
         return len(self._posts)
 
-    def put(self, post: SeenPost) -> None:
-        key = (post.platform, post.id)
-        old = self._posts.get(key)
+    def put(self, post: SeenPost, scope: str = DEFAULT_SCOPE) -> None:
+        where = (post.platform, scope)
+        old = self._posts.get(where, post.id, touch=False)
         if old is not None:
             # A later sighting may be poorer (a truncated copy, no parent): keep what is known.
             if not post.text and old.text:
@@ -65,59 +165,69 @@ class SeenPosts:
             post.in_reply_to = post.in_reply_to or old.in_reply_to
             post.author = post.author or old.author
             post.author_id = post.author_id or old.author_id
-            self._posts.move_to_end(key)
-        self._posts[key] = post
-        while len(self._posts) > self.capacity:
-            self._posts.popitem(last=False)
+        self._posts.put(where, post.id, post)
 
-    def get(self, platform: str, post_id: str) -> SeenPost | None:
-        key = (platform, post_id)
-        post = self._posts.get(key)
-        if post is not None:
-            self._posts.move_to_end(key)
-        return post
+    def get(self, platform: str, post_id: str, scope: str | None = DEFAULT_SCOPE
+            ) -> SeenPost | None:
+        """The post seen on `scope`; `scope=None` looks in every scope (diagnostics only:
+        never for a draft, which must use only what its own host taught)."""
+        if scope is not None:
+            return self._posts.get((platform, scope), post_id)
+        for where in self._posts.scopes():
+            if where[0] == platform:
+                post = self._posts.get(where, post_id)
+                if post is not None:
+                    return post
+        return None
+
+    def in_scope(self, platform: str, scope: str) -> int:
+        return self._posts.size_of((platform, scope))
 
     def snapshot(self) -> list[SeenPost]:
-        return list(self._posts.values())
+        return self._posts.values()
 
     def clear(self) -> None:
         self._posts.clear()
 
 
 class Followers:
-    """New followers per platform, bounded; looked up by id or by handle."""
+    """New followers per scope, bounded; looked up by id or by handle."""
 
-    def __init__(self, capacity: int = DEFAULT_MAX_FOLLOWERS) -> None:
-        self.capacity = max(1, capacity)
-        self._by_id: OrderedDict[tuple[str, str], Follower] = OrderedDict()
-        self._by_handle: dict[tuple[str, str], str] = {}
+    def __init__(self, capacity: int = DEFAULT_MAX_FOLLOWERS,
+                 max_scopes: int = MAX_SCOPES) -> None:
+        self._by_id: ScopedLru[Follower] = ScopedLru(capacity, max_scopes, self._evicted)
+        self._by_handle: dict[tuple[Scope, str], str] = {}
+
+    @property
+    def capacity(self) -> int:
+        return self._by_id.capacity
 
     def __len__(self) -> int:
         return len(self._by_id)
 
-    def add(self, follower: Follower) -> None:
-        key = (follower.platform, _key(follower.id))
-        old = self._by_id.get(key)
-        if old is not None:
-            if old.time >= follower.time and (old.handle or not follower.handle):
-                return
-            self._by_id.move_to_end(key)
-        self._by_id[key] = follower
+    def add(self, follower: Follower, scope: str = DEFAULT_SCOPE) -> None:
+        where = (follower.platform, scope)
+        key = _key(follower.id)
+        old = self._by_id.get(where, key, touch=False)
+        if old is not None and old.time >= follower.time and (old.handle or not follower.handle):
+            return
+        self._by_id.put(where, key, follower)
         if follower.handle:
-            self._by_handle[(follower.platform, _key(follower.handle))] = key[1]
-        while len(self._by_id) > self.capacity:
-            (platform, _), gone = self._by_id.popitem(last=False)
-            if gone.handle:
-                self._by_handle.pop((platform, _key(gone.handle)), None)
+            self._by_handle[(where, _key(follower.handle))] = key
 
-    def find(self, platform: str, who: str) -> Follower | None:
+    def find(self, platform: str, who: str, scope: str = DEFAULT_SCOPE) -> Follower | None:
+        where = (platform, scope)
         wanted = _key(who)
-        found = self._by_id.get((platform, wanted))
+        found = self._by_id.get(where, wanted)
         if found is None:
-            follower_id = self._by_handle.get((platform, wanted))
+            follower_id = self._by_handle.get((where, wanted))
             if follower_id is not None:
-                found = self._by_id.get((platform, follower_id))
+                found = self._by_id.get(where, follower_id)
         return found
+
+    def _evicted(self, where: Scope, key: str, gone: Follower) -> None:
+        if gone.handle and self._by_handle.get((where, _key(gone.handle))) == key:
+            del self._by_handle[(where, _key(gone.handle))]
 
     def clear(self) -> None:
         self._by_id.clear()
@@ -134,60 +244,80 @@ class Conversation:
     seen_empty: bool = False
 
 
-class Conversations:
-    """Conversation id -> members and history, per platform, bounded (LRU)."""
+# Members and senders kept per conversation: group chats are small; a response listing
+# thousands of members must not make one entry huge.
+MAX_CONVERSATION_MEMBERS = 256
 
-    def __init__(self, capacity: int = DEFAULT_MAX_CONVERSATIONS) -> None:
-        self.capacity = max(1, capacity)
-        self._items: OrderedDict[tuple[str, str], Conversation] = OrderedDict()
-        self._by_member: dict[tuple[str, str], set[str]] = {}
+
+class Conversations:
+    """Conversation id -> members and history, per scope, bounded (`ScopedLru`)."""
+
+    def __init__(self, capacity: int = DEFAULT_MAX_CONVERSATIONS,
+                 max_scopes: int = MAX_SCOPES) -> None:
+        self._items: ScopedLru[Conversation] = ScopedLru(capacity, max_scopes, self._evicted)
+        self._by_member: dict[tuple[Scope, str], set[str]] = {}
+
+    @property
+    def capacity(self) -> int:
+        return self._items.capacity
 
     def __len__(self) -> int:
         return len(self._items)
 
-    def get(self, platform: str, conversation_id: str) -> Conversation | None:
-        return self._items.get((platform, conversation_id))
+    def get(self, platform: str, conversation_id: str, scope: str = DEFAULT_SCOPE
+            ) -> Conversation | None:
+        return self._items.get((platform, scope), conversation_id, touch=False)
 
-    def touch(self, platform: str, conversation_id: str) -> Conversation:
-        key = (platform, conversation_id)
-        conversation = self._items.get(key)
+    def touch(self, platform: str, conversation_id: str, scope: str = DEFAULT_SCOPE
+              ) -> Conversation:
+        where = (platform, scope)
+        conversation = self._items.get(where, conversation_id)
         if conversation is None:
-            conversation = self._items[key] = Conversation()
-            while len(self._items) > self.capacity:
-                (old_platform, old_id), gone = self._items.popitem(last=False)
-                for member in gone.members:
-                    ids = self._by_member.get((old_platform, _key(member)))
-                    if ids is not None:
-                        ids.discard(old_id)
-                        if not ids:
-                            del self._by_member[(old_platform, _key(member))]
-        else:
-            self._items.move_to_end(key)
+            conversation = Conversation()
+            self._items.put(where, conversation_id, conversation)
         return conversation
 
-    def set_members(self, platform: str, conversation_id: str, members: list[str]) -> None:
-        conversation = self.touch(platform, conversation_id)
-        conversation.members = tuple(dict.fromkeys(members))
+    def set_members(self, platform: str, conversation_id: str, members: list[str],
+                    scope: str = DEFAULT_SCOPE) -> None:
+        conversation = self.touch(platform, conversation_id, scope)
+        where = (platform, scope)
         for member in conversation.members:
-            self._by_member.setdefault((platform, _key(member)), set()).add(conversation_id)
+            self._unindex(where, member, conversation_id)
+        conversation.members = tuple(dict.fromkeys(members))[:MAX_CONVERSATION_MEMBERS]
+        for member in conversation.members:
+            self._by_member.setdefault((where, _key(member)), set()).add(conversation_id)
 
-    def with_member(self, platform: str, member: str) -> list[tuple[str, Conversation]]:
-        ids = self._by_member.get((platform, _key(member)), set())
+    def with_member(self, platform: str, member: str, scope: str = DEFAULT_SCOPE
+                    ) -> list[tuple[str, Conversation]]:
+        where = (platform, scope)
+        ids = self._by_member.get((where, _key(member)), set())
         found = []
         for conversation_id in ids:
-            conversation = self._items.get((platform, conversation_id))
+            conversation = self._items.get(where, conversation_id, touch=False)
             if conversation is not None:
                 found.append((conversation_id, conversation))
         return found
 
-    def member_lists(self, platform: str, limit: int) -> list[tuple[str, ...]]:
+    def member_lists(self, platform: str, limit: int, scope: str = DEFAULT_SCOPE
+                     ) -> list[tuple[str, ...]]:
         lists = []
-        for (item_platform, _), conversation in reversed(self._items.items()):
-            if item_platform == platform and len(conversation.members) >= 2:
+        for conversation in reversed(self._items.group((platform, scope)).values()):
+            if len(conversation.members) >= 2:
                 lists.append(conversation.members)
                 if len(lists) >= limit:
                     break
         return lists
+
+    def _unindex(self, where: Scope, member: str, conversation_id: str) -> None:
+        ids = self._by_member.get((where, _key(member)))
+        if ids is not None:
+            ids.discard(conversation_id)
+            if not ids:
+                del self._by_member[(where, _key(member))]
+
+    def _evicted(self, where: Scope, conversation_id: str, gone: Conversation) -> None:
+        for member in gone.members:
+            self._unindex(where, member, conversation_id)
 
     def clear(self) -> None:
         self._items.clear()
@@ -195,7 +325,8 @@ class Conversations:
 
 
 class Memory:
-    """Bounded, thread-safe memory of what the user's sites showed: posts, followers, chats."""
+    """Bounded, thread-safe memory of what the user's sites showed: posts, followers, chats,
+    each kept per scope (a site and the host that showed it)."""
 
     def __init__(
         self,
@@ -204,31 +335,34 @@ class Memory:
         max_conversations: int = DEFAULT_MAX_CONVERSATIONS,
         new_follower_window_s: float = DEFAULT_NEW_FOLLOWER_WINDOW_S,
         clock: Callable[[], float] = time.time,
+        max_scopes: int = MAX_SCOPES,
     ) -> None:
-        self.posts = SeenPosts(max_posts)
-        self.followers = Followers(max_followers)
-        self.conversations = Conversations(max_conversations)
+        self.posts = SeenPosts(max_posts, max_scopes)
+        self.followers = Followers(max_followers, max_scopes)
+        self.conversations = Conversations(max_conversations, max_scopes)
         self.new_follower_window_s = new_follower_window_s
         self._clock = clock
-        self._own: dict[str, set[str]] = {}
+        self._max_scopes = max(1, max_scopes)
+        self._own: OrderedDict[Scope, set[str]] = OrderedDict()
         self._lock = threading.RLock()
 
     # -- writing ---------------------------------------------------------------------------
 
-    def remember(self, platform: str, harvest: Harvest, now: float | None = None) -> None:
-        """Store what one read response showed."""
+    def remember(self, platform: str, harvest: Harvest, now: float | None = None,
+                 scope: str = DEFAULT_SCOPE) -> None:
+        """Store what one read response of `scope` showed."""
         now = self._clock() if now is None else now
         with self._lock:
             if harvest.own_id:
-                self._own.setdefault(platform, set()).add(_key(harvest.own_id))
+                self._add_own_locked(platform, scope, harvest.own_id)
             for post in harvest.posts:
-                self.posts.put(_compact(post, platform))
+                self.posts.put(_compact(post, platform), scope)
             for follower in harvest.new_followers:
-                self.followers.add(follower)
+                self.followers.add(follower, scope)
             empty = set(harvest.empty_conversations)
             for conversation_id, members in harvest.conversations.items():
-                self.conversations.set_members(platform, conversation_id, members)
-                conversation = self.conversations.touch(platform, conversation_id)
+                self.conversations.set_members(platform, conversation_id, members, scope)
+                conversation = self.conversations.touch(platform, conversation_id, scope)
                 if conversation.first_seen is None and conversation_id not in empty:
                     conversation.first_seen = now
             for conversation_id in empty:
@@ -236,10 +370,12 @@ class Memory:
                 if conversation.first_seen is None and not conversation.senders:
                     conversation.seen_empty = True
             for conversation_id, senders in harvest.conversation_senders.items():
-                conversation = self.conversations.touch(platform, conversation_id)
+                conversation = self.conversations.touch(platform, conversation_id, scope)
                 if conversation.first_seen is None:
                     conversation.first_seen = now
-                conversation.senders.update(_key(s) for s in senders)
+                room = MAX_CONVERSATION_MEMBERS - len(conversation.senders)
+                if room > 0:
+                    conversation.senders.update(_key(s) for s in senders[:room])
 
     def forget(self) -> None:
         with self._lock:
@@ -248,27 +384,41 @@ class Memory:
             self.conversations.clear()
             self._own.clear()
 
+    def _add_own_locked(self, platform: str, scope: str, own_id: str) -> None:
+        where = (platform, scope)
+        own = self._own.get(where)
+        if own is None:
+            own = self._own[where] = set()
+            while len(self._own) > self._max_scopes:
+                self._own.popitem(last=False)
+        if len(own) < MAX_OWN_IDS:
+            own.add(_key(own_id))
+
     # -- reading ---------------------------------------------------------------------------
 
-    def seen_post(self, platform: str, post_id: str) -> SeenPost | None:
+    def seen_post(self, platform: str, post_id: str, scope: str | None = DEFAULT_SCOPE
+                  ) -> SeenPost | None:
+        """The post as `scope` showed it (`scope=None`: in any scope, for diagnostics)."""
         with self._lock:
-            return self.posts.get(platform, post_id)
+            return self.posts.get(platform, post_id, scope)
 
-    def own_ids(self, platform: str) -> set[str]:
+    def own_ids(self, platform: str, scope: str = DEFAULT_SCOPE) -> set[str]:
         with self._lock:
-            return set(self._own.get(platform, ()))
+            return set(self._own.get((platform, scope), ()))
 
-    def is_new_follower(self, platform: str, who: str, now: float | None = None) -> bool | None:
+    def is_new_follower(self, platform: str, who: str, now: float | None = None,
+                        scope: str = DEFAULT_SCOPE) -> bool | None:
         """True when `who` followed within the window, False when earlier, None when unknown."""
         now = self._clock() if now is None else now
         with self._lock:
-            follower = self.followers.find(platform, who)
+            follower = self.followers.find(platform, who, scope)
         if follower is None:
             return None
         return now - follower.time <= self.new_follower_window_s
 
     def posts_asking(self, platform: str | None = None) -> Iterator[SeenPost]:
-        """Seen posts whose text asks for help (for pull-opportunity work), newest first."""
+        """Seen posts whose text asks for help (for pull-opportunity work), newest first
+        within each scope."""
         from pullcheck.features import asks_for_help
 
         with self._lock:
@@ -289,19 +439,22 @@ class Memory:
 
     # -- enriching a draft -----------------------------------------------------------------
 
-    def enrich(self, platform: str, compose: Compose, now: float | None = None) -> Draft:
-        """The compose's draft with what memory knows: the parent post, recipients, history."""
+    def enrich(self, platform: str, compose: Compose, now: float | None = None,
+               scope: str = DEFAULT_SCOPE, learn: bool = True) -> Draft:
+        """The compose's draft with what memory knows of `scope`: the parent post, recipients,
+        history. `learn=False` (a host that may not teach) reads only: the sender is not
+        noted as the user and no first send into a conversation is recorded."""
         now = self._clock() if now is None else now
         draft = compose.draft
         update: dict[str, Any] = {}
         with self._lock:
-            if compose.sender:
-                self._own.setdefault(platform, set()).add(_key(compose.sender))
-            own = self._own_ids_locked(platform)
+            if compose.sender and learn:
+                self._add_own_locked(platform, scope, compose.sender)
+            own = self._own_ids_locked(platform, scope)
 
             target = draft.reply_to
             if target is not None and target.id and (target.author is None or target.text is None):
-                seen = self.posts.get(platform, target.id)
+                seen = self.posts.get(platform, target.id, scope)
                 if seen is not None:
                     update["reply_to"] = ReplyTarget(
                         id=target.id,
@@ -311,7 +464,7 @@ class Memory:
 
             recipients = list(draft.recipients)
             for conversation_id in compose.conversation_ids:
-                conversation = self.conversations.get(platform, conversation_id)
+                conversation = self.conversations.get(platform, conversation_id, scope)
                 if conversation is not None:
                     recipients.extend(conversation.members)
             recipients = [r for r in dict.fromkeys(recipients) if _key(r) not in own]
@@ -320,22 +473,23 @@ class Memory:
 
             if draft.recipient_is_new_follower is None and recipients:
                 update["recipient_is_new_follower"] = self._new_follower_locked(
-                    platform, recipients, now
+                    platform, scope, recipients, now
                 )
             if draft.prior_conversation is None:
-                prior = self._prior_locked(platform, compose.conversation_ids, recipients, now)
+                prior = self._prior_locked(platform, scope, compose.conversation_ids,
+                                           recipients, now, learn)
                 if prior is not None:
                     update["prior_conversation"] = prior
-            else:
-                self._mark_send_locked(platform, compose.conversation_ids, now)
+            elif learn:
+                self._mark_send_locked(platform, scope, compose.conversation_ids, now)
         return draft.model_copy(update=update) if update else draft
 
-    def _own_ids_locked(self, platform: str) -> set[str]:
-        own = self._own.get(platform)
+    def _own_ids_locked(self, platform: str, scope: str) -> set[str]:
+        own = self._own.get((platform, scope))
         if own:
             return own
         # Unknown: the one member every listed conversation shares is the user.
-        lists = self.conversations.member_lists(platform, _GUESS_SAMPLE)
+        lists = self.conversations.member_lists(platform, _GUESS_SAMPLE, scope)
         if len(lists) < 2:
             return set()
         shared = {_key(m) for m in lists[0]}
@@ -343,10 +497,11 @@ class Memory:
             shared &= {_key(m) for m in members}
         return shared if len(shared) == 1 else set()
 
-    def _new_follower_locked(self, platform: str, recipients: list[str], now: float) -> bool | None:
+    def _new_follower_locked(self, platform: str, scope: str, recipients: list[str],
+                             now: float) -> bool | None:
         answers = []
         for recipient in recipients:
-            follower = self.followers.find(platform, recipient)
+            follower = self.followers.find(platform, recipient, scope)
             answers.append(None if follower is None else
                            now - follower.time <= self.new_follower_window_s)
         if any(a is True for a in answers):
@@ -355,30 +510,33 @@ class Memory:
             return False
         return None
 
-    def _mark_send_locked(self, platform: str, conversation_ids: list[str], now: float) -> None:
+    def _mark_send_locked(self, platform: str, scope: str, conversation_ids: list[str],
+                          now: float) -> None:
         for conversation_id in conversation_ids:
-            conversation = self.conversations.touch(platform, conversation_id)
+            conversation = self.conversations.touch(platform, conversation_id, scope)
             if conversation.first_send is None:
                 conversation.first_send = now
 
     def _prior_locked(
-        self, platform: str, conversation_ids: list[str], recipients: list[str], now: float
+        self, platform: str, scope: str, conversation_ids: list[str], recipients: list[str],
+        now: float, learn: bool,
     ) -> bool | None:
         related: list[Conversation] = []
         for conversation_id in conversation_ids:
-            conversation = self.conversations.get(platform, conversation_id)
+            conversation = self.conversations.get(platform, conversation_id, scope)
             if conversation is not None:
                 related.append(conversation)
         if not conversation_ids:
             for recipient in recipients:
-                related.extend(c for _, c in self.conversations.with_member(platform, recipient))
+                related.extend(
+                    c for _, c in self.conversations.with_member(platform, recipient, scope))
         answer: bool | None = None
         wanted = {_key(r) for r in recipients}
         for conversation in related:
             # The other side wrote in it, or it was already there before this session's first
             # attempt to write into it.
             spoke = bool(conversation.senders & wanted) if wanted else bool(
-                conversation.senders - self._own_ids_locked(platform)
+                conversation.senders - self._own_ids_locked(platform, scope)
             )
             existed = conversation.first_seen is not None and (
                 conversation.first_send is None or conversation.first_seen < conversation.first_send
@@ -388,7 +546,8 @@ class Memory:
                 break
             if conversation.first_seen is not None or conversation.seen_empty:
                 answer = False
-        self._mark_send_locked(platform, conversation_ids, now)
+        if learn:
+            self._mark_send_locked(platform, scope, conversation_ids, now)
         return answer
 
 

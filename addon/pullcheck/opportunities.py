@@ -10,10 +10,14 @@ there, and three quarters of a longer one.
 What is kept: post id, site, author, when, the matched phrase, on disk (so `pullcheck
 opportunities` can list them after the proxy stops); the post's text only in memory, for the
 banner, and only for the most recent ones.
+
+Bounded: at most `MAX_PER_DAY` new rows a day (further ones that day are not stored; said once)
+and `MAX_ROWS` in all (the oldest go first). A real timeline yields a handful a day.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import threading
@@ -26,8 +30,24 @@ from typing import Any
 
 from pullcheck.localdb import drop_freed_pages, open_private_db
 
+logger = logging.getLogger("pullcheck")
+
 FILENAME = "opportunities.sqlite3"
 RECENT_IN_MEMORY = 500
+MAX_PER_DAY = 500
+MAX_ROWS = 5_000
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS opportunities (
+    platform TEXT NOT NULL,
+    post_id TEXT NOT NULL,
+    author TEXT,
+    seen_at REAL NOT NULL,
+    phrase TEXT NOT NULL,
+    dismissed INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (platform, post_id)
+);
+CREATE INDEX IF NOT EXISTS opportunities_seen_at ON opportunities (seen_at);
+"""
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 # Words that carry no offer: articles, prepositions, pronouns, "small talk" verbs.
 _SMALL_WORDS = frozenset("""
@@ -132,16 +152,18 @@ def spot(posts: Iterable[Any], matcher: OfferMatcher,
 class OpportunityLog:
     """Opportunities seen: SQLite on disk (no text), the most recent with text in memory."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_per_day: int = MAX_PER_DAY,
+                 max_rows: int = MAX_ROWS) -> None:
         self.path = path
+        self.max_per_day = max_per_day
+        self.max_rows = max_rows
         self._lock = threading.Lock()
-        self._db = open_private_db(path)
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS opportunities (platform TEXT NOT NULL, "
-            "post_id TEXT NOT NULL, author TEXT, seen_at REAL NOT NULL, phrase TEXT NOT NULL, "
-            "dismissed INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (platform, post_id))"
-        )
+        self._db = open_private_db(path, _SCHEMA)
         self._recent: OrderedDict[tuple[str, str], Opportunity] = OrderedDict()
+        self._rows = int(self._db.execute("SELECT COUNT(*) FROM opportunities").fetchone()[0])
+        # (day start, rows added since): counted from the file on the first add of a day.
+        self._today: tuple[float, int] | None = None
+        self._full_day_said: float | None = None
 
     @classmethod
     def in_data_dir(cls, folder: Path) -> OpportunityLog:
@@ -151,6 +173,17 @@ class OpportunityLog:
         """Remember it; False if this post was already known (so it is counted once)."""
         key = (opportunity.platform, opportunity.post_id)
         with self._lock:
+            day = _day_start(opportunity.when)
+            if self._today is None or self._today[0] != day:
+                self._today = (day, int(self._db.execute(
+                    "SELECT COUNT(*) FROM opportunities WHERE seen_at >= ? AND seen_at < ?",
+                    (day, day + 86400)).fetchone()[0]))
+            if self._today[1] >= self.max_per_day:
+                if self._full_day_said != day:
+                    self._full_day_said = day
+                    logger.warning("pullcheck: %d pull opportunities today, the most kept in a "
+                                   "day; more are not stored until tomorrow", self.max_per_day)
+                return False
             self._recent[key] = opportunity
             self._recent.move_to_end(key)
             while len(self._recent) > RECENT_IN_MEMORY:
@@ -161,7 +194,23 @@ class OpportunityLog:
                 (opportunity.platform, opportunity.post_id, opportunity.author,
                  opportunity.when, opportunity.phrase),
             )
-            return cursor.rowcount == 1
+            if cursor.rowcount != 1:
+                return False
+            self._today = (day, self._today[1] + 1)
+            self._rows += 1
+            if self._rows > self.max_rows:
+                self._drop_oldest_locked(self._rows - self.max_rows)
+            return True
+
+    def _drop_oldest_locked(self, count: int) -> None:
+        self._db.execute(
+            "DELETE FROM opportunities WHERE rowid IN "
+            "(SELECT rowid FROM opportunities ORDER BY seen_at LIMIT ?)", (count,))
+        self._rows = int(self._db.execute("SELECT COUNT(*) FROM opportunities").fetchone()[0])
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._rows
 
     def dismiss(self, platform: str, post_id: str) -> bool:
         with self._lock:
@@ -193,7 +242,13 @@ class OpportunityLog:
             self._recent.clear()
             self._db.execute("DELETE FROM opportunities")
             drop_freed_pages(self._db)
+            self._rows, self._today = 0, None
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _day_start(when: float) -> float:
+    """The start of the UTC day of `when` (epoch seconds)."""
+    return when - when % 86400

@@ -9,6 +9,10 @@ One connection, guarded by a lock (the proxy's event loop and the CLI may share 
 second reader (`pullcheck forget` while the proxy runs) does not block the writer. The file is
 created private to the user (0600).
 
+Bounded: at most `max_per_day` rows per UTC day (1,000 by default: far above what a person sends;
+beyond it, further sends that day are not recorded and a warning says so once), and nothing older
+than the retention window, so the file holds at most `max_per_day` x `retention_days` rows.
+
 The engine asks `recipients_of_similar` for every draft it judges, so the window (time, signature,
 recipients per platform, in time order) is also kept in memory: a query is a bisect on time and a
 popcount per row, no SQL and no JSON. The copy follows the file: `PRAGMA data_version` moves when
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,7 +32,10 @@ from pathlib import Path
 from pullcheck.history import SentRecord
 from pullcheck.localdb import drop_freed_pages, open_private_db
 
+logger = logging.getLogger("pullcheck")
+
 FILE_NAME = "sent.sqlite3"
+MAX_PER_DAY = 1_000
 _SIGN_BIT = 1 << 63
 _MASK64 = (1 << 64) - 1
 
@@ -82,13 +90,17 @@ class SqliteSentLog:
         path: Path,
         retention_days: float = 30,
         prune_every_s: float = 3600,
+        max_per_day: int = MAX_PER_DAY,
     ) -> None:
         self.path = Path(path)
         self.retention_days = retention_days
         self.prune_every_s = prune_every_s
+        self.max_per_day = max_per_day
+        # (UTC day start, rows recorded that day), read from the file on a day's first record.
+        self._day: tuple[float, int] | None = None
+        self._full_day_said: float | None = None
         self._lock = threading.Lock()
-        self._db = open_private_db(self.path)
-        self._db.executescript(_SCHEMA)
+        self._db = open_private_db(self.path, _SCHEMA)
         self._last_prune = 0.0
         self._windows: dict[str, _Window] = {}
         self._data_version = -1
@@ -132,6 +144,8 @@ class SqliteSentLog:
         )
         with self._lock:
             self._follow_file()
+            if not self._room_today_locked(float(sent.time)):
+                return
             self._db.execute(
                 "INSERT INTO sent (time, platform, kind, recipients, link_domains, signature)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
@@ -142,6 +156,24 @@ class SqliteSentLog:
             )
         if time.monotonic() - self._last_prune >= self.prune_every_s:
             self.prune()
+
+    def _room_today_locked(self, when: float) -> bool:
+        """Count this record against its day; False when the day is full (said once)."""
+        day = when - when % 86400
+        if self._day is None or self._day[0] != day:
+            count = self._db.execute(
+                "SELECT COUNT(*) FROM sent WHERE time >= ? AND time < ?", (day, day + 86400)
+            ).fetchone()[0]
+            self._day = (day, int(count))
+        if self._day[1] >= self.max_per_day:
+            if self._full_day_said != day:
+                self._full_day_said = day
+                logger.warning(
+                    "pullcheck: %d sends recorded today in %s, the most kept in a day; "
+                    "further sends today are not recorded", self.max_per_day, self.path)
+            return False
+        self._day = (day, self._day[1] + 1)
+        return True
 
     def recipients_of_similar(
         self, platform: str, signature: int, since: float, max_distance: int
@@ -205,6 +237,7 @@ class SqliteSentLog:
             count = self._db.execute("DELETE FROM sent").rowcount
             drop_freed_pages(self._db)
             self._windows = {}
+            self._day = None
             return count
 
     def close(self) -> None:

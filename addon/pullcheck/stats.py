@@ -1,7 +1,10 @@
 """The user's own numbers: how many drafts were checked, warned about, held, revised.
 
 Counts only, never text: one SQLite row per (day, platform, event, rule code) holding a number.
-The file lives in the data folder (`data_dir()/stats.sqlite3`) beside the sent log.
+The file lives in the data folder (`data_dir()/stats.sqlite3`) beside the sent log. Bounded: every
+key comes from a fixed set (the site adapters, the events, the rule pack's codes), so a day has
+a bounded number of rows whatever a page sends, and days older than `KEEP_DAYS` (the dashboard's
+longest span) are dropped when the file opens.
 
 The headline figure is the share of held posts that were revised (Edit) rather than sent anyway,
 the figure social sites report for their own nudges (Twitter said in 2021 that 34% of the people
@@ -29,6 +32,7 @@ EVENTS: tuple[str, ...] = ("draft_checked", "warning_shown", "hold", "sent_anywa
 FILENAME = "stats.sqlite3"
 # The row of an event as a whole; rows with a rule code count the same event per rule.
 ALL_RULES = ""
+KEEP_DAYS = 3660
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS counts (
@@ -104,9 +108,16 @@ class StatsStore:
         self.path = path
         # Re-entrant: `count` inside `together` takes it again on the same thread.
         self._lock = threading.RLock()
-        self._db = open_private_db(path)
-        self._db.executescript(_SCHEMA)
+        self._db = open_private_db(path, _SCHEMA)
         self._known_names: dict[str, str] = {}
+        self.prune()
+
+    def prune(self, today: date | None = None) -> int:
+        """Drop the counts of days older than `KEEP_DAYS`; returns how many rows went."""
+        first = (today or datetime.now(UTC).date()) - timedelta(days=KEEP_DAYS - 1)
+        with self._lock:
+            return self._db.execute("DELETE FROM counts WHERE day < ?",
+                                    (first.isoformat(),)).rowcount
 
     @classmethod
     def in_data_dir(cls, folder: Path) -> StatsStore:

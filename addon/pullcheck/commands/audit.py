@@ -20,6 +20,7 @@ from pullcheck.audit.report import PLATFORM_NAMES, render_report
 from pullcheck.audit.runner import engine_for_audit, run_audit
 from pullcheck.audit.summary import AuditSummary, items
 from pullcheck.commands.options import EXIT_OK, EXIT_USAGE, add_config_option, load_cli_config
+from pullcheck.terminal import printable
 
 DEFAULT_OUT = Path("pullcheck-audit.html")
 
@@ -83,25 +84,28 @@ def _write_atomically(out: Path, text: str) -> None:
 
 
 def _text_summary(summary: AuditSummary, out: Path) -> str:
-    platform = PLATFORM_NAMES.get(summary.platform, summary.platform)
-    owner = f" ({summary.owner})" if summary.owner else ""
+    # The owner's name, rule names and error texts come from the archive: shown, never obeyed.
+    platform = printable(PLATFORM_NAMES.get(summary.platform, summary.platform))
+    owner = f" ({printable(summary.owner)})" if summary.owner else ""
     lines = [
         f"Audited {summary.total:,} items from your {platform} archive{owner} "
         f"in {summary.elapsed_s:.1f} s.",
         f"Push: {summary.push:,} items ({100 * summary.share:.1f}%) flagged at warning or above.",
     ]
     if summary.kinds:
-        kinds = ", ".join(f"{kind} {t.push:,}/{t.total:,}"
+        kinds = ", ".join(f"{printable(kind)} {t.push:,}/{t.total:,}"
                           for kind, t in sorted(summary.kinds.items()))
         lines.append(f"By kind (push/all): {kinds}.")
     rules = summary.top_rules(3)
     if rules:
         lines.append("Rules that fire most: "
-                     + ", ".join(f"{r.code} {r.name} ({r.count:,})" for r in rules) + ".")
+                     + ", ".join(f"{printable(r.code)} {printable(r.name)} ({r.count:,})"
+                                 for r in rules) + ".")
     if summary.skipped:
         verb = "is" if summary.skipped == 1 else "are"
         lines.append(f"Left out {items(summary.skipped)} that {verb} not your own writing.")
     if summary.unjudged:
-        lines.append(f"Could not judge {items(summary.unjudged)}; first: {summary.first_error}")
+        lines.append(f"Could not judge {items(summary.unjudged)}; "
+                     f"first: {printable(summary.first_error)}")
     lines.append(f"Report: {out}")
     return "\n".join(lines)

@@ -65,6 +65,8 @@ def forget(args: argparse.Namespace) -> int:
             Store("pull opportunities", folder / OPPORTUNITIES_FILE_NAME,
                   _wipe_store(OpportunityLog)),
             Store("audit log", audit, _delete),
+            # The file the audit log rotated out when it was full (it holds text too).
+            Store("audit log (previous)", audit.with_name(audit.name + ".1"), _delete),
         ]
     present = [store for store in stores if store.path.exists()]
     if not present:

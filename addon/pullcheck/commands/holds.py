@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pullcheck.commands.options import EXIT_OK, EXIT_USAGE
+from pullcheck.terminal import printable
 
 EXIT_REFUSED = 1
 EXIT_NO_PROXY = 2
@@ -121,7 +122,8 @@ def list_holds(args: argparse.Namespace) -> int:
         print("no held posts")
         return EXIT_OK
     for hold in holds:
-        print(describe(hold))
+        # Text, handles and origins come from web pages: no escape sequences reach the terminal.
+        print(printable(describe(hold), keep_newlines=True))
     return EXIT_OK
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pullcheck.commands.options import EXIT_OK, EXIT_USAGE, add_config_option, load_cli_config
 from pullcheck.config import data_dir
 from pullcheck.opportunities import FILENAME, OpportunityLog
+from pullcheck.terminal import printable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -59,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{len(found)} opportunities in the last {args.days} days (newest first):")
     for o in found:
         when = datetime.fromtimestamp(o.when, UTC).strftime("%Y-%m-%d %H:%M")
-        print(f"  {when}  {o.platform:<9} {o.post_id:<24} {o.author or '?':<20} "
-              f"asks for: {o.phrase}")
+        # Author, id and site came from a website: shown, never obeyed by the terminal.
+        print(f"  {when}  {printable(o.platform):<9} {printable(o.post_id):<24} "
+              f"{printable(o.author or '?'):<20} asks for: {printable(o.phrase)}")
     return EXIT_OK

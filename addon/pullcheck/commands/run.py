@@ -88,8 +88,12 @@ async def serve(listen_host: str, port: int, specs: list[str]) -> int:
     from mitmproxy import options
     from mitmproxy.tools.dump import DumpMaster
 
+    from pullcheck.terminal import guard_log_handlers
+
     opts = options.Options(listen_host=listen_host, listen_port=port)
     master = DumpMaster(opts, with_termlog=True, with_dumper=False)
+    # Log lines carry what websites sent (hosts, origins, error texts): no escape sequences.
+    guard_log_handlers()
     port_hint = PortHint()
     logging.getLogger(PROXYSERVER_LOGGER).addFilter(port_hint)
     try:

@@ -11,6 +11,7 @@ import json
 from pullcheck.config import data_dir
 from pullcheck.dashboard import FIGURES
 from pullcheck.stats import StatsSummary, read_summary
+from pullcheck.terminal import printable
 
 SPARKS = " ▁▂▃▄▅▆▇█"
 
@@ -69,7 +70,7 @@ def render_text(summary: StatsSummary) -> str:
         lines += ["", f"  drafts checked per day (peak {peak:,}):", f"  |{spark}|"]
     if summary.rules:
         lines += ["", "  Rules that fire most:"]
-        lines += [f"    {count:>6,}  {summary.rule_label(code)}"
+        lines += [f"    {count:>6,}  {printable(summary.rule_label(code))}"
                   for code, count in summary.rules.most_common(5)]
     if summary.by_platform:
         lines += ["", "  Per site (checked / warned / held / edited / sent anyway):"]

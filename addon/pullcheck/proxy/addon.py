@@ -43,6 +43,8 @@ from pullcheck.proxy.holds import ENDED_MESSAGES, HeldPost, Hold, request_finger
 from pullcheck.proxy.pages import page_tokens
 from pullcheck.proxy.provenance import provenance
 from pullcheck.proxy.state import Overrides, ProxyState
+from pullcheck.proxy.trust import host_key, may_teach, scope_of
+from pullcheck.terminal import printable
 
 logger = logging.getLogger("pullcheck")
 # Holds and decisions: `pullcheck run` shows this logger's INFO lines on the terminal.
@@ -88,6 +90,9 @@ class Judged(NamedTuple):
     # features and signature when the same engine records the send (no config swap between).
     judgement: Any = None
     engine: Any = None
+    # May this send reach the sent log, the audit log and the stats? Always for a configured
+    # host; for others only within `UntrustedWrites`' rate (pullcheck.proxy.trust).
+    may_store: bool = True
 
 
 def parse_spec(options: Any) -> Spec:
@@ -308,12 +313,13 @@ class PullcheckAddon:
         lines = []
         for hold in self.state.holds.pending():
             shown = hold.listing()
-            lines.append(
+            # Origins and text come from web pages: shown, never obeyed by the terminal.
+            lines.append(printable(
                 f"{hold.hold_id} {hold.origin or '-'} {hold.level} "
                 f"{shown.get('platform')}/{shown.get('kind')} {','.join(hold.codes)} "
                 f"{'' if hold.own else 'from ' + (hold.from_origin or 'no origin') + ' '}"
                 f"{shown['age_s']:.0f}s: {_one_line(shown.get('text', ''))}"
-            )
+            ))
         return lines
 
     # -- hooks -----------------------------------------------------------------------------
@@ -359,7 +365,12 @@ class PullcheckAddon:
             compose = adapter.compose(wire)
             if compose is None:
                 return None
-            draft = state.memory.enrich(adapter.name, compose)
+            req, host = flow.request, flow.request.host.lower()
+            trusted = may_teach(state, req.scheme, host, req.port)
+            draft = state.memory.enrich(
+                adapter.name, compose, scope=scope_of(state.route, adapter.name, host, req.port),
+                learn=trusted)
+            may_store = trusted or state.untrusted_writes.allow(host_key(host, req.port))
             engine = state.engine
             judgement = engine.judge_fully(draft)
             verdict = judgement.verdict
@@ -373,13 +384,14 @@ class PullcheckAddon:
                 verdict=verdict,
                 judgement=judgement,
                 engine=engine,
+                may_store=may_store,
             )
             state.verdicts_judged += 1
-            if state.tally:
+            if state.tally and may_store:
                 tally, name = state.tally, adapter.name
                 state.later("tally", lambda: tally.judged(name, verdict, origin, draft.text))
             held = state.should_hold(verdict.level)
-            if state.audit_log:
+            if state.audit_log and may_store:
                 audit_log = state.audit_log
                 state.later("audit_log", lambda: audit_log.write(draft, verdict, origin=origin,
                                                                   held=held))
@@ -550,7 +562,7 @@ class PullcheckAddon:
         if judged is not None:
             content_type = response.headers.get("content-type", "").lower()
             with state.failsafe.guard("sent-log"):
-                if site_accepted(response, content_type):
+                if judged.may_store and site_accepted(response, content_type):
                     reuse = judged.judgement if judged.engine is state.engine else None
                     state.record_sent(judged.draft, reuse)
         # An answer pullcheck made itself (control endpoint, held post's failure) is never
@@ -571,15 +583,14 @@ class PullcheckAddon:
         if content_type.startswith(_SKIP_READ_TYPES) or _SKIP_READ_SCRIPT in content_type:
             return
         with state.failsafe.guard(f"harvest:{adapter.name}"):
+            if not may_teach(state, req.scheme, host, req.port, adapter.name):
+                return  # a host nobody configured and no page of it open: it teaches nothing
             wire = wire_response(flow, state.max_body)
             if wire is None:
                 return
             harvest = adapter.harvest(wire)
             if harvest:
-                state.memory.remember(adapter.name, harvest)
-                if state.tally:
-                    state.tally.harvested(adapter.name, harvest.posts, state.config.offer,
-                                          state.feed, page_origin(req))
+                self._remember(state, adapter.name, harvest, req)
 
     def _inject_banner(self, flow: http.HTTPFlow, state: ProxyState) -> None:
         assert flow.response is not None
@@ -616,12 +627,21 @@ class PullcheckAddon:
         if len(message.content) > state.max_body:
             return
         with state.failsafe.guard(f"harvest-ws:{adapter.name}"):
+            if not may_teach(state, req.scheme, req.host.lower(), req.port, adapter.name):
+                return
             harvest = adapter.harvest_websocket(message.content.decode("utf-8", "replace"))
             if harvest:
-                state.memory.remember(adapter.name, harvest)
-                if state.tally:
-                    state.tally.harvested(adapter.name, harvest.posts, state.config.offer,
-                                          state.feed, page_origin(req))
+                self._remember(state, adapter.name, harvest, req)
+
+    @staticmethod
+    def _remember(state: ProxyState, platform: str, harvest: Any, req: http.Request) -> None:
+        """What a read response of a host that may teach showed: into memory under that host's
+        scope, and its posts to the opportunity spotter."""
+        scope = scope_of(state.route, platform, req.host.lower(), req.port)
+        state.memory.remember(platform, harvest, scope=scope)
+        if state.tally:
+            state.tally.harvested(platform, harvest.posts, state.config.offer, state.feed,
+                                  page_origin(req))
 
 
 def _client_ip(flow: http.HTTPFlow) -> str | None:

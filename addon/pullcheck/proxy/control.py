@@ -28,7 +28,6 @@ import asyncio
 import json
 import logging
 import re
-import threading
 import time
 from importlib import resources
 from pathlib import Path
@@ -41,10 +40,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from pullcheck.config_summary import error_line
 from pullcheck.models import Draft, Kind, ReplyTarget
+from pullcheck.notpush import NotPushFull, append_notpush
+from pullcheck.notpush import rate_limit as notpush_rate_limit
 from pullcheck.proxy.flowwire import request_origin
 from pullcheck.proxy.holds import ENDED_MESSAGES
 from pullcheck.proxy.inject import BANNER_VERSION
 from pullcheck.proxy.pages import page_tokens
+from pullcheck.proxy.trust import scope_of
 
 logger = logging.getLogger("pullcheck.control")
 
@@ -64,7 +66,6 @@ _STATIC = {
     "banner.css": "text/css; charset=utf-8",
 }
 _static_cache: dict[str, bytes] = {}
-_notpush_lock = threading.Lock()
 
 
 # --- request bodies (pydantic at the edge) ---------------------------------------------------
@@ -245,8 +246,9 @@ def _platform(flow: http.HTTPFlow, state: Any, asked: str | None) -> str:
     return getattr(adapter, "name", "other")
 
 
-def draft_of(check: CheckRequest, platform: str, state: Any) -> Draft:
-    """The draft plus what the proxy's memory knows (the parent post, the recipient)."""
+def draft_of(check: CheckRequest, platform: str, state: Any, scope: str = "") -> Draft:
+    """The draft plus what the proxy's memory knows of this page's `scope` (the parent post,
+    the recipient): see `pullcheck.proxy.trust`."""
     reply_to = None
     if check.reply_to_id or check.reply_to_author:
         reply_to = ReplyTarget(id=check.reply_to_id, author=check.reply_to_author)
@@ -265,7 +267,7 @@ def draft_of(check: CheckRequest, platform: str, state: Any) -> Draft:
 
     recipients = list(draft.recipients)
     if check.conversation_id:
-        conversation = memory.conversations.get(platform, check.conversation_id)
+        conversation = memory.conversations.get(platform, check.conversation_id, scope)
         if conversation is not None:
             recipients.extend(conversation.members)
     if recipients != draft.recipients:
@@ -278,7 +280,7 @@ def draft_of(check: CheckRequest, platform: str, state: Any) -> Draft:
         conversation_ids=[],
         failure=FailureResponse(204, {}, b""),
     )
-    return memory.enrich(platform, compose)
+    return memory.enrich(platform, compose, scope=scope)
 
 
 def config_error(state: Any) -> str | None:
@@ -300,7 +302,9 @@ async def _check(flow: http.HTTPFlow, state: Any, origin: str) -> http.Response:
     if not isinstance(check, CheckRequest):
         return _json(400, {"error": "expected JSON {text, kind, platform, reply_to_id, ...}"})
     platform = _platform(flow, state, check.platform)
-    draft = draft_of(check, platform, state)
+    request = flow.request
+    scope = scope_of(getattr(state, "route", None), platform, request.host.lower(), request.port)
+    draft = draft_of(check, platform, state, scope)
     verdict = state.engine.judge(draft)
     _count_live_check(flow, state, origin, platform, check.text, verdict)
     return _json(
@@ -376,34 +380,6 @@ def notpush_path(state: Any) -> Path:
     return state.config.notpush_path()
 
 
-def append_notpush(path: Path, entry: dict[str, str]) -> None:
-    """Add one entry to the "Not push" file (a YAML list the config reads as an allowlist).
-
-    A list file is appended to (its comments survive); a mapping file gets the entry under
-    `entries:` and is rewritten through a temporary file, so a crash never leaves half a file.
-    """
-    with _notpush_lock:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        existing: Any = None
-        if path.exists():
-            existing = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if isinstance(existing, dict):
-            entries = list(existing.get("entries") or [])
-            entries.append(entry)
-            existing["entries"] = entries
-            temporary = path.with_suffix(path.suffix + ".tmp")
-            temporary.write_text(yaml.safe_dump(existing, sort_keys=False), encoding="utf-8")
-            temporary.replace(path)
-            return
-        if existing is not None and not isinstance(existing, list):
-            raise ValueError(f"{path}: not a list of 'Not push' entries")
-        text = yaml.safe_dump([entry], sort_keys=False, allow_unicode=True)
-        with path.open("a", encoding="utf-8") as handle:
-            if path.stat().st_size == 0:
-                handle.write("# 'Not push' choices from the banner: pullcheck allows these.\n")
-            handle.write(text)
-
-
 async def _notpush(flow: http.HTTPFlow, state: Any, origin: str) -> http.Response:
     ask = _parse(flow, NotPushRequest)
     if not isinstance(ask, NotPushRequest):
@@ -416,9 +392,16 @@ async def _notpush(flow: http.HTTPFlow, state: Any, origin: str) -> http.Respons
     if ask.reason:
         entry["reason"] = re.sub(r"\s+", " ", ask.reason).strip()
     entry["origin"] = origin
+    if not notpush_rate_limit(state).allow(origin):
+        # Any script on the page can call this: a few a minute is all a person clicks.
+        return _json(429, {"ok": False, "error": "too many 'Not push' choices from this page; "
+                                                 "try again in a minute"})
     path = notpush_path(state)
     try:
-        append_notpush(path, entry)
+        # Off the event loop: a slow disk or a long file must not stall other traffic.
+        await asyncio.to_thread(append_notpush, path, entry)
+    except NotPushFull as full:
+        return _json(409, {"ok": False, "error": str(full)})
     except (OSError, ValueError, yaml.YAMLError) as error:
         logger.warning("pullcheck: could not record 'Not push' in %s: %s", path, error)
         return _json(500, {"ok": False, "error": "could not write the allowlist file"})

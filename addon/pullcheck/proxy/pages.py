@@ -12,7 +12,8 @@ A token lives while its page does. The banner keeps one `events` long poll open 
 last one closed, and a fresh token must see its first poll within `first_use_s`. So a closed tab's
 token dies about a minute after its last poll, not hours later. The same bookkeeping tells the
 add-on whether any pullcheck page of an origin is open right now (`live_page`), which decides
-whether a held post can be shown to anyone.
+whether a held post can be shown to anyone, and whether a page of an origin has been open lately
+(`serves`), which decides whether that host's read responses may teach the memory.
 
 Bounded (oldest tokens go first), so a proxy that runs for weeks keeps a few thousand short
 strings.
@@ -60,6 +61,8 @@ class PageTokens:
         self.first_use_s = first_use_s
         self._clock = clock
         self._pages: OrderedDict[str, _Page] = OrderedDict()
+        # origin -> last time one of its tokens was issued or used (for `serves`), as bounded.
+        self._origins: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -73,7 +76,20 @@ class PageTokens:
             self._pages[token] = _Page(origin, alive_until=now + self.first_use_s)
             while len(self._pages) > self.max_tokens:
                 self._pages.popitem(last=False)
+            self._seen_origin_locked(origin, now)
         return token
+
+    def _seen_origin_locked(self, origin: str, now: float) -> None:
+        self._origins[origin] = now
+        self._origins.move_to_end(origin)
+        while len(self._origins) > self.max_tokens:
+            self._origins.popitem(last=False)
+
+    def serves(self, origin: str) -> bool:
+        """Was a page of `origin` given a token or heard from lately (within the longer of
+        `first_use_s` and `grace_s`)? One dict lookup: the response hook asks it per read."""
+        last = self._origins.get(origin)
+        return last is not None and self._clock() - last <= max(self.first_use_s, self.grace_s)
 
     def _live(self, token: str | None, now: float) -> _Page | None:
         """The page of a living token (a dead one is dropped). Call with the lock held."""
@@ -92,9 +108,10 @@ class PageTokens:
         now = self._clock()
         with self._lock:
             page = self._live(token, now)
-            if page is None:
+            if page is None or not hmac.compare_digest(page.origin.encode(), origin.encode()):
                 return False
-            return hmac.compare_digest(page.origin.encode(), origin.encode())
+            self._seen_origin_locked(page.origin, now)
+            return True
 
     def poll_opened(self, token: str | None) -> None:
         """The page of `token` opened an events poll: it is here."""

@@ -21,12 +21,14 @@ from pullcheck.auditlog import AuditLog
 from pullcheck.config import Config, ConfigError
 from pullcheck.config_summary import error_line
 from pullcheck.config_watch import ConfigWatcher
+from pullcheck.localdb import PRIVATE_FILE, tighten
 from pullcheck.memory import Memory
 from pullcheck.models import severity_rank
 from pullcheck.proxy.failsafe import FailSafe
 from pullcheck.proxy.feed import VerdictFeed
 from pullcheck.proxy.holds import Hold, HoldRegistry
 from pullcheck.proxy.pages import PageTokens
+from pullcheck.proxy.trust import UntrustedWrites
 from pullcheck.proxy.sentrecorder import SentRecorder
 from pullcheck.proxy.siteroute import SiteRoute
 from pullcheck.proxy.tally import ProxyTally
@@ -73,6 +75,8 @@ class ProxyState:
     tally: ProxyTally | None = None
     # The opt-in audit log (draft text on disk), None unless the config turns it on.
     audit_log: AuditLog | None = None
+    # How often compose requests to hosts nobody configured may write to the stores.
+    untrusted_writes: UntrustedWrites = field(default_factory=UntrustedWrites)
     verdicts_judged: int = 0
 
     def __post_init__(self) -> None:
@@ -116,6 +120,8 @@ class ProxyState:
             sent_log.close()
             raise
         config = watcher.current
+        # It names people the user writes to: private, even if it was made wider by hand.
+        tighten(config.notpush_path(), PRIVATE_FILE)
         sent_log.retention_days = config.sent_log.retention_days
         sent_log.prune()
         state = cls(
