@@ -13,4 +13,7 @@ fi
 
 python3 -m pip install -q -e '.[test]'
 python3 -m ruff check addon tests benchmarks
+# Packaging: build the sdist and wheel into a temporary folder, `twine check` them and check
+# what the wheel ships (rule pack, py.typed; no development files).
+bash tests/check-build.sh python3
 python3 -m pytest "$@"
