@@ -1,5 +1,5 @@
-"""What the site adapters cost per request, from the shared fixtures and the repository's own
-(tests/fixtures: X's public API, Bluesky chat reads).
+"""What the site adapters cost per request, from the repository's site fixtures (tests/fixtures:
+the per-site operations, X's public API, Bluesky chat reads).
 
 For every compose fixture: `adapter.compose` + `Memory.enrich` (what the proxy adds to a compose
 request before the engine runs); for every read fixture: `adapter.harvest` + `Memory.remember`
@@ -24,8 +24,7 @@ from pullcheck.memory import Memory
 from pullcheck.sites import adapter_for_request
 from pullcheck.sites.wire import WireRequest, WireResponse
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
-LOCAL_FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 SITES = ("x", "mastodon", "bluesky", "linkedin", "reddit")
 
 
@@ -57,7 +56,7 @@ def main() -> int:
         return 1
     memory = Memory()
     rows = []
-    for path in sorted([*FIXTURES.glob("*.json"), *LOCAL_FIXTURES.glob("*.json")]):
+    for path in sorted(FIXTURES.glob("*.json")):
         if not path.name.startswith(SITES):
             continue
         fixture = json.loads(path.read_text())

@@ -18,7 +18,11 @@ bash scripts/make-venv .venv
 export VIRTUAL_ENV="$PWD/.venv"
 export PATH="$VIRTUAL_ENV/bin:$PATH"
 python -m pip install -q --disable-pip-version-check -e '.[test]'
-python -m ruff check addon tests benchmarks
+python -m ruff check addon tests benchmarks tools
+
+# Packaging: build the sdist and wheel into a temporary folder, `twine check` them and check
+# what the wheel ships (rule pack, py.typed; no development files).
+bash tests/check-build.sh python
 
 # The client libraries the client tests drive (atproto, Mastodon.py, praw, tweepy) pin versions
 # that clash with mitmproxy's: they get their own virtual environment, .client-venv/ (the tests

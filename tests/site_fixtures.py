@@ -1,4 +1,8 @@
-"""Load the shared site fixtures (../shared/fixtures beside the repository) as wire objects."""
+"""Load the site fixtures (tests/fixtures) as wire objects.
+
+A fixture the tests name but cannot find fails the run: `fixture_names` refuses to give an empty
+list (pytest would skip an empty parametrization quietly) and `load` raises on a missing file.
+"""
 
 from __future__ import annotations
 
@@ -8,48 +12,46 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import pytest
 from pullcheck.sites.wire import WireRequest, WireResponse
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
-# The repository's own fixtures (same shape), for operations the shared folder lacks.
-LOCAL_FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SITES = ("x", "mastodon", "bluesky", "linkedin", "reddit")
-
-needs_fixtures = pytest.mark.skipif(
-    not FIXTURES.is_dir(), reason=f"shared fixtures not found at {FIXTURES} (../shared beside "
-    "the clone in CI)"
-)
+# Families with a test file and `expected` keys of their own (tests/test_sites_x_api.py), left
+# out of their site's per-operation tests.
+OWN_FAMILIES = ("x_api_",)
 
 # Every adapter-relevant link in a draft text (the engine's feature extractor finds these too).
 TEXT_URL = re.compile(r"https?://[^\s<>\"')\]]+")
 
 
+class MissingFixtures(LookupError):
+    """No fixture file matches what a test asks for: the folder is incomplete."""
+
+
 def fixture_names(site: str, direction: str | None = None) -> list[str]:
-    if not FIXTURES.is_dir():
-        return []
+    """Names of the site's per-operation fixtures (tests/fixtures/<site>_*.json), optionally of
+    one direction; families with tests of their own (`OWN_FAMILIES`) are left out."""
+    return family_names(f"{site}_", direction, leave_out=OWN_FAMILIES)
+
+
+def family_names(
+    prefix: str, direction: str | None = None, leave_out: tuple[str, ...] = ()
+) -> list[str]:
+    """Names of tests/fixtures/<prefix>*.json, optionally of one direction; never empty."""
     names = []
-    for path in sorted(FIXTURES.glob(f"{site}_*.json")):
+    for path in sorted(FIXTURES.glob(f"{prefix}*.json")):
+        if path.name.startswith(leave_out):
+            continue
         if direction is None or load(path.name)["direction"] == direction:
             names.append(path.name)
+    if not names:
+        wanted = f"{prefix}*.json" + (f" ({direction})" if direction else "")
+        raise MissingFixtures(f"no fixture {wanted} in {FIXTURES}")
     return names
 
 
 def load(name: str) -> dict[str, Any]:
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-def local_fixture_names(prefix: str, direction: str | None = None) -> list[str]:
-    """Names of tests/fixtures/<prefix>*.json, optionally of one direction."""
-    names = []
-    for path in sorted(LOCAL_FIXTURES.glob(f"{prefix}*.json")):
-        if direction is None or load_local(path.name)["direction"] == direction:
-            names.append(path.name)
-    return names
-
-
-def load_local(name: str) -> dict[str, Any]:
-    return json.loads((LOCAL_FIXTURES / name).read_text(encoding="utf-8"))
 
 
 def to_request(spec: dict[str, Any], body: bytes | None = None) -> WireRequest:

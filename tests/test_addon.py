@@ -20,10 +20,8 @@ from pullcheck.proxy import addon as addon_module
 from pullcheck.proxy.addon import ANSWERED_BY_PULLCHECK, CONTROL_PREFIX, PullcheckAddon
 from pullcheck.proxy.flowwire import wire_request
 from pullcheck.sites import ADAPTERS_BY_NAME
-from site_fixtures import SITES, fixture_names, load, needs_fixtures
+from site_fixtures import SITES, fixture_names, load
 from wsproto.frame_protocol import Opcode
-
-pytestmark = needs_fixtures
 
 COMPOSE = [n for site in SITES for n in fixture_names(site, "outgoing_request")]
 READ = [n for site in SITES for n in fixture_names(site, "incoming_response")]

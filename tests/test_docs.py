@@ -1,10 +1,11 @@
-"""The README's generated tables: the rule table must match the pack it documents."""
+"""The README's generated tables (tools/readme_sections.py): the rule table must match the pack
+it documents."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pullcheck import docs
+import readme_sections as docs
 from pullcheck.config import Config, pack_rules, rule_pack
 
 REPO = Path(__file__).resolve().parents[1]
@@ -14,7 +15,7 @@ def test_the_readme_rule_table_is_up_to_date_with_the_pack() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     table = docs.rules_table(rule_pack(Config()))
     assert docs.current_block(readme, "rules") == table, (
-        "README rule table is stale: run `python -m pullcheck.docs --rules-only`"
+        "README rule table is stale: run `python tools/readme_sections.py --rules-only`"
     )
 
 

@@ -14,15 +14,10 @@ from site_fixtures import (
     fake_jwt,
     fixture_names,
     load,
-    load_local,
-    local_fixture_names,
-    needs_fixtures,
     request_of,
     response_of,
     to_request,
 )
-
-pytestmark = needs_fixtures
 
 ME = "did:plc:acmewebworks0000000000000"
 # bsky.app sends the access token with every call; its `sub` claim is the user's DID.
@@ -187,14 +182,6 @@ SAM = "did:plc:samrivera000000000000000"
 PITCH = "Thanks for following! We build websites for bakeries, 20% off this week: acme.example"
 
 
-@pytest.mark.parametrize("name", local_fixture_names("bluesky_", "incoming_response"))
-def test_local_read_fixture_matches_expected(name: str) -> None:
-    fixture = load_local(name)
-    response = response_of(fixture)
-    assert adapter_for_request(response.request) is ADAPTER
-    check_harvest(ADAPTER.harvest(response), fixture["expected"])
-
-
 def _send(memory: Memory, convo: str = NEW_CONVO, text: str = PITCH):
     body = json.dumps({"convoId": convo, "message": {"text": text}})
     spec = {"method": "POST",
@@ -206,7 +193,7 @@ def _send(memory: Memory, convo: str = NEW_CONVO, text: str = PITCH):
 
 
 def _read(memory: Memory, name: str, body: str | None = None) -> None:
-    fixture = load_local(name) if name.startswith("bluesky_read_get") else load(name)
+    fixture = load(name)
     if body is not None:
         fixture = {**fixture, "response": {**fixture["response"], "body": body}}
     memory.remember("bluesky", ADAPTER.harvest(response_of(fixture, authorization=AUTH)))
@@ -242,7 +229,7 @@ def test_an_empty_first_page_of_messages_makes_the_convo_new() -> None:
 
 
 def test_an_empty_older_page_says_nothing_about_the_convo() -> None:
-    fixture = load_local("bluesky_read_get_messages_empty_response.json")
+    fixture = load("bluesky_read_get_messages_empty_response.json")
     request = {**fixture["request"], "url": fixture["request"]["url"] + "&cursor=2222222222220"}
     harvest = ADAPTER.harvest(response_of({**fixture, "request": request}))
     assert harvest is None or harvest.empty_conversations == []
@@ -274,7 +261,7 @@ def test_a_second_message_nobody_answered_is_still_cold() -> None:
 
 def test_an_empty_sighting_does_not_erase_a_known_history() -> None:
     memory = _memory_with_convos()
-    fixture = load_local("bluesky_read_get_convo_for_members_new_response.json")
+    fixture = load("bluesky_read_get_convo_for_members_new_response.json")
     document = json.loads(fixture["response"]["body"])
     document["convo"]["id"] = "3lqconvosam0001"
     _read(memory, "bluesky_read_get_convo_for_members_new_response.json", json.dumps(document))

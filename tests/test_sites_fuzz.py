@@ -16,9 +16,7 @@ from hypothesis import strategies as st
 from pullcheck.memory import Memory
 from pullcheck.sites import ADAPTERS_BY_NAME
 from pullcheck.sites.wire import Compose, Harvest, WireRequest, WireResponse
-from site_fixtures import SITES, fixture_names, load, needs_fixtures, request_of, response_of
-
-pytestmark = needs_fixtures
+from site_fixtures import SITES, fixture_names, load, request_of, response_of
 
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -14,13 +14,10 @@ from site_fixtures import (
     check_harvest,
     fixture_names,
     load,
-    needs_fixtures,
     request_of,
     response_of,
     to_request,
 )
-
-pytestmark = needs_fixtures
 
 
 @pytest.mark.parametrize("name", fixture_names("mastodon", "outgoing_request"))

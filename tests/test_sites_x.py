@@ -15,13 +15,10 @@ from site_fixtures import (
     check_harvest,
     fixture_names,
     load,
-    needs_fixtures,
     request_of,
     response_of,
     to_request,
 )
-
-pytestmark = needs_fixtures
 
 # A signed-in browser sends the `twid` cookie with every request; it names the user.
 COOKIE = "guest_id=v1%3A1; twid=u%3D1600000000000000001; ct0=abc"

@@ -17,8 +17,8 @@ from pullcheck.sites.x_api import V2_FAILURE, V11_FAILURE, V11_HELD_CODE
 from site_fixtures import (
     check_compose,
     check_harvest,
-    load_local,
-    local_fixture_names,
+    family_names,
+    load,
     to_request,
 )
 
@@ -40,9 +40,9 @@ def response_of(fixture: dict) -> WireResponse:
     )
 
 
-@pytest.mark.parametrize("name", local_fixture_names("x_api_", "outgoing_request"))
+@pytest.mark.parametrize("name", family_names("x_api_", "outgoing_request"))
 def test_compose_fixture_matches_expected(name: str) -> None:
-    fixture = load_local(name)
+    fixture = load(name)
     request = request_of(fixture)
     assert adapter_for_request(request) is ADAPTER
     compose = ADAPTER.compose(request)
@@ -54,9 +54,9 @@ def test_compose_fixture_matches_expected(name: str) -> None:
         assert compose.sender == expected["sender"]
 
 
-@pytest.mark.parametrize("name", local_fixture_names("x_api_", "incoming_response"))
+@pytest.mark.parametrize("name", family_names("x_api_", "incoming_response"))
 def test_read_fixture_matches_expected(name: str) -> None:
-    fixture = load_local(name)
+    fixture = load(name)
     response = response_of(fixture)
     assert adapter_for_request(response.request) is ADAPTER
     check_harvest(ADAPTER.harvest(response), fixture["expected"])
@@ -156,7 +156,7 @@ def test_mentions_in_api_text_are_read() -> None:
 def test_reply_parent_comes_from_a_v2_lookup_seen_before() -> None:
     memory = Memory()
     memory.remember("x", ADAPTER.harvest(response_of(
-        load_local("x_api_v2_read_tweet_lookup_response.json"))))
+        load("x_api_v2_read_tweet_lookup_response.json"))))
     spec = {"method": "POST", "url": "https://api.x.com/2/tweets",
             "headers": {"content-type": "application/json"},
             "body": json.dumps({"text": "We build bakery sites, from 500 EUR: acme.example",
@@ -170,8 +170,8 @@ def test_reply_parent_comes_from_a_v2_lookup_seen_before() -> None:
 def test_dm_to_someone_who_wrote_first_is_a_prior_conversation() -> None:
     memory = Memory()
     memory.remember("x", ADAPTER.harvest(response_of(
-        load_local("x_api_v2_read_dm_events_response.json"))))
-    compose = ADAPTER.compose(request_of(load_local("x_api_v2_dm_with_participant.json")))
+        load("x_api_v2_read_dm_events_response.json"))))
+    compose = ADAPTER.compose(request_of(load("x_api_v2_dm_with_participant.json")))
     draft = memory.enrich("x", compose)
     assert draft.recipients == ["1600000000000000009"]
     assert draft.prior_conversation is True
@@ -208,7 +208,7 @@ def test_v11_home_timeline_feeds_posts_seen() -> None:
 
 
 def test_error_answers_are_not_harvested() -> None:
-    fixture = load_local("x_api_v2_read_tweet_lookup_response.json")
+    fixture = load("x_api_v2_read_tweet_lookup_response.json")
     fixture = {**fixture, "response": {**fixture["response"], "status": 429}}
     assert ADAPTER.harvest(response_of(fixture)) is None
 
@@ -252,11 +252,11 @@ def _rewrite(document, data):  # type: ignore[no-untyped-def]
     return document
 
 
-@pytest.mark.parametrize("name", local_fixture_names("x_api_"))
+@pytest.mark.parametrize("name", family_names("x_api_"))
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_mutated_fixtures_never_raise(name: str, data: st.DataObject) -> None:
-    fixture = load_local(name)
+    fixture = load(name)
     side = "response" if fixture["direction"] == "incoming_response" else "request"
     raw = fixture[side]["body"]
     try:

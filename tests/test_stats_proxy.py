@@ -15,7 +15,7 @@ import pytest
 from mitmproxy import http
 from mitmproxy.test import taddons, tflow
 from pullcheck.proxy.addon import ANSWERED_BY_PULLCHECK, PullcheckAddon
-from site_fixtures import load, needs_fixtures
+from site_fixtures import load
 
 PITCH = {
     "variables": {
@@ -101,7 +101,6 @@ def test_dashboard_is_answered_by_the_proxy_and_locked_down(tmp_path: Path) -> N
     assert (missing.response.status_code, posted.response.status_code) == (404, 405)
 
 
-@needs_fixtures
 def test_figures_after_a_session_of_drafts_holds_and_timelines(tmp_path: Path) -> None:
     timeline = load("x_read_home_timeline_response.json")
 

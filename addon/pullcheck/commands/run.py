@@ -103,22 +103,15 @@ async def serve(listen_host: str, port: int, specs: list[str]) -> int:
 
 
 async def _serve(master: Any, opts: Any, listen_host: str, specs: list[str]) -> int:
-    from mitmproxy import exceptions, hooks
+    from mitmproxy import exceptions
 
     from pullcheck.proxy.addon import PullcheckAddon
 
     addon = PullcheckAddon()
     try:
-        # Deferred: the pullcheck options exist once the add-on's `load` declared them.
-        opts.set(*specs, defer=True)
-        master.addons.add(addon)
-        # Adding an add-on does not configure it; a deferred --set does, but only when given.
-        master.addons.invoke_addon_sync(addon, hooks.ConfigureHook(set(opts.keys())))
-        if opts.deferred:
-            unknown = ", ".join(sorted(opts.deferred))
-            raise exceptions.OptionsError(f"unknown option(s): {unknown}")
+        add_configured(master, addon, specs)
     except exceptions.OptionsError as error:
-        print(f"pullcheck run: {name_the_culprit(opts, specs, error)}", file=sys.stderr)
+        print(f"pullcheck run: {error}", file=sys.stderr)
         return EXIT_USAGE
     if master.addons.get("pullcheckaddon") is not addon or addon.state is None:
         print("pullcheck run: the pullcheck add-on did not load; not starting", file=sys.stderr)
@@ -150,6 +143,28 @@ def show_hold_lines() -> None:
         hold_log.addHandler(HoldLines(logging.INFO))
     hold_log.setLevel(logging.INFO)
     hold_log.propagate = False
+
+
+def add_configured(master: Any, addon: Any, specs: list[str]) -> None:
+    """Add the pullcheck add-on to `master` and apply the `key=value` specs to its options.
+
+    Raises mitmproxy's OptionsError, naming the `--set` at fault, for a malformed value, a value
+    the add-on refuses (an invalid config names its file and line) or an option nobody declared.
+    """
+    from mitmproxy import exceptions, hooks
+
+    opts = master.options
+    try:
+        # Deferred: the pullcheck options exist once the add-on's `load` declared them.
+        opts.set(*specs, defer=True)
+        master.addons.add(addon)
+        # Adding an add-on does not configure it; a deferred --set does, but only when given.
+        master.addons.invoke_addon_sync(addon, hooks.ConfigureHook(set(opts.keys())))
+        if opts.deferred:
+            unknown = ", ".join(sorted(opts.deferred))
+            raise exceptions.OptionsError(f"unknown option(s): {unknown}")
+    except exceptions.OptionsError as error:
+        raise exceptions.OptionsError(name_the_culprit(opts, specs, error)) from None
 
 
 def name_the_culprit(opts: Any, specs: list[str], error: Exception) -> str:

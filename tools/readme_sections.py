@@ -1,9 +1,12 @@
 """Regenerate the README's rule table (from the rule pack), its command-line transcript (from
 running the commands) and its accuracy table (from eval).
 
-    python -m pullcheck.docs                  # rewrite all three in README.md
-    python -m pullcheck.docs --rules-only     # leave the accuracy table (fast, no corpora)
-    python -m pullcheck.docs --check          # exit 1 when the README's rule table is stale
+    python tools/readme_sections.py                # rewrite all three in README.md
+    python tools/readme_sections.py --rules-only   # leave the accuracy table (fast, no corpora)
+    python tools/readme_sections.py --check        # exit 1 when the README's rule table is stale
+
+A development tool, not part of the installed package: it needs the repository (README.md, and
+the corpora in ../shared/corpora beside the clone) and an installed `pullcheck` to import.
 
 The same YAML that drives the engine, its tests and `pullcheck explain` is the only source of the
 rule table, so the README cannot drift from the pack (a test runs `--check`). Each table sits
@@ -22,10 +25,10 @@ from typing import Any
 from pullcheck.config import Config, build_engine, pack_rules, rule_pack
 from pullcheck.history import InMemorySentHistory
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 DEFAULT_README = REPO / "README.md"
 DEFAULT_CORPORA = REPO.parent / "shared" / "corpora"
-DOCS_COMMAND = "python -m pullcheck.docs"
+DOCS_COMMAND = "python tools/readme_sections.py"
 
 
 def _cell(text: Any) -> str:
