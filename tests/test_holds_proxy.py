@@ -120,7 +120,7 @@ def test_with_no_page_open_a_flagged_post_is_refused_at_once_with_its_findings(t
         status, headers, body = post_pitch(proxy, site)
         took = time.monotonic() - started
         left = pending(proxy)
-    assert status == 503 and took < 5
+    assert status == 200 and took < 5  # X refuses a post it will not take with 200 + errors
     message = message_of(body)
     assert message.startswith("Not sent: held by pullcheck: PP201 ")
     assert f"No pullcheck page of http://{site.address} is open" in message
@@ -194,7 +194,7 @@ def test_the_control_socket_answers_bad_lines_without_stopping(tmp_path, site):
         client.close()
         still = post_pitch(proxy, site)[0]
     assert [a["ok"] for a in answers] == [False, False, False, False, True]
-    assert answers[-1]["holds"] == [] and still == 503
+    assert answers[-1]["holds"] == [] and still == 200
 
 
 # -- clients that go away ---------------------------------------------------------------------
@@ -337,7 +337,7 @@ def test_on_shutdown_a_held_client_gets_the_failure_response_and_decisions_are_c
         proxy.stop()
     status, _, body = held.result(10)
     assert answers[0][0] == 200
-    assert status == 503
+    assert status == 200  # X's own refusal shape: 200 with errors
     assert "The proxy stopped before a decision" in message_of(body)
     assert len(site.requests_to("POST", CREATE_TWEET)) == 1
     totals = read_summary(tmp_path / "data").totals

@@ -44,7 +44,7 @@ def private_home(tmp_path, monkeypatch):
 def start(tmp_path: Path, site: Upstream, mode: str, **options) -> RunningProxy:
     config = tmp_path / "config.yaml"
     config.write_text(
-        f"mode: {mode}\nhold_at: warning\n"
+        f"mode: {mode}\nhold_at: warning\nholds: {{without_page: wait}}\n"
         f"sites:\n  x: {{hosts: ['{site.address}']}}\n  bluesky: {{any_host: false}}\n"
         "  mastodon: {any_host: false}\n"
     )
@@ -89,11 +89,14 @@ def test_a_held_v2_post_edited_gets_the_v2_error_and_never_reaches_the_site(tmp_
         proxy.addon.state.recorder.flush(10)
         logged = len(proxy.addon.state.sent_log)
     assert site.requests_to("POST", TWEETS) == []
-    assert (status, body) == (V2_FAILURE.status, V2_FAILURE.body)
+    assert status == V2_FAILURE.status
     assert headers["content-type"].startswith("application/json")
     document = json.loads(body)
-    assert document["errors"][0]["message"].startswith("Not sent: held by pullcheck")
-    assert document["detail"].startswith("Not sent: held by pullcheck")
+    # V2_FAILURE's shape, its message replaced by the reason (the findings and "You chose Edit").
+    assert set(document) == set(json.loads(V2_FAILURE.body))
+    assert document["errors"][0]["message"].startswith("Not sent: held by pullcheck: PP")
+    assert document["detail"] == document["errors"][0]["message"]
+    assert document["detail"].endswith("You chose Edit; your draft is unchanged.")
     assert logged == 0
 
 
@@ -119,4 +122,8 @@ def test_a_held_v11_status_update_times_out_with_the_v11_error(tmp_path, site):
         status, _, body = fetch(proxy, "POST", f"http://{site.address}{STATUS_UPDATE}{query}",
                                 b"", {"authorization": OAUTH1})
     assert [r for r in site.received if r.method == "POST"] == []
-    assert (status, body) == (V11_FAILURE.status, V11_FAILURE.body)
+    assert status == V11_FAILURE.status
+    (error,) = json.loads(body)["errors"]
+    assert error["code"] == json.loads(V11_FAILURE.body)["errors"][0]["code"]
+    assert error["message"].startswith("Not sent: held by pullcheck: PP")
+    assert error["message"].endswith("your draft is unchanged.")

@@ -44,6 +44,7 @@ from pullcheck.proxy.pages import page_tokens
 from pullcheck.proxy.provenance import provenance
 from pullcheck.proxy.state import Overrides, ProxyState
 from pullcheck.proxy.trust import host_key, may_teach, scope_of
+from pullcheck.sites.adapter import HELD_MESSAGE
 from pullcheck.terminal import printable
 
 logger = logging.getLogger("pullcheck")
@@ -460,6 +461,10 @@ class PullcheckAddon:
             await self._answer_like_the_sender(flow, state, judged, hold)
             return
         self._in_flight.pop(flow.id, None)
+        if outcome == "edit" and hold.decided_on_page and hold.own:
+            # The banner showed the findings; the site's own message says the rest in one line.
+            self._answer_not_sent(flow, judged, hold.verdict, HELD_MESSAGE)
+            return
         why = {"edit": "edit", "timeout": "timeout", "gone": "gone"}.get(outcome, "shutdown")
         self._answer_not_sent(flow, judged, hold.verdict,
                               refusal.reason(hold.verdict, why, timeout=state.hold_timeout_s))

@@ -134,6 +134,9 @@ class Hold:
     client: str | None = None
     created: float = field(default_factory=time.time)
     outcome: Outcome | None = None
+    # Decided in the banner of the hold's own page: the person is looking at the page and at the
+    # findings already, so the site shows its plain one-sentence "not sent" message.
+    decided_on_page: bool = False
     # The flows waiting on this hold (the first, then joined retries) and those whose client left.
     flows: list[str] = field(default_factory=list)
     gone_flows: set[str] = field(default_factory=set)
@@ -289,6 +292,9 @@ class HoldRegistry:
                 return "decided" if ended[0] in CHOICES else ended[0]  # type: ignore[return-value]
             if origin is not None and hold.origin != origin:
                 return "unknown"
+        if hold.outcome is None:
+            # Set before settling: the waiting flow reads it as soon as the outcome is there.
+            hold.decided_on_page = origin is not None
         settled = self._settle(hold, choice)  # type: ignore[arg-type]
         if settled == choice:
             return "applied"

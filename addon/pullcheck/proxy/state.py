@@ -28,10 +28,10 @@ from pullcheck.proxy.failsafe import FailSafe
 from pullcheck.proxy.feed import VerdictFeed
 from pullcheck.proxy.holds import Hold, HoldRegistry
 from pullcheck.proxy.pages import PageTokens
-from pullcheck.proxy.trust import UntrustedWrites
 from pullcheck.proxy.sentrecorder import SentRecorder
 from pullcheck.proxy.siteroute import SiteRoute
 from pullcheck.proxy.tally import ProxyTally
+from pullcheck.proxy.trust import UntrustedWrites
 from pullcheck.sentlog import SqliteSentLog
 
 logger = logging.getLogger("pullcheck")
