@@ -55,7 +55,7 @@ HANDLE = "@handle"
 NUMBER = "#"
 # `~` stands for any one word ("check out my ~ song").
 ANY = "~"
-NUMBER_REGEX = r"\d[\d,.]*"
+NUMBER_REGEX = r"(?<!\d[,.])\d+(?:[,.]\d+)*+"
 LEADING_WORD = re.compile(r"\w+")
 # Short words are not inflected: "us" must not match "used", "my" must not match "mies".
 INFLECT_FROM = 4
