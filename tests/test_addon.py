@@ -732,15 +732,22 @@ def test_control_paths_on_a_site_are_answered_by_the_proxy_never_forwarded():
     assert response.status_code >= 400  # no page token: refused
 
 
-def test_control_paths_on_other_hosts_are_not_ours():
+@pytest.mark.parametrize("url", [
+    f"https://shop.example{CONTROL_PREFIX}events",
+    # A Mastodon instance recognised by its API paths only: no banner, so no endpoints either.
+    f"https://small.instance.example{CONTROL_PREFIX}check?t=stolen",
+])
+def test_control_paths_on_origins_without_the_banner_get_an_empty_404(url):
     async def scenario():
         with proxy() as (addon, _):
-            flow = tflow.tflow(req=http.Request.make(
-                "GET", f"https://shop.example{CONTROL_PREFIX}events"))
+            flow = tflow.tflow(req=http.Request.make("GET", url))
             await addon.request(flow)
-            return flow.response
+            return flow.response, flow.metadata.get(ANSWERED_BY_PULLCHECK)
 
-    assert run(scenario()) is None
+    response, answered = run(scenario())
+    assert response is not None and answered is True
+    assert (response.status_code, response.content) == (404, b"")
+    assert response.headers["cache-control"] == "no-store"
 
 
 def test_the_script_file_exposes_the_addon_for_mitmdump():

@@ -5,7 +5,8 @@
 (or `pullcheck run`, which starts mitmproxy with this add-on in-process).
 
 - `request`: `/__pullcheck__/...` on a configured site origin -> the banner's control endpoints
-  (answered by the proxy, never forwarded). A compose request (POST/PUT/PATCH on a watched site)
+  (answered by the proxy, never forwarded); on any other origin -> an empty 404 from the proxy,
+  never forwarded either. A compose request (POST/PUT/PATCH on a watched site)
   -> site adapter -> memory (reply target, recipients, new follower) -> engine -> verdict feed.
   In hold mode a verdict at or above `hold_at` waits here for "send" (the request then goes
   upstream, once) or "edit"/timeout (the page gets the site's own failure response; nothing is
@@ -265,11 +266,14 @@ class PullcheckAddon:
                 flow.response = http.Response.make(500, b"pullcheck dashboard failed\n")
             return
         path = req.path
+        if path.startswith(CONTROL_PREFIX):
+            if state.route.is_configured_origin(host, req.port):
+                await self._answer_control(flow, state)
+            else:
+                _answer_not_ours(flow)
+            return
         adapter = state.route.match(host, req.port, path.partition("?")[0])
         if adapter is None:
-            return
-        if path.startswith(CONTROL_PREFIX) and state.route.is_configured_origin(host, req.port):
-            await self._answer_control(flow, state)
             return
         if req.method not in COMPOSE_METHODS or state.mode == "off":
             return
@@ -436,6 +440,14 @@ class PullcheckAddon:
                 if state.tally:
                     state.tally.harvested(adapter.name, harvest.posts, state.config.offer,
                                           state.feed, page_origin(req))
+
+
+def _answer_not_ours(flow: http.HTTPFlow) -> None:
+    """`/__pullcheck__/...` on an origin without the banner: a plain 404 from the proxy. Never
+    forwarded, so a site cannot learn from its own logs that its visitor runs pullcheck, nor
+    collect whatever a page put in such a URL (a token copied from another origin)."""
+    flow.metadata[ANSWERED_BY_PULLCHECK] = True
+    flow.response = http.Response.make(404, b"", {"cache-control": "no-store"})
 
 
 def _verdict_event(judged: Judged, held: bool) -> dict[str, Any]:
