@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,10 +36,11 @@ from mitmproxy import command, ctx, exceptions, http
 # Loaded by path (`mitmdump -s .../addon.py`), this file is the module `__mitmproxy_script__.addon`;
 # the absolute imports below still resolve to the installed `pullcheck` package.
 from pullcheck.config import ConfigError, data_dir, default_config_path
-from pullcheck.proxy import control, dashboard_route, inject
+from pullcheck.models import Verdict
+from pullcheck.proxy import control, dashboard_route, inject, judging
 from pullcheck.proxy.accepted import site_accepted
 from pullcheck.proxy.failsafe import ResponseSnapshot
-from pullcheck.proxy.flowwire import page_origin, wire_request, wire_response
+from pullcheck.proxy.flowwire import page_origin, wire_response
 from pullcheck.proxy.state import Overrides, ProxyState
 
 logger = logging.getLogger("pullcheck")
@@ -79,6 +81,8 @@ class Judged(NamedTuple):
     # features and signature when the same engine records the send (no config swap between).
     judgement: Any = None
     engine: Any = None
+    # The engine saw only the first `judging.MAX_TEXT_CHARS` characters (or capped lists).
+    truncated: bool = False
 
 
 def parse_spec(options: Any) -> Spec:
@@ -119,6 +123,9 @@ class PullcheckAddon:
         self._in_flight: OrderedDict[str, Judged] = OrderedDict()
         self._serial = itertools.count(1)
         self._watch_task: asyncio.Task[None] | None = None
+        # Reading compose bodies and judging drafts: worker threads, within a time budget.
+        self._workers = judging.JudgeWorkers()
+        self.judge_budget_s = judging.BUDGET_S
         # The injector, as a seam: tests of harvesting swap it out (None: pages are left alone).
         self._inject: Any | None = inject
 
@@ -197,6 +204,8 @@ class PullcheckAddon:
                         state.mode, state.route.describe() or "no sites", state.config_path)
 
     def done(self) -> None:
+        self._workers.close()
+        self._workers = judging.JudgeWorkers()  # mitmproxy may load the add-on again
         if self._watch_task is not None:
             self._watch_task.cancel()
             self._watch_task = None
@@ -277,7 +286,7 @@ class PullcheckAddon:
             return
         if req.method not in COMPOSE_METHODS or state.mode == "off":
             return
-        judged = self._judge(flow, state, adapter)
+        judged = await self._judge(flow, state, adapter)
         if judged is None:
             return
         self._in_flight[flow.id] = judged
@@ -286,19 +295,50 @@ class PullcheckAddon:
         if state.should_hold(judged.verdict.level):
             await self._hold(flow, state, judged)
 
-    def _judge(self, flow: http.HTTPFlow, state: ProxyState, adapter: Any) -> Judged | None:
-        with state.failsafe.guard(f"compose:{adapter.name}"):
-            wire = wire_request(flow.request, state.max_body)
-            if wire is None:
+    async def _judge(
+        self, flow: http.HTTPFlow, state: ProxyState, adapter: Any
+    ) -> Judged | None:
+        """Read and judge a compose request within its budget, off the event loop (see
+        `judging`); None when it is not a draft or was not (fully) judged: it then goes on."""
+        stage = f"compose:{adapter.name}"
+        raw = flow.request.raw_content
+        if raw is None:
+            return None  # streamed past the proxy: nothing to read
+        if len(raw) > state.max_body:
+            state.failsafe.record(stage, judging.NotRead(
+                f"body of {len(raw)} bytes is over pullcheck_max_body ({state.max_body})"))
+            return None
+        deadline = time.monotonic() + self.judge_budget_s
+        with state.failsafe.guard(stage):
+            try:
+                compose = await self._workers.run(
+                    self.judge_budget_s, judging.read_compose, flow.request, adapter,
+                    state.max_body,
+                )
+            except judging.NotRead as error:
+                state.failsafe.record(stage, error)
                 return None
-            compose = adapter.compose(wire)
+            except judging.OverBudget:
+                state.failsafe.record(stage, judging.OverBudget(
+                    f"reading the body took longer than {self.judge_budget_s * 1000:.0f} ms"))
+                return None
             if compose is None:
                 return None
-            draft = state.memory.enrich(adapter.name, compose)
-            engine = state.engine
-            judgement = engine.judge_fully(draft)
-            verdict = judgement.verdict
             origin = page_origin(flow.request)
+            enriched = state.memory.enrich(adapter.name, compose)
+            draft, truncated = judging.bounded_draft(enriched)
+            engine = state.engine
+            try:
+                judgement = await self._workers.run(
+                    deadline - time.monotonic(), engine.judge_fully, draft
+                )
+            except judging.OverBudget:
+                reason = f"judging took longer than {self.judge_budget_s * 1000:.0f} ms"
+                state.failsafe.record(stage, judging.OverBudget(reason))
+                state.feed.publish(origin, _unjudged_event(
+                    f"v{next(self._serial)}", adapter.name, compose, draft, reason))
+                return None
+            verdict = judgement.verdict
             judged = Judged(
                 verdict_id=f"v{next(self._serial)}",
                 platform=adapter.name,
@@ -308,6 +348,7 @@ class PullcheckAddon:
                 verdict=verdict,
                 judgement=judgement,
                 engine=engine,
+                truncated=truncated,
             )
             state.verdicts_judged += 1
             if state.tally:
@@ -458,7 +499,26 @@ def _verdict_event(judged: Judged, held: bool) -> dict[str, Any]:
         "kind": judged.draft.kind,
         "operation": judged.compose.operation,
         "held": held,
+        "complete": True,
+        "truncated": judged.truncated,
         **control.verdict_json(judged.verdict),
+    }
+
+
+def _unjudged_event(
+    verdict_id: str, platform: str, compose: Any, draft: Any, reason: str
+) -> dict[str, Any]:
+    """The page hears that a draft went out without a full judgement, and why."""
+    return {
+        "type": "verdict",
+        "id": verdict_id,
+        "platform": platform,
+        "kind": draft.kind,
+        "operation": compose.operation,
+        "held": False,
+        "complete": False,
+        "reason": reason,
+        **control.verdict_json(Verdict()),
     }
 
 addons = [PullcheckAddon()]
