@@ -897,3 +897,31 @@ def test_the_sent_log_reuses_the_judgement_of_the_same_engine(monkeypatch):
     assert count == 2
     assert seen[0] is made[0] and made[0].complete
     assert seen[1] is None and made[1] is not None
+
+
+def test_a_huge_string_in_a_body_is_cut_before_the_site_adapter_reads_it(monkeypatch):
+    from pullcheck.sites import mastodon
+
+    seen: list[int] = []
+    real = mastodon.ADAPTER.compose
+
+    def spy(wire):
+        seen.append(len(wire.body))
+        return real(wire)
+
+    monkeypatch.setattr(mastodon.ADAPTER, "compose", spy)
+
+    async def scenario():
+        with proxy() as (addon, _):
+            flow = tflow.tflow(req=http.Request.make(
+                "POST", "https://mastodon.social/api/v1/statuses",
+                json.dumps({"status": "Buy my course! " + "a" * 3_000_000}).encode(),
+                {"content-type": "application/json", "origin": "https://mastodon.social"}))
+            before = snapshot(flow)
+            await addon.request(flow)
+            return snapshot(flow) == before, verdicts(addon, "https://mastodon.social")
+
+    untouched, events = run(scenario())
+    assert untouched  # the flow still carries the body as sent
+    assert seen and seen[0] < 20_000  # the adapter read the first 10,000 characters only
+    assert events[0]["truncated"] is True

@@ -311,7 +311,7 @@ class PullcheckAddon:
         deadline = time.monotonic() + self.judge_budget_s
         with state.failsafe.guard(stage):
             try:
-                compose = await self._workers.run(
+                compose, cut = await self._workers.run(
                     self.judge_budget_s, judging.read_compose, flow.request, adapter,
                     state.max_body,
                 )
@@ -348,7 +348,7 @@ class PullcheckAddon:
                 verdict=verdict,
                 judgement=judgement,
                 engine=engine,
-                truncated=truncated,
+                truncated=truncated or cut,
             )
             state.verdicts_judged += 1
             if state.tally:

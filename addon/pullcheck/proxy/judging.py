@@ -8,8 +8,11 @@ paths on any host, so the body being judged may be hostile. Work per request is 
 - a JSON body with more than `MAX_SEPARATORS` commas and colons is not parsed: `json.loads`
   holds the interpreter lock for its whole run, about 1.1 s for 4 MB of small keys, far beyond
   any compose request (X's CreateTweet has about a hundred);
-- the engine sees at most `MAX_TEXT_CHARS` characters of the draft and of the post it answers,
-  and at most `MAX_ITEMS` recipients, mentions and links; the verdict says when it was cut;
+- in a body over `SHORT_BODY`, every JSON string and form value is cut to `MAX_TEXT_CHARS`
+  before the site adapter reads it (its regexes hold the interpreter lock: a mention scan took
+  0.3 s on a 4 MB status); the engine sees at most `MAX_TEXT_CHARS` characters of the draft and
+  of the post it answers, and at most `MAX_ITEMS` recipients, mentions and links; the verdict
+  says when anything was cut;
 - reading the body (inflating, parsing, the site adapter) and the engine run on a small pool of
   worker threads (`JudgeWorkers`), never on mitmproxy's event loop; the decoders release the
   interpreter lock, and the rest is bounded by the limits above;
@@ -24,15 +27,19 @@ the request and returns a `Compose` or a `Judgement`; the add-on does the rest o
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
+import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple, TypeVar
+from urllib.parse import parse_qsl, urlencode
 
 from mitmproxy import http
 
 from pullcheck.models import Draft
 from pullcheck.proxy.flowwire import wire_request
+from pullcheck.sites.bodies import MAX_INT_DIGITS
 
 # The engine's budget (p99 ≤ 1 ms) is set for drafts up to 3,000 characters; X's long posts go
 # to 25,000 and Reddit's to 40,000. The first 10,000 characters hold any pitch worth flagging,
@@ -42,6 +49,8 @@ MAX_TEXT_CHARS = 10_000
 MAX_ITEMS = 200
 MAX_CONTEXT_CHARS = 1_000
 MAX_SEPARATORS = 20_000
+# Below this size the adapters' scans cost little whatever the body holds: not rewritten.
+SHORT_BODY = 64 * 1024
 # How long one compose request may wait for its judgement before it goes on unjudged.
 BUDGET_S = 0.5
 WORKERS = 2
@@ -70,16 +79,76 @@ def costly_structure(body: bytes) -> str | None:
     return None
 
 
-def read_compose(request: http.Request, adapter: Any, max_body: int) -> Any:
-    """The adapter's `Compose` for a request, or None when it is not one. Raises `NotRead` for
-    a body over the limits. Runs on a worker thread: reads the request, changes nothing."""
+class ReadCompose(NamedTuple):
+    compose: Any  # the adapter's Compose, or None: not a draft
+    truncated: bool  # some string in the body was cut to MAX_TEXT_CHARS
+
+
+def read_compose(request: http.Request, adapter: Any, max_body: int) -> ReadCompose:
+    """The adapter's `Compose` for a request (None when it is not one). Raises `NotRead` for a
+    body over the limits. Runs on a worker thread: reads the request, changes nothing."""
     wire = wire_request(request, max_body)
     if wire is None:
         raise NotRead(f"body over pullcheck_max_body ({max_body} bytes), on the wire or decoded")
     reason = costly_structure(wire.body)
     if reason is not None:
         raise NotRead(reason)
-    return adapter.compose(wire)
+    truncated = False
+    if len(wire.body) > SHORT_BODY:
+        body, truncated = capped_strings(wire.body, wire.content_type)
+        wire = dataclasses.replace(wire, body=body)
+    return ReadCompose(adapter.compose(wire), truncated)
+
+
+def capped_strings(body: bytes, content_type: str) -> tuple[bytes, bool]:
+    """The body with every JSON string or form value cut to MAX_TEXT_CHARS (and whether any
+    was), written back in the same form. The adapters scan a draft's text with regexes that
+    hold the interpreter lock: Mastodon's mention scan took 0.3 s on a 4 MB status. A body
+    that is neither JSON nor a form is returned as it is."""
+    ctype = content_type.lower()
+    head = body[:64].lstrip()
+    if "json" in ctype or (head[:1] in (b"{", b"[") and "form" not in ctype):
+        try:
+            value = json.loads(body, parse_int=_digits_when_long)
+        except (ValueError, RecursionError):
+            return body, False
+        cut: list[bool] = []
+        try:
+            shorter = _cap(value, cut)
+        except RecursionError:
+            return body, False
+        if not cut:
+            return body, False
+        return json.dumps(shorter, ensure_ascii=False).encode("utf-8"), True
+    if "x-www-form-urlencoded" in ctype:
+        try:
+            fields = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True,
+                               max_num_fields=10_000)
+        except ValueError:
+            return body, False
+        if not any(len(v) > MAX_TEXT_CHARS or len(k) > MAX_TEXT_CHARS for k, v in fields):
+            return body, False
+        shorter = [(k[:MAX_TEXT_CHARS], v[:MAX_TEXT_CHARS]) for k, v in fields]
+        return urlencode(shorter).encode("ascii"), True
+    return body, False
+
+
+def _cap(value: Any, cut: list[bool]) -> Any:
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT_CHARS:
+            cut.append(True)
+            return value[:MAX_TEXT_CHARS]
+        return value
+    if isinstance(value, dict):
+        return {_cap(key, cut): _cap(item, cut) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_cap(item, cut) for item in value]
+    return value
+
+
+def _digits_when_long(digits: str) -> int | str:
+    # int() is quadratic in the digits: see bodies.MAX_INT_DIGITS.
+    return int(digits) if len(digits) <= MAX_INT_DIGITS else digits
 
 
 def bounded_draft(draft: Draft) -> BoundedDraft:
