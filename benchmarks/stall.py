@@ -118,13 +118,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_proxy(port: int, work: Path, plain: bool) -> subprocess.Popen[bytes]:
+def start_proxy(port: int, work: Path, plain: bool, addon: Path) -> subprocess.Popen[bytes]:
     config = work / "config.yaml"
     config.write_text("mode: warn\n")  # default sites: Mastodon's paths match on any host
     cmd = ["mitmdump", "-q", "--listen-host", "127.0.0.1", "-p", str(port),
            "--set", f"confdir={work / 'mitmproxy'}"]
     if not plain:
-        cmd += ["-s", str(ADDON), "--set", f"pullcheck_config={config}",
+        cmd += ["-s", str(addon), "--set", f"pullcheck_config={config}",
                 "--set", f"pullcheck_data_dir={work / 'data'}"]
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
@@ -194,6 +194,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--plain", action="store_true",
                         help="plain mitmdump without the add-on: mitmproxy's own share")
+    parser.add_argument("--addon", type=Path, default=ADDON,
+                        help="the add-on script to load (another checkout, to compare)")
     args = parser.parse_args()
 
     print("preparing payloads ...", file=sys.stderr)
@@ -208,7 +210,7 @@ def main() -> int:
     site, hostile = ports.get(timeout=10)
     proxy_port = free_port()
     with tempfile.TemporaryDirectory() as folder:
-        proxy = start_proxy(proxy_port, Path(folder), args.plain)
+        proxy = start_proxy(proxy_port, Path(folder), args.plain, args.addon)
         try:
             unrelated(proxy_port, site, 1.0)  # warm-up
             quiet: list[float] = []
@@ -239,10 +241,10 @@ def main() -> int:
     what = "plain mitmdump" if args.plain else "mitmdump with the add-on"
     print(f"unrelated requests through {what} ({args.rounds} rounds of {args.seconds:g} s "
           f"each; load average {load:.1f}):")
-    print(f"{'':14}{'requests':>9}{'p50':>10}{'p99':>10}{'max':>10}")
+    print(f"{'':14}{'requests':>9}{'p50':>12}{'p99':>12}{'max':>12}")
     for name, values in (("quiet", quiet), ("under attack", loud)):
-        print(f"{name:14}{len(values):>9}{statistics.median(values):>8.2f}ms"
-              f"{percentile(values, 0.99):>8.2f}ms{max(values):>8.2f}ms")
+        print(f"{name:14}{len(values):>9}{statistics.median(values):>10.2f}ms"
+              f"{percentile(values, 0.99):>10.2f}ms{max(values):>10.2f}ms")
     difference = percentile(loud, 0.99) - percentile(quiet, 0.99)
     print(f"p99 under attack - p99 quiet: {difference:+.2f} ms (budget: within {BUDGET_MS:g} ms)")
     print(f"attack requests completed: {len(sent)} ({sum(sent) / 1e6:.0f} MB sent); "
