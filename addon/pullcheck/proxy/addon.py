@@ -40,7 +40,7 @@ from pullcheck.models import Verdict
 from pullcheck.proxy import control, dashboard_route, inject, judging
 from pullcheck.proxy.accepted import site_accepted
 from pullcheck.proxy.failsafe import ResponseSnapshot
-from pullcheck.proxy.flowwire import page_origin, wire_response
+from pullcheck.proxy.flowwire import needs_decoding, page_origin, wire_response
 from pullcheck.proxy.state import Overrides, ProxyState
 
 logger = logging.getLogger("pullcheck")
@@ -311,10 +311,15 @@ class PullcheckAddon:
         deadline = time.monotonic() + self.judge_budget_s
         with state.failsafe.guard(stage):
             try:
-                compose, cut = await self._workers.run(
-                    self.judge_budget_s, judging.read_compose, flow.request, adapter,
-                    state.max_body,
-                )
+                if len(raw) <= judging.SHORT_BODY and not needs_decoding(flow.request):
+                    # A short plain body (every real compose request): read here, a thread hop
+                    # would cost more than the reading (at most a few ms, whatever it holds).
+                    compose, cut = judging.read_compose(flow.request, adapter, state.max_body)
+                else:
+                    compose, cut = await self._workers.run(
+                        self.judge_budget_s, judging.read_compose, flow.request, adapter,
+                        state.max_body,
+                    )
             except judging.NotRead as error:
                 state.failsafe.record(stage, error)
                 return None

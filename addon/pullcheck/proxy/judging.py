@@ -13,9 +13,11 @@ paths on any host, so the body being judged may be hostile. Work per request is 
   0.3 s on a 4 MB status); the engine sees at most `MAX_TEXT_CHARS` characters of the draft and
   of the post it answers, and at most `MAX_ITEMS` recipients, mentions and links; the verdict
   says when anything was cut;
-- reading the body (inflating, parsing, the site adapter) and the engine run on a small pool of
-  worker threads (`JudgeWorkers`), never on mitmproxy's event loop; the decoders release the
-  interpreter lock, and the rest is bounded by the limits above;
+- reading a compressed body or one over `SHORT_BODY` (inflating, parsing, the site adapter),
+  and every judgement, run on a small pool of worker threads (`JudgeWorkers`), never on
+  mitmproxy's event loop; the decoders release the interpreter lock, and the rest is bounded by
+  the limits above. A short plain body (every real compose request) is read on the loop: a
+  thread hop would cost more than reading it;
 - the whole judgement has a time budget (`BUDGET_S`): when it runs out, the request goes on
   unjudged (fail open), the reason is logged once, and the page is told the draft was not fully
   judged. Nothing is ever held on a partial judgement.
