@@ -30,6 +30,7 @@ import html
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from mitmproxy import http
@@ -211,6 +212,11 @@ def _meta_nonces(metas: list[str]) -> list[str]:
     return found
 
 
+def _always(nonce: str) -> Callable[[], str]:
+    """A nonce source that offers this nonce (instead of a fresh one)."""
+    return lambda: nonce
+
+
 def _fresh_nonce() -> str:
     return secrets.token_urlsafe(18)
 
@@ -254,7 +260,7 @@ def inject_banner(flow: http.HTTPFlow, state: Any) -> None:
         # A page whose only nonce policy is a meta one: carry a nonce every policy accepts.
         for nonce in _meta_nonces(metas):
             if not meta_blocks(metas, origin, nonce=nonce) and plan_injection(
-                response.headers.get_all("content-security-policy"), origin, lambda n=nonce: n
+                response.headers.get_all("content-security-policy"), origin, _always(nonce)
             ).nonce in (None, nonce):
                 plan.nonce, blocked = nonce, ""
                 break
