@@ -68,6 +68,14 @@ def page_of_1mb(with_head_close: bool = True) -> bytes:
     return (head + body)[:MB] + b"</body></html>"
 
 
+def page_with_big_script() -> bytes:
+    """A head whose inline script (half the page) writes markup: the walk skips its text."""
+    script = b"<script>" + b"document.write('<p>x</p></head><body>');\n" * 12_000 + b"</script>"
+    page = page_of_1mb()
+    at = page.index(b"</head>")
+    return (page[:at] + script + page[at:])[: MB + len(script) // 2] + b"</body></html>"
+
+
 def response_flow(body: bytes, csp: bytes | None):
     headers = [
         (b"content-type", b"text/html; charset=utf-8"),
@@ -92,7 +100,8 @@ def bench_injection(rounds: int) -> None:
             page_of_1mb(),
             b"script-src 'nonce-PAGE' 'strict-dynamic'; object-src 'none'",
         ),
-        ("1 MB page without </head> (head window scanned)", page_of_1mb(False), None),
+        ("1 MB page without </head> (head walked to <body)", page_of_1mb(False), None),
+        ("1 MB page, 500 KB inline script with '</head>' in it", page_with_big_script(), None),
     ]
     print("injection (inject_banner on a fresh response per round)")
     for label, body, csp in cases:

@@ -248,6 +248,97 @@ def test_a_small_body_that_inflates_past_the_limit_is_not_read():
     assert run(scenario()) == 0
 
 
+@pytest.mark.parametrize("encoding", ["br", "gzip", "zstd"])
+def test_a_compression_bomb_is_not_inflated_past_the_limit_and_passes_untouched(encoding):
+    import tracemalloc
+
+    import brotli
+    import zstandard
+
+    pad = b" " * (64 * 1024 * 1024)  # JSON whitespace: a real post, 64 MiB once inflated
+    body = json.dumps(PITCH_BODY).encode()[:-1] + pad + b"}"
+    encode = {"br": lambda d: brotli.compress(d, quality=5), "gzip": gzip.compress,
+              "zstd": zstandard.ZstdCompressor().compress}[encoding]
+
+    async def scenario():
+        with proxy() as (addon, _):
+            flow = x_compose(encode(body), {"content-encoding": encoding})
+            before = snapshot(flow)
+            tracemalloc.start()
+            try:
+                await addon.request(flow)
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+            return flow, before, addon.state.verdicts_judged, peak
+
+    flow, before, judged, peak = run(scenario())
+    assert judged == 0 and snapshot(flow) == before
+    # mitmproxy's own decoding made all 64 MiB before the size check.
+    assert peak < 24 * 1024 * 1024
+
+
+def test_a_body_with_too_much_structure_to_parse_is_not_read():
+    # json.loads holds the interpreter lock throughout: 4 MB of small keys took about 1.1 s.
+    keys = ",".join(f'"k{i}": 0' for i in range(30_000))
+    body = ('{"variables": {"tweet_text": "Buy now at https://spam.example", ' + keys + "}}")
+
+    async def scenario():
+        with proxy() as (addon, _):
+            flow = x_compose(body.encode())
+            await addon.request(flow)
+            return addon.state.verdicts_judged, addon.state.failsafe.count("compose:x")
+
+    assert run(scenario()) == (0, 1)
+
+
+def test_only_the_first_ten_thousand_characters_are_judged_and_the_verdict_says_so():
+    text = "Buy our course now! " + "la " * 20_000
+
+    async def scenario():
+        with proxy() as (addon, _):
+            flow = x_compose(json.dumps({**PITCH_BODY, "variables": {
+                **PITCH_BODY["variables"], "tweet_text": text}}).encode())
+            await addon.request(flow)
+            return verdicts(addon, "https://x.com")
+
+    (event,) = run(scenario())
+    assert event["truncated"] is True and event["complete"] is True
+
+
+def test_a_judgement_over_its_budget_fails_open_and_never_holds(monkeypatch, caplog):
+    import time as time_module
+
+    from pullcheck.engine import Engine
+
+    real = Engine.judge_fully
+
+    def slow(self, draft, now=None):  # a rule pack that takes seconds on this draft
+        time_module.sleep(1.5)
+        return real(self, draft, now)
+
+    monkeypatch.setattr(Engine, "judge_fully", slow)
+
+    async def scenario():
+        with proxy(pullcheck_mode="hold") as (addon, _):
+            addon.judge_budget_s = 0.2
+            flow = x_compose(json.dumps(PITCH_BODY).encode())
+            started = time_module.monotonic()
+            await addon.request(flow)
+            waited = time_module.monotonic() - started
+            return (flow.response, waited, addon.state.holds.pending(),
+                    verdicts(addon, "https://x.com"))
+
+    with caplog.at_level(logging.WARNING, logger="pullcheck"):
+        response, waited, pending, events = run(scenario())
+    assert response is None and pending == []  # went on to the site, unheld
+    assert waited < 1.0  # the budget, not the rule pack, decided how long it waited
+    (event,) = events
+    assert event["complete"] is False and "longer than 200 ms" in event["reason"]
+    assert event["held"] is False and event["findings"] == []
+    assert "longer than 200 ms" in caplog.text
+
+
 def test_a_gzipped_compose_body_is_read():
     async def scenario():
         with proxy() as (addon, _):
@@ -796,15 +887,22 @@ def test_control_paths_on_a_site_are_answered_by_the_proxy_never_forwarded():
     assert response.status_code >= 400  # no page token: refused
 
 
-def test_control_paths_on_other_hosts_are_not_ours():
+@pytest.mark.parametrize("url", [
+    f"https://shop.example{CONTROL_PREFIX}events",
+    # A Mastodon instance recognised by its API paths only: no banner, so no endpoints either.
+    f"https://small.instance.example{CONTROL_PREFIX}check?t=stolen",
+])
+def test_control_paths_on_origins_without_the_banner_get_an_empty_404(url):
     async def scenario():
         with proxy() as (addon, _):
-            flow = tflow.tflow(req=http.Request.make(
-                "GET", f"https://shop.example{CONTROL_PREFIX}events"))
+            flow = tflow.tflow(req=http.Request.make("GET", url))
             await addon.request(flow)
-            return flow.response
+            return flow.response, flow.metadata.get(ANSWERED_BY_PULLCHECK)
 
-    assert run(scenario()) is None
+    response, answered = run(scenario())
+    assert response is not None and answered is True
+    assert (response.status_code, response.content) == (404, b"")
+    assert response.headers["cache-control"] == "no-store"
 
 
 def test_the_script_file_exposes_the_addon_for_mitmdump():
@@ -863,3 +961,31 @@ def test_the_sent_log_reuses_the_judgement_of_the_same_engine(monkeypatch):
     assert count == 2
     assert seen[0] is made[0] and made[0].complete
     assert seen[1] is None and made[1] is not None
+
+
+def test_a_huge_string_in_a_body_is_cut_before_the_site_adapter_reads_it(monkeypatch):
+    from pullcheck.sites import mastodon
+
+    seen: list[int] = []
+    real = mastodon.ADAPTER.compose
+
+    def spy(wire):
+        seen.append(len(wire.body))
+        return real(wire)
+
+    monkeypatch.setattr(mastodon.ADAPTER, "compose", spy)
+
+    async def scenario():
+        with proxy() as (addon, _):
+            flow = tflow.tflow(req=http.Request.make(
+                "POST", "https://mastodon.social/api/v1/statuses",
+                json.dumps({"status": "Buy my course! " + "a" * 3_000_000}).encode(),
+                {"content-type": "application/json", "origin": "https://mastodon.social"}))
+            before = snapshot(flow)
+            await addon.request(flow)
+            return snapshot(flow) == before, verdicts(addon, "https://mastodon.social")
+
+    untouched, events = run(scenario())
+    assert untouched  # the flow still carries the body as sent
+    assert seen and seen[0] < 20_000  # the adapter read the first 10,000 characters only
+    assert events[0]["truncated"] is True

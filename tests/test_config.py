@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -283,6 +284,25 @@ def test_an_include_loop_is_an_error(tmp_path: Path) -> None:
     write(tmp_path, "b.yaml", "include: [c.yaml]\n")
     error = error_of(write(tmp_path, "c.yaml", "include: [b.yaml]\n"))
     assert "loop" in str(error)
+
+
+@pytest.mark.timeout(20)
+def test_an_include_that_names_a_fifo_is_refused_naming_file_line_and_key(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.yaml")  # reading it would block until someone writes
+    main = write(tmp_path, "c.yaml", "mode: hold\ninclude: [pipe.yaml]\n")
+    error = error_of(main)
+    assert (error.file, error.line, error.key) == (main, 2, "include[0]")
+    assert "FIFO" in error.message and "not a regular file" in error.message
+
+
+@pytest.mark.timeout(20)
+def test_an_include_that_names_a_folder_or_a_device_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "folder.yaml").mkdir()
+    main = write(tmp_path, "c.yaml", "include: [folder.yaml, /dev/zero]\n")
+    assert error_of(main).key == "include[0]"
+    write(tmp_path, "c.yaml", "include: [/dev/zero]\n")
+    error = error_of(main)
+    assert error.key == "include[0]" and "a device" in error.message
 
 
 def test_relative_rule_folders_are_relative_to_the_file(tmp_path: Path) -> None:

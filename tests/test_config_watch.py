@@ -116,6 +116,22 @@ def test_an_edit_to_an_included_file_is_noticed(tmp_path: Path) -> None:
     assert watcher.poll() is True and watcher.current.hold_at == "error"
 
 
+@pytest.mark.timeout(20)
+def test_an_include_of_a_fifo_is_refused_and_the_last_good_config_stays(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    edit(path, "mode: hold\n")
+    recorder = Recorder()
+    watcher = watcher_for(path, recorder)
+    os.mkfifo(tmp_path / "pipe.yaml")
+    edit(path, "mode: warn\ninclude: [pipe.yaml]\n")
+    assert watcher.poll() is False  # returns: nothing opened the FIFO
+    assert watcher.current.mode == "hold"
+    assert (recorder.errors[0].file, recorder.errors[0].line) == (path, 2)
+    assert recorder.errors[0].key == "include[0]" and "FIFO" in str(recorder.errors[0])
+    edit(path, "mode: warn\n")
+    assert watcher.poll() is True and watcher.current.mode == "warn"
+
+
 def test_a_fix_in_the_file_that_broke_is_noticed(tmp_path: Path) -> None:
     included = tmp_path / "team.yaml"
     path = tmp_path / "c.yaml"

@@ -303,7 +303,10 @@ def test_a_nonce_with_unsafe_characters_in_the_page_policy_is_never_reused():
 def test_meta_policy_that_blocks_fetches_is_reported():
     assert meta_blocks(["default-src 'self'"], PAGE) == ""
     assert "connect" in meta_blocks(["connect-src https://api.x.com"], PAGE)
-    assert meta_blocks(["script-src 'none'"], PAGE) == ""  # the script goes before the meta tag
+    # The tag goes after the meta policies, which govern it too.
+    assert "script" in meta_blocks(["script-src 'none'"], PAGE)
+    assert "script" in meta_blocks(["script-src 'nonce-abc'"], PAGE)
+    assert meta_blocks(["script-src 'nonce-abc'"], PAGE, nonce="abc") == ""
 
 
 # --- properties over many generated policies -------------------------------------------------

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import logging
 import re
 from types import SimpleNamespace
 
+import pytest
 from mitmproxy.test import tflow, tutils
 from pullcheck.proxy.csp import parse_header
 from pullcheck.proxy.flowwire import request_origin
@@ -95,13 +97,41 @@ def test_uppercase_head_and_attributes_are_found():
     assert flow.response.raw_content.index(injected(flow).group(0)) == body.index(b"</HEAD >")
 
 
-def test_without_head_close_goes_after_head_open_or_at_body_start():
+def test_without_head_close_goes_right_before_body():
     flow = page_flow(b"<html><head><title>x</title><body>text</body>")
     inject_banner(flow, state())
-    assert flow.response.raw_content.startswith(b"<html><head><script")
+    assert flow.response.raw_content.startswith(b"<html><head><title>x</title><script")
+    assert flow.response.raw_content.endswith(b"</script><body>text</body>")
     flow2 = page_flow(b"<p>before</p><body class='a'>text")
     inject_banner(flow2, state())
-    assert flow2.response.raw_content.startswith(b"<p>before</p><body class='a'><script")
+    assert flow2.response.raw_content.startswith(b"<p>before</p><script")
+
+
+def test_a_page_with_neither_head_close_nor_body_is_left_alone():
+    body = b"<html><head><title>x</title><p>no body tag</p></html>"
+    flow = page_flow(body)
+    inject_banner(flow, state())
+    assert flow.response.raw_content == body
+
+
+@pytest.mark.parametrize("inside", [
+    b"<script>document.write('</head><body>');</script>",
+    b"<script type=module>const s = `</HEAD>`;</script>",
+    b"<!-- an old </head> left in a comment -->",
+    b"<template><p></head></p></template>",
+    b"<style>/* </head> */ p { color: red }</style>",
+    b"<title>the </head> tag</title>",
+    b"<noscript></head></noscript>",
+    b"<textarea></head></textarea>",
+])
+def test_a_head_close_inside_a_script_comment_or_raw_text_is_not_the_end_of_the_head(inside):
+    body = b"<!doctype html><html><head><meta charset=utf-8>" + inside + (
+        b"<link rel=icon href=/i.png></head><body><p>hi</p></body></html>")
+    flow = page_flow(body)
+    inject_banner(flow, state())
+    new = flow.response.raw_content
+    assert new.index(injected(flow).group(0)) == body.rindex(b"</head><body>")
+    assert new.replace(injected(flow).group(0), b"") == body
 
 
 def test_a_fragment_without_head_body_or_html_is_left_alone():
@@ -211,15 +241,54 @@ def test_script_src_none_leaves_the_page_alone():
     assert flow.response.headers["content-security-policy"] == csp.decode()
 
 
-def test_meta_csp_script_goes_before_it():
+def test_meta_csp_that_allows_the_script_is_respected_and_the_tag_goes_after_it():
+    body = (
+        b'<html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" '
+        b"content=\"default-src 'self'\"><title>x</title></head><body></body></html>"
+    )
+    flow = page_flow(body)
+    inject_banner(flow, state())
+    new = flow.response.raw_content
+    assert new.index(injected(flow).group(0)) == body.index(b"</head>")
+    assert b"default-src 'self'" in new  # the meta policy is never edited
+
+
+def test_meta_csp_with_script_src_none_leaves_the_page_alone(caplog):
     body = (
         b'<html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" '
         b"content=\"script-src 'none'\"><title>x</title></head><body></body></html>"
     )
     flow = page_flow(body)
+    flow.request.host = "meta-none.example"
+    with caplog.at_level(logging.INFO, logger="pullcheck.inject"):
+        inject_banner(flow, state())
+        inject_banner(page_flow(body), state())
+    assert flow.response.raw_content == body
+    assert "cache-control" not in flow.response.headers
+    assert caplog.text.count("meta-none.example") == 1  # logged once
+    assert "script-src" in caplog.text
+
+
+def test_meta_csp_nonce_is_carried_when_only_the_meta_policy_asks_for_one():
+    body = (
+        b"<html><head><meta http-equiv=Content-Security-Policy "
+        b"content=\"script-src 'nonce-abc123' 'strict-dynamic'\"></head><body></body></html>"
+    )
+    flow = page_flow(body)
     inject_banner(flow, state())
-    new = flow.response.raw_content
-    assert new.index(injected(flow).group(0)) == body.index(b"<meta http-equiv")
+    assert injected(flow).group(2) == b"abc123"
+
+
+def test_a_meta_policy_inside_a_comment_or_script_is_not_a_policy():
+    body = (
+        b"<html><head><!-- <meta http-equiv=Content-Security-Policy "
+        b"content=\"script-src 'none'\"> -->"
+        b"<script>var s = '<meta http-equiv=content-security-policy content=\"default-src none\">'"
+        b"</script></head><body></body></html>"
+    )
+    flow = page_flow(body)
+    inject_banner(flow, state())
+    assert injected(flow)
 
 
 def test_meta_csp_that_blocks_the_banner_fetches_skips_the_page():
@@ -267,7 +336,7 @@ def test_mixed_case_head_close_and_a_body_without_head_close():
     body = b"<html><Head><title>x</title></Head><body>a</body>"
     assert insertion_point(body).offset == body.index(b"</Head>")
     late = b"<html><head><title>x</title><body>" + b"<p>y</p>" * 40_000 + b"</head>"
-    assert insertion_point(late).offset == len(b"<html><head>")
+    assert insertion_point(late).offset == late.index(b"<body>")
 
 
 def test_an_injected_page_is_not_cached_so_its_token_is_never_stale():

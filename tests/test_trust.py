@@ -6,6 +6,7 @@ import logging
 from types import SimpleNamespace
 
 from pullcheck.proxy.pages import PageTokens
+from pullcheck.proxy.siteroute import SiteRoute
 from pullcheck.proxy.trust import (
     CONFIGURED_SCOPE,
     RateLimit,
@@ -13,7 +14,6 @@ from pullcheck.proxy.trust import (
     may_teach,
     scope_of,
 )
-from pullcheck.proxy.siteroute import SiteRoute
 
 ROUTE = SiteRoute({"bluesky": {"hosts": ["pds.example", "*.bsky.app"]},
                    "mastodon": {"hosts": ["mastodon.social", "home.example"]}})

@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import stat
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -462,6 +463,9 @@ def _unique(items: list[str]) -> list[str]:
 def _read_layers(path: Path, seen: tuple[Path, ...]) -> tuple[LocatedData, list[Path]]:
     """This file, then every file it includes over it (recursively), as one located layer."""
     resolved = path.resolve()
+    refused = not_a_regular_file(path)
+    if refused:
+        raise ConfigError([(path, None, None, refused, None)])
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
@@ -489,6 +493,9 @@ def _read_layers(path: Path, seen: tuple[Path, ...]) -> tuple[LocatedData, list[
             if not include.exists():
                 raise ConfigError([(where.file, where.line, f"include[{index}]",
                                     f"no such file: {include}", None)])
+            refused = not_a_regular_file(include)
+            if refused:
+                raise ConfigError([(where.file, where.line, f"include[{index}]", refused, None)])
             included, included_sources = _read_layers(include, (*seen, resolved))
             if included.data is not None and not isinstance(included.data, dict):
                 raise ConfigError([(include, 1, None,
@@ -496,6 +503,26 @@ def _read_layers(path: Path, seen: tuple[Path, ...]) -> tuple[LocatedData, list[
             located = merge_layer(located, included)
             sources.extend(included_sources)
     return located, sources
+
+
+def not_a_regular_file(path: Path) -> str | None:
+    """Why `path` must not be read as a config file, or None for a regular file (or one that is
+    missing: the caller says so). Opening a FIFO blocks until something writes to it and a
+    device can stream forever: either would hang the reload thread without a word."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    kind = (
+        "a folder" if stat.S_ISDIR(mode)
+        else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+        else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "a socket" if stat.S_ISSOCK(mode)
+        else "not a regular file"
+    )
+    return f"'{path}' is {kind}, not a regular file; not read"
 
 
 def _resolve_paths(layer: LocatedData, folder: Path) -> None:

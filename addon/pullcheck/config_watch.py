@@ -19,7 +19,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pullcheck.config import Config, ConfigError, build_engine, load_config
+from pullcheck.config import (
+    Config,
+    ConfigError,
+    build_engine,
+    load_config,
+    not_a_regular_file,
+)
 from pullcheck.config_summary import reload_summary
 from pullcheck.history import InMemorySentHistory, SentHistory
 
@@ -169,6 +175,11 @@ def _digest(files: list[Path]) -> str:
         hasher.update(str(file).encode() + b"\0")
         if file.is_dir():
             hasher.update("\0".join(sorted(p.name for p in file.iterdir())).encode())
+            continue
+        if not_a_regular_file(file):
+            # Never opened: reading a FIFO or a device would block this thread (the loader
+            # reports the file as the error it is).
+            hasher.update(b"\0not a regular file\0")
             continue
         try:
             hasher.update(file.read_bytes())

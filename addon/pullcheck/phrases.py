@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -37,6 +37,8 @@ from typing import Any, NamedTuple
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pullcheck.linear_regex import PatternError, compile_pattern, vetted_re
 
 # Curly quotes and look-alike apostrophes become straight ones, one character for one, so spans
 # found in the translated text are spans of the original text.
@@ -55,7 +57,7 @@ HANDLE = "@handle"
 NUMBER = "#"
 # `~` stands for any one word ("check out my ~ song").
 ANY = "~"
-NUMBER_REGEX = r"\d[\d,.]*"
+NUMBER_REGEX = r"(?<!\d[,.])\d+(?:[,.]\d+)*+"
 LEADING_WORD = re.compile(r"\w+")
 # Short words are not inflected: "us" must not match "used", "my" must not match "mies".
 INFLECT_FROM = 4
@@ -63,7 +65,12 @@ VOWELS = frozenset("aeiou")
 
 
 class PhraseError(ValueError):
-    """A phrase group file is malformed; the message names the phrase."""
+    """A phrase group file is malformed; the message names the phrase. `key`: where in the
+    file, as a key path (("patterns", 2)), when known."""
+
+    def __init__(self, message: str, key: tuple[str | int, ...] | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 class Hit(NamedTuple):
@@ -321,7 +328,7 @@ ANY_WORD = "\x00any"
 # lower-cased text or None, the characters every match opens with or None). IGNORECASE stops
 # the regex engine from skipping ahead to a pattern's first characters: `(?:win|won|claim) ...`
 # cost 0.3 ms on 3,000 characters, ten times the case-sensitive form on lower-cased text.
-ScannedEntry = tuple[str, re.Pattern[str], "re.Pattern[str] | None", "str | None"]
+ScannedEntry = tuple[str, Any, Any, "str | None"]
 
 # Non-ASCII characters that IGNORECASE relates to an ASCII letter (ſ ~ s, K ~ k, ı ~ i, ...):
 # only text without them may take the lower-cased path, where they would not match.
@@ -370,7 +377,7 @@ def _alternates_at_top(source: str) -> bool:
     return False
 
 
-def lowered_twin(source: str) -> re.Pattern[str] | None:
+def lowered_twin(source: str, compile: Callable[[str], Any] = re.compile) -> Any | None:
     """A case-sensitive regex that matches lower-cased text exactly where `source` matches the
     text with IGNORECASE; None when that cannot be promised from the source alone.
 
@@ -383,7 +390,7 @@ def lowered_twin(source: str) -> re.Pattern[str] | None:
         return None
     if re.search(r"\\[0-9xuUN]", source) or "(?" in PLAIN_GROUPS.sub("", source):
         return None
-    return re.compile(source)
+    return compile(source)
 
 
 class PhraseIndex:
@@ -441,8 +448,19 @@ class PhraseIndex:
         else:
             known |= seconds
 
-    def add_pattern(self, group: str, pattern: str) -> None:
-        self._add_scanned(group, pattern)
+    def add_pattern(self, group: str, pattern: str, built_in: bool = False) -> None:
+        # A raw pattern is compiled by RE2 (linear time: no pattern can stall judging); the
+        # built-in pack's own stay on `re` once vetted (see `linear_regex`). PatternError says
+        # why one cannot be. Phrases stay on `re`: their regexes are made by `phrase_regex`
+        # from the tiny syntax above, never written by hand.
+        self._dirty = True
+        if built_in:
+            regex = vetted_re(pattern, re.IGNORECASE)
+            twin = lowered_twin(pattern)
+        else:
+            regex = compile_pattern(pattern, ignore_case=True)
+            twin = lowered_twin(pattern, compile_pattern)
+        self.scanned.append((group, regex, twin, opening_chars(pattern)))
 
     def _add_scanned(self, group: str, source: str) -> None:
         self._dirty = True
@@ -802,16 +820,19 @@ def normalise(text: str) -> str:
     return text.translate(QUOTE_TRANSLATION)
 
 
-def compile_group(spec: PhraseGroupFile) -> PhraseGroup:
-    """Compile and index a group; a malformed phrase or pattern is a `PhraseError`."""
+def compile_group(spec: PhraseGroupFile, built_in: bool = False) -> PhraseGroup:
+    """Compile and index a group; a malformed phrase or pattern is a `PhraseError`.
+    `built_in`: the group ships with pullcheck (its patterns may stay on `re`, vetted)."""
     index = PhraseIndex()
     for phrase in spec.phrases:
         index.add_phrase(spec.group, phrase)
-    for pattern in spec.patterns:
+    for number, pattern in enumerate(spec.patterns):
         try:
-            index.add_pattern(spec.group, pattern)
-        except re.error as error:
-            raise PhraseError(f"pattern {pattern!r}: {error}") from error
+            index.add_pattern(spec.group, pattern, built_in)
+        except (re.error, PatternError) as error:
+            raise PhraseError(
+                f"pattern {pattern!r}: {error}", key=("patterns", number)
+            ) from error
     size = len(spec.phrases) + len(spec.patterns)
     if not size:
         raise PhraseError(f"group {spec.group!r} has no phrases and no patterns")
@@ -853,7 +874,7 @@ class Phrasebook:
         return self.index.find(normalised_text, first_only)
 
 
-def load_group_file(path: Path) -> PhraseGroup:
+def load_group_file(path: Path, built_in: bool = False) -> PhraseGroup:
     """Read and compile one phrase group file; errors are `PhraseError` naming the problem."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -867,4 +888,24 @@ def load_group_file(path: Path) -> PhraseGroup:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise PhraseError(f"key '{where}': {first['msg']}") from error
-    return compile_group(spec)
+    try:
+        return compile_group(spec, built_in)
+    except PhraseError as error:
+        if error.key is None:
+            raise
+        name, number = error.key
+        line = _line_of(path, error.key)
+        at = f"line {line}, " if line else ""
+        raise PhraseError(f"{at}key '{name}[{number}]': {error}", key=error.key) from error
+
+
+def _line_of(path: Path, key: tuple[str | int, ...]) -> int | None:
+    """The line where `key` is written in a phrase group file (None when it cannot be told)."""
+    from pullcheck.located_yaml import YamlProblem, read_located_yaml
+
+    try:
+        located = read_located_yaml(path.read_text(encoding="utf-8"), path)
+    except (OSError, UnicodeDecodeError, YamlProblem):
+        return None
+    where = located.where.get(key)
+    return where.line if where is not None else None

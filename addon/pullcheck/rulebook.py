@@ -234,13 +234,16 @@ def load_phrasebook(folders: list[Path]) -> Phrasebook:
     """Every phrase group in `folder/phrases/*.yaml`; a group name may appear only once."""
     book = Phrasebook()
     origin: dict[str, Path] = {}
+    built_in_dir = builtin_rules_dir().resolve()
     for folder in folders:
         phrase_dir = Path(folder) / PHRASES_FOLDER
         if not phrase_dir.is_dir():
             continue
+        # The user's patterns go to the linear-time engine; the shipped ones are vetted.
+        built_in = Path(folder).resolve() == built_in_dir
         for path in sorted(phrase_dir.glob("*.yaml")):
             try:
-                group = load_group_file(path)
+                group = load_group_file(path, built_in)
             except PhraseError as error:
                 raise RulePackError(str(error), path) from error
             if group.name in origin:

@@ -5,7 +5,8 @@
 (or `pullcheck run`, which starts mitmproxy with this add-on in-process).
 
 - `request`: `/__pullcheck__/...` on a configured site origin -> the banner's control endpoints
-  (answered by the proxy, never forwarded). A compose request (POST/PUT/PATCH on a watched site)
+  (answered by the proxy, never forwarded); on any other origin -> an empty 404 from the proxy,
+  never forwarded either. A compose request (POST/PUT/PATCH on a watched site)
   -> site adapter -> memory (reply target, recipients, new follower) -> engine -> verdict feed.
   In hold mode a verdict at or above `hold_at` waits here for "send" (the request then goes
   upstream, once) or "edit"/timeout (the page gets the site's own failure response; nothing is
@@ -24,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Sequence
 from pathlib import Path
@@ -34,11 +36,12 @@ from mitmproxy import command, ctx, exceptions, http
 # Loaded by path (`mitmdump -s .../addon.py`), this file is the module `__mitmproxy_script__.addon`;
 # the absolute imports below still resolve to the installed `pullcheck` package.
 from pullcheck.config import ConfigError, data_dir, default_config_path
-from pullcheck.proxy import control, dashboard_route, inject, refusal
+from pullcheck.models import Verdict
+from pullcheck.proxy import control, dashboard_route, inject, judging, refusal
 from pullcheck.proxy.accepted import site_accepted
 from pullcheck.proxy.control_socket import ControlSocket
 from pullcheck.proxy.failsafe import ResponseSnapshot
-from pullcheck.proxy.flowwire import page_origin, request_origin, wire_request, wire_response
+from pullcheck.proxy.flowwire import needs_decoding, page_origin, request_origin, wire_response
 from pullcheck.proxy.holds import ENDED_MESSAGES, HeldPost, Hold, request_fingerprint
 from pullcheck.proxy.pages import page_tokens
 from pullcheck.proxy.provenance import provenance
@@ -94,6 +97,8 @@ class Judged(NamedTuple):
     # May this send reach the sent log, the audit log and the stats? Always for a configured
     # host; for others only within `UntrustedWrites`' rate (pullcheck.proxy.trust).
     may_store: bool = True
+    # The engine saw only the first `judging.MAX_TEXT_CHARS` characters (or capped lists).
+    truncated: bool = False
 
 
 def parse_spec(options: Any) -> Spec:
@@ -143,6 +148,9 @@ class PullcheckAddon:
         self._released: OrderedDict[str, str] = OrderedDict()
         self._sent_answers: dict[str, asyncio.Future[Any]] = {}
         self._control_socket: ControlSocket | None = None
+        # Reading compose bodies and judging drafts: worker threads, within a time budget.
+        self._workers = judging.JudgeWorkers()
+        self.judge_budget_s = judging.BUDGET_S
         # The injector, as a seam: tests of harvesting swap it out (None: pages are left alone).
         self._inject: Any | None = inject
 
@@ -225,6 +233,8 @@ class PullcheckAddon:
         """Stop: end pending holds (their clients get the site's failure response, not a dropped
         connection) and close the stores. With held clients still to answer, the rest runs as
         an awaitable that mitmproxy's async `done` awaits (sync callers see no change)."""
+        self._workers.close()
+        self._workers = judging.JudgeWorkers()  # mitmproxy may load the add-on again
         if self._watch_task is not None:
             self._watch_task.cancel()
             self._watch_task = None
@@ -339,15 +349,18 @@ class PullcheckAddon:
                 flow.response = http.Response.make(500, b"pullcheck dashboard failed\n")
             return
         path = req.path
+        if path.startswith(CONTROL_PREFIX):
+            if state.route.is_configured_origin(host, req.port):
+                await self._answer_control(flow, state)
+            else:
+                _answer_not_ours(flow)
+            return
         adapter = state.route.match(host, req.port, path.partition("?")[0])
         if adapter is None:
             return
-        if path.startswith(CONTROL_PREFIX) and state.route.is_configured_origin(host, req.port):
-            await self._answer_control(flow, state)
-            return
         if req.method not in COMPOSE_METHODS or state.mode == "off":
             return
-        judged = self._judge(flow, state, adapter)
+        judged = await self._judge(flow, state, adapter)
         if judged is None:
             return
         self._in_flight[flow.id] = judged
@@ -356,26 +369,60 @@ class PullcheckAddon:
         if state.should_hold(judged.verdict.level):
             await self._hold(flow, state, judged)
 
-    # -- holds -----------------------------------------------------------------------------
-
-    def _judge(self, flow: http.HTTPFlow, state: ProxyState, adapter: Any) -> Judged | None:
-        with state.failsafe.guard(f"compose:{adapter.name}"):
-            wire = wire_request(flow.request, state.max_body)
-            if wire is None:
+    async def _judge(
+        self, flow: http.HTTPFlow, state: ProxyState, adapter: Any
+    ) -> Judged | None:
+        """Read and judge a compose request within its budget, off the event loop (see
+        `judging`); None when it is not a draft or was not (fully) judged: it then goes on."""
+        stage = f"compose:{adapter.name}"
+        raw = flow.request.raw_content
+        if raw is None:
+            return None  # streamed past the proxy: nothing to read
+        if len(raw) > state.max_body:
+            state.failsafe.record(stage, judging.NotRead(
+                f"body of {len(raw)} bytes is over pullcheck_max_body ({state.max_body})"))
+            return None
+        deadline = time.monotonic() + self.judge_budget_s
+        with state.failsafe.guard(stage):
+            try:
+                if len(raw) <= judging.SHORT_BODY and not needs_decoding(flow.request):
+                    # A short plain body (every real compose request): read here, a thread hop
+                    # would cost more than the reading (at most a few ms, whatever it holds).
+                    compose, cut = judging.read_compose(flow.request, adapter, state.max_body)
+                else:
+                    compose, cut = await self._workers.run(
+                        self.judge_budget_s, judging.read_compose, flow.request, adapter,
+                        state.max_body,
+                    )
+            except judging.NotRead as error:
+                state.failsafe.record(stage, error)
                 return None
-            compose = adapter.compose(wire)
+            except judging.OverBudget:
+                state.failsafe.record(stage, judging.OverBudget(
+                    f"reading the body took longer than {self.judge_budget_s * 1000:.0f} ms"))
+                return None
             if compose is None:
                 return None
             req, host = flow.request, flow.request.host.lower()
             trusted = may_teach(state, req.scheme, host, req.port)
-            draft = state.memory.enrich(
+            may_store = trusted or state.untrusted_writes.allow(host_key(host, req.port))
+            origin = page_origin(flow.request)
+            enriched = state.memory.enrich(
                 adapter.name, compose, scope=scope_of(state.route, adapter.name, host, req.port),
                 learn=trusted)
-            may_store = trusted or state.untrusted_writes.allow(host_key(host, req.port))
+            draft, truncated = judging.bounded_draft(enriched)
             engine = state.engine
-            judgement = engine.judge_fully(draft)
+            try:
+                judgement = await self._workers.run(
+                    deadline - time.monotonic(), engine.judge_fully, draft
+                )
+            except judging.OverBudget:
+                reason = f"judging took longer than {self.judge_budget_s * 1000:.0f} ms"
+                state.failsafe.record(stage, judging.OverBudget(reason))
+                state.feed.publish(origin, _unjudged_event(
+                    f"v{next(self._serial)}", adapter.name, compose, draft, reason))
+                return None
             verdict = judgement.verdict
-            origin = page_origin(flow.request)
             judged = Judged(
                 verdict_id=f"v{next(self._serial)}",
                 platform=adapter.name,
@@ -386,6 +433,7 @@ class PullcheckAddon:
                 judgement=judgement,
                 engine=engine,
                 may_store=may_store,
+                truncated=truncated or cut,
             )
             state.verdicts_judged += 1
             if state.tally and may_store:
@@ -668,6 +716,14 @@ def _loop_future() -> asyncio.Future[Any]:
     return asyncio.get_running_loop().create_future()
 
 
+def _answer_not_ours(flow: http.HTTPFlow) -> None:
+    """`/__pullcheck__/...` on an origin without the banner: a plain 404 from the proxy. Never
+    forwarded, so a site cannot learn from its own logs that its visitor runs pullcheck, nor
+    collect whatever a page put in such a URL (a token copied from another origin)."""
+    flow.metadata[ANSWERED_BY_PULLCHECK] = True
+    flow.response = http.Response.make(404, b"", {"cache-control": "no-store"})
+
+
 def _verdict_event(judged: Judged, held: bool) -> dict[str, Any]:
     return {
         "type": "verdict",
@@ -676,7 +732,26 @@ def _verdict_event(judged: Judged, held: bool) -> dict[str, Any]:
         "kind": judged.draft.kind,
         "operation": judged.compose.operation,
         "held": held,
+        "complete": True,
+        "truncated": judged.truncated,
         **control.verdict_json(judged.verdict),
+    }
+
+
+def _unjudged_event(
+    verdict_id: str, platform: str, compose: Any, draft: Any, reason: str
+) -> dict[str, Any]:
+    """The page hears that a draft went out without a full judgement, and why."""
+    return {
+        "type": "verdict",
+        "id": verdict_id,
+        "platform": platform,
+        "kind": draft.kind,
+        "operation": compose.operation,
+        "held": False,
+        "complete": False,
+        "reason": reason,
+        **control.verdict_json(Verdict()),
     }
 
 addons = [PullcheckAddon()]

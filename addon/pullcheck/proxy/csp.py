@@ -25,11 +25,11 @@ How a blocked need is met, per policy, never removing a source or a directive:
   - A script list that is exactly `'none'` means the page runs no script at all: the plan skips
     the page instead of overriding that choice.
 
-Report-Only policies are never touched (the caller never passes them). Meta policies govern only
-what follows them in the document (tried in Chromium, see mitmproxy-notes.md), so the injector
-places the script before the first one; the fetches and the stylesheet come later and are
-governed by them, so `meta_blocks(...)` tells the injector to skip a page whose meta policy blocks
-those (a meta tag is not rewritten).
+Report-Only policies are never touched (the caller never passes them). Meta policies govern
+what follows them in the document (tried in Chromium, see mitmproxy-notes.md); the injector
+places the script at the end of the head, after them, and never rewrites a meta tag, so
+`meta_blocks(...)` tells it to skip a page whose meta policy blocks the script, its fetches or
+its stylesheet.
 """
 
 from __future__ import annotations
@@ -380,14 +380,19 @@ def plan_injection(
 
 
 def meta_blocks(
-    meta_policies: Sequence[str], page: Origin, paths: BannerPaths = BANNER_PATHS
+    meta_policies: Sequence[str],
+    page: Origin,
+    paths: BannerPaths = BANNER_PATHS,
+    nonce: str | None = None,
 ) -> str:
-    """Why a `<meta>` policy would block the banner's fetches or stylesheet ("" when it does not).
-    The script itself is placed before the first meta policy, so it is not governed by it."""
+    """Why a `<meta>` policy would block the banner ("" when none does): its script (carrying
+    `nonce`), its fetches or its stylesheet. The tag goes after the meta policies, which then
+    govern it; a meta policy is never edited, so a blocking one means no banner."""
     for value in meta_policies:
         for policy in parse_header(value):
-            for need in ("connect", "style"):
-                if not allows(policy, need, page, paths.of(need)):
+            for need in NEEDS:
+                if not allows(policy, need, page, paths.of(need), nonce if need == "script"
+                              else None):
                     directive = policy.effective(need)
                     name = directive.name if directive else need
                     return f"a <meta> CSP ({name}) blocks the banner's {need}"
