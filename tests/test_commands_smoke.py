@@ -61,10 +61,20 @@ ONE_SHOT: dict[str, tuple[Callable[[Path], list[str]], int, str]] = {
     "forget": (lambda tmp: ["forget", "--yes"], 0, "nothing to forget"),
 }
 LONG_RUNNING = ("run", "demo")
+# Talk to a running proxy (tests/test_holds_proxy.py drives them against one).
+TO_THE_PROXY = ("holds",)
 
 
 def test_every_command_has_a_smoke_test() -> None:
-    assert set(COMMANDS) == set(ONE_SHOT) | set(LONG_RUNNING)
+    assert set(COMMANDS) == set(ONE_SHOT) | set(LONG_RUNNING) | set(TO_THE_PROXY)
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("args", [["holds"], ["decide", "h1-0123456789ab", "send"]])
+def test_holds_and_decide_without_a_running_proxy_say_so(args: list[str], env) -> None:
+    done = pullcheck(args, env)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "no pullcheck proxy is running" in done.stderr
 
 
 @pytest.mark.timeout(90)
