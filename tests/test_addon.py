@@ -321,7 +321,7 @@ def test_a_judgement_over_its_budget_fails_open_and_never_holds(monkeypatch, cap
 
     async def scenario():
         with proxy(pullcheck_mode="hold") as (addon, _):
-            addon.judge_budget_s = 0.2
+            addon.judge_flow.budget_s = 0.2
             flow = x_compose(json.dumps(PITCH_BODY).encode())
             started = time_module.monotonic()
             await addon.request(flow)

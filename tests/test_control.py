@@ -653,7 +653,7 @@ def test_notpush_writes_the_file_off_the_event_loop(tmp_path, monkeypatch):
         writers.append(threading.current_thread())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr("pullcheck.proxy.control.append_notpush", spy)
+    monkeypatch.setattr("pullcheck.proxy.notpush_endpoint.append_notpush", spy)
     state = make_state(tmp_path)
     token = state.pages.issue(HOME)
     call(request_flow("notpush", {"code": "PP201", "recipient": "ann"}, token=token), state)

@@ -6,11 +6,11 @@
 
 - `request`: `/__pullcheck__/...` on a configured site origin -> the banner's control endpoints
   (answered by the proxy, never forwarded); on any other origin -> an empty 404 from the proxy,
-  never forwarded either. A compose request (POST/PUT/PATCH on a watched site)
-  -> site adapter -> memory (reply target, recipients, new follower) -> engine -> verdict feed.
-  In hold mode a verdict at or above `hold_at` waits here for "send" (the request then goes
-  upstream, once) or "edit"/timeout (the page gets the site's own failure response; nothing is
-  sent).
+  never forwarded either. A compose request (POST/PUT/PATCH on a watched site) goes to
+  `JudgeFlow` (site adapter -> memory -> engine -> verdict feed, within a time budget). In hold
+  mode a verdict at or above `hold_at` goes to `HoldFlow` and waits for "send" (the request then
+  goes upstream, once) or "edit"/timeout (the page gets the site's own failure response; nothing
+  is sent).
 - `response`: a compose request the site accepted (2xx, and no GraphQL `errors` refusal) enters
   the sent log; read responses of
   watched sites feed the memory; HTML pages of configured sites get the banner (injector).
@@ -23,9 +23,7 @@ is counted and logged once per cause. Flows of other hosts return after one dict
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
-import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Sequence
 from pathlib import Path
@@ -36,18 +34,16 @@ from mitmproxy import command, ctx, exceptions, http
 # Loaded by path (`mitmdump -s .../addon.py`), this file is the module `__mitmproxy_script__.addon`;
 # the absolute imports below still resolve to the installed `pullcheck` package.
 from pullcheck.config import ConfigError, data_dir, default_config_path
-from pullcheck.models import Verdict
-from pullcheck.proxy import control, dashboard_route, inject, judging, refusal
+from pullcheck.proxy import control, dashboard_route, inject
 from pullcheck.proxy.accepted import site_accepted
 from pullcheck.proxy.control_socket import ControlSocket
 from pullcheck.proxy.failsafe import ResponseSnapshot
-from pullcheck.proxy.flowwire import needs_decoding, page_origin, request_origin, wire_response
-from pullcheck.proxy.holds import ENDED_MESSAGES, HeldPost, Hold, request_fingerprint
-from pullcheck.proxy.pages import page_tokens
-from pullcheck.proxy.provenance import provenance
+from pullcheck.proxy.flowwire import page_origin, wire_response
+from pullcheck.proxy.hold_flow import HoldFlow, HoldRequest
+from pullcheck.proxy.holds import ENDED_MESSAGES
+from pullcheck.proxy.judge_flow import Judged, JudgeFlow
 from pullcheck.proxy.state import Overrides, ProxyState
-from pullcheck.proxy.trust import host_key, may_teach, scope_of
-from pullcheck.sites.adapter import HELD_MESSAGE
+from pullcheck.proxy.trust import may_teach, scope_of
 from pullcheck.terminal import printable
 
 logger = logging.getLogger("pullcheck")
@@ -66,8 +62,6 @@ CONFIG_POLL_S = 1.0
 ANSWERED_BY_PULLCHECK = "pullcheck_answered"
 # Compose flows waiting for the site's answer, by flow id; bounded in case answers never come.
 MAX_IN_FLIGHT = 4096
-# A joined retry of a sent hold waits this long for the site's answer to the one send.
-SENT_ANSWER_WAIT_S = 60.0
 # On shutdown, held clients get their "not sent" answer; this long at most is given for it.
 SHUTDOWN_ANSWER_S = 2.0
 
@@ -81,24 +75,6 @@ class Spec(NamedTuple):
     hold_timeout_s: float | None
     max_body: int
     data_dir: Path
-
-
-class Judged(NamedTuple):
-    verdict_id: str
-    platform: str
-    origin: str
-    compose: Any
-    draft: Any
-    verdict: Any
-    # The engine's full judgement and the engine that made it: the sent log reuses its
-    # features and signature when the same engine records the send (no config swap between).
-    judgement: Any = None
-    engine: Any = None
-    # May this send reach the sent log, the audit log and the stats? Always for a configured
-    # host; for others only within `UntrustedWrites`' rate (pullcheck.proxy.trust).
-    may_store: bool = True
-    # The engine saw only the first `judging.MAX_TEXT_CHARS` characters (or capped lists).
-    truncated: bool = False
 
 
 def parse_spec(options: Any) -> Spec:
@@ -137,20 +113,12 @@ class PullcheckAddon:
         self.state: ProxyState | None = None
         self.spec: Spec | None = None
         self._in_flight: OrderedDict[str, Judged] = OrderedDict()
-        self._serial = itertools.count(1)
         self._watch_task: asyncio.Task[None] | None = None
-        # Held flows now waiting: flow id -> its client connection's id (to spot disconnects).
-        self._waiting: dict[str, str] = {}
-        # A sent hold with joined retries: the sender's flow id -> hold id, and the hold's
-        # answer from the site, which the retries get instead of a second send.
-        self._senders: dict[str, str] = {}
-        # Held flows released with "send", until the site answers: flow id -> hold id.
-        self._released: OrderedDict[str, str] = OrderedDict()
-        self._sent_answers: dict[str, asyncio.Future[Any]] = {}
         self._control_socket: ControlSocket | None = None
-        # Reading compose bodies and judging drafts: worker threads, within a time budget.
-        self._workers = judging.JudgeWorkers()
-        self.judge_budget_s = judging.BUDGET_S
+        # Judging compose requests (worker threads, a time budget) and holding flagged ones:
+        # plain services; the hooks below hand them the request.
+        self.judge_flow = JudgeFlow()
+        self.hold_flow = HoldFlow()
         # The injector, as a seam: tests of harvesting swap it out (None: pages are left alone).
         self._inject: Any | None = inject
 
@@ -233,8 +201,7 @@ class PullcheckAddon:
         """Stop: end pending holds (their clients get the site's failure response, not a dropped
         connection) and close the stores. With held clients still to answer, the rest runs as
         an awaitable that mitmproxy's async `done` awaits (sync callers see no change)."""
-        self._workers.close()
-        self._workers = judging.JudgeWorkers()  # mitmproxy may load the add-on again
+        self.judge_flow.close()  # fresh workers after: mitmproxy may load the add-on again
         if self._watch_task is not None:
             self._watch_task.cancel()
             self._watch_task = None
@@ -262,7 +229,7 @@ class PullcheckAddon:
         # them a moment, and their bytes a moment to leave, before the proxy stops.
         loop = asyncio.get_running_loop()
         deadline = loop.time() + SHUTDOWN_ANSWER_S
-        while self._waiting and loop.time() < deadline:
+        while self.hold_flow.waiting and loop.time() < deadline:
             await asyncio.sleep(0.02)
         await asyncio.sleep(0.1)
         self._close_state()
@@ -360,213 +327,18 @@ class PullcheckAddon:
             return
         if req.method not in COMPOSE_METHODS or state.mode == "off":
             return
-        judged = await self._judge(flow, state, adapter)
+        judged = await self.judge_flow.judge(req, state, adapter)
         if judged is None:
             return
         self._in_flight[flow.id] = judged
         while len(self._in_flight) > MAX_IN_FLIGHT:
             self._in_flight.popitem(last=False)
         if state.should_hold(judged.verdict.level):
-            await self._hold(flow, state, judged)
-
-    async def _judge(
-        self, flow: http.HTTPFlow, state: ProxyState, adapter: Any
-    ) -> Judged | None:
-        """Read and judge a compose request within its budget, off the event loop (see
-        `judging`); None when it is not a draft or was not (fully) judged: it then goes on."""
-        stage = f"compose:{adapter.name}"
-        raw = flow.request.raw_content
-        if raw is None:
-            return None  # streamed past the proxy: nothing to read
-        if len(raw) > state.max_body:
-            state.failsafe.record(stage, judging.NotRead(
-                f"body of {len(raw)} bytes is over pullcheck_max_body ({state.max_body})"))
-            return None
-        deadline = time.monotonic() + self.judge_budget_s
-        with state.failsafe.guard(stage):
-            try:
-                if len(raw) <= judging.SHORT_BODY and not needs_decoding(flow.request):
-                    # A short plain body (every real compose request): read here, a thread hop
-                    # would cost more than the reading (at most a few ms, whatever it holds).
-                    compose, cut = judging.read_compose(flow.request, adapter, state.max_body)
-                else:
-                    compose, cut = await self._workers.run(
-                        self.judge_budget_s, judging.read_compose, flow.request, adapter,
-                        state.max_body,
-                    )
-            except judging.NotRead as error:
-                state.failsafe.record(stage, error)
-                return None
-            except judging.OverBudget:
-                state.failsafe.record(stage, judging.OverBudget(
-                    f"reading the body took longer than {self.judge_budget_s * 1000:.0f} ms"))
-                return None
-            if compose is None:
-                return None
-            req, host = flow.request, flow.request.host.lower()
-            trusted = may_teach(state, req.scheme, host, req.port)
-            may_store = trusted or state.untrusted_writes.allow(host_key(host, req.port))
-            origin = page_origin(flow.request)
-            enriched = state.memory.enrich(
-                adapter.name, compose, scope=scope_of(state.route, adapter.name, host, req.port),
-                learn=trusted)
-            draft, truncated = judging.bounded_draft(enriched)
-            engine = state.engine
-            try:
-                judgement = await self._workers.run(
-                    deadline - time.monotonic(), engine.judge_fully, draft
-                )
-            except judging.OverBudget:
-                reason = f"judging took longer than {self.judge_budget_s * 1000:.0f} ms"
-                state.failsafe.record(stage, judging.OverBudget(reason))
-                state.feed.publish(origin, _unjudged_event(
-                    f"v{next(self._serial)}", adapter.name, compose, draft, reason))
-                return None
-            verdict = judgement.verdict
-            judged = Judged(
-                verdict_id=f"v{next(self._serial)}",
-                platform=adapter.name,
-                origin=origin,
-                compose=compose,
-                draft=draft,
-                verdict=verdict,
-                judgement=judgement,
-                engine=engine,
-                may_store=may_store,
-                truncated=truncated or cut,
-            )
-            state.verdicts_judged += 1
-            if state.tally and may_store:
-                tally, name = state.tally, adapter.name
-                state.later("tally", lambda: tally.judged(name, verdict, origin, draft.text))
-            held = state.should_hold(verdict.level)
-            if state.audit_log and may_store:
-                audit_log = state.audit_log
-                state.later("audit_log", lambda: audit_log.write(draft, verdict, origin=origin,
-                                                                  held=held))
-            state.feed.publish(origin, _verdict_event(judged, held))
-            return judged
-        return None
-
-    async def _hold(self, flow: http.HTTPFlow, state: ProxyState, judged: Judged) -> None:
-        req = flow.request
-        client = _client_ip(flow)
-        key = request_fingerprint(req.method, req.pretty_url, req.raw_content or b"",
-                                  req.headers.get("origin"))
-        hold = state.holds.join(key, client, flow.id)
-        if hold is not None:
-            # A retry of a request already held: it waits with the first, and at most one of
-            # them goes upstream.
-            hold_log.info("pullcheck: a retry of %s joined hold %s", _what(hold), hold.hold_id)
-        else:
-            verdict = control.verdict_json(judged.verdict)
-            origin = provenance(req.headers.get("origin"), judged.platform,
-                                request_origin(req), state.route, req.host.lower(), req.port)
-            if state.config.holds.without_page == "reject" and not (
-                origin.channel and page_tokens(state).live_page(origin.channel)
-            ):
-                self._refuse(flow, state, judged, verdict, origin.channel, "no-page")
-                return
-            if state.holds.full():
-                self._refuse(flow, state, judged, verdict, origin.channel, "busy")
-                return
-            summary = {
-                "verdict_id": judged.verdict_id,
-                "platform": judged.platform,
-                "kind": judged.draft.kind,
-                "operation": judged.compose.operation,
-            }
-            hold = state.holds.open(
-                flow.id, origin.channel, verdict, summary,
-                post=HeldPost.of(judged.platform, judged.compose.operation, judged.draft),
-                from_origin=origin.sent_from, own=origin.own, key=key, client=client,
-                timeout_s=state.hold_timeout_s,
-            )
-            if state.tally:
-                with state.failsafe.guard("tally"):
-                    state.tally.held(judged.platform)
-            if hold.origin:
-                state.feed.publish(hold.origin, {"type": "hold", **hold.public()})
-            hold_log.info("pullcheck: held %s (%s) %s%s — pullcheck decide %s send|edit",
-                          _what(hold), hold.level, " ".join(hold.codes) or "-",
-                          "" if hold.own else f" from {hold.from_origin or 'no origin'}",
-                          hold.hold_id)
-        self._waiting[flow.id] = flow.client_conn.id
-        try:
-            outcome = await state.holds.wait(hold, flow.id)
-        finally:
-            self._waiting.pop(flow.id, None)
-        if outcome == "send":
-            if hold.sender == flow.id:
-                self._released[flow.id] = hold.hold_id
-                while len(self._released) > MAX_IN_FLIGHT:
-                    self._released.popitem(last=False)
-                if len(hold.flows) > 1:
-                    self._sent_answers.setdefault(hold.hold_id, _loop_future())
-                    self._senders[flow.id] = hold.hold_id
-                return  # the request goes upstream now, once
-            self._in_flight.pop(flow.id, None)
-            await self._answer_like_the_sender(flow, state, judged, hold)
-            return
-        self._in_flight.pop(flow.id, None)
-        if outcome == "edit" and hold.decided_on_page and hold.own:
-            # The banner showed the findings; the site's own message says the rest in one line.
-            self._answer_not_sent(flow, judged, hold.verdict, HELD_MESSAGE)
-            return
-        why = {"edit": "edit", "timeout": "timeout", "gone": "gone"}.get(outcome, "shutdown")
-        self._answer_not_sent(flow, judged, hold.verdict,
-                              refusal.reason(hold.verdict, why, timeout=state.hold_timeout_s))
-
-    def _refuse(self, flow: http.HTTPFlow, state: ProxyState, judged: Judged,
-                verdict: dict[str, Any], channel: str, why: str) -> None:
-        """No page can show this hold (a script, a bot, a closed tab), or too many wait already:
-        answer at once with the site's failure response and the findings, like a linter failing
-        a build."""
-        self._in_flight.pop(flow.id, None)
-        text = refusal.reason(verdict, why, origin=channel or flow.request.host)
-        self._answer_not_sent(flow, judged, verdict, text)
-        if state.tally:
-            with state.failsafe.guard("tally"):
-                state.tally.held(judged.platform)
-        codes = " ".join(f["code"] for f in verdict.get("findings", [])) or "-"
-        hold_log.info("pullcheck: refused %s %s (%s) %s: %s", judged.platform,
-                      judged.draft.kind, verdict.get("level"), codes,
-                      f"no pullcheck page of {channel or flow.request.host} is open"
-                      if why == "no-page" else "too many posts are held already")
-
-    def _answer_not_sent(self, flow: http.HTTPFlow, judged: Judged, verdict: dict[str, Any],
-                         text: str) -> None:
-        failure = judged.compose.failure
-        answer = refusal.with_reason(failure.status, failure.headers, failure.body, text)
-        flow.response = http.Response.make(answer.status, answer.body, answer.headers)
-        flow.metadata[ANSWERED_BY_PULLCHECK] = True
-
-    async def _answer_like_the_sender(self, flow: http.HTTPFlow, state: ProxyState,
-                                      judged: Judged, hold: Hold) -> None:
-        """A joined retry of a post that was sent once: it gets the site's answer to that one
-        send (so the client sees what really happened), never a second send."""
-        answer = self._sent_answers.setdefault(hold.hold_id, _loop_future())
-        try:
-            sent = await asyncio.wait_for(asyncio.shield(answer), SENT_ANSWER_WAIT_S)
-        except TimeoutError:
-            sent = None
-        finally:
-            if not any(self._senders.get(f) == hold.hold_id for f in hold.flows):
-                self._sent_answers.pop(hold.hold_id, None)
-        if sent is not None:
-            flow.response = sent.copy()
-            flow.metadata[ANSWERED_BY_PULLCHECK] = True
-            return
-        self._answer_not_sent(flow, judged, hold.verdict,
-                              refusal.reason(hold.verdict, "duplicate"))
-
-    def _sender_answered(self, flow: http.HTTPFlow) -> None:
-        hold_id = self._senders.pop(flow.id, None)
-        if hold_id is None:
-            return
-        answer = self._sent_answers.get(hold_id)
-        if answer is not None and not answer.done():
-            answer.set_result(flow.response.copy() if flow.response is not None else None)
+            answer = await self.hold_flow.hold(HoldRequest.of(flow), state, judged)
+            if answer is not None:  # not sent: the client gets this instead of the site's
+                self._in_flight.pop(flow.id, None)
+                flow.response = answer
+                flow.metadata[ANSWERED_BY_PULLCHECK] = True
 
     def client_disconnected(self, client: Any) -> None:
         # mitmproxy 11 keeps a request hook that awaits running when its client goes away and
@@ -575,14 +347,9 @@ class PullcheckAddon:
         # HTTP/2 client that resets one stream but keeps its connection is not seen here: the
         # layer queues that event until the hook returns.)
         state = self.state
-        if state is None or not self._waiting:
+        if state is None or not self.hold_flow.waiting:
             return
-        for flow_id, client_id in list(self._waiting.items()):
-            if client_id == client.id:
-                ended = state.holds.flow_gone(flow_id)
-                if ended is not None:
-                    hold_log.info("pullcheck: hold %s: the client disconnected; nothing was sent",
-                                  ended.hold_id)
+        self.hold_flow.client_gone(client.id, state)
 
     async def _answer_control(self, flow: http.HTTPFlow, state: ProxyState) -> None:
         flow.metadata[ANSWERED_BY_PULLCHECK] = True
@@ -599,10 +366,7 @@ class PullcheckAddon:
             )
 
     def response(self, flow: http.HTTPFlow) -> None:
-        if self._released:
-            self._released.pop(flow.id, None)
-        if self._senders:
-            self._sender_answered(flow)
+        self.hold_flow.answered(flow.id, flow.response)
         judged = self._in_flight.pop(flow.id, None) if self._in_flight else None
         state = self.state
         response = flow.response
@@ -657,14 +421,7 @@ class PullcheckAddon:
     def error(self, flow: http.HTTPFlow) -> None:
         # The request never got an answer: it did not go out as far as we know.
         self._in_flight.pop(flow.id, None)
-        released = self._released.pop(flow.id, None) if self._released else None
-        if released is not None:
-            # An HTTP/2 client that reset its stream during the hold (its connection stayed
-            # open, so no disconnect was seen): mitmproxy reports it only now, and sends nothing.
-            hold_log.info("pullcheck: hold %s: the client had gone (%s); nothing was sent",
-                          released, flow.error)
-        if self._senders:
-            self._sender_answered(flow)
+        self.hold_flow.failed(flow.id, flow.response, flow.error)
 
     def websocket_message(self, flow: http.HTTPFlow) -> None:
         state = self.state
@@ -697,23 +454,9 @@ class PullcheckAddon:
                                   page_origin(req))
 
 
-def _client_ip(flow: http.HTTPFlow) -> str | None:
-    peer = flow.client_conn.peername
-    return str(peer[0]) if peer else None
-
-
-def _what(hold: Hold) -> str:
-    post = hold.post
-    return f"{post.platform} {post.kind}" if post is not None else hold.hold_id
-
-
 def _one_line(text: str, limit: int = 80) -> str:
     flat = " ".join(str(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def _loop_future() -> asyncio.Future[Any]:
-    return asyncio.get_running_loop().create_future()
 
 
 def _answer_not_ours(flow: http.HTTPFlow) -> None:
@@ -723,35 +466,5 @@ def _answer_not_ours(flow: http.HTTPFlow) -> None:
     flow.metadata[ANSWERED_BY_PULLCHECK] = True
     flow.response = http.Response.make(404, b"", {"cache-control": "no-store"})
 
-
-def _verdict_event(judged: Judged, held: bool) -> dict[str, Any]:
-    return {
-        "type": "verdict",
-        "id": judged.verdict_id,
-        "platform": judged.platform,
-        "kind": judged.draft.kind,
-        "operation": judged.compose.operation,
-        "held": held,
-        "complete": True,
-        "truncated": judged.truncated,
-        **control.verdict_json(judged.verdict),
-    }
-
-
-def _unjudged_event(
-    verdict_id: str, platform: str, compose: Any, draft: Any, reason: str
-) -> dict[str, Any]:
-    """The page hears that a draft went out without a full judgement, and why."""
-    return {
-        "type": "verdict",
-        "id": verdict_id,
-        "platform": platform,
-        "kind": draft.kind,
-        "operation": compose.operation,
-        "held": False,
-        "complete": False,
-        "reason": reason,
-        **control.verdict_json(Verdict()),
-    }
 
 addons = [PullcheckAddon()]
