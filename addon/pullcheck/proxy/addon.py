@@ -27,9 +27,11 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple, Optional
+from typing import NamedTuple, Optional, Protocol
 
-from mitmproxy import command, ctx, exceptions, http
+from mitmproxy import command, connection, ctx, exceptions, http
+from mitmproxy.addonmanager import Loader
+from mitmproxy.optmanager import OptManager
 
 # Loaded by path (`mitmdump -s .../addon.py`), this file is the module `__mitmproxy_script__.addon`;
 # the absolute imports below still resolve to the installed `pullcheck` package.
@@ -44,6 +46,7 @@ from pullcheck.proxy.holds import ENDED_MESSAGES
 from pullcheck.proxy.judge_flow import Judged, JudgeFlow
 from pullcheck.proxy.state import Overrides, ProxyState
 from pullcheck.proxy.trust import may_teach, scope_of
+from pullcheck.sites.wire import Harvest
 from pullcheck.terminal import printable
 
 logger = logging.getLogger("pullcheck")
@@ -66,6 +69,12 @@ MAX_IN_FLIGHT = 4096
 SHUTDOWN_ANSWER_S = 2.0
 
 
+class BannerInjector(Protocol):
+    """What puts the banner into a page (`pullcheck.proxy.inject`; tests swap in their own)."""
+
+    def inject_banner(self, flow: http.HTTPFlow, state: ProxyState) -> None: ...
+
+
 class Spec(NamedTuple):
     """The add-on's options, parsed and checked once in `configure`."""
 
@@ -77,7 +86,7 @@ class Spec(NamedTuple):
     data_dir: Path
 
 
-def parse_spec(options: Any) -> Spec:
+def parse_spec(options: OptManager) -> Spec:
     mode = options.pullcheck_mode.strip().lower() or None
     if mode is not None and mode not in MODES:
         raise exceptions.OptionsError(
@@ -120,11 +129,11 @@ class PullcheckAddon:
         self.judge_flow = JudgeFlow()
         self.hold_flow = HoldFlow()
         # The injector, as a seam: tests of harvesting swap it out (None: pages are left alone).
-        self._inject: Any | None = inject
+        self._inject: BannerInjector | None = inject
 
     # -- options ---------------------------------------------------------------------------
 
-    def load(self, loader: Any) -> None:
+    def load(self, loader: Loader) -> None:
         loader.add_option(
             "pullcheck_config", str, "",
             "pullcheck's YAML config file. Empty: $PULLCHECK_CONFIG or "
@@ -137,7 +146,7 @@ class PullcheckAddon:
         )
         loader.add_option(
             # mitmproxy compares option types with Optional[int]; keep that spelling.
-            "pullcheck_hold_timeout", Optional[int], None,  # noqa: UP045
+            "pullcheck_hold_timeout", Optional[int], None,  # type: ignore[arg-type]  # noqa: UP045
             "Seconds a held post waits for a decision before it counts as Edit (not sent). "
             "Unset: the config's hold_timeout_s (120).",
         )
@@ -340,7 +349,7 @@ class PullcheckAddon:
                 flow.response = answer
                 flow.metadata[ANSWERED_BY_PULLCHECK] = True
 
-    def client_disconnected(self, client: Any) -> None:
+    def client_disconnected(self, client: connection.Client) -> None:
         # mitmproxy 11 keeps a request hook that awaits running when its client goes away and
         # only reports `error` ("Client disconnected.") once the hook returns; so a hold learns
         # here that nobody is left to receive its answer. (Tried with HTTP/1.1 clients. An
@@ -392,9 +401,10 @@ class PullcheckAddon:
             return
         if content_type is None:
             content_type = response.headers.get("content-type", "").lower()
-        if "text/html" in content_type and self._inject is not None:
+        injector = self._inject
+        if "text/html" in content_type and injector is not None:
             if state.route.is_configured_origin(host, req.port):
-                self._inject_banner(flow, state)
+                _inject_banner(injector, flow, state)
         if judged is not None or not 200 <= response.status_code < 300:
             return
         if content_type.startswith(_SKIP_READ_TYPES) or _SKIP_READ_SCRIPT in content_type:
@@ -408,15 +418,6 @@ class PullcheckAddon:
             harvest = adapter.harvest(wire)
             if harvest:
                 self._remember(state, adapter.name, harvest, req)
-
-    def _inject_banner(self, flow: http.HTTPFlow, state: ProxyState) -> None:
-        assert flow.response is not None
-        snapshot = ResponseSnapshot(flow.response)
-        try:
-            self._inject.inject_banner(flow, state)  # type: ignore[union-attr]
-        except Exception as error:  # noqa: BLE001 - the page must arrive as the site sent it
-            snapshot.restore()
-            state.failsafe.record("inject", error)
 
     def error(self, flow: http.HTTPFlow) -> None:
         # The request never got an answer: it did not go out as far as we know.
@@ -444,7 +445,7 @@ class PullcheckAddon:
                 self._remember(state, adapter.name, harvest, req)
 
     @staticmethod
-    def _remember(state: ProxyState, platform: str, harvest: Any, req: http.Request) -> None:
+    def _remember(state: ProxyState, platform: str, harvest: Harvest, req: http.Request) -> None:
         """What a read response of a host that may teach showed: into memory under that host's
         scope, and its posts to the opportunity spotter."""
         scope = scope_of(state.route, platform, req.host.lower(), req.port)
@@ -457,6 +458,16 @@ class PullcheckAddon:
 def _one_line(text: str, limit: int = 80) -> str:
     flat = " ".join(str(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _inject_banner(injector: BannerInjector, flow: http.HTTPFlow, state: ProxyState) -> None:
+    assert flow.response is not None
+    snapshot = ResponseSnapshot(flow.response)
+    try:
+        injector.inject_banner(flow, state)
+    except Exception as error:  # noqa: BLE001 - the page must arrive as the site sent it
+        snapshot.restore()
+        state.failsafe.record("inject", error)
 
 
 def _answer_not_ours(flow: http.HTTPFlow) -> None:
