@@ -12,9 +12,9 @@
   goes upstream, once) or "edit"/timeout (the page gets the site's own failure response; nothing
   is sent).
 - `response`: a compose request the site accepted (2xx, and no GraphQL `errors` refusal) enters
-  the sent log; read responses of
-  watched sites feed the memory; HTML pages of configured sites get the banner (injector).
-- `websocket_message`: Mastodon's streaming API feeds the memory.
+  the sent log; read responses of watched sites feed the memory (both `harvest_flow`); HTML
+  pages of configured sites get the banner (injector).
+- `websocket_message`: Mastodon's streaming API feeds the memory (`harvest_flow`).
 
 Everything but mitmproxy itself runs inside `FailSafe.guard`: an error leaves the flow as it was,
 is counted and logged once per cause. Flows of other hosts return after one dict lookup.
@@ -36,17 +36,13 @@ from mitmproxy.optmanager import OptManager
 # Loaded by path (`mitmdump -s .../addon.py`), this file is the module `__mitmproxy_script__.addon`;
 # the absolute imports below still resolve to the installed `pullcheck` package.
 from pullcheck.config import ConfigError, data_dir, default_config_path
-from pullcheck.proxy import control, dashboard_route, inject
-from pullcheck.proxy.accepted import site_accepted
+from pullcheck.proxy import control, dashboard_route, harvest_flow, inject
 from pullcheck.proxy.control_socket import ControlSocket
 from pullcheck.proxy.failsafe import ResponseSnapshot
-from pullcheck.proxy.flowwire import page_origin, wire_response
 from pullcheck.proxy.hold_flow import HoldFlow, HoldRequest
 from pullcheck.proxy.holds import ENDED_MESSAGES
 from pullcheck.proxy.judge_flow import Judged, JudgeFlow
 from pullcheck.proxy.state import Overrides, ProxyState
-from pullcheck.proxy.trust import may_teach, scope_of
-from pullcheck.sites.wire import Harvest
 from pullcheck.terminal import printable
 
 logger = logging.getLogger("pullcheck")
@@ -387,10 +383,7 @@ class PullcheckAddon:
         content_type: str | None = None
         if judged is not None:
             content_type = response.headers.get("content-type", "").lower()
-            with state.failsafe.guard("sent-log"):
-                if judged.may_store and site_accepted(response, content_type):
-                    reuse = judged.judgement if judged.engine is state.engine else None
-                    state.record_sent(judged.draft, reuse)
+            harvest_flow.record_if_accepted(state, judged, response, content_type)
         # An answer pullcheck made itself (control endpoint, held post's failure) is never
         # injected into or harvested: known without routing the flow again.
         if flow.metadata.get(ANSWERED_BY_PULLCHECK) or state.mode == "off":
@@ -409,15 +402,7 @@ class PullcheckAddon:
             return
         if content_type.startswith(_SKIP_READ_TYPES) or _SKIP_READ_SCRIPT in content_type:
             return
-        with state.failsafe.guard(f"harvest:{adapter.name}"):
-            if not may_teach(state, req.scheme, host, req.port, adapter.name):
-                return  # a host nobody configured and no page of it open: it teaches nothing
-            wire = wire_response(flow, state.max_body)
-            if wire is None:
-                return
-            harvest = adapter.harvest(wire)
-            if harvest:
-                self._remember(state, adapter.name, harvest, req)
+        harvest_flow.learn_from_response(flow, state, adapter)
 
     def error(self, flow: http.HTTPFlow) -> None:
         # The request never got an answer: it did not go out as far as we know.
@@ -437,22 +422,8 @@ class PullcheckAddon:
             return
         if len(message.content) > state.max_body:
             return
-        with state.failsafe.guard(f"harvest-ws:{adapter.name}"):
-            if not may_teach(state, req.scheme, req.host.lower(), req.port, adapter.name):
-                return
-            harvest = adapter.harvest_websocket(message.content.decode("utf-8", "replace"))
-            if harvest:
-                self._remember(state, adapter.name, harvest, req)
-
-    @staticmethod
-    def _remember(state: ProxyState, platform: str, harvest: Harvest, req: http.Request) -> None:
-        """What a read response of a host that may teach showed: into memory under that host's
-        scope, and its posts to the opportunity spotter."""
-        scope = scope_of(state.route, platform, req.host.lower(), req.port)
-        state.memory.remember(platform, harvest, scope=scope)
-        if state.tally:
-            state.tally.harvested(platform, harvest.posts, state.config.offer, state.feed,
-                                  page_origin(req))
+        harvest_flow.learn_from_message(
+            req, message.content.decode("utf-8", "replace"), state, adapter)
 
 
 def _one_line(text: str, limit: int = 80) -> str:
