@@ -8,7 +8,6 @@ but learning nothing: a live check is not a send.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from mitmproxy import http
 from pydantic import Field
@@ -17,6 +16,7 @@ from pullcheck.models import Draft, Kind, ReplyTarget, Verdict
 from pullcheck.proxy.endpoint_http import (
     TOKEN_HEADER,
     Body,
+    EndpointState,
     config_error,
     json_response,
     parse_body,
@@ -38,7 +38,7 @@ class CheckRequest(Body):
     links: list[str] = Field(default_factory=list, max_length=100)
 
 
-def draft_of(check: CheckRequest, platform: str, state: Any, scope: str = "") -> Draft:
+def draft_of(check: CheckRequest, platform: str, state: EndpointState, scope: str = "") -> Draft:
     """The draft plus what the proxy's memory knows of this page's `scope` (the parent post,
     the recipient): see `pullcheck.proxy.trust`."""
     reply_to = None
@@ -73,7 +73,7 @@ def draft_of(check: CheckRequest, platform: str, state: Any, scope: str = "") ->
     return memory.enrich(platform, compose, scope=scope)
 
 
-async def check(flow: http.HTTPFlow, state: Any, origin: str) -> http.Response:
+async def check(flow: http.HTTPFlow, state: EndpointState, origin: str) -> http.Response:
     started = time.perf_counter()
     asked = parse_body(flow, CheckRequest)
     if asked is None:
@@ -99,8 +99,8 @@ async def check(flow: http.HTTPFlow, state: Any, origin: str) -> http.Response:
     )
 
 
-def _count_live_check(flow: http.HTTPFlow, state: Any, origin: str, platform: str, text: str,
-                      verdict: Verdict) -> None:
+def _count_live_check(flow: http.HTTPFlow, state: EndpointState, origin: str, platform: str,
+                      text: str, verdict: Verdict) -> None:
     """"Your numbers" count the draft (once, however many pauses it is checked at), off the
     event loop like every other count."""
     tally = getattr(state, "tally", None)

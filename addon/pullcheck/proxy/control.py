@@ -29,19 +29,18 @@ the page's token alive and lets a held post wait for this page instead of being 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from mitmproxy import http
 
 from pullcheck.proxy.banner_files import banner_file, is_banner_file
 from pullcheck.proxy.check_endpoint import check
-from pullcheck.proxy.endpoint_http import PREFIX, TOKEN_HEADER, forbidden
+from pullcheck.proxy.endpoint_http import PREFIX, TOKEN_HEADER, EndpointState, forbidden
 from pullcheck.proxy.flowwire import request_origin
 from pullcheck.proxy.notpush_endpoint import notpush
 from pullcheck.proxy.page_feed_endpoints import decide, events
 from pullcheck.proxy.pages import page_tokens
 
-Endpoint = Callable[[http.HTTPFlow, Any, str], Awaitable[http.Response]]
+Endpoint = Callable[[http.HTTPFlow, EndpointState, str], Awaitable[http.Response]]
 
 ENDPOINTS: dict[str, Endpoint] = {
     "check": check,
@@ -51,7 +50,7 @@ ENDPOINTS: dict[str, Endpoint] = {
 }
 
 
-def verified_origin(flow: http.HTTPFlow, state: Any) -> str | None:
+def verified_origin(flow: http.HTTPFlow, state: EndpointState) -> str | None:
     """The page origin, if this request carries a token issued for it and comes from it."""
     request = flow.request
     origin = request_origin(request)
@@ -84,7 +83,7 @@ def _gate_headers(headers: http.Headers) -> tuple[str | None, str | None, str | 
     )
 
 
-async def handle(flow: http.HTTPFlow, state: Any) -> None:
+async def handle(flow: http.HTTPFlow, state: EndpointState) -> None:
     """Answer a `/__pullcheck__/…` request on a configured origin (sets `flow.response`)."""
     path = flow.request.path.split("?", 1)[0]
     name = path[len(PREFIX) :] if path.startswith(PREFIX) else ""

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from mitmproxy import http
 from mitmproxy.net.http import status_codes
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from pullcheck.config import Config
 from pullcheck.config_summary import error_line
-from pullcheck.models import Verdict
+from pullcheck.models import Draft, Verdict
+from pullcheck.proxy.feed import VerdictFeed
+from pullcheck.proxy.holds import HoldRegistry
 
 PREFIX = "/__pullcheck__/"
 TOKEN_HEADER = "x-pullcheck-token"
@@ -25,6 +28,28 @@ SECURITY_HEADERS = {"x-content-type-options": "nosniff"}
 PLATFORMS = ("x", "mastodon", "bluesky", "linkedin", "reddit")
 
 BodyT = TypeVar("BodyT", bound=BaseModel)
+
+
+class DraftJudge(Protocol):
+    def judge(self, draft: Draft) -> Verdict: ...
+
+
+class EndpointState(Protocol):
+    """What the banner's endpoints need of the proxy's state (`ProxyState`). What only some of
+    them use (`memory`, `route`, `tally`, `watcher`, `later`, `mode`, `pages`) is read with
+    `getattr` and may be missing: the endpoints' tests pass a bare namespace."""
+
+    @property
+    def engine(self) -> DraftJudge: ...
+
+    @property
+    def feed(self) -> VerdictFeed: ...
+
+    @property
+    def holds(self) -> HoldRegistry: ...
+
+    @property
+    def config(self) -> Config: ...
 
 
 class Body(BaseModel):
@@ -76,7 +101,7 @@ def parse_body(flow: http.HTTPFlow, model: type[BodyT]) -> BodyT | None:
         return None
 
 
-def config_error(state: Any) -> str | None:
+def config_error(state: EndpointState) -> str | None:
     """The rejected config edit now on disk, as one line the banner shows (`file:line key
     message`, the file by name only), or None while the config on disk is in service."""
     watcher = getattr(state, "watcher", None)
@@ -89,7 +114,7 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
     return verdict.model_dump(mode="json")
 
 
-def platform_of(flow: http.HTTPFlow, state: Any, asked: str | None) -> str:
+def platform_of(flow: http.HTTPFlow, state: EndpointState, asked: str | None) -> str:
     """The platform the page named, or else the site whose hosts this origin is configured as."""
     if asked in PLATFORMS:
         return asked  # type: ignore[return-value]

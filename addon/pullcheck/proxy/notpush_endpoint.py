@@ -11,7 +11,6 @@ import asyncio
 import logging
 import re
 from pathlib import Path
-from typing import Any
 
 import yaml
 from mitmproxy import http
@@ -19,7 +18,13 @@ from pydantic import Field, model_validator
 
 from pullcheck.notpush import NotPushFull, append_notpush
 from pullcheck.notpush import rate_limit as notpush_rate_limit
-from pullcheck.proxy.endpoint_http import Body, json_response, parse_body, platform_of
+from pullcheck.proxy.endpoint_http import (
+    Body,
+    EndpointState,
+    json_response,
+    parse_body,
+    platform_of,
+)
 
 logger = logging.getLogger("pullcheck.control")
 
@@ -46,11 +51,11 @@ class NotPushRequest(Body):
         return self
 
 
-def notpush_path(state: Any) -> Path:
+def notpush_path(state: EndpointState) -> Path:
     return state.config.notpush_path()
 
 
-async def notpush(flow: http.HTTPFlow, state: Any, origin: str) -> http.Response:
+async def notpush(flow: http.HTTPFlow, state: EndpointState, origin: str) -> http.Response:
     ask = parse_body(flow, NotPushRequest)
     if ask is None:
         return json_response(400, {"error": "expected JSON {code, recipient or domain, reason?}"})
@@ -91,7 +96,7 @@ async def notpush(flow: http.HTTPFlow, state: Any, origin: str) -> http.Response
     return json_response(200, {"ok": True})
 
 
-def _allowed_now(state: Any, entry: dict[str, str]) -> bool:
+def _allowed_now(state: EndpointState, entry: dict[str, str]) -> bool:
     allow = getattr(getattr(state, "config", None), "allow", None)
     if allow is None:
         return True  # nothing to compare with: one poll is all we can do

@@ -10,7 +10,7 @@ token alive and lets a held post wait for this page instead of being refused. `d
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from mitmproxy import http
 from pydantic import Field
@@ -18,6 +18,7 @@ from pydantic import Field
 from pullcheck.proxy.endpoint_http import (
     TOKEN_HEADER,
     Body,
+    EndpointState,
     config_error,
     json_response,
     parse_body,
@@ -39,7 +40,7 @@ class DecideRequest(Body):
     decision: Literal["send", "edit"]
 
 
-async def events(flow: http.HTTPFlow, state: Any, origin: str) -> http.Response:
+async def events(flow: http.HTTPFlow, state: EndpointState, origin: str) -> http.Response:
     ask = parse_body(flow, EventsRequest)
     if ask is None:
         return json_response(400, {"error": "expected JSON {since, wait}"})
@@ -62,7 +63,7 @@ async def events(flow: http.HTTPFlow, state: Any, origin: str) -> http.Response:
     )
 
 
-async def decide(flow: http.HTTPFlow, state: Any, origin: str) -> http.Response:
+async def decide(flow: http.HTTPFlow, state: EndpointState, origin: str) -> http.Response:
     decision = parse_body(flow, DecideRequest)
     if decision is None:
         return json_response(400, {"error": "expected JSON {hold_id, decision: send|edit}"})
