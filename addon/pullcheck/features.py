@@ -51,10 +51,14 @@ Span = tuple[int, int]
 
 
 class Ask(NamedTuple):
-    """Does a post ask for help or a recommendation? yes / no / unknown, with the evidence."""
+    """Does a post ask for help or a recommendation? yes / no / unknown, with the evidence.
 
-    answer: Literal["yes", "no", "unknown"]
+    For a draft, the engine may turn a parent's yes into `other`: it asks, but not for what
+    the draft offers, or it asked another account (`reason` says which, in plain words)."""
+
+    answer: Literal["yes", "no", "unknown", "other"]
     evidence: str | None
+    reason: str | None = None
 
 
 @dataclass(slots=True)

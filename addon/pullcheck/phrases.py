@@ -75,6 +75,15 @@ class Hit(NamedTuple):
     text: str
 
 
+class PhraseExamples(BaseModel):
+    """Text the group must find (`match`) and must not (`no_match`), checked when it loads."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    match: list[str] = Field(min_length=3)
+    no_match: list[str] = Field(min_length=3)
+
+
 class PhraseGroupFile(BaseModel):
     """The YAML of one phrase group, validated at the edge."""
 
@@ -82,8 +91,12 @@ class PhraseGroupFile(BaseModel):
 
     group: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
     description: str = ""
+    # The language of its wording (ISO 639-1), searched only in drafts guessed to be in it;
+    # None: searched in every draft. Several files may hold one group in different languages.
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
     phrases: list[str] = Field(default_factory=list)
     patterns: list[str] = Field(default_factory=list)
+    examples: PhraseExamples | None = None
 
     @field_validator("phrases", "patterns")
     @classmethod
@@ -785,6 +798,7 @@ class PhraseGroup:
     description: str
     index: PhraseIndex
     size: int
+    language: str | None = None
 
     def find(self, normalised_text: str) -> list[Hit]:
         """Every non-overlapping match in text already passed through `normalise`."""
@@ -815,7 +829,16 @@ def compile_group(spec: PhraseGroupFile) -> PhraseGroup:
     size = len(spec.phrases) + len(spec.patterns)
     if not size:
         raise PhraseError(f"group {spec.group!r} has no phrases and no patterns")
-    return PhraseGroup(spec.group, spec.description, index, size)
+    group = PhraseGroup(spec.group, spec.description, index, size, spec.language)
+    if spec.examples is not None:
+        for text in spec.examples.match:
+            if group.first(normalise(text)) is None:
+                raise PhraseError(f"examples.match: {text!r} is not found by the group")
+        for text in spec.examples.no_match:
+            hit = group.first(normalise(text))
+            if hit is not None:
+                raise PhraseError(f"examples.no_match: {text!r} is found ({hit.text!r})")
+    return group
 
 
 class Phrasebook:
