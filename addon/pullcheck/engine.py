@@ -21,10 +21,10 @@ from functools import lru_cache
 from typing import Any
 
 from pullcheck.features import Ask, Features, ask_of, extract
-from pullcheck.relevance import answer_for
 from pullcheck.history import InMemorySentHistory, SentHistory, SentRecord
 from pullcheck.models import Draft, Finding, Severity, Verdict, severity_rank
 from pullcheck.predicates import Predicate, compile_conditions, signal_names
+from pullcheck.relevance import answer_for
 from pullcheck.rulebook import Example, Rule, RulePack
 from pullcheck.signature import similarity_signature
 
