@@ -52,6 +52,8 @@ class EngineSettings:
     me: dict[str, str] = field(default_factory=dict)
     # What the user sells, in their words (config `offer:`): part of what their pitches offer.
     offer: tuple[str, ...] = ()
+    # Other languages whose phrases are searched (config `languages:`); None: all the pack has.
+    languages: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -166,10 +168,11 @@ class Engine:
         self._parent = lru_cache(maxsize=64)(self._read_parent)
 
     def _read_parent(self, text: str | None) -> tuple[Ask, Features | None]:
-        ask = ask_of(text, self.pack.phrasebook)
+        languages = self.settings.languages
+        ask = ask_of(text, self.pack.phrasebook, languages)
         if text is None or not text.strip():
             return ask, None
-        return ask, extract(text, self.pack.phrasebook)
+        return ask, extract(text, self.pack.phrasebook, languages=languages)
 
     def writer_of(self, draft: Draft) -> str | None:
         """Who writes the draft: the draft says so, else the config's `me:` for its site."""
@@ -258,6 +261,7 @@ class Engine:
             extra_links=draft.links,
             extra_mentions=draft.mentions,
             ignore_domains=self._allow_domains,
+            languages=self.settings.languages,
         )
 
     def example_findings(self, example: Example) -> list[Finding]:

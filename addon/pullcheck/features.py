@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal, NamedTuple
 
+from pullcheck.language import guess_language
 from pullcheck.links import Link, Mention, find_links, find_mentions, is_promo, link_from_field
 from pullcheck.phrases import Hit, Phrasebook, normalise
 
@@ -113,14 +115,26 @@ class Features:
         return sorted({link.domain for link in self.links})
 
 
+def language_of(
+    text: str, phrasebook: Phrasebook, languages: Collection[str] | None = None
+) -> str | None:
+    """Which of the phrasebook's other languages (`languages` of them, default all) the text
+    is guessed to be in; None for English or when the phrasebook has no other language."""
+    if not phrasebook.language_index:
+        return None
+    return guess_language(text, languages)
+
+
 def extract(
     text: str,
     phrasebook: Phrasebook,
     extra_links: list[str] | None = None,
     extra_mentions: list[str] | None = None,
     ignore_domains: set[str] | frozenset[str] = frozenset(),
+    languages: Collection[str] | None = None,
 ) -> Features:
-    """All facts about `text`. Never raises on any string; every span lies inside `text`."""
+    """All facts about `text`. Never raises on any string; every span lies inside `text`.
+    `languages`: the other languages whose phrases may be searched (default: all)."""
     text = text if isinstance(text, str) else ""
     normalised = normalise(text)
     links = [link for link in find_links(normalised) if not _ignored(link.domain, ignore_domains)]
@@ -138,7 +152,9 @@ def extract(
             mentions.append(Mention(handle, 0, 0))
             known.add(handle)
     # Rules only ask whether a group occurs and where first: later hits are never looked for.
-    hits = phrasebook.find_all(normalised, first_only=True)
+    hits = phrasebook.find_all(
+        normalised, first_only=True, language=language_of(text, phrasebook, languages)
+    )
 
     longest_run = max(map(len, EXCLAMATIONS.findall(text)), default=0) if "!!" in text else 0
     features = Features(
@@ -206,7 +222,9 @@ def _shouting(features: Features) -> bool:
     return letters >= SHOUTING_MIN_LETTERS and features.capitals >= SHOUTING_RATIO * letters
 
 
-def ask_of(text: str | None, phrasebook: Phrasebook) -> Ask:
+def ask_of(
+    text: str | None, phrasebook: Phrasebook, languages: Collection[str] | None = None
+) -> Ask:
     """Does `text` (a parent post) ask for help, a recommendation or an answer?
 
     yes: it uses asking wording ("looking for", "can anyone recommend", a complaint) or puts a
@@ -219,7 +237,8 @@ def ask_of(text: str | None, phrasebook: Phrasebook) -> Ask:
     normalised = normalise(text)
     # The phrasebook's one index for all groups, not the group's own: building a second index
     # cost as long again when a rule pack loads.
-    hits = phrasebook.find_all(normalised, first_only=True).get(ASKS_GROUP)
+    language = language_of(text, phrasebook, languages)
+    hits = phrasebook.find_all(normalised, first_only=True, language=language).get(ASKS_GROUP)
     if hits:
         return Ask("yes", hits[0].text)
     question = normalised.find("?")

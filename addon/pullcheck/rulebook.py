@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pullcheck.context_facts import read_facts
 from pullcheck.features import BUILTIN_SIGNALS
 from pullcheck.models import Draft, Kind, ReplyTarget, Severity
-from pullcheck.phrases import Phrasebook, PhraseError, load_group_file
+from pullcheck.phrases import Phrasebook, PhraseError, load_phrase_file
 from pullcheck.topics import TopicLexicon, TopicLexiconError, load_lexicon
 
 ALL_KINDS: tuple[str, ...] = ("post", "reply", "quote", "dm", "comment", "connect-note")
@@ -249,24 +249,29 @@ def builtin_rules_dir() -> Path:
 
 
 def load_phrasebook(folders: list[Path]) -> Phrasebook:
-    """Every phrase group in `folder/phrases/*.yaml`; a group name may appear only once."""
+    """Every phrase group in `folder/phrases/*.yaml`; a group name may appear only once (once
+    per language for a group's wording in another language)."""
     book = Phrasebook()
-    origin: dict[str, Path] = {}
+    origin: dict[tuple[str, str | None], Path] = {}
     for folder in folders:
         phrase_dir = Path(folder) / PHRASES_FOLDER
         if not phrase_dir.is_dir():
             continue
         for path in sorted(phrase_dir.glob("*.yaml")):
             try:
-                group = load_group_file(path)
+                groups = load_phrase_file(path)
             except PhraseError as error:
                 raise RulePackError(str(error), path) from error
-            if group.name in origin:
-                raise RulePackError(
-                    f"phrase group '{group.name}' is already defined in {origin[group.name]}", path
-                )
-            origin[group.name] = path
-            book.add(group)
+            for group in groups:
+                key = (group.name, group.language)
+                if key in origin:
+                    where = f" ({group.language})" if group.language else ""
+                    raise RulePackError(
+                        f"phrase group '{group.name}'{where} is already defined in "
+                        f"{origin[key]}", path
+                    )
+                origin[key] = path
+                book.add(group)
     return book
 
 
