@@ -374,9 +374,9 @@ def test_the_parents_ask_is_worked_out_once_per_parent(monkeypatch: pytest.Monke
     asked: list[str | None] = []
     real_ask_of = pullcheck.engine.ask_of
 
-    def counting_ask_of(text, phrasebook):  # type: ignore[no-untyped-def]
+    def counting_ask_of(text, phrasebook, languages=None):  # type: ignore[no-untyped-def]
         asked.append(text)
-        return real_ask_of(text, phrasebook)
+        return real_ask_of(text, phrasebook, languages)
 
     monkeypatch.setattr(pullcheck.engine, "ask_of", counting_ask_of)
     judge = engine()

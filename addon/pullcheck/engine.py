@@ -24,9 +24,10 @@ from pullcheck.features import Ask, Features, ask_of, extract
 from pullcheck.history import InMemorySentHistory, SentHistory, SentRecord
 from pullcheck.models import Draft, Finding, Severity, Verdict, severity_rank
 from pullcheck.predicates import Predicate, compile_conditions, signal_names
-from pullcheck.relevance import answer_for
+from pullcheck.relevance import Parent, answer_for
 from pullcheck.rulebook import Example, Rule, RulePack
 from pullcheck.signature import similarity_signature
+from pullcheck.topics import subject_of
 
 log = logging.getLogger(__name__)
 
@@ -167,12 +168,15 @@ class Engine:
         # ask and features are worked out once (a long parent costs as much as the draft).
         self._parent = lru_cache(maxsize=64)(self._read_parent)
 
-    def _read_parent(self, text: str | None) -> tuple[Ask, Features | None]:
+    def _read_parent(self, text: str | None) -> Parent:
         languages = self.settings.languages
         ask = ask_of(text, self.pack.phrasebook, languages)
         if text is None or not text.strip():
-            return ask, None
-        return ask, extract(text, self.pack.phrasebook, languages=languages)
+            return Parent(ask, None, None)
+        features = extract(text, self.pack.phrasebook, languages=languages)
+        # What it asks about matters only when it asks.
+        subject = subject_of(text, self.pack.topics) if ask.answer == "yes" else None
+        return Parent(ask, features, subject)
 
     def writer_of(self, draft: Draft) -> str | None:
         """Who writes the draft: the draft says so, else the config's `me:` for its site."""
@@ -190,9 +194,8 @@ class Engine:
         try:
             features = self.features_of(draft)
             parent = draft.reply_to.text if draft.reply_to is not None else None
-            parent_ask, parent_features = self._parent(parent)
             ask = answer_for(
-                draft, features, parent_ask, parent_features, self.pack.topics,
+                draft, features, self._parent(parent), self.pack.topics,
                 self.writer_of(draft), self.settings.offer,
             )
         except Exception:  # fail open: an unreadable draft gets an empty verdict

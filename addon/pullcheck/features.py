@@ -26,6 +26,7 @@ from typing import Literal, NamedTuple
 from pullcheck.language import guess_language
 from pullcheck.links import Link, Mention, find_links, find_mentions, is_promo, link_from_field
 from pullcheck.phrases import Hit, Phrasebook, normalise
+from pullcheck.unmask import unmask
 
 BUILTIN_SIGNALS = (
     "link", "shortener", "promo-link", "mention", "shouting", "exclamations", "question",
@@ -137,14 +138,31 @@ def extract(
     `languages`: the other languages whose phrases may be searched (default: all)."""
     text = text if isinstance(text, str) else ""
     normalised = normalise(text)
-    links = [link for link in find_links(normalised) if not _ignored(link.domain, ignore_domains)]
+    # Disguised links and full-width letters are read in their plain form; spans found there
+    # are mapped back onto `text`.
+    unmasked = unmask(normalised)
+    scanned = unmasked.text if unmasked is not None else normalised
+    found_links = find_links(scanned)
+    if unmasked is not None:
+        found_links = [
+            link._replace(start=start, end=end)
+            for link in found_links
+            for start, end in [unmasked.span(link.start, link.end)]
+        ]
+    links = [link for link in found_links if not _ignored(link.domain, ignore_domains)]
     seen_urls = {link.url for link in links}
     for url in extra_links or ():
         if url not in seen_urls:
             link = link_from_field(url)
             if link.domain and not _ignored(link.domain, ignore_domains):
                 links.append(link)
-    mentions = find_mentions(normalised)
+    mentions = find_mentions(scanned)
+    if unmasked is not None:
+        mentions = [
+            mention._replace(start=start, end=end)
+            for mention in mentions
+            for start, end in [unmasked.span(mention.start, mention.end)]
+        ]
     known = {mention.handle for mention in mentions}
     for handle in extra_mentions or ():
         handle = handle.lstrip("@").lower()
@@ -153,8 +171,17 @@ def extract(
             known.add(handle)
     # Rules only ask whether a group occurs and where first: later hits are never looked for.
     hits = phrasebook.find_all(
-        normalised, first_only=True, language=language_of(text, phrasebook, languages)
+        scanned, first_only=True, language=language_of(scanned, phrasebook, languages)
     )
+    if unmasked is not None:
+        hits = {
+            group: [
+                Hit(group, start, end, text[start:end])
+                for hit in group_hits
+                for start, end in [unmasked.span(hit.start, hit.end)]
+            ]
+            for group, group_hits in hits.items()
+        }
 
     longest_run = max(map(len, EXCLAMATIONS.findall(text)), default=0) if "!!" in text else 0
     features = Features(

@@ -10,6 +10,8 @@ whatever it says.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from pullcheck.features import Ask, Features
 from pullcheck.models import Draft
 from pullcheck.topics import Subject, TopicLexicon, subject_of
@@ -22,6 +24,16 @@ PITCH_SIGNALS = ("offer", "capability", "commercial-terms", "prize-bait", "promo
 CHANGE_OF_SUBJECT = "change-of-subject"
 SENTENCE_ENDS = (". ", "! ", "? ", "\n", " — ", " – ", " - ", "!!", "??")
 QUOTED_WORDS = 7
+
+
+class Parent(NamedTuple):
+    """What is known of the post a draft answers, worked out once per parent text."""
+
+    ask: Ask
+    # None when there is no parent text.
+    features: Features | None
+    # What it asks about; None unless it asks.
+    subject: Subject | None
 
 
 def local_part(handle: str) -> str:
@@ -68,13 +80,13 @@ def _describe(subject: Subject, fallback: str) -> str:
 def answer_for(
     draft: Draft,
     features: Features,
-    parent_ask: Ask,
-    parent_features: Features | None,
+    parent: Parent,
     lexicon: TopicLexicon,
     me: str | None,
     offer: tuple[str, ...] = (),
 ) -> Ask:
     """The parent's ask as it bears on this draft: yes, no, unknown, or other (with why)."""
+    parent_ask, parent_features = parent.ask, parent.features
     addressed = addressed_by_parent(draft, parent_features)
     writer = local_part(me) if me else ""
     if writer and writer in addressed:
@@ -92,7 +104,7 @@ def answer_for(
     pitch = " ".join(dict.fromkeys(sentence_around(text, start, end) for start, end in spans))
     offered = subject_of(pitch, lexicon, offer)
     parent_text = parent_features.text if parent_features is not None else ""
-    asked = subject_of(parent_text, lexicon)
+    asked = parent.subject if parent.subject is not None else subject_of(parent_text, lexicon)
     switched = CHANGE_OF_SUBJECT in features.signals
     if not switched and (offered.meets(asked) or not offered.stems):
         # (An offer that names nothing, "hire us", cannot be told off-topic.)

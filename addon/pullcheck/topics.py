@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -26,6 +27,7 @@ class TopicLexiconError(ValueError):
     """A topics file is malformed; the message names the file and the key."""
 
 
+@lru_cache(maxsize=8192)
 def stem(word: str) -> str:
     """A light English stemmer: plural, -ing, -ed and -er endings; enough for trades and
     products (other languages keep their words, which the lexicon lists as they are)."""
@@ -55,8 +57,12 @@ class TopicLexicon:
 
     generic: frozenset[str] = frozenset()
     topics: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
-    # Single-stem terms, for one lookup per word: stem -> topic names.
+    # Single-stem terms, for one lookup per word: stem -> topic names; and the longer terms,
+    # each under its first stem, so only terms whose first stem is present are checked.
     _single: dict[str, set[str]] = field(default_factory=dict, repr=False)
+    _longer: dict[str, list[tuple[str, tuple[str, ...]]]] = field(
+        default_factory=dict, repr=False
+    )
 
     def add_file(self, path: Path) -> None:
         try:
@@ -80,6 +86,8 @@ class TopicLexicon:
                     runs.append(run)
                     if len(run) == 1:
                         self._single.setdefault(run[0], set()).add(str(name))
+                    else:
+                        self._longer.setdefault(run[0], []).append((str(name), run))
 
     def content(self, text: str) -> set[str]:
         """The stems of `text` that can carry a topic."""
@@ -92,12 +100,12 @@ class TopicLexicon:
         present = set(stems)
         found: set[str] = set()
         for word in present:
-            found |= self._single.get(word, set())
-        for name, runs in self.topics.items():
-            if name not in found and any(
-                len(run) > 1 and all(part in present for part in run) for run in runs
-            ):
-                found.add(name)
+            names = self._single.get(word)
+            if names:
+                found |= names
+            for name, run in self._longer.get(word, ()):
+                if name not in found and all(part in present for part in run):
+                    found.add(name)
         return found
 
 
