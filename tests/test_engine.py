@@ -384,3 +384,9 @@ def test_the_parents_ask_is_worked_out_once_per_parent(monkeypatch: pytest.Monke
         assert "PP201" in codes(judge.judge(reply(draft, "Sunset over the harbour")))
     assert judge.judge(reply("hire us", "Can anyone recommend a designer?")).level == "none"
     assert asked == ["Sunset over the harbour", "Can anyone recommend a designer?"]
+
+
+def test_small_words_of_other_languages_do_not_make_an_offer_answer_an_ask() -> None:
+    draft = reply("¡Genial! En nuestra inmobiliaria tenemos pisos desde 900€/mes",
+                  "¿Qué tal la vida en Valencia? Estoy pensando en mudarme desde Madrid")
+    assert "PP206" in codes(engine().judge(draft))

@@ -49,3 +49,8 @@ def test_phrases_in_full_width_letters_are_found_at_their_place() -> None:
     features = extract(text, BOOK)
     start, end = features.signals["call-to-action"]
     assert text[start:end].startswith("ｃｈｅｃｋ")
+
+
+def test_a_shortener_is_a_link_whatever_its_top_level_domain() -> None:
+    links = extract("this is the exact one I got: amzn.to/4bXr2Lk, talk.to me", BOOK).links
+    assert [(link.url, link.shortener) for link in links] == [("amzn.to/4bXr2Lk", True)]

@@ -128,8 +128,13 @@ def subject_of(text: str, lexicon: TopicLexicon, extra: Iterable[str] = ()) -> S
 
 
 def load_lexicon(folders: Iterable[Path]) -> TopicLexicon:
-    """The built-in topics extended by each folder's `lexicon/topics.yaml`, in order."""
+    """The built-in topics extended by each folder's `lexicon/topics.yaml`, in order. The
+    function words of every language the language guess knows are generic too."""
+    from pullcheck.language import FUNCTION_WORDS
+
     lexicon = TopicLexicon()
+    for words in FUNCTION_WORDS.values():
+        lexicon.generic = lexicon.generic | {stem(word) for word in words}
     for folder in folders:
         path = Path(folder) / LEXICON_FILE
         if path.is_file():
