@@ -172,6 +172,8 @@ CLI_EXAMPLES: tuple[tuple[str, ...], ...] = (
      "We sell widgets in Tirana and ship across Albania: acme.example"),
     ("check", "--json", "--kind", "dm", "--no-prior-conversation",
      "We offer SEO audits at 50% off"),
+    ("check", "--kind", "reply", "--parent", "Just adopted a puppy, any tips for the first week?",
+     "Cute! Our agency builds websites, hire us: acme.example"),
 )
 
 
