@@ -72,5 +72,7 @@ def test_the_readme_transcript_shows_the_documented_exit_codes() -> None:
     codes = [int(line) for line, before in zip(transcript.splitlines()[1:],
                                                transcript.splitlines(), strict=False)
              if before == "$ echo $?"]
-    assert codes == [1, 0, 1]  # a pitch in a reply, a reply to someone who asked, a cold DM pitch
+    # a pitch in a reply, a reply to someone who asked, a cold DM pitch, an off-topic answer
+    assert codes == [1, 0, 1, 1]
+    assert "They asked about pets; this offers web design." in transcript
     assert "«" in transcript and '"findings": [{"code": "PP102"' in transcript
