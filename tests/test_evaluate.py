@@ -112,3 +112,13 @@ def test_sent_to_many_people_is_replayed_into_the_sent_history(tmp_path: Path) -
                             f'2,t,x,dm,{text} today,,no prior conversation,ok\n')
     result = evaluate_file(path, Engine(builtin_pack()))
     assert result["rules"]["PP301"]["tp"] == 1
+
+
+def test_a_reply_to_someone_who_wrote_first_answers_its_own_customer() -> None:
+    draft = row_to_draft({"kind": "reply", "text": "Please dial 1-800-221-1212, we offer help",
+                          "parent": "@airline my bag is lost",
+                          "context": "brand replying to a customer who wrote to it first"})
+    assert draft.prior_conversation is True
+    assert draft.author is not None and draft.reply_to is not None
+    assert draft.author in draft.reply_to.addressed
+    assert not ENGINE.judge(draft).reaches("warning")

@@ -16,6 +16,10 @@ HANDLE = r"@?([\w.@-]+)"
 WRITER = re.compile(r"writer is " + HANDLE, re.IGNORECASE)
 ADDRESSED = re.compile(r"parent addressed " + HANDLE, re.IGNORECASE)
 SENT_TO = re.compile(r"sent to (\d{1,6}) (?:people|persons|recipients)", re.IGNORECASE)
+# "they wrote first", also as a sentence ("a customer who wrote to it first").
+WROTE_FIRST = re.compile(r"\bwrote (?:to (?:it|us|you|them|me) )?first\b", re.IGNORECASE)
+# Who the writer is, when the facts say only that the parent was written to them.
+YOU = "you"
 
 
 @dataclass
@@ -44,7 +48,7 @@ def read_facts(context: str) -> Facts:
             facts.prior_conversation = False
         elif fact == "prior conversation":
             facts.prior_conversation = True
-        elif fact == "they wrote first":
+        elif WROTE_FIRST.search(fact):
             # They opened the conversation: whatever comes back answers them.
             facts.they_wrote_first = True
             facts.prior_conversation = True
@@ -54,4 +58,10 @@ def read_facts(context: str) -> Facts:
             facts.addressed.append(match.group(1).lower())
         elif match := SENT_TO.fullmatch(fact):
             facts.sent_to = int(match.group(1))
+    if facts.they_wrote_first:
+        # A reply to someone who wrote to the writer first answers its own customer: the
+        # parent addressed the writer (named by a stand-in when the facts give no handle).
+        facts.writer = facts.writer or YOU
+        if facts.writer not in facts.addressed:
+            facts.addressed.append(facts.writer)
     return facts
