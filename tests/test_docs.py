@@ -48,7 +48,7 @@ def test_accuracy_tables_print_null_rates_as_na() -> None:
                "tp": 0, "fp": 0, "tn": 3, "fn": 0, "rows": 3}
     table = docs.accuracy_tables({"tiny": {"overall": metrics, "rules": {"PP101": metrics}}},
                                  "warning")
-    assert "| tiny | 3 | n/a | n/a | n/a | 0.0000 | 0 | 0 | 3 | 0 |" in table
+    assert "| tiny | both | 3 | n/a | n/a | n/a | 0.0000 | 1.000 | 0 | 0 | 3 | 0 |" in table
     assert "`PP101`" not in table  # a rule that never fired gets no row
 
 
@@ -62,7 +62,10 @@ def test_accuracy_tables_come_from_eval_on_each_corpus(tmp_path: Path) -> None:
     )
     results = docs.run_accuracy(tmp_path, Config(), "warning")
     assert list(results) == ["tiny"] and results["tiny"]["overall"]["rows"] == 2
-    assert "| tiny | 2 |" in docs.accuracy_tables(results, "warning")
+    halves = results["tiny"]["halves"]
+    assert halves["tune"]["rows"] + halves["check"]["rows"] == 2
+    table = docs.accuracy_tables(results, "warning")
+    assert "| tiny | both | 2 |" in table and "| tiny | check |" in table
 
 
 def test_the_readme_transcript_shows_the_documented_exit_codes() -> None:
@@ -70,5 +73,7 @@ def test_the_readme_transcript_shows_the_documented_exit_codes() -> None:
     codes = [int(line) for line, before in zip(transcript.splitlines()[1:],
                                                transcript.splitlines(), strict=False)
              if before == "$ echo $?"]
-    assert codes == [1, 0, 1]  # a pitch in a reply, a reply to someone who asked, a cold DM pitch
+    # a pitch in a reply, a reply to someone who asked, a cold DM pitch, an off-topic answer
+    assert codes == [1, 0, 1, 1]
+    assert "They asked about pets; this offers web design." in transcript
     assert "«" in transcript and '"findings": [{"code": "PP102"' in transcript

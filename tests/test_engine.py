@@ -68,12 +68,58 @@ def test_auto_dm_to_new_follower_is_an_error() -> None:
     assert verdict.level == "error" and "PP101" in codes(verdict)
 
 
-def test_pull_signals_lower_the_score() -> None:
-    base = "I can help you grow your list."
-    push = engine().judge(reply(base, "Sunset tonight"))
+def test_pull_signals_lower_the_score_of_weak_signals() -> None:
+    base = "acme.example/guide"
+    weak = engine().judge(reply(base, "Sunset tonight"))
     softened = engine().judge(reply(base + " What do you think about email?", "Sunset tonight"))
-    assert softened.score < push.score
+    assert softened.score < weak.score
     assert "PP501" in codes(softened)
+
+
+def test_pull_wording_neither_lowers_nor_praises_a_pitch() -> None:
+    base = "Btw our agency builds websites for runners, hire us today"
+    pitch = engine().judge(reply(base, "Finished my first marathon today!"))
+    congratulated = engine().judge(reply("Congrats! " + base, "Finished my first marathon today!"))
+    assert congratulated.level == "warning" and congratulated.score == pitch.score
+    assert "PP501" not in codes(congratulated)
+
+
+def test_two_independent_weak_signals_make_a_warning() -> None:
+    verdict = engine(add_up_score=100).judge(reply("Click here: acme.example/x", "Sunset tonight"))
+    assert {"PP203", "PP204"} <= codes(verdict) and verdict.level == "warning"
+
+
+def test_pitch_under_an_ask_for_something_else_names_the_mismatch() -> None:
+    draft = reply("Cute! Our agency builds websites, hire us: acme.example",
+                  "Just adopted a puppy, any tips for the first week?")
+    verdict = engine().judge(draft)
+    finding = next(f for f in verdict.findings if f.code == "PP206")
+    assert verdict.level == "warning"
+    assert finding.message.startswith("They asked about pets; this offers web design.")
+
+
+def test_pitch_that_answers_the_ask_by_topic_passes() -> None:
+    draft = reply("We build websites for vets and groomers, portfolio at acme.example",
+                  "Can anyone recommend a web designer for my grooming salon?")
+    assert not engine().judge(draft).reaches("warning")
+
+
+def test_reply_by_the_account_the_parent_addressed_is_solicited() -> None:
+    parent = ReplyTarget(text="@BigBank froze my card again, why??")
+    answer = "Sorry! We offer a free replacement card, DM us your details"
+    brand = Draft(kind="reply", text=answer, reply_to=parent, author="bigbank")
+    rival = Draft(kind="reply", text="Switch to us, no fees", reply_to=parent, author="swiftbank")
+    assert not engine().judge(brand).reaches("warning")
+    verdict = engine().judge(rival)
+    assert "PP206" in codes(verdict) and "@bigbank" in verdict.findings[0].message
+
+
+def test_config_me_names_the_writer_when_the_draft_does_not() -> None:
+    parent = ReplyTarget(text="@BigBank froze my card again, why??")
+    draft = Draft(platform="x", kind="reply", text="Sorry! We offer a free replacement card",
+                  reply_to=parent)
+    assert not engine(me={"x": "@BigBank"}).judge(draft).reaches("warning")
+    assert engine(me={"x": "@SwiftBank"}).judge(draft).reaches("warning")
 
 
 def test_pull_finding_alone_never_raises_the_level() -> None:
@@ -328,9 +374,9 @@ def test_the_parents_ask_is_worked_out_once_per_parent(monkeypatch: pytest.Monke
     asked: list[str | None] = []
     real_ask_of = pullcheck.engine.ask_of
 
-    def counting_ask_of(text, phrasebook):  # type: ignore[no-untyped-def]
+    def counting_ask_of(text, phrasebook, languages=None):  # type: ignore[no-untyped-def]
         asked.append(text)
-        return real_ask_of(text, phrasebook)
+        return real_ask_of(text, phrasebook, languages)
 
     monkeypatch.setattr(pullcheck.engine, "ask_of", counting_ask_of)
     judge = engine()
@@ -338,3 +384,9 @@ def test_the_parents_ask_is_worked_out_once_per_parent(monkeypatch: pytest.Monke
         assert "PP201" in codes(judge.judge(reply(draft, "Sunset over the harbour")))
     assert judge.judge(reply("hire us", "Can anyone recommend a designer?")).level == "none"
     assert asked == ["Sunset over the harbour", "Can anyone recommend a designer?"]
+
+
+def test_small_words_of_other_languages_do_not_make_an_offer_answer_an_ask() -> None:
+    draft = reply("¡Genial! En nuestra inmobiliaria tenemos pisos desde 900€/mes",
+                  "¿Qué tal la vida en Valencia? Estoy pensando en mudarme desde Madrid")
+    assert "PP206" in codes(engine().judge(draft))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from pullcheck.engine import Engine
-from pullcheck.evaluate import CorpusError, evaluate_file, row_to_draft
+from pullcheck.evaluate import CorpusError, evaluate_file, half_of, row_to_draft
 from pullcheck.rulebook import builtin_pack
 
 ENGINE = Engine(builtin_pack())
@@ -73,3 +73,52 @@ def test_unknown_label_names_the_line(tmp_path: Path) -> None:
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match="cannot open"):
         evaluate_file(tmp_path / "nope.csv", ENGINE)
+
+
+def test_context_facts_reach_the_draft() -> None:
+    draft = row_to_draft({
+        "kind": "reply", "text": "hi", "parent": "my card is frozen again",
+        "context": "no prior conversation; new follower; writer is @SwiftBank; "
+                   "parent addressed @BigBank",
+    })
+    assert draft.prior_conversation is False and draft.recipient_is_new_follower is True
+    assert draft.author == "swiftbank"
+    assert draft.reply_to is not None and draft.reply_to.addressed == ("bigbank",)
+
+
+def test_they_wrote_first_is_a_prior_conversation() -> None:
+    assert row_to_draft({"kind": "dm", "text": "hi", "context": "they wrote first"}) \
+        .prior_conversation is True
+
+
+def test_unknown_context_words_change_nothing() -> None:
+    draft = row_to_draft({"kind": "reply", "text": "hi", "context": "r/Cooking; something else"})
+    assert draft.prior_conversation is None and draft.author is None
+
+
+def test_halves_split_rows_by_id_and_together_are_the_whole(tmp_path: Path) -> None:
+    lines = "".join(f"r{n},t,youtube,reply,hello {n},Music video,c,ok\n" for n in range(40))
+    path = corpus(tmp_path, lines)
+    tune = evaluate_file(path, ENGINE, half="tune")["overall"]["rows"]
+    check = evaluate_file(path, ENGINE, half="check")["overall"]["rows"]
+    assert tune + check == 40 and 0 < tune < 40
+    assert half_of("r1") == half_of("r1") and {half_of(f"r{n}") for n in range(40)} == {
+        "tune", "check"}
+
+
+def test_sent_to_many_people_is_replayed_into_the_sent_history(tmp_path: Path) -> None:
+    text = "Hi! Grab our spring catalogue at acme.example/spring"
+    path = corpus(tmp_path, f'1,t,x,dm,{text},,sent to 6 people,push\n'
+                            f'2,t,x,dm,{text} today,,no prior conversation,ok\n')
+    result = evaluate_file(path, Engine(builtin_pack()))
+    assert result["rules"]["PP301"]["tp"] == 1
+
+
+def test_a_reply_to_someone_who_wrote_first_answers_its_own_customer() -> None:
+    draft = row_to_draft({"kind": "reply", "text": "Please dial 1-800-221-1212, we offer help",
+                          "parent": "@airline my bag is lost",
+                          "context": "brand replying to a customer who wrote to it first"})
+    assert draft.prior_conversation is True
+    assert draft.author is not None and draft.reply_to is not None
+    assert draft.author in draft.reply_to.addressed
+    assert not ENGINE.judge(draft).reaches("warning")

@@ -85,27 +85,38 @@ def _rate(value: float | None, places: int = 3) -> str:
     return "n/a" if value is None else f"{value:.{places}f}"
 
 
+def _overall_row(name: str, half: str, m: dict[str, Any]) -> str:
+    accuracy = (m["tp"] + m["tn"]) / m["rows"] if m["rows"] else None
+    return (
+        f"| {name} | {half} | {m['rows']} | {_rate(m['precision'])} | {_rate(m['recall'])} "
+        f"| {_rate(m['f1'])} | {_rate(m['false_positive_rate'], 4)} | {_rate(accuracy)} "
+        f"| {m['tp']} | {m['fp']} | {m['tn']} | {m['fn']} |"
+    )
+
+
 def accuracy_tables(results: dict[str, dict[str, Any]], fail_on: str) -> str:
-    """Overall figures per corpus, then per rule, from `evaluate_file` results by corpus name."""
+    """Overall figures per corpus (both halves together, then the tune and the check half),
+    then per rule, from `run_accuracy` results by corpus name."""
     lines = [
-        f"Measured by `{DOCS_COMMAND}`, which runs `pullcheck eval CORPUS.csv --fail-on {fail_on}` "
-        "on every CSV in `../shared/corpora` (see its README for the sources); a row is flagged "
-        f"when its verdict reaches `{fail_on}`.",
+        f"Measured by `{DOCS_COMMAND}`, which runs `pullcheck eval CORPUS.csv --fail-on {fail_on} "
+        "--half tune` and `--half check` on every CSV in `../shared/corpora` (see its README for "
+        "the sources); a row is flagged when its verdict reaches "
+        f"`{fail_on}`. Rows split into halves by a hash of their id: rules and phrases are tuned "
+        "on the tune half and earn their place by what they gain on the check half, so the "
+        "check half is the figure to trust.",
         "",
-        "| corpus | rows | precision | recall | F1 | false-positive rate | TP | FP | TN | FN |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| corpus | half | rows | precision | recall | F1 | false-positive rate | accuracy "
+        "| TP | FP | TN | FN |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, result in results.items():
-        m = result["overall"]
-        lines.append(
-            f"| {name} | {m['rows']} | {_rate(m['precision'])} | {_rate(m['recall'])} "
-            f"| {_rate(m['f1'])} | {_rate(m['false_positive_rate'], 4)} | {m['tp']} | {m['fp']} "
-            f"| {m['tn']} | {m['fn']} |"
-        )
+        lines.append(_overall_row(name, "both", result["overall"]))
+        for half, metrics in result.get("halves", {}).items():
+            lines.append(_overall_row(name, half, metrics))
     lines += [
         "",
-        "Per rule (a rule counts as flagging a row when it fires and the verdict reaches "
-        f"`{fail_on}`):",
+        "Per rule, both halves (a rule counts as flagging a row when it fires and the verdict "
+        f"reaches `{fail_on}`):",
         "",
         "| corpus | rule | TP | FP | precision | recall |",
         "|---|---|---|---|---|---|",
@@ -121,15 +132,37 @@ def accuracy_tables(results: dict[str, dict[str, Any]], fail_on: str) -> str:
     return "\n".join(lines)
 
 
+def _summed(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Metrics of the rows of several results together, from their counts."""
+    from pullcheck.evaluate import Counts
+
+    counts = Counts(*(sum(part[key] for part in parts) for key in ("tp", "fp", "tn", "fn")))
+    return counts.metrics()
+
+
 def run_accuracy(corpora: Path, config: Config, fail_on: str) -> dict[str, dict[str, Any]]:
-    from pullcheck.evaluate import evaluate_file
+    """Per corpus: `halves` (tune, check: overall metrics each), and `overall` and `rules`
+    for both halves together."""
+    from pullcheck.evaluate import HALVES, evaluate_file
 
     results: dict[str, dict[str, Any]] = {}
     for csv_path in sorted(corpora.glob("*.csv")):
-        # A fresh engine (and history) per corpus: one corpus' messages must not count as
-        # "already sent" in another.
-        engine = build_engine(config, InMemorySentHistory())
-        results[csv_path.stem] = evaluate_file(csv_path, engine, fail_on=fail_on)
+        by_half: dict[str, dict[str, Any]] = {}
+        for half in HALVES:
+            # A fresh engine (and history) per run: one corpus' messages must not count as
+            # "already sent" in another.
+            engine = build_engine(config, InMemorySentHistory())
+            by_half[half] = evaluate_file(csv_path, engine, fail_on=fail_on, half=half)
+        codes = sorted({code for result in by_half.values() for code in result["rules"]})
+        results[csv_path.stem] = {
+            "overall": _summed([result["overall"] for result in by_half.values()]),
+            "rules": {
+                code: _summed([result["rules"][code] for result in by_half.values()
+                               if code in result["rules"]])
+                for code in codes
+            },
+            "halves": {half: result["overall"] for half, result in by_half.items()},
+        }
     return results
 
 
@@ -142,6 +175,8 @@ CLI_EXAMPLES: tuple[tuple[str, ...], ...] = (
      "We sell widgets in Tirana and ship across Albania: acme.example"),
     ("check", "--json", "--kind", "dm", "--no-prior-conversation",
      "We offer SEO audits at 50% off"),
+    ("check", "--kind", "reply", "--parent", "Just adopted a puppy, any tips for the first week?",
+     "Cute! Our agency builds websites, hire us: acme.example"),
 )
 
 

@@ -231,6 +231,12 @@ class Config(_Strict):
     audit_log: AuditLogConfig = Field(default_factory=AuditLogConfig)
     # What you sell, in your words: posts asking for it are pull opportunities.
     offer: list[str] = Field(default_factory=list)
+    # Your own handle per site (`me: "@acme"` for every site): a reply to a post that addressed
+    # you answers your own customer. Used when the site's requests do not say who you are.
+    me: dict[str, str] = Field(default_factory=dict)
+    # Other languages whose phrases are searched in drafts guessed to be in them (ISO 639-1;
+    # English is always searched). None: every language the rule pack has.
+    languages: list[str] | None = None
     # None: data_dir()/notpush.yaml.
     notpush_file: Path | None = None
     # More files layered over this one, in order (the last wins).
@@ -243,6 +249,37 @@ class Config(_Strict):
     # The data folder the config was loaded for (the proxy's `pullcheck_data_dir`), else None
     # for the default one.
     _data_folder: Path | None = PrivateAttr(default=None)
+
+    @field_validator("languages")
+    @classmethod
+    def _language_codes(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        from pullcheck.language import FUNCTION_WORDS
+
+        for code in value:
+            if code not in FUNCTION_WORDS and code != "en":
+                raise ValueError(
+                    f"unknown language '{code}' (languages: en, {', '.join(FUNCTION_WORDS)})"
+                )
+        return [code for code in value if code != "en"]
+
+    @field_validator("me", mode="before")
+    @classmethod
+    def _me_everywhere(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"*": value}
+        return value
+
+    @field_validator("me")
+    @classmethod
+    def _me_sites(cls, value: dict[str, str]) -> dict[str, str]:
+        for site, handle in value.items():
+            if site != "*" and site not in SITE_NAMES:
+                raise ValueError(f"unknown site '{site}' (sites: {', '.join(SITE_NAMES)})")
+            if not handle.strip().lstrip("@"):
+                raise ValueError(f"'{site}' needs a handle")
+        return {site: handle.strip().lstrip("@").lower() for site, handle in value.items()}
 
     @field_validator("mode", mode="before")
     @classmethod
@@ -827,6 +864,9 @@ def engine_settings(config: Config) -> Any:
         allow_handles=set(config.allow.handles),
         allow_domains=set(config.allow.domains),
         shadow=shadow,
+        me=dict(config.me),
+        offer=tuple(config.offer),
+        languages=None if config.languages is None else tuple(config.languages),
         **thresholds,
     )
 

@@ -24,8 +24,10 @@ from pullcheck.features import Ask, Features, ask_of, extract
 from pullcheck.history import InMemorySentHistory, SentHistory, SentRecord
 from pullcheck.models import Draft, Finding, Severity, Verdict, severity_rank
 from pullcheck.predicates import Predicate, compile_conditions, signal_names
+from pullcheck.relevance import Parent, answer_for
 from pullcheck.rulebook import Example, Rule, RulePack
 from pullcheck.signature import similarity_signature
+from pullcheck.topics import subject_of
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,14 @@ class EngineSettings:
     warning_score: int = 35
     error_score: int = 60
     add_up_score: int = 60
+    # This many independent info-level push findings make a warning, whatever their weights.
+    add_up_count: int = 2
+    # The user's own handle per site (`*`: every site), when the draft does not say who writes.
+    me: dict[str, str] = field(default_factory=dict)
+    # What the user sells, in their words (config `offer:`): part of what their pitches offer.
+    offer: tuple[str, ...] = ()
+    # Other languages whose phrases are searched (config `languages:`); None: all the pack has.
+    languages: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -153,10 +163,24 @@ class Engine:
             self._activate(rule) for rule in pack.rules if rule.code not in self.settings.disabled
         ]
         self._failed_rules: set[str] = set()
-        phrasebook = pack.phrasebook
+        self._me = {site: handle for site, handle in self.settings.me.items() if handle}
         # A reply is judged again at every pause in typing, against the same parent post: its
-        # ask is worked out once (a long parent costs as much as the draft).
-        self._ask_of_parent = lru_cache(maxsize=64)(lambda text: ask_of(text, phrasebook))
+        # ask and features are worked out once (a long parent costs as much as the draft).
+        self._parent = lru_cache(maxsize=64)(self._read_parent)
+
+    def _read_parent(self, text: str | None) -> Parent:
+        languages = self.settings.languages
+        ask = ask_of(text, self.pack.phrasebook, languages)
+        if text is None or not text.strip():
+            return Parent(ask, None, None)
+        features = extract(text, self.pack.phrasebook, languages=languages)
+        # What it asks about matters only when it asks.
+        subject = subject_of(text, self.pack.topics) if ask.answer == "yes" else None
+        return Parent(ask, features, subject)
+
+    def writer_of(self, draft: Draft) -> str | None:
+        """Who writes the draft: the draft says so, else the config's `me:` for its site."""
+        return draft.author or self._me.get(draft.platform) or self._me.get("*")
 
     # -- public API -----------------------------------------------------------------------
 
@@ -170,7 +194,10 @@ class Engine:
         try:
             features = self.features_of(draft)
             parent = draft.reply_to.text if draft.reply_to is not None else None
-            ask = self._ask_of_parent(parent)
+            ask = answer_for(
+                draft, features, self._parent(parent), self.pack.topics,
+                self.writer_of(draft), self.settings.offer,
+            )
         except Exception:  # fail open: an unreadable draft gets an empty verdict
             self._log_once("features", "feature extraction failed")
             return Judgement(
@@ -237,6 +264,7 @@ class Engine:
             extra_links=draft.links,
             extra_mentions=draft.mentions,
             ignore_domains=self._allow_domains,
+            languages=self.settings.languages,
         )
 
     def example_findings(self, example: Example) -> list[Finding]:
@@ -284,24 +312,32 @@ class Engine:
             return None
         span = _trigger_span(active.trigger_signals, context.features.signals)
         text = context.features.text
-        return active.template.model_copy(
-            update={"span": span, "trigger": text[span[0] : span[1]] if span else ""}
-        )
+        update: dict[str, Any] = {"span": span, "trigger": text[span[0] : span[1]] if span else ""}
+        if "{reason}" in active.template.message:
+            # The rule's message names what the engine worked out ("They asked for puppy
+            # tips; this offers web design.").
+            reason = context.ask.reason or "the post asks for something else."
+            update["message"] = active.template.message.replace("{reason}", reason)
+        return active.template.model_copy(update=update)
 
     def _verdict(self, findings: list[Finding]) -> Verdict:
         settings = self.settings
+        push = [finding for finding in findings if finding.weight > 0]
+        if any(severity_rank(finding.severity) >= 2 for finding in push):
+            # A pitch is a pitch: pull wording beside it ("Congrats! Btw hire us") neither
+            # lowers its score nor shows as praise next to it.
+            findings = push
         total = sum(finding.weight for finding in findings)
         score = max(0, min(100, round(total)))
         level = "none"
-        push_seen = False
-        for finding in findings:
-            if finding.weight <= 0:
-                continue  # pull findings lower the score; they never raise the level
-            push_seen = True
+        for finding in push:
             gated = _gate(finding.severity, score, settings)
             if severity_rank(gated) > severity_rank(level):
                 level = gated
-        if push_seen and score >= settings.add_up_score and severity_rank(level) < 2:
+        weak = sum(1 for finding in push if finding.severity == "info")
+        if push and severity_rank(level) < 2 and (
+            score >= settings.add_up_score or weak >= settings.add_up_count
+        ):
             level = "warning"
         ordered = sorted(findings, key=lambda found: (-severity_rank(found.severity), found.code))
         return Verdict.model_construct(findings=ordered, score=score, level=level)

@@ -6,17 +6,26 @@ rule when the rule produced a finding AND the verdict reaches `fail_on` (a shado
 finding's severity reaches `fail_on`, since it never shapes the verdict). Precision of a rule is
 the share of its flagged rows labelled push; recall is the share of push rows it flagged.
 
+The `context` column's facts (`pullcheck.context_facts`) reach the engine as the proxy would
+know them: new follower, prior conversation, who writes, whom the parent addressed, and "sent to
+N people", which is replayed into the engine's sent history as N-1 earlier copies.
+
+Every corpus splits into two halves by a hash of the row id (`half_of`): rules and phrases are
+tuned on the `tune` half and earn their place by what they gain on the `check` half.
+
 A rate without a denominator is None (`null` in JSON).
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pullcheck.context_facts import read_facts
 from pullcheck.engine import Engine
 from pullcheck.models import Draft, ReplyTarget, severity_rank
 
@@ -24,6 +33,12 @@ from pullcheck.models import Draft, ReplyTarget, severity_rank
 PLATFORM_NAMES = {"twitter": "x"}
 KINDS = {"post", "reply", "quote", "dm", "comment", "connect-note"}
 LABELS = {"push", "ok"}
+HALVES = ("tune", "check")
+
+
+def half_of(row_id: str) -> str:
+    """`tune` or `check`: a stable split by a hash of the row id (about half each)."""
+    return HALVES[hashlib.sha256(row_id.encode("utf-8")).digest()[0] & 1]
 
 
 class CorpusError(ValueError):
@@ -35,6 +50,8 @@ class Row:
     id: str
     label: str
     draft: Draft
+    # How many people got the same message, this one included (the context's "sent to N").
+    sent_to: int | None = None
 
 
 @dataclass
@@ -83,17 +100,26 @@ def row_to_draft(record: dict[str, str]) -> Draft:
     platform = (record.get("platform") or "other").strip().lower()
     kind = (record.get("kind") or "post").strip().lower()
     parent = record.get("parent") or ""
+    context = record.get("context") or ""
+    facts = read_facts(context)
+    reply_to = None
+    if parent.strip() or facts.addressed:
+        reply_to = ReplyTarget(text=parent or None, addressed=tuple(facts.addressed))
     return Draft(
         platform=PLATFORM_NAMES.get(platform, platform),
         kind=kind if kind in KINDS else "post",  # type: ignore[arg-type]
         text=record.get("text") or "",
-        reply_to=ReplyTarget(text=parent) if parent.strip() else None,
-        context=record.get("context") or "",
+        reply_to=reply_to,
+        author=facts.writer,
+        recipient_is_new_follower=facts.new_follower,
+        prior_conversation=facts.prior_conversation,
+        context=context,
     )
 
 
-def read_corpus(path: Path) -> list[Row]:
-    """Rows of a corpus CSV; a missing column or an unknown label is a `CorpusError`."""
+def read_corpus(path: Path, half: str | None = None) -> list[Row]:
+    """Rows of a corpus CSV (only those of `half`, when given); a missing column or an unknown
+    label is a `CorpusError`."""
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     try:
         handle = path.open(newline="", encoding="utf-8")
@@ -109,8 +135,28 @@ def read_corpus(path: Path) -> list[Row]:
             label = (record.get("label") or "").strip().lower()
             if label not in LABELS:
                 raise CorpusError(f"{path}:{line}: label must be push or ok, not {label!r}")
-            rows.append(Row(record.get("id") or str(line), label, row_to_draft(record)))
+            row_id = record.get("id") or str(line)
+            if half is not None and half_of(row_id) != half:
+                continue
+            sent_to = read_facts(record.get("context") or "").sent_to
+            rows.append(Row(row_id, label, row_to_draft(record), sent_to))
     return rows
+
+
+def _replay_sent(row: Row, engine: Engine) -> Draft:
+    """For "sent to N people": the same message already went to N-1 others (as the proxy's
+    sent log would know), and this copy goes to one more. Returns the draft to judge."""
+    if not row.sent_to or row.sent_to < 2:
+        return row.draft
+    draft = row.draft
+    if not draft.recipients and draft.reply_to is None:
+        draft = draft.model_copy(update={"recipients": [f"{row.id}-recipient"]})
+    for index in range(row.sent_to - 1):
+        earlier = draft.model_copy(
+            update={"recipients": [f"{row.id}-earlier-{index}"], "reply_to": None}
+        )
+        engine.record_sent(earlier)
+    return draft
 
 
 def evaluate_rows(
@@ -123,7 +169,7 @@ def evaluate_rows(
     false_positives: list[dict[str, Any]] = []
     false_negatives: list[dict[str, Any]] = []
     for row in rows:
-        judgement = engine.judge_fully(row.draft)
+        judgement = engine.judge_fully(_replay_sent(row, engine))
         verdict = judgement.verdict
         push = row.label == "push"
         flagged = severity_rank(verdict.level) >= threshold
@@ -140,6 +186,7 @@ def evaluate_rows(
             miss = {
                 "id": row.id,
                 "label": row.label,
+                "kind": row.draft.kind,
                 "level": verdict.level,
                 "score": verdict.score,
                 "codes": sorted(finding.code for finding in verdict.findings),
@@ -160,10 +207,12 @@ def evaluate_rows(
     }
 
 
-def evaluate_file(path: Path | str, engine: Engine, fail_on: str = "warning") -> dict[str, Any]:
+def evaluate_file(
+    path: Path | str, engine: Engine, fail_on: str = "warning", half: str | None = None
+) -> dict[str, Any]:
     """`pullcheck eval`: read a corpus CSV and measure `engine` on it.
 
     The result holds `overall` and `rules` exactly as `eval --json` prints them, plus
     `confusion`, `fail_on` and `misses` (false positives and false negatives, for
     `--show-misses`)."""
-    return evaluate_rows(read_corpus(Path(path)), engine, fail_on)
+    return evaluate_rows(read_corpus(Path(path), half), engine, fail_on)

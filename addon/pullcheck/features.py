@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal, NamedTuple
 
+from pullcheck.language import guess_language
 from pullcheck.links import Link, Mention, find_links, find_mentions, is_promo, link_from_field
 from pullcheck.phrases import Hit, Phrasebook, normalise
+from pullcheck.unmask import unmask
 
 BUILTIN_SIGNALS = (
     "link", "shortener", "promo-link", "mention", "shouting", "exclamations", "question",
@@ -51,10 +54,14 @@ Span = tuple[int, int]
 
 
 class Ask(NamedTuple):
-    """Does a post ask for help or a recommendation? yes / no / unknown, with the evidence."""
+    """Does a post ask for help or a recommendation? yes / no / unknown, with the evidence.
 
-    answer: Literal["yes", "no", "unknown"]
+    For a draft, the engine may turn a parent's yes into `other`: it asks, but not for what
+    the draft offers, or it asked another account (`reason` says which, in plain words)."""
+
+    answer: Literal["yes", "no", "unknown", "other"]
     evidence: str | None
+    reason: str | None = None
 
 
 @dataclass(slots=True)
@@ -109,24 +116,53 @@ class Features:
         return sorted({link.domain for link in self.links})
 
 
+def language_of(
+    text: str, phrasebook: Phrasebook, languages: Collection[str] | None = None
+) -> str | None:
+    """Which of the phrasebook's other languages (`languages` of them, default all) the text
+    is guessed to be in; None for English or when the phrasebook has no other language."""
+    if not phrasebook.language_index:
+        return None
+    return guess_language(text, languages)
+
+
 def extract(
     text: str,
     phrasebook: Phrasebook,
     extra_links: list[str] | None = None,
     extra_mentions: list[str] | None = None,
     ignore_domains: set[str] | frozenset[str] = frozenset(),
+    languages: Collection[str] | None = None,
 ) -> Features:
-    """All facts about `text`. Never raises on any string; every span lies inside `text`."""
+    """All facts about `text`. Never raises on any string; every span lies inside `text`.
+    `languages`: the other languages whose phrases may be searched (default: all)."""
     text = text if isinstance(text, str) else ""
     normalised = normalise(text)
-    links = [link for link in find_links(normalised) if not _ignored(link.domain, ignore_domains)]
+    # Disguised links and full-width letters are read in their plain form; spans found there
+    # are mapped back onto `text`.
+    unmasked = unmask(normalised)
+    scanned = unmasked.text if unmasked is not None else normalised
+    found_links = find_links(scanned)
+    if unmasked is not None:
+        found_links = [
+            link._replace(start=start, end=end)
+            for link in found_links
+            for start, end in [unmasked.span(link.start, link.end)]
+        ]
+    links = [link for link in found_links if not _ignored(link.domain, ignore_domains)]
     seen_urls = {link.url for link in links}
     for url in extra_links or ():
         if url not in seen_urls:
             link = link_from_field(url)
             if link.domain and not _ignored(link.domain, ignore_domains):
                 links.append(link)
-    mentions = find_mentions(normalised)
+    mentions = find_mentions(scanned)
+    if unmasked is not None:
+        mentions = [
+            mention._replace(start=start, end=end)
+            for mention in mentions
+            for start, end in [unmasked.span(mention.start, mention.end)]
+        ]
     known = {mention.handle for mention in mentions}
     for handle in extra_mentions or ():
         handle = handle.lstrip("@").lower()
@@ -134,7 +170,18 @@ def extract(
             mentions.append(Mention(handle, 0, 0))
             known.add(handle)
     # Rules only ask whether a group occurs and where first: later hits are never looked for.
-    hits = phrasebook.find_all(normalised, first_only=True)
+    hits = phrasebook.find_all(
+        scanned, first_only=True, language=language_of(scanned, phrasebook, languages)
+    )
+    if unmasked is not None:
+        hits = {
+            group: [
+                Hit(group, start, end, text[start:end])
+                for hit in group_hits
+                for start, end in [unmasked.span(hit.start, hit.end)]
+            ]
+            for group, group_hits in hits.items()
+        }
 
     longest_run = max(map(len, EXCLAMATIONS.findall(text)), default=0) if "!!" in text else 0
     features = Features(
@@ -202,7 +249,9 @@ def _shouting(features: Features) -> bool:
     return letters >= SHOUTING_MIN_LETTERS and features.capitals >= SHOUTING_RATIO * letters
 
 
-def ask_of(text: str | None, phrasebook: Phrasebook) -> Ask:
+def ask_of(
+    text: str | None, phrasebook: Phrasebook, languages: Collection[str] | None = None
+) -> Ask:
     """Does `text` (a parent post) ask for help, a recommendation or an answer?
 
     yes: it uses asking wording ("looking for", "can anyone recommend", a complaint) or puts a
@@ -215,7 +264,8 @@ def ask_of(text: str | None, phrasebook: Phrasebook) -> Ask:
     normalised = normalise(text)
     # The phrasebook's one index for all groups, not the group's own: building a second index
     # cost as long again when a rule pack loads.
-    hits = phrasebook.find_all(normalised, first_only=True).get(ASKS_GROUP)
+    language = language_of(text, phrasebook, languages)
+    hits = phrasebook.find_all(normalised, first_only=True, language=language).get(ASKS_GROUP)
     if hits:
         return Ask("yes", hits[0].text)
     question = normalised.find("?")

@@ -56,11 +56,14 @@ def lexicon() -> LinkLexicon:
     )
     tlds = sorted({str(tld).lower() for tld in raw["bare_domain_tlds"]}, key=len, reverse=True)
     label = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+    # A shortener is a link whatever its top-level domain ("amzn.to/4bX", "t.co/x").
+    shorteners = "|".join(re.escape(str(name).lower()) for name in raw["shorteners"])
     pattern = re.compile(
         r"(?<![\w@/.-])(?:"
         r"https?://[^\s<>\"'`]+"
         r"|www\.[^\s<>\"'`]+"
         rf"|(?:{label}\.)+(?:{'|'.join(tlds)})(?![\w-])(?::\d{{1,5}})?(?:/[^\s<>\"'`]*)?"
+        rf"|(?:{shorteners})/[^\s<>\"'`]+"
         r")",
         re.IGNORECASE,
     )

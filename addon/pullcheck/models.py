@@ -30,6 +30,9 @@ class ReplyTarget(BaseModel):
     id: str | None = None
     author: str | None = None
     text: str | None = None
+    # Whom the parent addressed beyond the @mentions in its text (the account it replied to),
+    # handles without "@". A reply written by one of them answers its own customer.
+    addressed: tuple[str, ...] = ()
 
 
 class Draft(BaseModel):
@@ -38,6 +41,8 @@ class Draft(BaseModel):
     platform: str = "other"
     kind: Kind = "post"
     text: str = ""
+    # Who writes it: the user's own handle on this site, when known (else the config's `me:`).
+    author: str | None = None
     # False when the text exists but cannot be read (X's end-to-end encrypted XChat DMs).
     text_available: bool = True
     reply_to: ReplyTarget | None = None

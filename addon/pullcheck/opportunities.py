@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from pullcheck.localdb import drop_freed_pages, open_private_db
+from pullcheck.topics import stem
 
 logger = logging.getLogger("pullcheck")
 
@@ -56,24 +57,6 @@ my our your their his her its i we you they me us them it this that these those 
 is are was were be been am do does did have has had can could will would should may might
 what who where when which how why best good great really very just please help need needs
 """.split())
-
-
-def stem(word: str) -> str:
-    """A light English stemmer: plural, -ing, -ed and -er endings; enough for offer phrases."""
-    word = word.casefold().replace("’", "'").removesuffix("'s")
-    if len(word) <= 3:
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        word = word[:-3] + "y"
-    elif word.endswith(("sses", "xes", "zes", "ches", "shes")):
-        word = word[:-2]
-    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    for ending, keep in (("ing", 4), ("ed", 4), ("er", 5)):
-        if word.endswith(ending) and len(word) - len(ending) >= keep:
-            word = word[: -len(ending)]
-            break
-    return word
 
 
 def content_stems(text: str) -> set[str]:

@@ -82,6 +82,15 @@ class Hit(NamedTuple):
     text: str
 
 
+class PhraseExamples(BaseModel):
+    """Text the group must find (`match`) and must not (`no_match`), checked when it loads."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    match: list[str] = Field(min_length=3)
+    no_match: list[str] = Field(min_length=3)
+
+
 class PhraseGroupFile(BaseModel):
     """The YAML of one phrase group, validated at the edge."""
 
@@ -89,8 +98,12 @@ class PhraseGroupFile(BaseModel):
 
     group: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
     description: str = ""
+    # The language of its wording (ISO 639-1), searched only in drafts guessed to be in it;
+    # None: searched in every draft. Several files may hold one group in different languages.
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
     phrases: list[str] = Field(default_factory=list)
     patterns: list[str] = Field(default_factory=list)
+    examples: PhraseExamples | None = None
 
     @field_validator("phrases", "patterns")
     @classmethod
@@ -803,6 +816,7 @@ class PhraseGroup:
     description: str
     index: PhraseIndex
     size: int
+    language: str | None = None
 
     def find(self, normalised_text: str) -> list[Hit]:
         """Every non-overlapping match in text already passed through `normalise`."""
@@ -836,42 +850,127 @@ def compile_group(spec: PhraseGroupFile, built_in: bool = False) -> PhraseGroup:
     size = len(spec.phrases) + len(spec.patterns)
     if not size:
         raise PhraseError(f"group {spec.group!r} has no phrases and no patterns")
-    return PhraseGroup(spec.group, spec.description, index, size)
+    group = PhraseGroup(spec.group, spec.description, index, size, spec.language)
+    if spec.examples is not None:
+        for text in spec.examples.match:
+            if group.first(normalise(text)) is None:
+                raise PhraseError(f"examples.match: {text!r} is not found by the group")
+        for text in spec.examples.no_match:
+            hit = group.first(normalise(text))
+            if hit is not None:
+                raise PhraseError(f"examples.no_match: {text!r} is found ({hit.text!r})")
+    return group
 
 
 class Phrasebook:
-    """Every phrase group of a rule pack, by name."""
+    """Every phrase group of a rule pack, by name.
+
+    Groups without a language are searched in every text; a group's wording in another
+    language (`language: es`) only in text guessed to be in it (`pullcheck.language`), through
+    that language's own index, so English drafts pay nothing for it."""
 
     def __init__(self, groups: dict[str, PhraseGroup] | None = None) -> None:
         self.groups: dict[str, PhraseGroup] = {}
         self.index = PhraseIndex()
+        # language -> (group name -> group), and one index per language.
+        self.translations: dict[str, dict[str, PhraseGroup]] = {}
+        self.language_index: dict[str, PhraseIndex] = {}
         for group in (groups or {}).values():
             self.add(group)
 
     def __contains__(self, name: object) -> bool:
-        return name in self.groups
+        return name in self.groups or any(name in named for named in self.translations.values())
 
     def __getitem__(self, name: str) -> PhraseGroup:
         return self.groups[name]
 
     def names(self) -> list[str]:
-        return sorted(self.groups)
+        named = set(self.groups)
+        for groups in self.translations.values():
+            named |= set(groups)
+        return sorted(named)
+
+    def languages(self) -> list[str]:
+        return sorted(self.translations)
 
     def add(self, group: PhraseGroup) -> None:
-        if group.name in self.groups:
-            raise PhraseError(f"phrase group {group.name!r} is defined twice")
-        self.groups[group.name] = group
-        self.index.merge(group.index)
+        if group.language is None:
+            if group.name in self.groups:
+                raise PhraseError(f"phrase group {group.name!r} is defined twice")
+            self.groups[group.name] = group
+            self.index.merge(group.index)
+            return
+        groups = self.translations.setdefault(group.language, {})
+        if group.name in groups:
+            raise PhraseError(
+                f"phrase group {group.name!r} ({group.language}) is defined twice"
+            )
+        groups[group.name] = group
+        self.language_index.setdefault(group.language, PhraseIndex()).merge(group.index)
 
     def compile_all(self) -> None:
         """Compile every regex now instead of on first use (see `PhraseIndex.compile_all`)."""
         self.index.compile_all()
+        for index in self.language_index.values():
+            index.compile_all()
 
-    def find_all(self, normalised_text: str, first_only: bool = False) -> dict[str, list[Hit]]:
+    def find_all(
+        self, normalised_text: str, first_only: bool = False, language: str | None = None
+    ) -> dict[str, list[Hit]]:
         """Hits per group, only groups that matched; one pass over the words for all groups.
         `first_only`: just each group's first hit (what signals need), much cheaper on long,
-        pitch-dense text, where most candidates only repeat groups already found."""
-        return self.index.find(normalised_text, first_only)
+        pitch-dense text, where most candidates only repeat groups already found.
+        `language`: also search that language's wording of the groups."""
+        found = self.index.find(normalised_text, first_only)
+        index = self.language_index.get(language) if language else None
+        if index is None:
+            return found
+        for group, hits in index.find(normalised_text, first_only).items():
+            found[group] = _merged(found.get(group, []), hits, first_only)
+        return found
+
+
+class TranslationFile(BaseModel):
+    """One language's wording of several groups: `language: es` and `groups: {offer: {...}}`,
+    each group as in a group file (phrases, patterns, examples) without `group:`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: str = Field(pattern=r"^[a-z]{2}$")
+    description: str = ""
+    groups: dict[str, dict[str, Any]] = Field(min_length=1)
+
+
+def load_phrase_file(path: Path, built_in: bool = False) -> list[PhraseGroup]:
+    """The groups in a phrase file: one group (`group:`), or one language's wording of several
+    (`language:` and `groups:`); errors are `PhraseError`s naming the group and key.
+    `built_in`: the file ships with pullcheck (its patterns may stay on `re`, vetted)."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise PhraseError(f"YAML syntax: {error}") from error
+    if not isinstance(raw, dict) or "groups" not in raw:
+        return [load_group_file(path, built_in)]
+    try:
+        translation = TranslationFile.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise PhraseError(f"key '{where}': {first['msg']}") from error
+    groups: list[PhraseGroup] = []
+    for name, body in translation.groups.items():
+        spec_data = {**(body or {}), "group": name, "language": translation.language}
+        try:
+            spec = PhraseGroupFile.model_validate(spec_data)
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise PhraseError(f"key 'groups.{name}.{where}': {first['msg']}") from error
+        try:
+            groups.append(compile_group(spec, built_in))
+        except PhraseError as error:
+            raise PhraseError(f"groups.{name}: {error}") from error
+    return groups
 
 
 def load_group_file(path: Path, built_in: bool = False) -> PhraseGroup:

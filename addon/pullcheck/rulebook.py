@@ -31,15 +31,18 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from pullcheck.context_facts import read_facts
 from pullcheck.features import BUILTIN_SIGNALS
 from pullcheck.models import Draft, Kind, ReplyTarget, Severity
-from pullcheck.phrases import Phrasebook, PhraseError, load_group_file
+from pullcheck.phrases import Phrasebook, PhraseError, load_phrase_file
+from pullcheck.topics import TopicLexicon, TopicLexiconError, load_lexicon
 
 ALL_KINDS: tuple[str, ...] = ("post", "reply", "quote", "dm", "comment", "connect-note")
 MIN_EXAMPLES = 3
 PHRASES_FOLDER = "phrases"
 
-Answer = Literal["yes", "no", "unknown"]
+# `other`: the parent asks, but not for what this draft offers (or not of this writer).
+Answer = Literal["yes", "no", "unknown", "other"]
 Tristate = bool | Literal["unknown"]
 Number = int | str
 
@@ -147,18 +150,29 @@ class Example(BaseModel):
     note: str = ""
 
     def to_draft(self) -> Draft:
+        # The context is read as facts (`writer is @acme`), as `pullcheck check --context` does;
+        # the example's own fields win.
+        facts = read_facts(self.context)
         reply_to = None
-        if self.parent is not None or self.parent_author is not None:
-            reply_to = ReplyTarget(author=self.parent_author, text=self.parent)
+        if self.parent is not None or self.parent_author is not None or facts.addressed:
+            reply_to = ReplyTarget(
+                author=self.parent_author, text=self.parent, addressed=tuple(facts.addressed)
+            )
         return Draft(
             platform=self.platform,
             kind=self.kind,
             text=self.text,
+            author=facts.writer,
             reply_to=reply_to,
             recipients=list(self.recipients),
             links=list(self.links),
-            recipient_is_new_follower=self.new_follower,
-            prior_conversation=self.prior_conversation,
+            recipient_is_new_follower=(
+                self.new_follower if self.new_follower is not None else facts.new_follower
+            ),
+            prior_conversation=(
+                self.prior_conversation if self.prior_conversation is not None
+                else facts.prior_conversation
+            ),
             context=self.context,
         )
 
@@ -209,6 +223,8 @@ class RulePack:
     phrasebook: Phrasebook
     folders: tuple[Path, ...] = ()
     by_code: dict[str, Rule] = field(default_factory=dict)
+    # What asks seek and offers are about (`pullcheck.topics`).
+    topics: TopicLexicon = field(default_factory=TopicLexicon)
 
     def __post_init__(self) -> None:
         if not self.by_code:
@@ -222,7 +238,9 @@ class RulePack:
 
     def only(self, code: str) -> RulePack:
         """A pack with this one rule (and every phrase group): rules are tested alone."""
-        return RulePack((self.by_code[code],), self.phrasebook, self.folders)
+        return RulePack(
+            (self.by_code[code],), self.phrasebook, self.folders, topics=self.topics
+        )
 
 
 def builtin_rules_dir() -> Path:
@@ -231,9 +249,10 @@ def builtin_rules_dir() -> Path:
 
 
 def load_phrasebook(folders: list[Path]) -> Phrasebook:
-    """Every phrase group in `folder/phrases/*.yaml`; a group name may appear only once."""
+    """Every phrase group in `folder/phrases/*.yaml`; a group name may appear only once (once
+    per language for a group's wording in another language)."""
     book = Phrasebook()
-    origin: dict[str, Path] = {}
+    origin: dict[tuple[str, str | None], Path] = {}
     built_in_dir = builtin_rules_dir().resolve()
     for folder in folders:
         phrase_dir = Path(folder) / PHRASES_FOLDER
@@ -243,15 +262,19 @@ def load_phrasebook(folders: list[Path]) -> Phrasebook:
         built_in = Path(folder).resolve() == built_in_dir
         for path in sorted(phrase_dir.glob("*.yaml")):
             try:
-                group = load_group_file(path, built_in)
+                groups = load_phrase_file(path, built_in)
             except PhraseError as error:
                 raise RulePackError(str(error), path) from error
-            if group.name in origin:
-                raise RulePackError(
-                    f"phrase group '{group.name}' is already defined in {origin[group.name]}", path
-                )
-            origin[group.name] = path
-            book.add(group)
+            for group in groups:
+                key = (group.name, group.language)
+                if key in origin:
+                    where = f" ({group.language})" if group.language else ""
+                    raise RulePackError(
+                        f"phrase group '{group.name}'{where} is already defined in "
+                        f"{origin[key]}", path
+                    )
+                origin[key] = path
+                book.add(group)
     return book
 
 
@@ -262,6 +285,10 @@ def load_rule_pack(folders: list[Path], check_examples: bool = True) -> RulePack
         if not folder.is_dir():
             raise RulePackError("rule folder does not exist", folder)
     phrasebook = load_phrasebook(paths)
+    try:
+        topics = load_lexicon(paths)
+    except TopicLexiconError as error:
+        raise RulePackError(str(error)) from error
     known_signals = set(phrasebook.names()) | set(BUILTIN_SIGNALS)
     rules: list[Rule] = []
     origin: dict[str, Path] = {}
@@ -289,7 +316,7 @@ def load_rule_pack(folders: list[Path], check_examples: bool = True) -> RulePack
             origin[rule.code] = path
             names[rule.name] = path
             rules.append(rule)
-    pack = RulePack(tuple(rules), phrasebook, tuple(paths))
+    pack = RulePack(tuple(rules), phrasebook, tuple(paths), topics=topics)
     if check_examples:
         for rule in rules:
             problem = first_failing_example(pack, rule.code)

@@ -17,6 +17,7 @@ from pullcheck.commands.options import (
     load_cli_config,
 )
 from pullcheck.config import ConfigError, build_engine
+from pullcheck.context_facts import read_facts
 from pullcheck.excerpt import excerpt
 from pullcheck.models import Draft, Kind, ReplyTarget, Verdict
 from pullcheck.models import Finding as FindingModel
@@ -52,7 +53,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="you have talked with the recipient before (or not); unknown "
                         "when not given")
     parser.add_argument("--context", default="",
-                        help="where this is written, e.g. 'r/smallbusiness'")
+                        help="what the proxy would know, as facts separated by ';': 'new "
+                        "follower', 'no prior conversation', 'they wrote first', 'writer is "
+                        "@H', 'parent addressed @H', 'r/smallbusiness' (flags above win)")
+    parser.add_argument("--me", metavar="HANDLE",
+                        help="your own handle on this site (default: the config's me:); a reply "
+                        "to a post that addressed you answers your own customer")
     add_config_option(parser)
     add_fail_on_option(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -60,17 +66,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def draft_from_args(args: argparse.Namespace, text: str) -> Draft:
+    facts = read_facts(args.context)
     reply_to = None
-    if args.parent is not None or args.parent_author:
-        reply_to = ReplyTarget(author=args.parent_author, text=args.parent)
+    if args.parent is not None or args.parent_author or facts.addressed:
+        reply_to = ReplyTarget(
+            author=args.parent_author, text=args.parent, addressed=tuple(facts.addressed)
+        )
+    me = getattr(args, "me", None)
     return Draft(
         platform=args.platform,
         kind=args.kind,
         text=text,
+        author=me.lstrip("@").lower() if me else facts.writer,
         reply_to=reply_to,
         recipients=list(args.recipient),
-        recipient_is_new_follower=args.new_follower,
-        prior_conversation=args.prior_conversation,
+        recipient_is_new_follower=(
+            args.new_follower if args.new_follower is not None else facts.new_follower
+        ),
+        prior_conversation=(
+            args.prior_conversation if args.prior_conversation is not None
+            else facts.prior_conversation
+        ),
         context=args.context,
     )
 

@@ -38,6 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("file", type=Path, metavar="FILE.csv")
     parser.add_argument("--json", action="store_true",
                         help='one object: {"overall": {...}, "rules": {CODE: {...}}}')
+    parser.add_argument("--half", choices=("tune", "check"),
+                        help="only the rows of this half (split by a hash of the row id): "
+                        "tune on one, measure on the other")
     parser.add_argument("--show-misses", type=int, default=0, metavar="N",
                         help="print up to N false positives and N false negatives")
     add_fail_on_option(parser)
@@ -59,14 +62,14 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     engine = build_engine(config, InMemorySentHistory())
     try:
-        result = evaluate_file(args.file, engine, fail_on=args.fail_on)
+        result = evaluate_file(args.file, engine, fail_on=args.fail_on, half=args.half)
     except (ValueError, KeyError, UnicodeDecodeError) as error:
         print(f"pullcheck eval: {args.file}: {error}", file=sys.stderr)
         return EXIT_USAGE
     if args.json:
         print(json.dumps(metrics_json(result)))
     else:
-        print(render_report(args.file, result, args.fail_on))
+        print(render_report(args.file, result, args.fail_on, args.half))
     if args.show_misses:
         print(render_misses(result, args.show_misses), file=sys.stdout)
     return EXIT_OK
@@ -88,7 +91,9 @@ def _rate(value: float | None, places: int = 3) -> str:
     return "  n/a" if value is None else f"{value:.{places}f}"
 
 
-def render_report(path: Path, result: dict[str, Any], fail_on: str) -> str:
+def render_report(
+    path: Path, result: dict[str, Any], fail_on: str, half: str | None = None
+) -> str:
     overall = result["overall"]
     header = f"{'':<10} {'precision':>9} {'recall':>7} {'F1':>6} {'FP rate':>8} " \
              f"{'TP':>6} {'FP':>6} {'TN':>6} {'FN':>6}"
@@ -98,7 +103,8 @@ def render_report(path: Path, result: dict[str, Any], fail_on: str) -> str:
                 f"{_rate(m['f1']):>6} {_rate(m['false_positive_rate'], 4):>8} "
                 f"{m['tp']:>6} {m['fp']:>6} {m['tn']:>6} {m['fn']:>6}")
 
-    lines = [f"{path}: {overall['rows']} rows, flagged = verdict reaches {fail_on}", "",
+    which = f" ({half} half)" if half else ""
+    lines = [f"{path}{which}: {overall['rows']} rows, flagged = verdict reaches {fail_on}", "",
              header, row("overall", overall)]
     for code, values in sorted(result["rules"].items()):
         lines.append(row(code, values))

@@ -118,7 +118,10 @@ def rule_page(rule: Any, config: Config) -> str:
         "## What it does",
         _para(what),
         "",
-        f"Message shown: \"{' '.join(rule.message.split())}\"",
+        # `{reason}` is filled in per draft ("They asked about pets; this offers web design.").
+        "Message shown: \""
+        + " ".join(rule.message.split()).replace("{reason}", "<why, for this draft>")
+        + "\"",
         "",
         "## Why is this bad?",
         _para(rule.why),
