@@ -15,7 +15,11 @@ whose every rule was seen to fire on its own `flag` examples and stay quiet on i
 - `new_follower`, `prior_conversation`: allowed values among true, false, unknown;
 - `near_duplicate_recipients`: this many distinct people (this draft's included) received a
   near-duplicate with a link within `params.window_hours` (`params.max_distance` bits apart);
-- `any_of`: a list of nested conditions, at least one of which must hold.
+- `any_of`: a list of nested conditions, at least one of which must hold;
+- `parent_question`: whether the parent holds a question mark (a question the ask wording
+  did not catch may still be an ask);
+- `second_opinion`: true when the learned model (`pullcheck.second_opinion`) must say the draft
+  reads like spam, false when it must not (checked last: it is the costliest condition).
 
 A number may be written as `$param`, taken from the rule's `params` (which the user may override).
 """
@@ -74,6 +78,8 @@ class Conditions(BaseModel):
     prior_conversation: list[Tristate] | None = None
     near_duplicate_recipients: Number | None = None
     any_of: list[Conditions] | None = None
+    parent_question: bool | None = None
+    second_opinion: bool | None = None
 
     @field_validator(
         "min_links", "max_links", "min_mentions", "max_mentions", "max_words",
