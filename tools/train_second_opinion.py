@@ -54,7 +54,7 @@ THRESHOLDS = [step / 4 for step in range(-8, 17)]
 # Weights are kept to this many decimals, and those smaller than MIN_WEIGHT are dropped (most
 # n-grams seen once carry tiny weights): a smaller file and fewer lookups, at the same accuracy.
 DECIMALS = 3
-MIN_WEIGHT = 0.05
+MIN_WEIGHT = 0.1
 
 
 @dataclass(frozen=True)
