@@ -210,3 +210,20 @@ def test_training_script_reproduces_the_shipped_model_byte_for_byte() -> None:
             pytest.skip(f"{path} is not the file the shipped model was trained on")
     rebuilt = training_script().build_model(CORPORA).to_json()
     assert rebuilt == builtin_model_path().read_text(encoding="utf-8")
+
+
+def test_a_pack_whose_model_cannot_load_names_the_model_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pullcheck import second_opinion
+    from pullcheck.rulebook import RulePackError, builtin_rules_dir, load_rule_pack
+
+    missing = tmp_path / "second_opinion.json"
+    monkeypatch.setattr(second_opinion, "builtin_model_path", lambda: missing)
+    second_opinion.builtin_model.cache_clear()
+    try:
+        with pytest.raises(RulePackError, match="PP207 asks the learned second opinion.*cannot"):
+            load_rule_pack([builtin_rules_dir()], check_examples=False)
+    finally:
+        monkeypatch.undo()
+        second_opinion.builtin_model.cache_clear()

@@ -126,6 +126,11 @@ class Conditions(BaseModel):
             return True
         return any(nested.uses_history() for nested in self.any_of or ())
 
+    def uses_second_opinion(self) -> bool:
+        if self.second_opinion is not None:
+            return True
+        return any(nested.uses_second_opinion() for nested in self.any_of or ())
+
 
 class SentBefore(BaseModel):
     """A message already sent before an example (for rules that look at the sent history)."""
@@ -311,6 +316,7 @@ def load_rule_pack(folders: list[Path], check_examples: bool = True) -> RulePack
                 )
             _check_signals(rule, known_signals, path)
             _check_params(rule, path)
+            _check_model(rule, path)
             reason = never_fires(rule.when, rule.params)
             if reason:
                 raise RulePackError(
@@ -372,6 +378,22 @@ def _check_params(rule: Rule, path: Path) -> None:
                     f"rule {rule.code} counts near-duplicates and needs params.{needed}",
                     path, rule.code,
                 )
+
+
+def _check_model(rule: Rule, path: Path) -> None:
+    """A rule that asks the learned model needs a readable model file: say so by name, rather
+    than letting its examples fail for no visible reason."""
+    if not rule.when.uses_second_opinion():
+        return
+    from pullcheck.second_opinion import ModelError, builtin_model
+
+    try:
+        builtin_model()
+    except ModelError as error:
+        raise RulePackError(
+            f"rule {rule.code} asks the learned second opinion, which cannot load: {error}",
+            path, rule.code,
+        ) from error
 
 
 def resolve(value: Number | None, params: dict[str, Any]) -> float | None:
