@@ -177,7 +177,10 @@ def test_allowlisted_handle_suppresses_push_findings() -> None:
 def test_allowlisted_domain_is_not_a_link() -> None:
     draft = reply("Check out acme.example/guide", "Sunset")
     assert engine().judge(draft).reaches("warning")
-    assert not engine(allow_domains={"acme.example"}).judge(draft).reaches("warning")
+    # PP207 (the learned guess) reads wording, not links: "Check out ..." under a stranger's
+    # post reads like comment spam whatever the link, so it is left out of this link test.
+    allowed = engine(allow_domains={"acme.example"}, disabled={"PP207"}).judge(draft)
+    assert not allowed.reaches("warning")
 
 
 def test_disabled_rule_and_severity_override() -> None:

@@ -5,7 +5,8 @@ Walking that shape for every draft (is `kinds` set? is `min_links` set? look up 
 was most of the cost of a rule. Compiling keeps only the conditions the rule names, with
 `$param` values resolved against the rule's params and lists turned into sets, as a short
 tuple of checks run in a fixed order: the draft's kind first (most rules are for a few kinds),
-then signals, and the near-duplicate count, the only check that asks the sent history, last.
+then signals, the near-duplicate count (the only check that asks the sent history), and the
+learned second opinion, the costliest, last.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, Protocol
 from pullcheck.features import Ask, Features
 from pullcheck.models import Draft
 from pullcheck.rulebook import Conditions, resolve
+from pullcheck.second_opinion import builtin_model
 
 
 class DraftContext(Protocol):
@@ -31,6 +33,9 @@ class DraftContext(Protocol):
 
 
 Predicate = Callable[[DraftContext], bool]
+
+# Question marks in the scripts the phrase groups cover (Latin, full-width, Spanish opening).
+QUESTION_MARKS = ("?", "？", "¿")
 
 
 def compile_conditions(when: Conditions, params: dict[str, Any]) -> Predicate:
@@ -95,7 +100,27 @@ def _checks(when: Conditions, params: dict[str, Any]) -> tuple[Predicate, ...]:
         checks.append(lambda context: any(branch(context) for branch in branches))
     if when.near_duplicate_recipients is not None:
         checks.append(_near_duplicates(when.near_duplicate_recipients, params))
+    if when.parent_question is not None:
+        question = when.parent_question
+        checks.append(lambda context: _parent_has_question(context.draft) is question)
+    if when.second_opinion is not None:
+        checks.append(_second_opinion(when.second_opinion))
     return tuple(checks)
+
+
+def _parent_has_question(draft: Draft) -> bool:
+    parent = draft.reply_to.text if draft.reply_to is not None else None
+    return bool(parent) and any(mark in parent for mark in QUESTION_MARKS)
+
+
+def _second_opinion(expected: bool) -> Predicate:
+    """Does the learned model's guess (spam-like or not) agree with `expected`? The model is
+    read on first use; a model that cannot be read raises, so the rule is skipped and logged."""
+
+    def agrees(context: DraftContext) -> bool:
+        return builtin_model().flags(context.features.text) is expected
+
+    return agrees
 
 
 def _near_duplicates(needed: Any, params: dict[str, Any]) -> Predicate:

@@ -15,7 +15,11 @@ whose every rule was seen to fire on its own `flag` examples and stay quiet on i
 - `new_follower`, `prior_conversation`: allowed values among true, false, unknown;
 - `near_duplicate_recipients`: this many distinct people (this draft's included) received a
   near-duplicate with a link within `params.window_hours` (`params.max_distance` bits apart);
-- `any_of`: a list of nested conditions, at least one of which must hold.
+- `any_of`: a list of nested conditions, at least one of which must hold;
+- `parent_question`: whether the parent holds a question mark (a question the ask wording
+  did not catch may still be an ask);
+- `second_opinion`: true when the learned model (`pullcheck.second_opinion`) must say the draft
+  reads like spam, false when it must not (checked last: it is the costliest condition).
 
 A number may be written as `$param`, taken from the rule's `params` (which the user may override).
 """
@@ -74,6 +78,8 @@ class Conditions(BaseModel):
     prior_conversation: list[Tristate] | None = None
     near_duplicate_recipients: Number | None = None
     any_of: list[Conditions] | None = None
+    parent_question: bool | None = None
+    second_opinion: bool | None = None
 
     @field_validator(
         "min_links", "max_links", "min_mentions", "max_mentions", "max_words",
@@ -119,6 +125,11 @@ class Conditions(BaseModel):
         if self.near_duplicate_recipients is not None:
             return True
         return any(nested.uses_history() for nested in self.any_of or ())
+
+    def uses_second_opinion(self) -> bool:
+        if self.second_opinion is not None:
+            return True
+        return any(nested.uses_second_opinion() for nested in self.any_of or ())
 
 
 class SentBefore(BaseModel):
@@ -308,6 +319,7 @@ def load_rule_pack(folders: list[Path], check_examples: bool = True) -> RulePack
                 )
             _check_signals(rule, known_signals, path)
             _check_params(rule, path)
+            _check_model(rule, path)
             reason = never_fires(rule.when, rule.params)
             if reason:
                 raise RulePackError(
@@ -369,6 +381,22 @@ def _check_params(rule: Rule, path: Path) -> None:
                     f"rule {rule.code} counts near-duplicates and needs params.{needed}",
                     path, rule.code,
                 )
+
+
+def _check_model(rule: Rule, path: Path) -> None:
+    """A rule that asks the learned model needs a readable model file: say so by name, rather
+    than letting its examples fail for no visible reason."""
+    if not rule.when.uses_second_opinion():
+        return
+    from pullcheck.second_opinion import ModelError, builtin_model
+
+    try:
+        builtin_model()
+    except ModelError as error:
+        raise RulePackError(
+            f"rule {rule.code} asks the learned second opinion, which cannot load: {error}",
+            path, rule.code,
+        ) from error
 
 
 def resolve(value: Number | None, params: dict[str, Any]) -> float | None:

@@ -188,7 +188,10 @@ class AuditSummary:
             self._examples[key] = example if known is None else known.absorb(example)
 
     def worst(self, count: int = WORST_SHOWN) -> list[Example]:
-        return sorted(self._examples.values(), key=lambda e: e.rank, reverse=True)[:count]
+        # Ties (many drafts score 100) go to the earliest, then by id: the same list whichever
+        # order the workers' shares were merged in.
+        ordered = sorted(self._examples.values(), key=lambda e: (e.when, e.item_id))
+        return sorted(ordered, key=lambda e: e.rank, reverse=True)[:count]
 
     def top_rules(self, count: int = 10) -> list[RuleTally]:
         return sorted(self.rules.values(), key=lambda r: (-r.count, r.code))[:count]
