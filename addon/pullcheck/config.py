@@ -340,7 +340,9 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
     """The choice a typo most likely meant, or None when nothing is close."""
     options = list(choices)
     by_lower = {option.lower(): option for option in options}
-    found = difflib.get_close_matches(word.lower(), list(by_lower), n=5, cutoff=0.6)
+    # Every close match, not difflib's top few: its ties are cut in reverse string order, which
+    # dropped PP201 for PP210 once PP203-PP207 existed.
+    found = difflib.get_close_matches(word.lower(), list(by_lower), n=len(by_lower), cutoff=0.6)
     if not found:
         return None
     # difflib ranks PP210 -> PP201, PP203, PP205 alike; a swap of two letters is the likelier typo.
