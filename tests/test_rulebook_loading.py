@@ -137,3 +137,19 @@ def test_extra_folder_adds_rules(pack_dir: Path, tmp_path: Path) -> None:
     _edit(extra / "PP901.yaml", lambda data: data.update(code="PP901", name="my-hard-sell"))
     pack = load_rule_pack([builtin_rules_dir(), extra])
     assert "PP901" in pack.codes() and "PP201" in pack.codes()
+
+
+def test_the_shipped_pack_passes_every_rule_and_phrase_example_when_asked() -> None:
+    # Loading skips the shipped pack's examples (they cannot change after release); this is the
+    # check that keeps them true.
+    pack = load_rule_pack([builtin_rules_dir()], builtin_examples=True)
+    assert pack.rules
+
+
+def test_a_copy_of_the_pack_is_checked_like_any_rule_folder_of_yours(pack_dir: Path) -> None:
+    group = pack_dir / "phrases" / "capability.yaml"
+    group.write_text(group.read_text(encoding="utf-8").replace(
+        "  no_match:\n", "  no_match:\n    - \"We help bakeries grow\"\n", 1), encoding="utf-8")
+    with pytest.raises(RulePackError, match="examples.no_match"):
+        load_rule_pack([pack_dir])
+

@@ -834,8 +834,11 @@ def normalise(text: str) -> str:
     return text.translate(QUOTE_TRANSLATION)
 
 
-def compile_group(spec: PhraseGroupFile, built_in: bool = False) -> PhraseGroup:
-    """Compile and index a group; a malformed phrase or pattern is a `PhraseError`.
+def compile_group(
+    spec: PhraseGroupFile, built_in: bool = False, check_examples: bool = True
+) -> PhraseGroup:
+    """Compile and index a group; a malformed phrase or pattern, or an example the group gets
+    wrong (with `check_examples`), is a `PhraseError`.
     `built_in`: the group ships with pullcheck (its patterns may stay on `re`, vetted)."""
     index = PhraseIndex()
     for phrase in spec.phrases:
@@ -851,7 +854,7 @@ def compile_group(spec: PhraseGroupFile, built_in: bool = False) -> PhraseGroup:
     if not size:
         raise PhraseError(f"group {spec.group!r} has no phrases and no patterns")
     group = PhraseGroup(spec.group, spec.description, index, size, spec.language)
-    if spec.examples is not None:
+    if check_examples and spec.examples is not None:
         for text in spec.examples.match:
             if group.first(normalise(text)) is None:
                 raise PhraseError(f"examples.match: {text!r} is not found by the group")
@@ -941,7 +944,9 @@ class TranslationFile(BaseModel):
     groups: dict[str, dict[str, Any]] = Field(min_length=1)
 
 
-def load_phrase_file(path: Path, built_in: bool = False) -> list[PhraseGroup]:
+def load_phrase_file(
+    path: Path, built_in: bool = False, check_examples: bool = True
+) -> list[PhraseGroup]:
     """The groups in a phrase file: one group (`group:`), or one language's wording of several
     (`language:` and `groups:`); errors are `PhraseError`s naming the group and key.
     `built_in`: the file ships with pullcheck (its patterns may stay on `re`, vetted)."""
@@ -950,7 +955,7 @@ def load_phrase_file(path: Path, built_in: bool = False) -> list[PhraseGroup]:
     except yaml.YAMLError as error:
         raise PhraseError(f"YAML syntax: {error}") from error
     if not isinstance(raw, dict) or "groups" not in raw:
-        return [load_group_file(path, built_in)]
+        return [load_group_file(path, built_in, check_examples)]
     try:
         translation = TranslationFile.model_validate(raw)
     except ValidationError as error:
@@ -967,13 +972,15 @@ def load_phrase_file(path: Path, built_in: bool = False) -> list[PhraseGroup]:
             where = ".".join(str(part) for part in first["loc"])
             raise PhraseError(f"key 'groups.{name}.{where}': {first['msg']}") from error
         try:
-            groups.append(compile_group(spec, built_in))
+            groups.append(compile_group(spec, built_in, check_examples))
         except PhraseError as error:
             raise PhraseError(f"groups.{name}: {error}") from error
     return groups
 
 
-def load_group_file(path: Path, built_in: bool = False) -> PhraseGroup:
+def load_group_file(
+    path: Path, built_in: bool = False, check_examples: bool = True
+) -> PhraseGroup:
     """Read and compile one phrase group file; errors are `PhraseError` naming the problem."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -988,7 +995,7 @@ def load_group_file(path: Path, built_in: bool = False) -> PhraseGroup:
         where = ".".join(str(part) for part in first["loc"])
         raise PhraseError(f"key '{where}': {first['msg']}") from error
     try:
-        return compile_group(spec, built_in)
+        return compile_group(spec, built_in, check_examples)
     except PhraseError as error:
         if error.key is None:
             raise
