@@ -14,6 +14,7 @@ from __future__ import annotations
 from mitmproxy import http
 
 from pullcheck.proxy.inflate import inflate
+from pullcheck.proxy.trust import origin_of
 from pullcheck.sites.wire import WireRequest, WireResponse
 
 
@@ -75,13 +76,7 @@ def page_origin(request: http.Request) -> str:
 
 
 def request_origin(request: http.Request) -> str:
-    scheme = request.scheme.lower()
-    host = request.host.lower()
-    port = request.port
-    default = (scheme == "https" and port == 443) or (scheme == "http" and port == 80)
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    return f"{scheme}://{host}" if default else f"{scheme}://{host}:{port}"
+    return origin_of(request.scheme, request.host, request.port)
 
 
 def wire_request(request: http.Request, max_body: int) -> WireRequest | None:

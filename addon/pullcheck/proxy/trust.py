@@ -62,7 +62,8 @@ def scope_of(route: Any, platform: str, host: str, port: int) -> str:
 
 
 def origin_of(scheme: str, host: str, port: int) -> str:
-    """`scheme://host[:port]`, as the injector binds page tokens (`flowwire.request_origin`)."""
+    """`scheme://host[:port]`: the origin page tokens are bound to (`flowwire.request_origin` of
+    a flow)."""
     scheme = scheme.lower()
     host = host.lower()
     default = (scheme == "https" and port == 443) or (scheme == "http" and port == 80)
