@@ -29,8 +29,10 @@ from pullcheck.audit.runner import engine_for_audit, run_audit
 from pullcheck.config import load_config
 
 OWNER_ID, OWNER = "1000", "acme_webworks"
-WORDS = ("website bakery shop coffee garden design launch client project photo team week "
-         "morning idea build fast mobile local market summer winter update story help").split()
+WORDS = (
+    "website bakery shop coffee garden design launch client project photo team week "
+    "morning idea build fast mobile local market summer winter update story help"
+).split()
 POSTS = [
     "Shipped a {w} {w} for a {w} today, more soon",
     "What is your favourite {w} tool for a {w}? Asking for a {w} project",
@@ -70,11 +72,19 @@ def generate(folder: Path, items: int, seed: int) -> tuple[int, int]:
         text = _fill(rng.choice(REPLIES if reply else POSTS), rng)
         urls = []
         if "https://t.co/" in text:
-            short = text[text.index("https://t.co/"):].split()[0]
-            urls.append({"url": short, "expanded_url": "https://acme-webworks.example/offer",
-                         "display_url": "acme-webworks.example/offer", "indices": ["0", "0"]})
+            short = text[text.index("https://t.co/") :].split()[0]
+            urls.append(
+                {
+                    "url": short,
+                    "expanded_url": "https://acme-webworks.example/offer",
+                    "display_url": "acme-webworks.example/offer",
+                    "indices": ["0", "0"],
+                }
+            )
         tweet = {
-            "id_str": str(10**17 + n), "full_text": text, "retweeted": False,
+            "id_str": str(10**17 + n),
+            "full_text": text,
+            "retweeted": False,
             "created_at": when.strftime("%a %b %d %H:%M:%S +0000 %Y"),
             "display_text_range": ["0", str(len(text))],
             "entities": {"urls": urls, "user_mentions": [], "hashtags": []},
@@ -89,17 +99,34 @@ def generate(folder: Path, items: int, seed: int) -> tuple[int, int]:
         other = str(2000 + rng.randrange(max(dm_count // 2, 1)))
         when = start + step * rng.randrange(max(items, 1))
         text = _fill(rng.choice(DMS), rng)
-        conversations.setdefault(other, []).append({"messageCreate": {
-            "recipientId": other, "senderId": OWNER_ID, "text": text, "id": str(n),
-            "createdAt": when.isoformat().replace("+00:00", "Z"), "urls": []}})
+        conversations.setdefault(other, []).append(
+            {
+                "messageCreate": {
+                    "recipientId": other,
+                    "senderId": OWNER_ID,
+                    "text": text,
+                    "id": str(n),
+                    "createdAt": when.isoformat().replace("+00:00", "Z"),
+                    "urls": [],
+                }
+            }
+        )
     data = folder / "data"
     data.mkdir(parents=True)
-    (data / "account.js").write_text("window.YTD.account.part0 = " + json.dumps(
-        [{"account": {"accountId": OWNER_ID, "username": OWNER}}]))
+    (data / "account.js").write_text(
+        "window.YTD.account.part0 = "
+        + json.dumps([{"account": {"accountId": OWNER_ID, "username": OWNER}}])
+    )
     (data / "tweets.js").write_text("window.YTD.tweets.part0 = " + json.dumps(tweets))
-    (data / "direct-messages.js").write_text("window.YTD.direct_messages.part0 = " + json.dumps(
-        [{"dmConversation": {"conversationId": f"{OWNER_ID}-{other}", "messages": messages}}
-         for other, messages in conversations.items()]))
+    (data / "direct-messages.js").write_text(
+        "window.YTD.direct_messages.part0 = "
+        + json.dumps(
+            [
+                {"dmConversation": {"conversationId": f"{OWNER_ID}-{other}", "messages": messages}}
+                for other, messages in conversations.items()
+            ]
+        )
+    )
     return tweet_count, dm_count
 
 
@@ -134,17 +161,25 @@ def main() -> int:
         cpu_after = os.times()
     # CPU seconds of this process and of the forked workers: on a shared machine the wall
     # clock mostly measures the others; this is what the audit itself used.
-    cpu_s = sum(getattr(cpu_after, f) - getattr(cpu_before, f)
-                for f in ("user", "system", "children_user", "children_system"))
+    cpu_s = sum(
+        getattr(cpu_after, f) - getattr(cpu_before, f)
+        for f in ("user", "system", "children_user", "children_system")
+    )
     judged = summary.total
     print(f"read     {read_s:6.2f} s  ({len(archive.items):,} items)")
-    print(f"judge    {summary.elapsed_s:6.2f} s  "
-          f"({1e6 * summary.elapsed_s / max(judged, 1):.0f} µs per item)")
+    print(
+        f"judge    {summary.elapsed_s:6.2f} s  "
+        f"({1e6 * summary.elapsed_s / max(judged, 1):.0f} µs per item)"
+    )
     print(f"total    {total_s:6.2f} s  (read + judge + report of {len(report) / 1e3:.0f} kB)")
-    print(f"cpu      {cpu_s:6.2f} s  (this process and its workers; {os.cpu_count()} cores, "
-          f"load average {os.getloadavg()[0]:.1f} at the end)")
-    print(f"push     {summary.push:,} of {judged:,} ({100 * summary.share:.1f}%), "
-          f"unjudged {summary.unjudged}")
+    print(
+        f"cpu      {cpu_s:6.2f} s  (this process and its workers; {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.1f} at the end)"
+    )
+    print(
+        f"push     {summary.push:,} of {judged:,} ({100 * summary.share:.1f}%), "
+        f"unjudged {summary.unjudged}"
+    )
     print(f"budget   < 60 s: {'met' if total_s < 60 else 'MISSED'}")
     return 0 if total_s < 60 and not summary.unjudged else 1
 

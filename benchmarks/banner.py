@@ -51,7 +51,7 @@ MB = 1024 * 1024
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def page_of_1mb(with_head_close: bool = True) -> bytes:
@@ -273,10 +273,10 @@ class _Ping(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         self._send(b"<!doctype html><title>floor</title>", "text/html")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("content-length", "0")))
         self._send(b'{"ok":true}', "application/json")
 
@@ -310,8 +310,17 @@ def browser_floor(folder: Path, rounds: int) -> None:
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     port = free_port()
     plain = subprocess.Popen(
-        [*mitmdump_command(), "--listen-host", "127.0.0.1", "-p", str(port),
-         "--set", f"confdir={folder / 'plain-mitmproxy'}", "--set", "flow_detail=0"],
+        [
+            *mitmdump_command(),
+            "--listen-host",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "--set",
+            f"confdir={folder / 'plain-mitmproxy'}",
+            "--set",
+            "flow_detail=0",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

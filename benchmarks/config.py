@@ -70,12 +70,12 @@ def main() -> int:
 
     idle.sort()
     print(f"first load (rule pack + examples): {_ms(first)}")
-    print(f"poll, nothing changed: median {_ms(statistics.median(idle))}, "
-          f"p99 {_ms(idle[int(len(idle) * 0.99) - 1])} ({args.polls} polls)")
-    print(f"poll applying an edit: median {_ms(statistics.median(reloads))} "
-          f"({args.reloads} edits)")
-    print(f"load_config(examples/config.yaml), pack cached: median "
-          f"{_ms(statistics.median(loads))}")
+    print(
+        f"poll, nothing changed: median {_ms(statistics.median(idle))}, "
+        f"p99 {_ms(idle[int(len(idle) * 0.99) - 1])} ({args.polls} polls)"
+    )
+    print(f"poll applying an edit: median {_ms(statistics.median(reloads))} ({args.reloads} edits)")
+    print(f"load_config(examples/config.yaml), pack cached: median {_ms(statistics.median(loads))}")
     return 0
 
 

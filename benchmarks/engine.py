@@ -154,9 +154,7 @@ def main() -> None:
     for material in ("dense", "prose"):
         for length in (280, 3000):
             kinds = ("reply", "dm", "post")
-            drafts = [
-                draft_of(length, rng, kind, material) for kind in kinds for _ in range(20)
-            ]
+            drafts = [draft_of(length, rng, kind, material) for kind in kinds for _ in range(20)]
             measure(engine, drafts, 1)  # warm caches
             beside = reference if (material, length) == ("dense", 3000) else None
             rounds = measure(engine, drafts, args.rounds, beside)

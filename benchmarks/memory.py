@@ -47,28 +47,51 @@ def tweet(rng: random.Random, serial: int) -> dict:
     result = {
         "__typename": "Tweet",
         "rest_id": str(1_790_000_000_000_000_000 + serial),
-        "core": {"user_results": {"result": {
-            "__typename": "User", "rest_id": str(1_600_000_000_000_000_000 + author),
-            "core": {"screen_name": f"user_{author}", "name": f"User {author}"},
-        }}},
-        "legacy": {"full_text": text[:280], "id_str": str(1_790_000_000_000_000_000 + serial),
-                   "user_id_str": str(1_600_000_000_000_000_000 + author)},
+        "core": {
+            "user_results": {
+                "result": {
+                    "__typename": "User",
+                    "rest_id": str(1_600_000_000_000_000_000 + author),
+                    "core": {"screen_name": f"user_{author}", "name": f"User {author}"},
+                }
+            }
+        },
+        "legacy": {
+            "full_text": text[:280],
+            "id_str": str(1_790_000_000_000_000_000 + serial),
+            "user_id_str": str(1_600_000_000_000_000_000 + author),
+        },
     }
     if rng.random() < 0.3:
         result["legacy"]["in_reply_to_status_id_str"] = str(
-            1_790_000_000_000_000_000 + rng.randrange(max(serial, 1)))
+            1_790_000_000_000_000_000 + rng.randrange(max(serial, 1))
+        )
     if len(text) > 280:
         result["note_tweet"] = {"note_tweet_results": {"result": {"text": text}}}
-    return {"entryId": f"tweet-{serial}", "content": {"itemContent": {
-        "__typename": "TimelineTweet", "tweet_results": {"result": result}}}}
+    return {
+        "entryId": f"tweet-{serial}",
+        "content": {
+            "itemContent": {"__typename": "TimelineTweet", "tweet_results": {"result": result}}
+        },
+    }
 
 
 def timeline(rng: random.Random, start: int, count: int) -> WireResponse:
     entries = [tweet(rng, serial) for serial in range(start, start + count)]
-    body = json.dumps({"data": {"home": {"home_timeline_urt": {"instructions": [
-        {"type": "TimelineAddEntries", "entries": entries}]}}}}).encode()
-    request = WireRequest("GET", "https", "x.com", 443, "/i/api/graphql/q/HomeTimeline", {},
-                          {}, b"")
+    body = json.dumps(
+        {
+            "data": {
+                "home": {
+                    "home_timeline_urt": {
+                        "instructions": [{"type": "TimelineAddEntries", "entries": entries}]
+                    }
+                }
+            }
+        }
+    ).encode()
+    request = WireRequest(
+        "GET", "https", "x.com", 443, "/i/api/graphql/q/HomeTimeline", {}, {}, b""
+    )
     return WireResponse(request, 200, {"content-type": "application/json"}, body)
 
 
@@ -102,8 +125,15 @@ def measure(kind: str, posts: int, per_response: int) -> None:
         before = rss_mb()
         memory, seconds = fill(posts, per_response)
         gc.collect()
-        print(json.dumps({"mb": rss_mb() - before, "posts": len(memory.posts),
-                          "us_per_post": seconds * 1e6 / posts}))
+        print(
+            json.dumps(
+                {
+                    "mb": rss_mb() - before,
+                    "posts": len(memory.posts),
+                    "us_per_post": seconds * 1e6 / posts,
+                }
+            )
+        )
 
 
 def main() -> None:
@@ -120,9 +150,20 @@ def main() -> None:
     results = {}
     for kind in ("rss", "trace"):
         out = subprocess.run(
-            [sys.executable, __file__, "--posts", str(args.posts), "--per-response",
-             str(args.per_response), "--only", kind],
-            check=True, capture_output=True, text=True, timeout=1800,
+            [
+                sys.executable,
+                __file__,
+                "--posts",
+                str(args.posts),
+                "--per-response",
+                str(args.per_response),
+                "--only",
+                kind,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=1800,
         ).stdout
         results[kind] = json.loads(out.strip().splitlines()[-1])
     traced = results["trace"]["mb"]
@@ -132,8 +173,10 @@ def main() -> None:
     print(f"tracemalloc above baseline:  {traced:.1f} MB ({traced * 1e6 / posts:.0f} bytes/post)")
     print(f"RSS above baseline:          {rss:.1f} MB (separate run without tracemalloc)")
     print(f"budget 100 MB:               {'OK' if max(traced, rss) <= 100 else 'OVER'}")
-    print(f"harvest + remember:          {results['rss']['us_per_post']:.1f} us/post "
-          "(X timeline JSON -> adapter -> memory; CPU shared, noisy)")
+    print(
+        f"harvest + remember:          {results['rss']['us_per_post']:.1f} us/post "
+        "(X timeline JSON -> adapter -> memory; CPU shared, noisy)"
+    )
 
 
 if __name__ == "__main__":

@@ -42,14 +42,16 @@ PAYLOAD = os.urandom(2048)
 
 
 def reply_body(n: int) -> bytes:
-    return json.dumps({
-        "variables": {
-            "tweet_text": f"Hi there #{n}! We build fast, affordable websites for bakeries. See "
-            "https://acme-webworks.example/pricing and DM me for 20% off this week!",
-            "reply": {"in_reply_to_tweet_id": f"17900000000{n:08d}"},
-        },
-        "queryId": "SiM_cAu83R0wnrpmKQQSEw",
-    }).encode()
+    return json.dumps(
+        {
+            "variables": {
+                "tweet_text": f"Hi there #{n}! We build fast, affordable websites for bakeries. "
+                "See https://acme-webworks.example/pricing and DM me for 20% off this week!",
+                "reply": {"in_reply_to_tweet_id": f"17900000000{n:08d}"},
+            },
+            "queryId": "SiM_cAu83R0wnrpmKQQSEw",
+        }
+    ).encode()
 
 
 # -- the fake upstream (its own process, so it never competes for our GIL) --------------------
@@ -59,16 +61,21 @@ def timeline_page(page: int) -> bytes:
     statuses = []
     for i in range(POSTS_PER_PAGE):
         n = page * POSTS_PER_PAGE + i
-        statuses.append({
-            "id": str(110_000_000_000_000_000 + n),
-            "in_reply_to_id": None,
-            "content": f"<p>Post number {n}: does anyone know a good bakery near the station? "
-                       f"Asking for a friend who moved here last week ({n}).</p>",
-            "account": {"id": str(n % 5000), "username": f"user{n % 5000}",
-                        "acct": f"user{n % 5000}@bakers.example"},
-            "visibility": "public",
-            "mentions": [],
-        })
+        statuses.append(
+            {
+                "id": str(110_000_000_000_000_000 + n),
+                "in_reply_to_id": None,
+                "content": f"<p>Post number {n}: does anyone know a good bakery near the station? "
+                f"Asking for a friend who moved here last week ({n}).</p>",
+                "account": {
+                    "id": str(n % 5000),
+                    "username": f"user{n % 5000}",
+                    "acct": f"user{n % 5000}@bakers.example",
+                },
+                "visibility": "public",
+                "mentions": [],
+            }
+        )
     return json.dumps(statuses).encode()
 
 
@@ -164,7 +171,7 @@ def side_by_side(
     """Load every proxy at the same time for `seconds`: requests per second of each. Running
     them together means both see the same machine (other people's load comes and goes)."""
     errors: list[str] = []
-    done: dict[str, int] = {name: 0 for name in ports}
+    done: dict[str, int] = dict.fromkeys(ports, 0)
     lock = threading.Lock()
     start = threading.Barrier(len(ports) * clients + 1)
     stop = threading.Event()
@@ -183,8 +190,11 @@ def side_by_side(
         with lock:
             done[name] += count
 
-    threads = [threading.Thread(target=work, args=(name, port))
-               for name, port in ports.items() for _ in range(clients)]
+    threads = [
+        threading.Thread(target=work, args=(name, port))
+        for name, port in ports.items()
+        for _ in range(clients)
+    ]
     for thread in threads:
         thread.start()
     start.wait()
@@ -200,8 +210,10 @@ def side_by_side(
 
 
 def compose_latencies(ports: dict[str, int], url: str, count: int) -> dict[str, list[float]]:
-    conns = {name: http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-             for name, port in ports.items()}
+    conns = {
+        name: http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        for name, port in ports.items()
+    }
     times: dict[str, list[float]] = {name: [] for name in ports}
     headers = {"content-type": "application/json", "origin": "https://x.com"}
     for n in range(count):
@@ -226,13 +238,16 @@ async def concurrent_connections(proxy_port: int, urls: list[str], count: int) -
     async def one(i: int) -> str | None:
         try:
             reader, writer = await asyncio.wait_for(
-                asyncio.open_connection("127.0.0.1", proxy_port), 20)
+                asyncio.open_connection("127.0.0.1", proxy_port), 20
+            )
             await gate.wait()
             url = urls[i % len(urls)]
             if url.endswith(CREATE_TWEET):
                 body = reply_body(100_000 + i)
-                head = (f"POST {url} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+                head = (
+                    f"POST {url} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+                ).encode()
                 writer.write(head + body)
             else:
                 writer.write(f"GET {url} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
@@ -307,10 +322,18 @@ def main() -> int:
     plain_port, addon_port = free_port(), free_port()
     confdir = ["--set", f"confdir={work / 'mitmproxy'}"]  # a throwaway CA, not ~/.mitmproxy
     plain = start_mitmdump(plain_port, confdir)
-    addon = start_mitmdump(addon_port, [
-        *confdir, "-s", str(ADDON), "--set", f"pullcheck_config={config}",
-        "--set", f"pullcheck_data_dir={work / 'data'}",
-    ])
+    addon = start_mitmdump(
+        addon_port,
+        [
+            *confdir,
+            "-s",
+            str(ADDON),
+            "--set",
+            f"pullcheck_config={config}",
+            "--set",
+            f"pullcheck_data_dir={work / 'data'}",
+        ],
+    )
     ok = True
     try:
         ports = {"plain": plain_port, "addon": addon_port}
@@ -342,15 +365,19 @@ def main() -> int:
         # quiet round of one with a busy round of the other).
         ratio = statistics.median(pairs)
         ok &= ratio >= 0.95
-        print(f"non-social throughput, add-on / plain: {ratio:.3f} (median of {args.rounds} "
-              f"rounds of {args.seconds} s, both proxies loaded at once, 2 keep-alive clients "
-              f"each; medians plain {plain_rate:.0f} req/s, add-on {addon_rate:.0f} req/s, ratio "
-              f"of medians {addon_rate / plain_rate:.3f})  budget >= 0.95  "
-              f"{'OK' if ratio >= 0.95 else 'OVER'}")
+        print(
+            f"non-social throughput, add-on / plain: {ratio:.3f} (median of {args.rounds} "
+            f"rounds of {args.seconds} s, both proxies loaded at once, 2 keep-alive clients "
+            f"each; medians plain {plain_rate:.0f} req/s, add-on {addon_rate:.0f} req/s, ratio "
+            f"of medians {addon_rate / plain_rate:.3f})  budget >= 0.95  "
+            f"{'OK' if ratio >= 0.95 else 'OVER'}"
+        )
         per_request = {name: cpu[name] / served[name] * 1000 for name in cpu}
-        print(f"  proxy CPU per non-social request: plain {per_request['plain']:.3f} ms, "
-              f"add-on {per_request['addon']:.3f} ms, ratio plain/add-on "
-              f"{per_request['plain'] / per_request['addon']:.3f}")
+        print(
+            f"  proxy CPU per non-social request: plain {per_request['plain']:.3f} ms, "
+            f"add-on {per_request['addon']:.3f} ms, ratio plain/add-on "
+            f"{per_request['plain'] / per_request['addon']:.3f}"
+        )
 
         used = {name: cpu_s(pid) for name, pid in pids.items()}
         times = compose_latencies(ports, compose_url, args.compose)
@@ -362,20 +389,29 @@ def main() -> int:
         }
         added = p95(times["addon"]) - p95(times["plain"])
         ok &= added <= 2.0
-        print(f"compose latency p95: plain {p95(times['plain']):.2f} ms, add-on "
-              f"{p95(times['addon']):.2f} ms, added {added:.2f} ms (median added "
-              f"{statistics.median(times['addon']) - statistics.median(times['plain']):.2f} ms; "
-              f"{args.compose} interleaved requests each)  budget <= 2 ms  "
-              f"{'OK' if added <= 2.0 else 'OVER'}")
-        print(f"  proxy CPU per compose request: plain {spent['plain']:.2f} ms, add-on "
-              f"{spent['addon']:.2f} ms, added {spent['addon'] - spent['plain']:.2f} ms "
-              "(judging, and the sent log written on a background thread)")
+        print(
+            f"compose latency p95: plain {p95(times['plain']):.2f} ms, add-on "
+            f"{p95(times['addon']):.2f} ms, added {added:.2f} ms (median added "
+            f"{statistics.median(times['addon']) - statistics.median(times['plain']):.2f} ms; "
+            f"{args.compose} interleaved requests each)  budget <= 2 ms  "
+            f"{'OK' if added <= 2.0 else 'OVER'}"
+        )
+        print(
+            f"  proxy CPU per compose request: plain {spent['plain']:.2f} ms, add-on "
+            f"{spent['addon']:.2f} ms, added {spent['addon'] - spent['plain']:.2f} ms "
+            "(judging, and the sent log written on a background thread)"
+        )
 
-        failures = asyncio.run(concurrent_connections(
-            addon_port, [non_social, compose_url, f"http://127.0.0.1:{social}/home"], 200))
+        failures = asyncio.run(
+            concurrent_connections(
+                addon_port, [non_social, compose_url, f"http://127.0.0.1:{social}/home"], 200
+            )
+        )
         ok &= not failures
-        print(f"200 concurrent connections through the add-on proxy (non-social GET, compose "
-              f"POST, site page): {len(failures)} failed  {'OK' if not failures else 'ERRORS'}")
+        print(
+            f"200 concurrent connections through the add-on proxy (non-social GET, compose "
+            f"POST, site page): {len(failures)} failed  {'OK' if not failures else 'ERRORS'}"
+        )
         for failure in sorted(set(failures))[:5]:
             print(f"  {failure}")
 
@@ -387,9 +423,11 @@ def main() -> int:
         time.sleep(0.5)
         grown = rss_mb(addon.pid) - before
         ok &= grown <= 100
-        print(f"memory: {pages * POSTS_PER_PAGE} harvested posts ({pages} timeline pages in "
-              f"{elapsed:.1f} s) grew the add-on proxy's RSS by {grown:.1f} MB (from "
-              f"{before:.0f} MB)  budget <= 100 MB  {'OK' if grown <= 100 else 'OVER'}")
+        print(
+            f"memory: {pages * POSTS_PER_PAGE} harvested posts ({pages} timeline pages in "
+            f"{elapsed:.1f} s) grew the add-on proxy's RSS by {grown:.1f} MB (from "
+            f"{before:.0f} MB)  budget <= 100 MB  {'OK' if grown <= 100 else 'OVER'}"
+        )
     finally:
         for process in (plain, addon):
             process.terminate()

@@ -31,8 +31,13 @@ SITES = ("x", "mastodon", "bluesky", "linkedin", "reddit")
 def request(spec: dict[str, Any], body: str | None = None) -> WireRequest:
     url = urlsplit(spec["url"])
     return WireRequest(
-        spec.get("method", "GET"), url.scheme, url.hostname or "", url.port or 443, url.path,
-        dict(parse_qsl(url.query)), {k.lower(): v for k, v in spec.get("headers", {}).items()},
+        spec.get("method", "GET"),
+        url.scheme,
+        url.hostname or "",
+        url.port or 443,
+        url.path,
+        dict(parse_qsl(url.query)),
+        {k.lower(): v for k, v in spec.get("headers", {}).items()},
         (spec.get("body") if body is None else body or "").encode(),
     )
 
@@ -71,9 +76,12 @@ def main() -> int:
             rows.append(("compose+enrich", path.stem, *timed(compose, args.rounds)))
         elif fixture["direction"] == "incoming_response":
             spec = fixture["response"]
-            response = WireResponse(request(fixture["request"], ""), spec["status"],
-                                    {k.lower(): v for k, v in spec["headers"].items()},
-                                    spec["body"].encode())
+            response = WireResponse(
+                request(fixture["request"], ""),
+                spec["status"],
+                {k.lower(): v for k, v in spec["headers"].items()},
+                spec["body"].encode(),
+            )
             adapter = adapter_for_request(response.request)
             assert adapter is not None, path.name
 
@@ -82,15 +90,22 @@ def main() -> int:
 
             rows.append(("harvest+remember", path.stem, *timed(harvest, args.rounds)))
     other = WireRequest("GET", "https", "cdn.example.com", 443, "/static/app.js", {}, {}, b"")
-    rows.append(("host lookup", "non-social request",
-                 *timed(lambda: adapter_for_request(other), args.rounds * 10)))
+    rows.append(
+        (
+            "host lookup",
+            "non-social request",
+            *timed(lambda: adapter_for_request(other), args.rounds * 10),
+        )
+    )
     width = max(len(name) for _, name, _, _ in rows)
     print(f"{'what':<17} {'fixture':<{width}} {'median us':>10} {'p95 us':>9}")
     for what, name, median, p95 in rows:
         print(f"{what:<17} {name:<{width}} {median:>10.1f} {p95:>9.1f}")
     composes = [p95 for what, _, _, p95 in rows if what == "compose+enrich"]
-    print(f"\nworst compose+enrich p95: {max(composes):.1f} us (proxy budget for a compose "
-          "request: 2,000 us p95 including the engine)")
+    print(
+        f"\nworst compose+enrich p95: {max(composes):.1f} us (proxy budget for a compose "
+        "request: 2,000 us p95 including the engine)"
+    )
     return 0
 
 

@@ -96,8 +96,11 @@ def bombs() -> dict[str, tuple[bytes, str]]:
     gz_out = b"".join(gz.compress(zeros) for _ in range(pieces)) + gz.flush()
     zs = zstandard.ZstdCompressor().compressobj()
     zs_out = b"".join(zs.compress(zeros) for _ in range(pieces)) + zs.flush()
-    return {"brotli bomb": (br_out, "br"), "gzip bomb": (gz_out, "gzip"),
-            "zstd bomb": (zs_out, "zstd")}
+    return {
+        "brotli bomb": (br_out, "br"),
+        "gzip bomb": (gz_out, "gzip"),
+        "zstd bomb": (zs_out, "zstd"),
+    }
 
 
 def big_bodies() -> dict[str, tuple[bytes, str]]:
@@ -105,8 +108,11 @@ def big_bodies() -> dict[str, tuple[bytes, str]]:
     text = json.dumps({"status": "Buy now! " + "a" * (FOUR_MB - 30)}).encode()
     keys = ("{" + ",".join(f'"k{i}":0' for i in range(FOUR_MB // 10)) + "}").encode()
     dots = json.dumps({"status": "1." * (FOUR_MB // 2 - 10)}).encode()
-    return {"4 MB post": (text, ""), "4 MB of JSON keys": (keys, ""),
-            "4 MB post of digits and dots": (dots, "")}
+    return {
+        "4 MB post": (text, ""),
+        "4 MB of JSON keys": (keys, ""),
+        "4 MB post of digits and dots": (dots, ""),
+    }
 
 
 # -- the proxy ----------------------------------------------------------------------------------
@@ -121,11 +127,25 @@ def free_port() -> int:
 def start_proxy(port: int, work: Path, plain: bool, addon: Path) -> subprocess.Popen[bytes]:
     config = work / "config.yaml"
     config.write_text("mode: warn\n")  # default sites: Mastodon's paths match on any host
-    cmd = ["mitmdump", "-q", "--listen-host", "127.0.0.1", "-p", str(port),
-           "--set", f"confdir={work / 'mitmproxy'}"]
+    cmd = [
+        "mitmdump",
+        "-q",
+        "--listen-host",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "--set",
+        f"confdir={work / 'mitmproxy'}",
+    ]
     if not plain:
-        cmd += ["-s", str(addon), "--set", f"pullcheck_config={config}",
-                "--set", f"pullcheck_data_dir={work / 'data'}"]
+        cmd += [
+            "-s",
+            str(addon),
+            "--set",
+            f"pullcheck_config={config}",
+            "--set",
+            f"pullcheck_data_dir={work / 'data'}",
+        ]
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -165,8 +185,14 @@ def unrelated(proxy: int, site: int, seconds: float) -> list[float]:
     return latencies
 
 
-def attack(proxy: int, host: int, payloads: list[tuple[bytes, str]], stop: threading.Event,
-           sent: list[int], offset: int) -> None:
+def attack(
+    proxy: int,
+    host: int,
+    payloads: list[tuple[bytes, str]],
+    stop: threading.Event,
+    sent: list[int],
+    offset: int,
+) -> None:
     index = offset
     while not stop.is_set():
         body, encoding = payloads[index % len(payloads)]
@@ -192,17 +218,25 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=4.0)
-    parser.add_argument("--plain", action="store_true",
-                        help="plain mitmdump without the add-on: mitmproxy's own share")
-    parser.add_argument("--addon", type=Path, default=ADDON,
-                        help="the add-on script to load (another checkout, to compare)")
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="plain mitmdump without the add-on: mitmproxy's own share",
+    )
+    parser.add_argument(
+        "--addon",
+        type=Path,
+        default=ADDON,
+        help="the add-on script to load (another checkout, to compare)",
+    )
     args = parser.parse_args()
 
     print("preparing payloads ...", file=sys.stderr)
     payloads = {**bombs(), **big_bodies()}
     for name, (body, encoding) in payloads.items():
-        print(f"  {name}: {len(body):,} bytes{f' ({encoding})' if encoding else ''}",
-              file=sys.stderr)
+        print(
+            f"  {name}: {len(body):,} bytes{f' ({encoding})' if encoding else ''}", file=sys.stderr
+        )
 
     ports: multiprocessing.Queue = multiprocessing.Queue()
     sites = multiprocessing.Process(target=serve, args=(ports,), daemon=True)
@@ -220,9 +254,11 @@ def main() -> int:
                 quiet += unrelated(proxy_port, site, args.seconds)
                 stop = threading.Event()
                 attackers = [
-                    threading.Thread(target=attack, daemon=True,
-                                     args=(proxy_port, hostile, list(payloads.values()), stop,
-                                           sent, offset))
+                    threading.Thread(
+                        target=attack,
+                        daemon=True,
+                        args=(proxy_port, hostile, list(payloads.values()), stop, sent, offset),
+                    )
                     for offset in (0, 3)
                 ]
                 for thread in attackers:
@@ -239,16 +275,22 @@ def main() -> int:
 
     load = os.getloadavg()[0]
     what = "plain mitmdump" if args.plain else "mitmdump with the add-on"
-    print(f"unrelated requests through {what} ({args.rounds} rounds of {args.seconds:g} s "
-          f"each; load average {load:.1f}):")
+    print(
+        f"unrelated requests through {what} ({args.rounds} rounds of {args.seconds:g} s "
+        f"each; load average {load:.1f}):"
+    )
     print(f"{'':14}{'requests':>9}{'p50':>12}{'p99':>12}{'max':>12}")
     for name, values in (("quiet", quiet), ("under attack", loud)):
-        print(f"{name:14}{len(values):>9}{statistics.median(values):>10.2f}ms"
-              f"{percentile(values, 0.99):>10.2f}ms{max(values):>10.2f}ms")
+        print(
+            f"{name:14}{len(values):>9}{statistics.median(values):>10.2f}ms"
+            f"{percentile(values, 0.99):>10.2f}ms{max(values):>10.2f}ms"
+        )
     difference = percentile(loud, 0.99) - percentile(quiet, 0.99)
     print(f"p99 under attack - p99 quiet: {difference:+.2f} ms (budget: within {BUDGET_MS:g} ms)")
-    print(f"attack requests completed: {len(sent)} ({sum(sent) / 1e6:.0f} MB sent); "
-          f"proxy peak RSS {peak:.0f} MB")
+    print(
+        f"attack requests completed: {len(sent)} ({sum(sent) / 1e6:.0f} MB sent); "
+        f"proxy peak RSS {peak:.0f} MB"
+    )
     return 0 if difference <= BUDGET_MS else 1
 
 

@@ -40,14 +40,17 @@ def wall_ms(command: list[str], env: dict[str, str], runs: int) -> tuple[list[fl
     for _ in range(runs):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, check=False)
+        done = subprocess.run(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
+        )
         samples.append((time.perf_counter() - started) * 1000)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu.append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
         if done.returncode != 0:
-            raise SystemExit(f"{' '.join(command)} exited {done.returncode}: "
-                             f"{done.stderr.decode(errors='replace')}")
+            raise SystemExit(
+                f"{' '.join(command)} exited {done.returncode}: "
+                f"{done.stderr.decode(errors='replace')}"
+            )
     return samples, statistics.median(cpu)
 
 
@@ -105,12 +108,16 @@ def main() -> int:
         rules.mkdir()
         source = (REPO / "rules" / "PP201-unsolicited-pitch-reply.yaml").read_text("utf-8")
         mine = source.replace("code: PP201", "code: PP901").replace(
-            "name: unsolicited-pitch-reply", "name: my-pitch-reply")
+            "name: unsolicited-pitch-reply", "name: my-pitch-reply"
+        )
         rule_file = rules / "PP901-my-pitch-reply.yaml"
         rule_file.write_text(mine, encoding="utf-8")
         config = folder / "config.yaml"
-        base = (REPO / "examples" / "config.yaml").read_text("utf-8").replace(
-            "rule_folders: []", "rule_folders: [my-rules]")
+        base = (
+            (REPO / "examples" / "config.yaml")
+            .read_text("utf-8")
+            .replace("rule_folders: []", "rule_folders: [my-rules]")
+        )
         assert "hold_timeout_s: 120" in base, "examples/config.yaml no longer sets hold_timeout_s"
         config.write_text(base, encoding="utf-8")
 
@@ -119,13 +126,19 @@ def main() -> int:
         first_ms = (time.perf_counter() - started) * 1000
 
         config_edit = reload_ms(
-            lambda i: rewrite(config, base.replace("hold_timeout_s: 120",
-                                                   f"hold_timeout_s: {60 + i}"), i),
-            watcher.poll, args.reloads)
+            lambda i: rewrite(
+                config, base.replace("hold_timeout_s: 120", f"hold_timeout_s: {60 + i}"), i
+            ),
+            watcher.poll,
+            args.reloads,
+        )
         rule_edit = reload_ms(
-            lambda i: rewrite(rule_file, mine.replace("name: my-pitch-reply",
-                                                      f"name: my-pitch-reply-{i}"), i),
-            watcher.poll, args.reloads)
+            lambda i: rewrite(
+                rule_file, mine.replace("name: my-pitch-reply", f"name: my-pitch-reply-{i}"), i
+            ),
+            watcher.poll,
+            args.reloads,
+        )
         shutil.rmtree(rules)
 
     python_ms = statistics.median(baseline)
@@ -136,18 +149,28 @@ def main() -> int:
     def ratio(ms: float) -> str:
         return f"{ms / python_ms:5.1f}x python -c pass"
 
-    print(f"{'python -c pass':27} median {python_ms:8.1f} ms  (cpu {python_cpu:.1f} ms; "
-          f"{args.runs} runs; the baseline)")
-    print(f"{CHECK_LABEL:27} median {check_ms:8.1f} ms  = {ratio(check_ms)}  "
-          f"(cpu {check_cpu:.1f} ms; min {min(check):.1f}, max {max(check):.1f})  "
-          f"budget {BUDGET_MS:.0f} ms: {verdict(check_ms)}")
-    print(f"{'config reload, config edit':27} median {reload_median:8.1f} ms  = "
-          f"{ratio(reload_median)}  ({args.reloads} edits)  "
-          f"budget {BUDGET_MS:.0f} ms: {verdict(reload_median)}")
-    print(f"{'config reload, rule edit':27} median {rule_median:8.1f} ms  = {ratio(rule_median)}"
-          f"  ({args.reloads} edits; the rule pack is loaded again; no budget)")
-    print(f"{'first ConfigWatcher load':27}        {first_ms:8.1f} ms  (in-process: rule pack "
-          "loaded, examples run)")
+    print(
+        f"{'python -c pass':27} median {python_ms:8.1f} ms  (cpu {python_cpu:.1f} ms; "
+        f"{args.runs} runs; the baseline)"
+    )
+    print(
+        f"{CHECK_LABEL:27} median {check_ms:8.1f} ms  = {ratio(check_ms)}  "
+        f"(cpu {check_cpu:.1f} ms; min {min(check):.1f}, max {max(check):.1f})  "
+        f"budget {BUDGET_MS:.0f} ms: {verdict(check_ms)}"
+    )
+    print(
+        f"{'config reload, config edit':27} median {reload_median:8.1f} ms  = "
+        f"{ratio(reload_median)}  ({args.reloads} edits)  "
+        f"budget {BUDGET_MS:.0f} ms: {verdict(reload_median)}"
+    )
+    print(
+        f"{'config reload, rule edit':27} median {rule_median:8.1f} ms  = {ratio(rule_median)}"
+        f"  ({args.reloads} edits; the rule pack is loaded again; no budget)"
+    )
+    print(
+        f"{'first ConfigWatcher load':27}        {first_ms:8.1f} ms  (in-process: rule pack "
+        "loaded, examples run)"
+    )
     within = check_ms <= BUDGET_MS and reload_median <= BUDGET_MS
     return 0 if within else 1
 

@@ -23,11 +23,19 @@ OWNER = "acme_webworks"
 
 # --- X -----------------------------------------------------------------------------------------
 
-def tweet(tweet_id: str, text: str, created: str = "Wed Oct 10 20:19:24 +0000 2018", *,
-          reply_to: str | None = None, reply_to_name: str | None = None,
-          reply_to_user: str | None = None, urls: list[tuple[str, str]] | None = None,
-          mentions: list[tuple[str, int]] | None = None,
-          display_start: int = 0) -> dict[str, Any]:
+
+def tweet(
+    tweet_id: str,
+    text: str,
+    created: str = "Wed Oct 10 20:19:24 +0000 2018",
+    *,
+    reply_to: str | None = None,
+    reply_to_name: str | None = None,
+    reply_to_user: str | None = None,
+    urls: list[tuple[str, str]] | None = None,
+    mentions: list[tuple[str, int]] | None = None,
+    display_start: int = 0,
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id_str": tweet_id,
         "id": tweet_id,
@@ -36,12 +44,24 @@ def tweet(tweet_id: str, text: str, created: str = "Wed Oct 10 20:19:24 +0000 20
         "display_text_range": [str(display_start), str(len(text))],
         "retweeted": False,
         "entities": {
-            "urls": [{"url": short, "expanded_url": long, "display_url": long.split("//")[-1],
-                      "indices": [str(text.find(short)), str(text.find(short) + len(short))]}
-                     for short, long in urls or []],
-            "user_mentions": [{"screen_name": name, "id_str": "9", "name": name,
-                               "indices": [str(start), str(start + len(name) + 1)]}
-                              for name, start in mentions or []],
+            "urls": [
+                {
+                    "url": short,
+                    "expanded_url": long,
+                    "display_url": long.split("//")[-1],
+                    "indices": [str(text.find(short)), str(text.find(short) + len(short))],
+                }
+                for short, long in urls or []
+            ],
+            "user_mentions": [
+                {
+                    "screen_name": name,
+                    "id_str": "9",
+                    "name": name,
+                    "indices": [str(start), str(start + len(name) + 1)],
+                }
+                for name, start in mentions or []
+            ],
             "hashtags": [],
         },
     }
@@ -53,43 +73,73 @@ def tweet(tweet_id: str, text: str, created: str = "Wed Oct 10 20:19:24 +0000 20
     return {"tweet": body}
 
 
-def dm_conversation(other: str, messages: list[tuple[str, str, str]],
-                    me: str = OWNER_ID) -> dict[str, Any]:
+def dm_conversation(
+    other: str, messages: list[tuple[str, str, str]], me: str = OWNER_ID
+) -> dict[str, Any]:
     """messages: (sender id, text, ISO time); the export lists them newest first."""
     ordered = sorted(messages, key=lambda m: m[2], reverse=True)
-    return {"dmConversation": {
-        "conversationId": f"{min(me, other)}-{max(me, other)}",
-        "messages": [
-            {"messageCreate": {
-                "recipientId": other if sender == me else me,
-                "senderId": sender,
-                "text": text,
-                "createdAt": when,
-                "id": str(abs(hash((sender, text, when))) % 10**18),
-                "urls": [], "mediaUrls": [], "reactions": [],
-            }} for sender, text, when in ordered
-        ],
-    }}
+    return {
+        "dmConversation": {
+            "conversationId": f"{min(me, other)}-{max(me, other)}",
+            "messages": [
+                {
+                    "messageCreate": {
+                        "recipientId": other if sender == me else me,
+                        "senderId": sender,
+                        "text": text,
+                        "createdAt": when,
+                        "id": str(abs(hash((sender, text, when))) % 10**18),
+                        "urls": [],
+                        "mediaUrls": [],
+                        "reactions": [],
+                    }
+                }
+                for sender, text, when in ordered
+            ],
+        }
+    }
 
 
 def ytd(name: str, records: list[Any]) -> str:
     return f"window.YTD.{name}.part0 = " + json.dumps(records, indent=2)
 
 
-def write_x_folder(folder: Path, tweets: list[dict[str, Any]],
-                   dms: list[dict[str, Any]] | None = None, *, account: bool = True,
-                   parts: int = 1) -> Path:
+def write_x_folder(
+    folder: Path,
+    tweets: list[dict[str, Any]],
+    dms: list[dict[str, Any]] | None = None,
+    *,
+    account: bool = True,
+    parts: int = 1,
+) -> Path:
     data = folder / "data"
     data.mkdir(parents=True, exist_ok=True)
     if account:
-        (data / "account.js").write_text(ytd("account", [{"account": {
-            "accountId": OWNER_ID, "username": OWNER, "accountDisplayName": "Acme Webworks",
-            "createdAt": "2015-01-01T00:00:00.000Z", "email": "owner@acme-webworks.example"}}]))
+        (data / "account.js").write_text(
+            ytd(
+                "account",
+                [
+                    {
+                        "account": {
+                            "accountId": OWNER_ID,
+                            "username": OWNER,
+                            "accountDisplayName": "Acme Webworks",
+                            "createdAt": "2015-01-01T00:00:00.000Z",
+                            "email": "owner@acme-webworks.example",
+                        }
+                    }
+                ],
+            )
+        )
     chunk = max(1, -(-len(tweets) // parts))
     for index in range(parts):
         name = "tweets.js" if index == 0 else f"tweets-part{index}.js"
-        (data / name).write_text(ytd("tweets" if index == 0 else f"tweets_part{index}",
-                                     tweets[index * chunk:(index + 1) * chunk]))
+        (data / name).write_text(
+            ytd(
+                "tweets" if index == 0 else f"tweets_part{index}",
+                tweets[index * chunk : (index + 1) * chunk],
+            )
+        )
     if dms is not None:
         (data / "direct-messages.js").write_text(ytd("direct_messages", dms))
     (folder / "Your archive.html").write_text("<html><body>Your archive</body></html>")
@@ -110,9 +160,15 @@ ACTOR = "https://social.example/users/acme"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
 
-def note(number: int, content: str, published: str, *, visibility: str = "public",
-         in_reply_to: str | None = None, mentions: list[tuple[str, str]] | None = None,
-         ) -> dict[str, Any]:
+def note(
+    number: int,
+    content: str,
+    published: str,
+    *,
+    visibility: str = "public",
+    in_reply_to: str | None = None,
+    mentions: list[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
     followers = ACTOR + "/followers"
     mention_hrefs = [href for _, href in mentions or []]
     to, cc = {
@@ -141,17 +197,24 @@ def note(number: int, content: str, published: str, *, visibility: str = "public
             "cc": cc,
             "sensitive": False,
             "content": content,
-            "tag": [{"type": "Mention", "href": href, "name": name}
-                    for name, href in mentions or []],
+            "tag": [
+                {"type": "Mention", "href": href, "name": name} for name, href in mentions or []
+            ],
             "attachment": [],
         },
     }
 
 
 def boost(number: int, published: str) -> dict[str, Any]:
-    return {"id": f"{ACTOR}/statuses/{number}/activity", "type": "Announce", "actor": ACTOR,
-            "published": published, "to": [PUBLIC], "cc": [ACTOR + "/followers"],
-            "object": "https://other.example/users/zed/statuses/5"}
+    return {
+        "id": f"{ACTOR}/statuses/{number}/activity",
+        "type": "Announce",
+        "actor": ACTOR,
+        "published": published,
+        "to": [PUBLIC],
+        "cc": [ACTOR + "/followers"],
+        "object": "https://other.example/users/zed/statuses/5",
+    }
 
 
 def outbox(activities: list[dict[str, Any]]) -> dict[str, Any]:
@@ -186,10 +249,15 @@ def _varint(number: int) -> bytes:
             return bytes(out)
 
 
-def bsky_post(text: str, created: str, *, reply_parent: str | None = None,
-              links: list[str] | None = None, embed_link: str | None = None) -> dict[str, Any]:
-    record: dict[str, Any] = {"$type": POST, "text": text, "createdAt": created,
-                              "langs": ["en"]}
+def bsky_post(
+    text: str,
+    created: str,
+    *,
+    reply_parent: str | None = None,
+    links: list[str] | None = None,
+    embed_link: str | None = None,
+) -> dict[str, Any]:
+    record: dict[str, Any] = {"$type": POST, "text": text, "createdAt": created, "langs": ["en"]}
     if reply_parent:
         ref = {"uri": reply_parent, "cid": "bafyreib2rxk3rh6kzwq"}
         record["reply"] = {"root": ref, "parent": ref}
@@ -197,14 +265,18 @@ def bsky_post(text: str, created: str, *, reply_parent: str | None = None,
         facets = []
         for link in links:
             start = text.encode().find(link.encode())
-            facets.append({
-                "index": {"byteStart": start, "byteEnd": start + len(link.encode())},
-                "features": [{"$type": "app.bsky.richtext.facet#link", "uri": link}],
-            })
+            facets.append(
+                {
+                    "index": {"byteStart": start, "byteEnd": start + len(link.encode())},
+                    "features": [{"$type": "app.bsky.richtext.facet#link", "uri": link}],
+                }
+            )
         record["facets"] = facets
     if embed_link:
-        record["embed"] = {"$type": "app.bsky.embed.external", "external": {
-            "uri": embed_link, "title": "Acme", "description": ""}}
+        record["embed"] = {
+            "$type": "app.bsky.embed.external",
+            "external": {"uri": embed_link, "title": "Acme", "description": ""},
+        }
     return record
 
 
@@ -222,8 +294,11 @@ def write_car(path: Path, records: dict[str, dict[str, Any]], did: str = DID) ->
 
     entries = sorted((key, put(record)) for key, record in records.items())
 
-    def node(part: list[tuple[str, bytes]], left: bytes | None = None,
-             subtrees: dict[int, bytes] | None = None) -> bytes:
+    def node(
+        part: list[tuple[str, bytes]],
+        left: bytes | None = None,
+        subtrees: dict[int, bytes] | None = None,
+    ) -> bytes:
         previous = b""
         encoded_entries = []
         for index, (key, value) in enumerate(part):
@@ -231,20 +306,22 @@ def write_car(path: Path, records: dict[str, dict[str, Any]], did: str = DID) ->
             prefix = 0
             while prefix < min(len(raw), len(previous)) and raw[prefix] == previous[prefix]:
                 prefix += 1
-            encoded_entries.append({"p": prefix, "k": raw[prefix:], "v": value,
-                                    "t": (subtrees or {}).get(index)})
+            encoded_entries.append(
+                {"p": prefix, "k": raw[prefix:], "v": value, "t": (subtrees or {}).get(index)}
+            )
             previous = raw
         return put({"l": left, "e": encoded_entries})
 
     if len(entries) >= 3:
         third = len(entries) // 3
         left = node(entries[:third])
-        right = node(entries[third + 1:])
+        right = node(entries[third + 1 :])
         root = node([entries[third]], left=left, subtrees={0: right})
     else:
         root = node(entries)
-    commit = put({"did": did, "version": 3, "data": root, "rev": "3kabc", "prev": None,
-                  "sig": b"\x00" * 64})
+    commit = put(
+        {"did": did, "version": 3, "data": root, "rev": "3kabc", "prev": None, "sig": b"\x00" * 64}
+    )
     header = libipld.encode_dag_cbor({"version": 1, "roots": [commit]})
     out = bytearray(_varint(len(header)) + header)
     for cid, encoded in [blocks[-1], *blocks[:-1]]:

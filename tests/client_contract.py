@@ -17,8 +17,10 @@ from client_harness import HELD_REASON, ClientRig
 from mitmproxy.exceptions import CommandError
 
 # Replying to a stranger's post with an offer, a discount and a link: PP201 and friends, warning.
-PITCH = ("Hi! We offer SEO audits for small shops at 50% off this week, check out "
-         "https://acme-seo.example and DM me")
+PITCH = (
+    "Hi! We offer SEO audits for small shops at 50% off this week, check out "
+    "https://acme-seo.example and DM me"
+)
 # How long a held request is watched for leaking to the site before anyone decides.
 HELD_WATCH_S = 0.5
 
@@ -79,8 +81,9 @@ class HeldReplyContract:
         self, rig: ClientRig
     ) -> None:
         before = len(rig.received("POST", self.dm_path))
-        process = rig.start(self.driver, self.dm_action, f"{PITCH} ref colddm",
-                            recipient=self.dm_recipient)
+        process = rig.start(
+            self.driver, self.dm_action, f"{PITCH} ref colddm", recipient=self.dm_recipient
+        )
         hold = rig.wait_for_hold(process)
         assert (hold.summary["platform"], hold.summary["kind"]) == (self.platform, "dm")
         rig.addon.decide(hold.hold_id, "edit")

@@ -119,8 +119,9 @@ class ClientTap:
 
     def request(self, flow: Any) -> None:
         req = flow.request
-        self.sent.append(Sent(req.method, req.host, req.path.split("?", 1)[0],
-                              req.raw_content or b""))
+        self.sent.append(
+            Sent(req.method, req.host, req.path.split("?", 1)[0], req.raw_content or b"")
+        )
 
     def to(self, method: str, path: str) -> list[bytes]:
         return [s.body for s in list(self.sent) if s.method == method and s.path == path]
@@ -147,8 +148,9 @@ class Outcome:
 class ClientRig:
     """One proxy (mode hold, audit log on) in front of one fake site, for one test module."""
 
-    def __init__(self, folder: Path, routes: Mapping[tuple[str, str], Answer],
-                 config_extra: str = "") -> None:
+    def __init__(
+        self, folder: Path, routes: Mapping[tuple[str, str], Answer], config_extra: str = ""
+    ) -> None:
         self.python = client_python()
         self.folder = folder
         self.site = Upstream(routes=dict(routes))
@@ -194,13 +196,29 @@ class ClientRig:
 
     # -- running a library -----------------------------------------------------------------
 
-    def command(self, driver: str, action: str, text: str, *, target: str | None = None,
-                recipient: str | None = None, timeout_s: float = 30) -> list[str]:
+    def command(
+        self,
+        driver: str,
+        action: str,
+        text: str,
+        *,
+        target: str | None = None,
+        recipient: str | None = None,
+        timeout_s: float = 30,
+    ) -> list[str]:
         command = [
-            str(self.python), str(DRIVERS / driver),
-            "--proxy", f"http://127.0.0.1:{self.proxy.port}",
-            "--ca", str(self.ca_file),
-            "--action", action, "--text", text, "--timeout", str(timeout_s),
+            str(self.python),
+            str(DRIVERS / driver),
+            "--proxy",
+            f"http://127.0.0.1:{self.proxy.port}",
+            "--ca",
+            str(self.ca_file),
+            "--action",
+            action,
+            "--text",
+            text,
+            "--timeout",
+            str(timeout_s),
         ]
         if target is not None:
             command += ["--target", target]
@@ -211,8 +229,12 @@ class ClientRig:
     def environment(self) -> dict[str, str]:
         # Nothing inherited that could steer the client: no proxy settings, no CA bundles,
         # no praw.ini or .netrc from the real home.
-        return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.home),
-                "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8"}
+        return {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(self.home),
+            "LANG": "C.UTF-8",
+            "PYTHONIOENCODING": "utf-8",
+        }
 
     def run(self, driver: str, action: str, text: str, **options: Any) -> Outcome:
         """Run one library call to its end."""
@@ -220,8 +242,12 @@ class ClientRig:
 
     def start(self, driver: str, action: str, text: str, **options: Any) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            self.command(driver, action, text, **options), env=self.environment(),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=self.home,
+            self.command(driver, action, text, **options),
+            env=self.environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=self.home,
         )
 
     @staticmethod
@@ -262,8 +288,9 @@ class ClientRig:
         state = self.addon.state
         return state.holds.pending() if state is not None else []
 
-    def wait_for_hold(self, process: subprocess.Popen[str] | None = None,
-                      timeout_s: float = 20) -> Any:
+    def wait_for_hold(
+        self, process: subprocess.Popen[str] | None = None, timeout_s: float = 20
+    ) -> Any:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             pending = self.holds()
@@ -284,8 +311,9 @@ class ClientRig:
 
     def received(self, method: str, path: str) -> list[Any]:
         """What the fake site received on `path` (its query string ignored)."""
-        return [r for r in self.site.received
-                if r.method == method and r.path.split("?", 1)[0] == path]
+        return [
+            r for r in self.site.received if r.method == method and r.path.split("?", 1)[0] == path
+        ]
 
 
 def json_answer(document: Any, status: int = 200) -> Answer:

@@ -54,10 +54,14 @@ class Upstream:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
                 with upstream._lock:
-                    upstream.received.append(Received(
-                        self.command, self.path, {k.lower(): v for k, v in self.headers.items()},
-                        body,
-                    ))
+                    upstream.received.append(
+                        Received(
+                            self.command,
+                            self.path,
+                            {k.lower(): v for k, v in self.headers.items()},
+                            body,
+                        )
+                    )
                 path = self.path.split("?", 1)[0]
                 status, headers, content = upstream.routes.get(
                     (self.command, path), (200, {"content-type": "application/json"}, b"{}")
@@ -110,20 +114,28 @@ def self_signed(folder: Path) -> tuple[str, str]:
     now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=2))
-        .add_extension(x509.SubjectAlternativeName(
-            [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
         .sign(key, hashes.SHA256())
     )
     folder.mkdir(parents=True, exist_ok=True)
     cert_file, key_file = folder / "upstream-cert.pem", folder / "upstream-key.pem"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return str(cert_file), str(key_file)
 
 
@@ -132,8 +144,9 @@ class RunningProxy:
     a test's own add-ons run before (`addons_before`) or after (`addons_after`) pullcheck's
     hooks."""
 
-    def __init__(self, addons_before: Sequence[Any] = (), addons_after: Sequence[Any] = (),
-                 **options: Any) -> None:
+    def __init__(
+        self, addons_before: Sequence[Any] = (), addons_after: Sequence[Any] = (), **options: Any
+    ) -> None:
         self.options = options
         self.addons_before = tuple(addons_before)
         self.addons_after = tuple(addons_after)
@@ -155,7 +168,7 @@ class RunningProxy:
     def _main(self) -> None:
         try:
             asyncio.run(self._serve())
-        except BaseException as error:  # noqa: BLE001 - reported to the test thread
+        except BaseException as error:
             self.error = error
             self._ready.set()
 

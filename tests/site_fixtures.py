@@ -76,8 +76,16 @@ def request_of(fixture: dict[str, Any], **extra_headers: str) -> WireRequest:
     if extra_headers:
         headers = dict(request.headers)
         headers.update({k.replace("_", "-"): v for k, v in extra_headers.items()})
-        request = WireRequest(request.method, request.scheme, request.host, request.port,
-                              request.path, request.query, headers, request.body)
+        request = WireRequest(
+            request.method,
+            request.scheme,
+            request.host,
+            request.port,
+            request.path,
+            request.query,
+            headers,
+            request.body,
+        )
     return request
 
 
@@ -120,10 +128,12 @@ def check_compose(compose: Any, draft: Any, expected: dict[str, Any]) -> None:
         is_reply = draft.reply_to is not None and draft.kind != "quote"
         assert is_reply is expected["is_reply"]
     if "reply_to_id" in expected:
-        assert draft.reply_to is not None and draft.reply_to.id == expected["reply_to_id"]
+        assert draft.reply_to is not None
+        assert draft.reply_to.id == expected["reply_to_id"]
     if "quoted_id" in expected:
         assert draft.kind == "quote"
-        assert draft.reply_to is not None and draft.reply_to.id == expected["quoted_id"]
+        assert draft.reply_to is not None
+        assert draft.reply_to.id == expected["quoted_id"]
     if "is_dm" in expected:
         assert (draft.kind in ("dm", "connect-note")) is expected["is_dm"]
     if "recipients" in expected:

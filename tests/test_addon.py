@@ -57,8 +57,11 @@ def shared(tmp_path_factory) -> Iterator[PullcheckAddon]:
     (folder / "config.yaml").write_text("mode: warn\n")
     addon = PullcheckAddon()
     with taddons.context(addon) as tctx:
-        tctx.configure(addon, pullcheck_config=str(folder / "config.yaml"),
-                       pullcheck_data_dir=str(folder / "data"))
+        tctx.configure(
+            addon,
+            pullcheck_config=str(folder / "config.yaml"),
+            pullcheck_data_dir=str(folder / "data"),
+        )
         yield addon
         addon.done()
 
@@ -104,10 +107,14 @@ def response_flow(fixture: dict[str, Any]) -> http.HTTPFlow:
 
 def x_compose(body: bytes, headers: dict[str, str] | None = None) -> http.HTTPFlow:
     """An X CreateTweet request whose wire body is `body` exactly (even with an encoding)."""
-    flow = tflow.tflow(req=http.Request.make(
-        "POST", "https://x.com/i/api/graphql/SiM_cAu83R0wnrpmKQQSEw/CreateTweet", b"",
-        {"content-type": "application/json", "origin": "https://x.com", **(headers or {})},
-    ))
+    flow = tflow.tflow(
+        req=http.Request.make(
+            "POST",
+            "https://x.com/i/api/graphql/SiM_cAu83R0wnrpmKQQSEw/CreateTweet",
+            b"",
+            {"content-type": "application/json", "origin": "https://x.com", **(headers or {})},
+        )
+    )
     flow.request.raw_content = body
     return flow
 
@@ -125,7 +132,8 @@ def snapshot(flow: http.HTTPFlow) -> dict[str, Any]:
 
 
 def sent_count(addon: PullcheckAddon) -> int:
-    assert addon.state is not None and addon.state.recorder is not None
+    assert addon.state is not None
+    assert addon.state.recorder is not None
     assert addon.state.recorder.flush(10)
     return len(addon.state.sent_log)
 
@@ -166,7 +174,8 @@ def test_the_verdict_goes_to_the_page_origin_from_the_origin_header():
             return list(addon.state.feed._channels)
 
     origin = fixture["request"]["headers"].get("origin") or fixture["request"]["headers"].get(
-        "Origin")
+        "Origin"
+    )
     assert run(scenario()) == [origin.lower()]
 
 
@@ -180,17 +189,22 @@ def test_a_reply_is_judged_with_the_parent_seen_earlier():
 
     draft = run(scenario())
     assert draft.kind == "reply"
-    assert draft.reply_to is not None and draft.reply_to.text
+    assert draft.reply_to is not None
+    assert draft.reply_to.text
     assert draft.reply_to.author
 
 
 def test_other_hosts_are_left_alone():
     async def scenario():
         with proxy() as (addon, _):
-            flow = tflow.tflow(req=http.Request.make(
-                "POST", "https://shop.example/api/v1/cart", b'{"status": "buy my stuff"}',
-                {"content-type": "application/json"},
-            ))
+            flow = tflow.tflow(
+                req=http.Request.make(
+                    "POST",
+                    "https://shop.example/api/v1/cart",
+                    b'{"status": "buy my stuff"}',
+                    {"content-type": "application/json"},
+                )
+            )
             flow.request.path = "/checkout"
             before = snapshot(flow)
             await addon.request(flow)
@@ -198,7 +212,8 @@ def test_other_hosts_are_left_alone():
             return flow, before, addon.state.verdicts_judged
 
     flow, before, judged = run(scenario())
-    assert snapshot(flow) == before and judged == 0
+    assert snapshot(flow) == before
+    assert judged == 0
 
 
 def test_reading_requests_are_not_judged():
@@ -233,7 +248,8 @@ def test_a_body_over_the_limit_passes_through_unread():
             return flow, before, addon.state.verdicts_judged
 
     flow, before, judged = run(scenario())
-    assert judged == 0 and snapshot(flow) == before
+    assert judged == 0
+    assert snapshot(flow) == before
 
 
 def test_a_small_body_that_inflates_past_the_limit_is_not_read():
@@ -257,8 +273,11 @@ def test_a_compression_bomb_is_not_inflated_past_the_limit_and_passes_untouched(
 
     pad = b" " * (64 * 1024 * 1024)  # JSON whitespace: a real post, 64 MiB once inflated
     body = json.dumps(PITCH_BODY).encode()[:-1] + pad + b"}"
-    encode = {"br": lambda d: brotli.compress(d, quality=5), "gzip": gzip.compress,
-              "zstd": zstandard.ZstdCompressor().compress}[encoding]
+    encode = {
+        "br": lambda d: brotli.compress(d, quality=5),
+        "gzip": gzip.compress,
+        "zstd": zstandard.ZstdCompressor().compress,
+    }[encoding]
 
     async def scenario():
         with proxy() as (addon, _):
@@ -273,7 +292,8 @@ def test_a_compression_bomb_is_not_inflated_past_the_limit_and_passes_untouched(
             return flow, before, addon.state.verdicts_judged, peak
 
     flow, before, judged, peak = run(scenario())
-    assert judged == 0 and snapshot(flow) == before
+    assert judged == 0
+    assert snapshot(flow) == before
     # mitmproxy's own decoding made all 64 MiB before the size check.
     assert peak < 24 * 1024 * 1024
 
@@ -281,7 +301,7 @@ def test_a_compression_bomb_is_not_inflated_past_the_limit_and_passes_untouched(
 def test_a_body_with_too_much_structure_to_parse_is_not_read():
     # json.loads holds the interpreter lock throughout: 4 MB of small keys took about 1.1 s.
     keys = ",".join(f'"k{i}": 0' for i in range(30_000))
-    body = ('{"variables": {"tweet_text": "Buy now at https://spam.example", ' + keys + "}}")
+    body = '{"variables": {"tweet_text": "Buy now at https://spam.example", ' + keys + "}}"
 
     async def scenario():
         with proxy() as (addon, _):
@@ -297,13 +317,17 @@ def test_only_the_first_ten_thousand_characters_are_judged_and_the_verdict_says_
 
     async def scenario():
         with proxy() as (addon, _):
-            flow = x_compose(json.dumps({**PITCH_BODY, "variables": {
-                **PITCH_BODY["variables"], "tweet_text": text}}).encode())
+            flow = x_compose(
+                json.dumps(
+                    {**PITCH_BODY, "variables": {**PITCH_BODY["variables"], "tweet_text": text}}
+                ).encode()
+            )
             await addon.request(flow)
             return verdicts(addon, "https://x.com")
 
     (event,) = run(scenario())
-    assert event["truncated"] is True and event["complete"] is True
+    assert event["truncated"] is True
+    assert event["complete"] is True
 
 
 def test_a_judgement_over_its_budget_fails_open_and_never_holds(monkeypatch, caplog):
@@ -326,24 +350,32 @@ def test_a_judgement_over_its_budget_fails_open_and_never_holds(monkeypatch, cap
             started = time_module.monotonic()
             await addon.request(flow)
             waited = time_module.monotonic() - started
-            return (flow.response, waited, addon.state.holds.pending(),
-                    verdicts(addon, "https://x.com"))
+            return (
+                flow.response,
+                waited,
+                addon.state.holds.pending(),
+                verdicts(addon, "https://x.com"),
+            )
 
     with caplog.at_level(logging.WARNING, logger="pullcheck"):
         response, waited, pending, events = run(scenario())
-    assert response is None and pending == []  # went on to the site, unheld
+    assert response is None
+    assert pending == []
     assert waited < 1.0  # the budget, not the rule pack, decided how long it waited
     (event,) = events
-    assert event["complete"] is False and "longer than 200 ms" in event["reason"]
-    assert event["held"] is False and event["findings"] == []
+    assert event["complete"] is False
+    assert "longer than 200 ms" in event["reason"]
+    assert event["held"] is False
+    assert event["findings"] == []
     assert "longer than 200 ms" in caplog.text
 
 
 def test_a_gzipped_compose_body_is_read():
     async def scenario():
         with proxy() as (addon, _):
-            flow = x_compose(gzip.compress(json.dumps(PITCH_BODY).encode()),
-                             {"content-encoding": "gzip"})
+            flow = x_compose(
+                gzip.compress(json.dumps(PITCH_BODY).encode()), {"content-encoding": "gzip"}
+            )
             raw = flow.request.raw_content
             await addon.request(flow)
             return addon.state.verdicts_judged, flow.request.raw_content == raw
@@ -359,14 +391,21 @@ BAD_BODIES = [
     b"[1, 2, 3]",
     b'{"variables": "not a mapping"}',
     b'{"variables": {"tweet_text": 42}}',
-    b"--boundary\r\nContent-Disposition: form-data; name=\"status\"\r\n\r\nhi\r\n--boundary--",
+    b'--boundary\r\nContent-Disposition: form-data; name="status"\r\n\r\nhi\r\n--boundary--',
     json.dumps({"variables": {"tweet_text": "x" * 50_000}}).encode(),
 ]
 
 
 @pytest.mark.parametrize("body", BAD_BODIES, ids=range(len(BAD_BODIES)))
-@pytest.mark.parametrize("content_type", ["application/json", "multipart/form-data; boundary=b",
-                                          "text/plain", "application/x-www-form-urlencoded"])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json",
+        "multipart/form-data; boundary=b",
+        "text/plain",
+        "application/x-www-form-urlencoded",
+    ],
+)
 def test_bad_bodies_never_raise(body, content_type, shared):
     errors = shared.state.failsafe.total
     flow = x_compose(body, {"content-type": content_type})
@@ -392,8 +431,9 @@ def test_a_lying_content_encoding_never_raises():
     assert run(scenario()) is True
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(name=st.sampled_from(COMPOSE), data=st.data())
 def test_mutated_fixture_bodies_never_raise_and_never_change_the_flow(shared, name, data):
     fixture = load(name)
@@ -403,7 +443,7 @@ def test_mutated_fixture_bodies_never_raise_and_never_change_the_flow(shared, na
     else:
         cut = data.draw(st.integers(0, len(original)))
         noise = data.draw(st.binary(max_size=16))
-        body = original[:cut] + noise + original[cut + len(noise):]
+        body = original[:cut] + noise + original[cut + len(noise) :]
 
     errors = shared.state.failsafe.total
     flow = request_flow(fixture, body)
@@ -417,8 +457,9 @@ def test_mutated_fixture_bodies_never_raise_and_never_change_the_flow(shared, na
 # -- read side ---------------------------------------------------------------------------
 
 
-@settings(max_examples=100, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(name=st.sampled_from(READ), data=st.data())
 def test_mutated_read_responses_never_raise_and_never_change_the_response(shared, name, data):
     fixture = load(name)
@@ -428,7 +469,7 @@ def test_mutated_read_responses_never_raise_and_never_change_the_response(shared
     else:
         cut = data.draw(st.integers(0, len(original)))
         noise = data.draw(st.binary(max_size=16))
-        body = original[:cut] + noise + original[cut + len(noise):]
+        body = original[:cut] + noise + original[cut + len(noise) :]
     flow = response_flow(fixture)
     flow.response.set_content(body)
     before = snapshot(flow)
@@ -439,8 +480,9 @@ def test_mutated_read_responses_never_raise_and_never_change_the_response(shared
     assert shared.state.failsafe.total == errors
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(frame=st.one_of(st.binary(max_size=2048), st.text(max_size=2048).map(str.encode)))
 def test_random_stream_frames_never_raise(shared, frame):
     flow = tflow.twebsocketflow(messages=False)
@@ -451,11 +493,11 @@ def test_random_stream_frames_never_raise(shared, frame):
     assert shared.state.failsafe.total == errors
 
 
-
 def watch_the_fixture_instance(tmp_path):
     """The Mastodon fixtures come from `mastodon.example`: a host the user configured."""
     (tmp_path / "config.yaml").write_text(
-        "mode: warn\nsites:\n  mastodon: {hosts: [mastodon.example]}\n")
+        "mode: warn\nsites:\n  mastodon: {hosts: [mastodon.example]}\n"
+    )
 
 
 @pytest.mark.parametrize("name", READ)
@@ -492,14 +534,17 @@ def test_the_mastodon_stream_is_harvested(tmp_path):
         with proxy() as (addon, _):
             flow = tflow.twebsocketflow(messages=False)
             flow.request.url = frame["url"].replace("wss://", "https://")
-            flow.websocket.messages.append(websocket.WebSocketMessage(
-                Opcode.TEXT, False, frame["body"].encode()))
+            flow.websocket.messages.append(
+                websocket.WebSocketMessage(Opcode.TEXT, False, frame["body"].encode())
+            )
             addon.websocket_message(flow)
-            return addon.state.memory.seen_post("mastodon", fixture["expected"]["posts"][0]["id"],
-                                                scope="mastodon.example")
+            return addon.state.memory.seen_post(
+                "mastodon", fixture["expected"]["posts"][0]["id"], scope="mastodon.example"
+            )
 
     post = run(scenario())
-    assert post is not None and "photographer" in post.text
+    assert post is not None
+    assert "photographer" in post.text
 
 
 def test_a_configured_instances_streaming_host_teaches_that_instance(tmp_path):
@@ -511,12 +556,15 @@ def test_a_configured_instances_streaming_host_teaches_that_instance(tmp_path):
         with proxy() as (addon, _):
             flow = tflow.twebsocketflow(messages=False)
             flow.request.url = frame["url"].replace(
-                "wss://mastodon.example", "https://streaming.mastodon.example")
-            flow.websocket.messages.append(websocket.WebSocketMessage(
-                Opcode.TEXT, False, frame["body"].encode()))
+                "wss://mastodon.example", "https://streaming.mastodon.example"
+            )
+            flow.websocket.messages.append(
+                websocket.WebSocketMessage(Opcode.TEXT, False, frame["body"].encode())
+            )
             addon.websocket_message(flow)
-            return addon.state.memory.seen_post("mastodon", fixture["expected"]["posts"][0]["id"],
-                                                scope="mastodon.example")
+            return addon.state.memory.seen_post(
+                "mastodon", fixture["expected"]["posts"][0]["id"], scope="mastodon.example"
+            )
 
     assert run(scenario()) is not None
 
@@ -538,7 +586,7 @@ def test_odd_websocket_frames_never_raise(content):
 # -- the sent log ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("status, logged", [(200, 1), (201, 1), (403, 0), (500, 0)])
+@pytest.mark.parametrize(("status", "logged"), [(200, 1), (201, 1), (403, 0), (500, 0)])
 def test_only_compose_requests_the_site_accepted_enter_the_sent_log(status, logged):
     async def scenario():
         with proxy() as (addon, _):
@@ -551,15 +599,21 @@ def test_only_compose_requests_the_site_accepted_enter_the_sent_log(status, logg
     assert run(scenario()) == logged
 
 
-@pytest.mark.parametrize("body, logged", [
-    (b'{"errors":[{"message":"Status is a duplicate. (187)","code":187}],"data":{}}', 0),
-    (b'{"errors":[{"code":130,"message":"Over capacity"}]}', 0),
-    (b'{"data":{"create_tweet":{"tweet_results":{"result":{"rest_id":"1"}}}},'
-     b'"errors":[{"message":"a field was slow"}]}', 1),
-    (b'{"data":{"create_tweet":{"tweet_results":{}}}}', 1),
-    (b'{"errors": "not a list"}', 1),
-    (b'{not json', 1),
-])
+@pytest.mark.parametrize(
+    ("body", "logged"),
+    [
+        (b'{"errors":[{"message":"Status is a duplicate. (187)","code":187}],"data":{}}', 0),
+        (b'{"errors":[{"code":130,"message":"Over capacity"}]}', 0),
+        (
+            b'{"data":{"create_tweet":{"tweet_results":{"result":{"rest_id":"1"}}}},'
+            b'"errors":[{"message":"a field was slow"}]}',
+            1,
+        ),
+        (b'{"data":{"create_tweet":{"tweet_results":{}}}}', 1),
+        (b'{"errors": "not a list"}', 1),
+        (b"{not json", 1),
+    ],
+)
 def test_a_graphql_refusal_with_status_200_is_not_logged(body, logged):
     async def scenario():
         with proxy() as (addon, _):
@@ -641,7 +695,8 @@ def test_edit_or_timeout_answers_with_the_sites_failure_and_logs_nothing(choice)
     assert flow.response.status_code == failure.status
     message = json.loads(flow.response.content)["errors"][0]["message"]
     why = "You chose Edit" if choice == "edit" else "No decision within 1 s"
-    assert message.startswith("Not sent: held by pullcheck: PP") and why in message
+    assert message.startswith("Not sent: held by pullcheck: PP")
+    assert why in message
 
 
 def test_a_second_decision_on_the_same_hold_is_an_error():
@@ -667,7 +722,9 @@ def test_the_holds_command_lists_pending_holds():
             return hold_id, listing, tctx.command(addon.holds)
 
     hold_id, listing, after = run(scenario())
-    assert len(listing) == 1 and listing[0].startswith(hold_id) and "https://x.com" in listing[0]
+    assert len(listing) == 1
+    assert listing[0].startswith(hold_id)
+    assert "https://x.com" in listing[0]
     assert after == []
 
 
@@ -695,7 +752,8 @@ def test_held_posts_are_bounded_and_the_rest_get_the_failure_answer_at_once(monk
 
     pending, third = run(scenario())
     assert pending == 2
-    assert third is not None and b"Too many posts are held already" in third.content
+    assert third is not None
+    assert b"Too many posts are held already" in third.content
 
 
 def test_warn_mode_never_holds():
@@ -706,17 +764,22 @@ def test_warn_mode_never_holds():
             return flow.response, addon.state.holds.pending(), verdicts(addon, "https://x.com")
 
     response, pending, events = run(scenario())
-    assert response is None and pending == [] and events[0]["held"] is False
+    assert response is None
+    assert pending == []
+    assert events[0]["held"] is False
 
 
 # -- options -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("option, value, named", [
-    ("pullcheck_mode", "loud", "loud"),
-    ("pullcheck_hold_timeout", 0, "0"),
-    ("pullcheck_max_body", 10, "10"),
-])
+@pytest.mark.parametrize(
+    ("option", "value", "named"),
+    [
+        ("pullcheck_mode", "loud", "loud"),
+        ("pullcheck_hold_timeout", 0, "0"),
+        ("pullcheck_max_body", 10, "10"),
+    ],
+)
 def test_bad_options_are_refused_naming_the_value(option, value, named):
     async def scenario():
         with proxy() as (addon, tctx):
@@ -729,9 +792,11 @@ def test_bad_options_are_refused_naming_the_value(option, value, named):
 
 def test_a_missing_explicit_config_file_is_refused(tmp_path):
     async def scenario():
-        with proxy() as (addon, tctx):
-            with pytest.raises(exceptions.OptionsError, match="no such config file"):
-                tctx.configure(addon, pullcheck_config=str(tmp_path / "nope.yaml"))
+        with (
+            proxy() as (addon, tctx),
+            pytest.raises(exceptions.OptionsError, match="no such config file"),
+        ):
+            tctx.configure(addon, pullcheck_config=str(tmp_path / "nope.yaml"))
 
     run(scenario())
 
@@ -802,6 +867,7 @@ def test_an_adapter_that_raises_leaves_the_flow_identical_and_is_logged_once(mon
 def test_an_engine_that_raises_fails_open(monkeypatch):
     async def scenario():
         with proxy(pullcheck_mode="hold") as (addon, _):
+
             def broken(draft, now=None):
                 raise ValueError("engine bug")
 
@@ -819,6 +885,7 @@ def test_an_engine_that_raises_fails_open(monkeypatch):
 def test_a_failing_sent_log_does_not_stop_the_response(monkeypatch):
     async def scenario():
         with proxy() as (addon, _):
+
             def broken(draft, now=None, judged=None):
                 raise OSError("disk full")
 
@@ -848,7 +915,8 @@ def test_a_failing_injector_leaves_the_page_byte_identical(monkeypatch):
             flow = tflow.tflow(req=http.Request.make("GET", "https://x.com/home"))
             page = gzip.compress(b"<html><head></head><body>hi</body></html>")
             flow.response = http.Response.make(
-                200, b"", {"content-type": "text/html", "content-encoding": "gzip"})
+                200, b"", {"content-type": "text/html", "content-encoding": "gzip"}
+            )
             flow.response.raw_content = page
             before = snapshot(flow)
             addon.response(flow)
@@ -858,8 +926,11 @@ def test_a_failing_injector_leaves_the_page_byte_identical(monkeypatch):
 
 
 def test_a_harvest_that_raises_fails_open(monkeypatch):
-    monkeypatch.setattr(ADAPTERS_BY_NAME["x"], "harvest",
-                        lambda resp: (_ for _ in ()).throw(KeyError("harvest bug")))
+    monkeypatch.setattr(
+        ADAPTERS_BY_NAME["x"],
+        "harvest",
+        lambda resp: (_ for _ in ()).throw(KeyError("harvest bug")),
+    )
 
     async def scenario():
         with proxy() as (addon, _):
@@ -877,21 +948,26 @@ def test_a_harvest_that_raises_fails_open(monkeypatch):
 def test_control_paths_on_a_site_are_answered_by_the_proxy_never_forwarded():
     async def scenario():
         with proxy() as (addon, _):
-            flow = tflow.tflow(req=http.Request.make(
-                "GET", f"https://x.com{CONTROL_PREFIX}events?token=nope"))
+            flow = tflow.tflow(
+                req=http.Request.make("GET", f"https://x.com{CONTROL_PREFIX}events?token=nope")
+            )
             await addon.request(flow)
             return flow.response, flow.metadata.get(ANSWERED_BY_PULLCHECK)
 
     response, answered = run(scenario())
-    assert response is not None and answered is True
+    assert response is not None
+    assert answered is True
     assert response.status_code >= 400  # no page token: refused
 
 
-@pytest.mark.parametrize("url", [
-    f"https://shop.example{CONTROL_PREFIX}events",
-    # A Mastodon instance recognised by its API paths only: no banner, so no endpoints either.
-    f"https://small.instance.example{CONTROL_PREFIX}check?t=stolen",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://shop.example{CONTROL_PREFIX}events",
+        # A Mastodon instance recognised by its API paths only: no banner, so no endpoints either.
+        f"https://small.instance.example{CONTROL_PREFIX}check?t=stolen",
+    ],
+)
 def test_control_paths_on_origins_without_the_banner_get_an_empty_404(url):
     async def scenario():
         with proxy() as (addon, _):
@@ -900,7 +976,8 @@ def test_control_paths_on_origins_without_the_banner_get_an_empty_404(url):
             return flow.response, flow.metadata.get(ANSWERED_BY_PULLCHECK)
 
     response, answered = run(scenario())
-    assert response is not None and answered is True
+    assert response is not None
+    assert answered is True
     assert (response.status_code, response.content) == (404, b"")
     assert response.headers["cache-control"] == "no-store"
 
@@ -925,13 +1002,15 @@ def test_an_error_while_counting_a_decision_never_lets_an_edited_post_through(mo
             return flow, addon.state.failsafe.count("tally")
 
     flow, errors = run(scenario())
-    assert flow.response is not None and flow.metadata[ANSWERED_BY_PULLCHECK] is True
+    assert flow.response is not None
+    assert flow.metadata[ANSWERED_BY_PULLCHECK] is True
     assert errors == 2
 
 
 def test_the_sent_log_reuses_the_judgement_of_the_same_engine(monkeypatch):
     """The send is recorded with the features and signature worked out while judging, unless
     the engine was swapped (config change) between the request and the site's answer."""
+
     async def scenario():
         with proxy() as (addon, _):
             state = addon.state
@@ -950,8 +1029,7 @@ def test_the_sent_log_reuses_the_judgement_of_the_same_engine(monkeypatch):
                 await addon.request(flow)
                 made.append(addon._in_flight[flow.id].judgement)
                 if swap:  # judged by the engine of an earlier config
-                    addon._in_flight[flow.id] = addon._in_flight[flow.id]._replace(
-                        engine=object())
+                    addon._in_flight[flow.id] = addon._in_flight[flow.id]._replace(engine=object())
                 flow.response = http.Response.make(200, b"{}")
                 addon.response(flow)
             assert state.recorder.flush(10)
@@ -959,8 +1037,10 @@ def test_the_sent_log_reuses_the_judgement_of_the_same_engine(monkeypatch):
 
     seen, made, count = run(scenario())
     assert count == 2
-    assert seen[0] is made[0] and made[0].complete
-    assert seen[1] is None and made[1] is not None
+    assert seen[0] is made[0]
+    assert made[0].complete
+    assert seen[1] is None
+    assert made[1] is not None
 
 
 def test_a_huge_string_in_a_body_is_cut_before_the_site_adapter_reads_it(monkeypatch):
@@ -977,15 +1057,20 @@ def test_a_huge_string_in_a_body_is_cut_before_the_site_adapter_reads_it(monkeyp
 
     async def scenario():
         with proxy() as (addon, _):
-            flow = tflow.tflow(req=http.Request.make(
-                "POST", "https://mastodon.social/api/v1/statuses",
-                json.dumps({"status": "Buy my course! " + "a" * 3_000_000}).encode(),
-                {"content-type": "application/json", "origin": "https://mastodon.social"}))
+            flow = tflow.tflow(
+                req=http.Request.make(
+                    "POST",
+                    "https://mastodon.social/api/v1/statuses",
+                    json.dumps({"status": "Buy my course! " + "a" * 3_000_000}).encode(),
+                    {"content-type": "application/json", "origin": "https://mastodon.social"},
+                )
+            )
             before = snapshot(flow)
             await addon.request(flow)
             return snapshot(flow) == before, verdicts(addon, "https://mastodon.social")
 
     untouched, events = run(scenario())
     assert untouched  # the flow still carries the body as sent
-    assert seen and seen[0] < 20_000  # the adapter read the first 10,000 characters only
+    assert seen
+    assert seen[0] < 20_000
     assert events[0]["truncated"] is True

@@ -15,16 +15,30 @@ SAM = ("@sam@other.example", "https://other.example/users/sam")
 
 def _activities() -> list[dict]:
     return [
-        note(3, '<p><span class="h-card"><a href="https://other.example/@sam" class="u-url '
-                'mention">@<span>sam</span></a></span> Thanks for following! Check out my site '
-                '<a href="https://acme-webworks.example" rel="nofollow noopener" target="_blank">'
-                '<span class="invisible">https://</span><span class="">acme-webworks.example'
-                '</span><span class="invisible"></span></a></p>',
-             "2024-05-03T10:00:00Z", visibility="direct", mentions=[SAM]),
-        note(2, "<p>Second part of my thread</p>", "2024-05-02T10:05:00Z",
-             in_reply_to=f"{ACTOR}/statuses/1"),
-        note(4, "<p>@sam we do sites for bakeries &amp; cafés</p>", "2024-05-04T10:00:00Z",
-             in_reply_to="https://other.example/users/sam/statuses/77", mentions=[SAM]),
+        note(
+            3,
+            '<p><span class="h-card"><a href="https://other.example/@sam" class="u-url '
+            'mention">@<span>sam</span></a></span> Thanks for following! Check out my site '
+            '<a href="https://acme-webworks.example" rel="nofollow noopener" target="_blank">'
+            '<span class="invisible">https://</span><span class="">acme-webworks.example'
+            '</span><span class="invisible"></span></a></p>',
+            "2024-05-03T10:00:00Z",
+            visibility="direct",
+            mentions=[SAM],
+        ),
+        note(
+            2,
+            "<p>Second part of my thread</p>",
+            "2024-05-02T10:05:00Z",
+            in_reply_to=f"{ACTOR}/statuses/1",
+        ),
+        note(
+            4,
+            "<p>@sam we do sites for bakeries &amp; cafés</p>",
+            "2024-05-04T10:00:00Z",
+            in_reply_to="https://other.example/users/sam/statuses/77",
+            mentions=[SAM],
+        ),
         note(1, "<p>New post: we build websites.<br>Fast ones.</p>", "2024-05-02T10:00:00Z"),
         note(5, "<p>Only for my followers</p>", "2024-05-05T10:00:00Z", visibility="private"),
         boost(6, "2024-05-06T10:00:00Z"),

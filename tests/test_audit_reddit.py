@@ -49,9 +49,11 @@ def test_comment_answers_its_parent(export: Path) -> None:
 def test_only_the_owners_messages_are_judged_with_their_subject(export: Path) -> None:
     cold, answer = open_archive(export).items[3:]
     assert cold.text == f"Website for your bakery?\n\n{PITCH}"
-    assert cold.recipients == ["sam_rivera"] and cold.prior_conversation is False
+    assert cold.recipients == ["sam_rivera"]
+    assert cold.prior_conversation is False
     assert answer.text.startswith("Sure, here is our price list")  # "re:" subject left out
-    assert answer.recipients == ["jo_baker"] and answer.prior_conversation is True
+    assert answer.recipients == ["jo_baker"]
+    assert answer.prior_conversation is True
 
 
 def test_owner_is_inferred_without_statistics(tmp_path: Path) -> None:
@@ -66,7 +68,8 @@ def test_split_tables_are_all_read(export: Path) -> None:
     (export / "comments_1.csv").write_text(header + "".join(rows))
     comments.unlink()
     (export / "comments_2.csv").write_text(
-        header + 'kx3,,2024-04-06 10:00:00 UTC,,Baking,0,,t3_1zzz,Lovely crumb!,\n')
+        header + "kx3,,2024-04-06 10:00:00 UTC,,Baking,0,,t3_1zzz,Lovely crumb!,\n"
+    )
     kinds = [item.kind for item in open_archive(export).items]
     assert kinds.count("comment") == 2
 
@@ -74,7 +77,8 @@ def test_split_tables_are_all_read(export: Path) -> None:
 def test_zip_reads_like_the_folder(export: Path, tmp_path: Path) -> None:
     zipped = zip_folder(export, tmp_path / "export.zip")
     assert [i.text for i in open_archive(zipped).items] == [
-        i.text for i in open_archive(export).items]
+        i.text for i in open_archive(export).items
+    ]
 
 
 def test_truncated_comments_file_is_a_clear_error(export: Path) -> None:
@@ -101,10 +105,13 @@ def test_audit_writes_the_report_and_flags_the_pitches(
     export: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "reddit.html"
-    code = main(["audit", str(zip_folder(export, tmp_path / "export.zip")), "--out", str(out),
-                 "--json"])
+    code = main(
+        ["audit", str(zip_folder(export, tmp_path / "export.zip")), "--out", str(out), "--json"]
+    )
     summary = json.loads(capsys.readouterr().out)
-    assert code == 0 and summary["platform"] == "reddit" and summary["items"] == 5
+    assert code == 0
+    assert summary["platform"] == "reddit"
+    assert summary["items"] == 5
     assert summary["owner"] == f"u/{REDDIT_OWNER}"
     assert summary["kinds"]["comment"]["push"] == 1
     assert summary["kinds"]["dm"]["push"] >= 1
@@ -120,5 +127,7 @@ def test_truncated_export_exits_2_and_writes_nothing(
     out.parent.mkdir()
     code = main(["audit", str(export), "--out", str(out)])
     captured = capsys.readouterr()
-    assert code == 2 and captured.out == "" and "posts.csv" in captured.err
+    assert code == 2
+    assert captured.out == ""
+    assert "posts.csv" in captured.err
     assert list(out.parent.iterdir()) == []

@@ -26,8 +26,10 @@ from pullcheck.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-AUTO_DM = ("Thanks for following! Check out my site https://acme-webworks.example "
-           "- first consultation free.")
+AUTO_DM = (
+    "Thanks for following! Check out my site https://acme-webworks.example "
+    "- first consultation free."
+)
 
 
 @pytest.fixture(autouse=True)
@@ -38,29 +40,51 @@ def _no_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _x_tweets() -> list[dict]:
     tweets = [
-        tweet("10", "@jordan Hi Jordan! We build fast websites for bakeries. See https://t.co/p "
-              "and DM me for 20% off this week!", "Tue Mar 05 10:00:00 +0000 2024",
-              reply_to="900", reply_to_name="jordan", reply_to_user="77",
-              mentions=[("jordan", 0)], display_start=8,
-              urls=[("https://t.co/p", "https://acme-webworks.example/pricing")]),
-        tweet("11", "@sam Congrats on the new shop, the window display looks lovely",
-              "Wed Mar 06 10:00:00 +0000 2024", reply_to="901", reply_to_name="sam",
-              reply_to_user="78", mentions=[("sam", 0)], display_start=5),
-        tweet("12", "Does <b>anyone</b> know a good bakery in town? <script>alert(1)</script>",
-              "Thu Mar 07 10:00:00 +0000 2024"),
+        tweet(
+            "10",
+            "@jordan Hi Jordan! We build fast websites for bakeries. See https://t.co/p "
+            "and DM me for 20% off this week!",
+            "Tue Mar 05 10:00:00 +0000 2024",
+            reply_to="900",
+            reply_to_name="jordan",
+            reply_to_user="77",
+            mentions=[("jordan", 0)],
+            display_start=8,
+            urls=[("https://t.co/p", "https://acme-webworks.example/pricing")],
+        ),
+        tweet(
+            "11",
+            "@sam Congrats on the new shop, the window display looks lovely",
+            "Wed Mar 06 10:00:00 +0000 2024",
+            reply_to="901",
+            reply_to_name="sam",
+            reply_to_user="78",
+            mentions=[("sam", 0)],
+            display_start=5,
+        ),
+        tweet(
+            "12",
+            "Does <b>anyone</b> know a good bakery in town? <script>alert(1)</script>",
+            "Thu Mar 07 10:00:00 +0000 2024",
+        ),
     ]
-    for month in range(1, 13):
-        tweets.append(tweet(f"2{month:02d}", f"Notes from our workshop, week {month}: keep "
-                            "pages small and fast.",
-                            f"Mon Jan 0{1 + month % 9} 10:00:00 +0000 2024".replace(
-                                "Jan", ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
-                                        "Sep", "Oct", "Nov", "Dec"][month - 1])))
+    months = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+    tweets.extend(
+        tweet(
+            f"2{month:02d}",
+            f"Notes from our workshop, week {month}: keep pages small and fast.",
+            f"Mon {months[month - 1]} 0{1 + month % 9} 10:00:00 +0000 2024",
+        )
+        for month in range(1, 13)
+    )
     return tweets
 
 
 def _x_dms() -> list[dict]:
-    return [dm_conversation(str(2000 + n), [(OWNER_ID, AUTO_DM, f"2024-0{1 + n % 9}-02T09:00:00Z")])
-            for n in range(9)]
+    return [
+        dm_conversation(str(2000 + n), [(OWNER_ID, AUTO_DM, f"2024-0{1 + n % 9}-02T09:00:00Z")])
+        for n in range(9)
+    ]
 
 
 @pytest.fixture
@@ -81,11 +105,14 @@ def test_x_archive_is_judged_and_the_report_written(
     code, stdout, _ = _audit(capsys, str(x_archive), "--out", str(out), "--json")
     assert code == 0
     summary = json.loads(stdout)
-    assert summary["items"] == 15 + 9 and summary["report"] == str(out)
+    assert summary["items"] == 15 + 9
+    assert summary["report"] == str(out)
     assert summary["kinds"]["dm"] == {"items": 9, "push": 9}
     assert summary["kinds"]["post"]["push"] == 0
     worst = summary["worst"][0]
-    assert worst["kind"] == "dm" and worst["times"] == 9 and worst["text"] == AUTO_DM
+    assert worst["kind"] == "dm"
+    assert worst["times"] == 9
+    assert worst["text"] == AUTO_DM
     assert any(f["instead"] for f in worst["findings"])
     codes = {rule["code"] for rule in summary["rules"]}
     assert "PP101" in codes  # the auto-DM to new followers
@@ -97,38 +124,50 @@ FRIENDS = ("alice", "bob", "carol_b", "dan", "erin", "frank")
 
 
 def _welcome(name: str, n: int) -> str:
-    return (f"@{name} Thanks for following! Check out my site "
-            f"https://acme-webworks.example/?ref={n} - first consultation free.")
+    return (
+        f"@{name} Thanks for following! Check out my site "
+        f"https://acme-webworks.example/?ref={n} - first consultation free."
+    )
 
 
 @pytest.fixture
 def welcome_archive(tmp_path: Path) -> Path:
     """Six auto-DMs that differ only by @handle and link, and one message received."""
-    dms = [dm_conversation(str(3000 + n), [(OWNER_ID, _welcome(name, n),
-                                            f"2024-0{1 + n}-02T09:00:00Z")])
-           for n, name in enumerate(FRIENDS)]
-    dms.append(dm_conversation("4000", [("4000", "Hi, do you build shop sites?",
-                                         "2024-02-10T09:00:00Z")]))
+    dms = [
+        dm_conversation(
+            str(3000 + n), [(OWNER_ID, _welcome(name, n), f"2024-0{1 + n}-02T09:00:00Z")]
+        )
+        for n, name in enumerate(FRIENDS)
+    ]
+    dms.append(
+        dm_conversation("4000", [("4000", "Hi, do you build shop sites?", "2024-02-10T09:00:00Z")])
+    )
     return write_x_folder(tmp_path / "twitter", _x_tweets(), dms)
 
 
-@pytest.mark.parametrize("first, second", [
-    ("@alice thanks for following!", "@bob thanks for following!"),
-    ("@alice@fosstodon.org hi", "@bob.bsky.social hi"),
-    ("See https://acme.example/a?x=1 today", "See https://acme.example/b today"),
-    ("20% off, 3 days only", "50% off, 10 days only"),
-    ("Hello   THERE", "hello there"),
-])
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("@alice thanks for following!", "@bob thanks for following!"),
+        ("@alice@fosstodon.org hi", "@bob.bsky.social hi"),
+        ("See https://acme.example/a?x=1 today", "See https://acme.example/b today"),
+        ("20% off, 3 days only", "50% off, 10 days only"),
+        ("Hello   THERE", "hello there"),
+    ],
+)
 def test_texts_differing_only_by_handles_links_or_numbers_share_a_wording(
     first: str, second: str
 ) -> None:
     assert wording(first) == wording(second)
 
 
-@pytest.mark.parametrize("first, second", [
-    ("Thanks for following!", "Thanks for the follow!"),
-    ("Email me at a@b.example", "Email me at a@b.example today"),
-])
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Thanks for following!", "Thanks for the follow!"),
+        ("Email me at a@b.example", "Email me at a@b.example today"),
+    ],
+)
 def test_texts_with_other_words_keep_their_own_wording(first: str, second: str) -> None:
     assert wording(first) != wording(second)
 
@@ -145,8 +184,9 @@ def test_auto_dms_differing_by_handle_are_one_example_with_a_count(
     assert (dms[0]["first"][:10], dms[0]["last"][:10]) == ("2024-01-02", "2024-06-02")
     html = out.read_text()
     assert html.count('class="example"') == len(json.loads(stdout)["worst"])
-    assert ("sent 6 times, 2024-01-02 to 2024-06-02, differing only in @handles, links or "
-            "numbers") in html
+    assert (
+        "sent 6 times, 2024-01-02 to 2024-06-02, differing only in @handles, links or numbers"
+    ) in html
 
 
 def test_each_rules_instead_is_shown_once_not_under_every_example(
@@ -180,9 +220,12 @@ def test_report_escapes_what_the_archive_holds(
     out = tmp_path / "report.html"
     assert _audit(capsys, str(x_archive), "--out", str(out))[0] == 0
     html = out.read_text()
-    assert "<script" not in html and "<b>anyone" not in html
+    assert "<script" not in html
+    assert "<b>anyone" not in html
     # No file outside the report is needed to show it.
-    assert "src=" not in html and "href=" not in html and "@import" not in html
+    assert "src=" not in html
+    assert "href=" not in html
+    assert "@import" not in html
 
 
 def test_text_summary_names_the_push_share_and_the_report(
@@ -201,24 +244,45 @@ def test_zipped_mastodon_export_and_bluesky_car_are_audited(
     folder = tmp_path / "mastodon"
     folder.mkdir()
     sam = ("@sam@other.example", "https://other.example/users/sam")
-    (folder / "outbox.json").write_text(json.dumps(outbox([
-        note(1, f"<p>@sam {AUTO_DM}</p>", "2024-05-03T10:00:00Z", visibility="direct",
-             mentions=[sam]),
-        note(2, "<p>Our autumn menu is out</p>", "2024-05-04T10:00:00Z"),
-    ])))
-    car = write_car(tmp_path / "repo.car", {
-        f"{POST}/3kaaa": bsky_post("Hi! We build websites, DM me for 20% off today",
-                                   "2024-06-02T10:00:00.000Z",
-                                   reply_parent=f"at://did:plc:someone/{POST}/3zzz"),
-        f"{POST}/3kbbb": bsky_post("A calm Sunday", "2024-06-03T10:00:00.000Z"),
-    })
-    for source, platform in ((zip_folder(folder, tmp_path / "export.zip"), "mastodon"),
-                             (car, "bluesky")):
+    (folder / "outbox.json").write_text(
+        json.dumps(
+            outbox(
+                [
+                    note(
+                        1,
+                        f"<p>@sam {AUTO_DM}</p>",
+                        "2024-05-03T10:00:00Z",
+                        visibility="direct",
+                        mentions=[sam],
+                    ),
+                    note(2, "<p>Our autumn menu is out</p>", "2024-05-04T10:00:00Z"),
+                ]
+            )
+        )
+    )
+    car = write_car(
+        tmp_path / "repo.car",
+        {
+            f"{POST}/3kaaa": bsky_post(
+                "Hi! We build websites, DM me for 20% off today",
+                "2024-06-02T10:00:00.000Z",
+                reply_parent=f"at://did:plc:someone/{POST}/3zzz",
+            ),
+            f"{POST}/3kbbb": bsky_post("A calm Sunday", "2024-06-03T10:00:00.000Z"),
+        },
+    )
+    for source, platform in (
+        (zip_folder(folder, tmp_path / "export.zip"), "mastodon"),
+        (car, "bluesky"),
+    ):
         out = tmp_path / f"{platform}.html"
         code, stdout, _ = _audit(capsys, str(source), "--out", str(out), "--json")
         summary = json.loads(stdout)
-        assert code == 0 and summary["platform"] == platform and summary["items"] == 2
-        assert summary["push"] == 1 and out.exists()
+        assert code == 0
+        assert summary["platform"] == platform
+        assert summary["items"] == 2
+        assert summary["push"] == 1
+        assert out.exists()
     assert json.loads(stdout)["owner"] == DID
 
 
@@ -239,7 +303,8 @@ def test_unreadable_archive_exits_2_and_writes_nothing(
     out = tmp_path / "out" / "report.html"
     out.parent.mkdir()
     code, stdout, stderr = _audit(capsys, str(target), "--out", str(out))
-    assert code == 2 and stdout == ""
+    assert code == 2
+    assert stdout == ""
     assert stderr.startswith(f"pullcheck audit: {target}")
     assert list(out.parent.iterdir()) == []
 
@@ -259,9 +324,15 @@ def test_report_in_chromium_is_clear_at_a_glance(
     artifacts.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--headless",
-                  "--disable-background-networking", "--disable-component-update"],
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--headless",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
             timeout=30_000,
         )
         try:
@@ -280,7 +351,8 @@ def test_report_in_chromium_is_clear_at_a_glance(
                 return blocks.slice(1).map((block, i) =>
                     block.getBoundingClientRect().top - blocks[i].getBoundingClientRect().bottom);
             }""")
-            assert len(gaps) >= 4 and min(gaps) >= 12, gaps
+            assert len(gaps) >= 4, gaps
+            assert min(gaps) >= 12, gaps
             # The script in a post is shown as text, not run.
             assert page.evaluate("document.scripts.length") == 0
             page.screenshot(path=str(artifacts / "audit-report.png"), full_page=True)

@@ -23,8 +23,15 @@ def config(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _dm(n: int, text: str, minutes: int) -> ArchiveItem:
-    return ArchiveItem(platform="x", kind="dm", text=text, when=START + timedelta(minutes=minutes),
-                       item_id=f"dm{n}", recipients=[f"person{n}"], prior_conversation=False)
+    return ArchiveItem(
+        platform="x",
+        kind="dm",
+        text=text,
+        when=START + timedelta(minutes=minutes),
+        item_id=f"dm{n}",
+        recipients=[f"person{n}"],
+        prior_conversation=False,
+    )
 
 
 def _archive(items: list[ArchiveItem]) -> Archive:
@@ -49,19 +56,27 @@ def test_sends_outside_the_window_do_not_count(config) -> None:
 
 
 def _mixed(count: int) -> Archive:
-    texts = [BLAST, "Congrats on the launch, looks great", "Check out my new portfolio "
-             "https://acme.example and follow me!", "Thanks for following! Visit "
-             "https://acme.example for 10% off"]
+    texts = [
+        BLAST,
+        "Congrats on the launch, looks great",
+        "Check out my new portfolio https://acme.example and follow me!",
+        "Thanks for following! Visit https://acme.example for 10% off",
+    ]
     items = []
     for n in range(count):
         kind = ("post", "reply", "dm")[n % 3]
-        items.append(ArchiveItem(
-            platform="x", kind=kind, text=texts[n % len(texts)],
-            when=START + timedelta(minutes=7 * n), item_id=str(n),
-            reply_to_id="9" if kind == "reply" else None,
-            reply_to_author=f"user{n % 11}" if kind == "reply" else None,
-            recipients=[f"user{n % 13}"] if kind == "dm" else [],
-        ))
+        items.append(
+            ArchiveItem(
+                platform="x",
+                kind=kind,
+                text=texts[n % len(texts)],
+                when=START + timedelta(minutes=7 * n),
+                item_id=str(n),
+                reply_to_id="9" if kind == "reply" else None,
+                reply_to_author=f"user{n % 11}" if kind == "reply" else None,
+                recipients=[f"user{n % 13}"] if kind == "dm" else [],
+            )
+        )
     return _archive(items)
 
 
@@ -70,7 +85,8 @@ def test_processes_agree_with_a_one_by_one_replay(config) -> None:
     two = run_audit(_mixed(600), engine_for_audit(config), workers=2).to_dict()
     for summary in (one, two):
         summary.pop("elapsed_s")
-    assert one["rules"] and one["push"] > 0
+    assert one["rules"]
+    assert one["push"] > 0
     assert two == one
 
 
@@ -81,7 +97,8 @@ def test_progress_on_a_plain_stream_is_a_few_lines() -> None:
         progress.advance()
     progress.close()
     lines = stream.getvalue().splitlines()
-    assert len(lines) == 10 and lines[-1].startswith("audit: 100% 5,000/5,000 items")
+    assert len(lines) == 10
+    assert lines[-1].startswith("audit: 100% 5,000/5,000 items")
     assert "\r" not in stream.getvalue()
 
 
@@ -95,7 +112,8 @@ def test_progress_on_a_terminal_redraws_one_bar() -> None:
     progress = Progress(3000, "items", stream, min_total=2000)
     progress.advance(3000)
     progress.close()
-    assert stream.getvalue().startswith("\r[") and stream.getvalue().endswith("\n")
+    assert stream.getvalue().startswith("\r[")
+    assert stream.getvalue().endswith("\n")
     assert "100% 3,000/3,000 items" in stream.getvalue()
 
 

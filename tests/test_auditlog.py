@@ -13,8 +13,9 @@ from pullcheck.proxy.addon import PullcheckAddon
 
 
 def _verdict() -> Verdict:
-    finding = Finding(code="PP201", name="unsolicited-pitch-reply", severity="warning",
-                      message="m", span=(0, 6))
+    finding = Finding(
+        code="PP201", name="unsolicited-pitch-reply", severity="warning", message="m", span=(0, 6)
+    )
     return Verdict(findings=[finding], score=70, level="warning")
 
 
@@ -25,22 +26,37 @@ def test_no_audit_log_unless_the_config_turns_it_on(tmp_path):
 def test_audit_log_defaults_to_the_data_folder(tmp_path):
     config = Config.model_validate({"audit_log": {"enabled": True}})
     log = AuditLog.from_config(config, tmp_path)
-    assert log is not None and log.path == tmp_path / "audit.jsonl"
+    assert log is not None
+    assert log.path == tmp_path / "audit.jsonl"
 
 
 def test_each_judged_draft_is_one_json_line_with_its_text_and_verdict(tmp_path):
     log = AuditLog(tmp_path / "audit.jsonl")
-    draft = Draft(platform="x", kind="reply", text="We build sites <b>café</b>",
-                  reply_to=ReplyTarget(id="17"), recipients=["sam"])
+    draft = Draft(
+        platform="x",
+        kind="reply",
+        text="We build sites <b>café</b>",
+        reply_to=ReplyTarget(id="17"),
+        recipients=["sam"],
+    )
     log.write(draft, _verdict(), origin="https://x.com", held=True, when=1.0)
     log.write(Draft(platform="x", kind="dm", text_available=False), Verdict(), when=2.0)
     first, second = [json.loads(line) for line in log.path.read_text("utf-8").splitlines()]
     assert first == {
-        "time": 1.0, "platform": "x", "kind": "reply", "origin": "https://x.com",
-        "text": "We build sites <b>café</b>", "reply_to": "17", "recipients": ["sam"],
-        "level": "warning", "score": 70, "rules": ["PP201"], "held": True,
+        "time": 1.0,
+        "platform": "x",
+        "kind": "reply",
+        "origin": "https://x.com",
+        "text": "We build sites <b>café</b>",
+        "reply_to": "17",
+        "recipients": ["sam"],
+        "level": "warning",
+        "score": 70,
+        "rules": ["PP201"],
+        "held": True,
     }
-    assert second["text"] is None and second["level"] == "none"
+    assert second["text"] is None
+    assert second["level"] == "none"
 
 
 def test_audit_log_file_is_readable_by_its_owner_only(tmp_path):
@@ -58,22 +74,36 @@ PITCH_TEXT = (
 
 def _judge_one_compose(tmp_path, config_text: str):
     (tmp_path / "config.yaml").write_text(config_text)
-    body = json.dumps({"variables": {"tweet_text": PITCH_TEXT,
-                                     "reply": {"in_reply_to_tweet_id": "1790000000000000200"}},
-                       "queryId": "q"}).encode()
-    flow = tflow.tflow(req=http.Request.make(
-        "POST", "https://x.com/i/api/graphql/q/CreateTweet", body,
-        {"content-type": "application/json", "origin": "https://x.com"},
-    ))
+    body = json.dumps(
+        {
+            "variables": {
+                "tweet_text": PITCH_TEXT,
+                "reply": {"in_reply_to_tweet_id": "1790000000000000200"},
+            },
+            "queryId": "q",
+        }
+    ).encode()
+    flow = tflow.tflow(
+        req=http.Request.make(
+            "POST",
+            "https://x.com/i/api/graphql/q/CreateTweet",
+            body,
+            {"content-type": "application/json", "origin": "https://x.com"},
+        )
+    )
 
     async def scenario():
         addon = PullcheckAddon()
         with taddons.context(addon) as tctx:
-            tctx.configure(addon, pullcheck_config=str(tmp_path / "config.yaml"),
-                           pullcheck_data_dir=str(tmp_path / "data"))
+            tctx.configure(
+                addon,
+                pullcheck_config=str(tmp_path / "config.yaml"),
+                pullcheck_data_dir=str(tmp_path / "data"),
+            )
             try:
                 await addon.request(flow)
-                assert addon.state is not None and addon.state.recorder is not None
+                assert addon.state is not None
+                assert addon.state.recorder is not None
                 assert addon.state.recorder.flush(10)
             finally:
                 addon.done()
@@ -84,10 +114,15 @@ def _judge_one_compose(tmp_path, config_text: str):
 def test_the_proxy_writes_judged_drafts_to_the_audit_log_when_it_is_on(tmp_path, monkeypatch):
     monkeypatch.setenv("PULLCHECK_DATA_DIR", str(tmp_path / "data"))
     _judge_one_compose(tmp_path, "audit_log: {enabled: true}\n")
-    (entry,) = [json.loads(line) for line in
-                (tmp_path / "data" / "audit.jsonl").read_text("utf-8").splitlines()]
-    assert entry["text"] == PITCH_TEXT and entry["platform"] == "x" and entry["kind"] == "reply"
-    assert entry["level"] in {"warning", "error"} and entry["origin"] == "https://x.com"
+    (entry,) = [
+        json.loads(line)
+        for line in (tmp_path / "data" / "audit.jsonl").read_text("utf-8").splitlines()
+    ]
+    assert entry["text"] == PITCH_TEXT
+    assert entry["platform"] == "x"
+    assert entry["kind"] == "reply"
+    assert entry["level"] in {"warning", "error"}
+    assert entry["origin"] == "https://x.com"
 
 
 def test_without_the_audit_log_no_draft_text_reaches_the_disk(tmp_path, monkeypatch):
@@ -103,7 +138,8 @@ def test_a_huge_draft_is_logged_truncated_and_marked_so(tmp_path):
     log = AuditLog(tmp_path / "audit.jsonl")
     log.write(Draft(text="x" * 2_000_000, recipients=[f"u{n}" for n in range(5000)]), Verdict())
     entry = json.loads(log.path.read_text("utf-8"))
-    assert len(entry["text"]) == MAX_TEXT and entry["truncated"] is True
+    assert len(entry["text"]) == MAX_TEXT
+    assert entry["truncated"] is True
     assert len(entry["recipients"]) == 100
 
 
@@ -122,4 +158,5 @@ def test_a_full_audit_log_is_rotated_keeping_one_previous_file(tmp_path):
 def test_the_size_cap_comes_from_the_config(tmp_path):
     config = Config.model_validate({"audit_log": {"enabled": True, "max_mb": 2}})
     log = AuditLog.from_config(config, tmp_path)
-    assert log is not None and log.max_bytes == 2_000_000
+    assert log is not None
+    assert log.max_bytes == 2_000_000

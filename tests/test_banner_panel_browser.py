@@ -57,8 +57,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]
     proxy = ProxyProcess(folder, config)
     try:
         proxy.wait_active()
-        yield SimpleNamespace(site=site, proxy=proxy, folder=folder, config=config,
-                              settings=settings)
+        yield SimpleNamespace(
+            site=site, proxy=proxy, folder=folder, config=config, settings=settings
+        )
     finally:
         proxy.stop()
         site.stop()
@@ -212,8 +213,10 @@ def test_the_panel_with_why_open_is_readable_whole_inside_the_window(browser, st
         wait_for_findings(page)
         open_every_why(page)
         box = panel_box(page)
-        assert box["x"] >= 0 and box["y"] >= 0
-        assert box["right"] <= width and box["bottom"] <= 800
+        assert box["x"] >= 0
+        assert box["y"] >= 0
+        assert box["right"] <= width
+        assert box["bottom"] <= 800
         assert page.evaluate(UNREACHABLE) == []
         # Never over the send button or the draft being written.
         for selector in ("#send", "#compose"):
@@ -231,11 +234,13 @@ def test_the_panel_with_why_open_is_readable_whole_inside_the_window(browser, st
             assert not scrolls or box["height"] >= 800 - 2 * 12 - 1, box
         shoot(page, f"panel-why-open-{width}.png")
         # Scrolled to its end: the last finding's Not push in view, the fade gone.
-        page.evaluate(f"() => {{ const p = {SHADOW}.querySelector('.panel');"
-                      " p.scrollTop = p.scrollHeight; }")
+        page.evaluate(
+            f"() => {{ const p = {SHADOW}.querySelector('.panel'); p.scrollTop = p.scrollHeight; }}"
+        )
         page.wait_for_timeout(100)
-        assert not page.evaluate(f"() => {SHADOW}.querySelector('.panel')"
-                                 ".classList.contains('scrolls')")
+        assert not page.evaluate(
+            f"() => {SHADOW}.querySelector('.panel').classList.contains('scrolls')"
+        )
         shoot(page, f"panel-why-open-{width}-end.png")
     finally:
         context.close()

@@ -102,20 +102,25 @@ def test_dashboard_shows_the_sessions_figures(page, stack) -> None:
         page.wait_for_selector(".dialog-backdrop .dialog", state="visible", timeout=WAIT_MS)
         page.click(f".dialog button.{choice}")
         page.wait_for_selector(".dialog-backdrop", state="hidden", timeout=WAIT_MS)
-        page.wait_for_selector("#status.ok" if choice == "send" else "#status.error",
-                               timeout=WAIT_MS)
+        page.wait_for_selector(
+            "#status.ok" if choice == "send" else "#status.error", timeout=WAIT_MS
+        )
     page.fill("#compose", "")
     type_reply(page, "jordan_bakes", ANSWER_REPLY)
     page.click("#send")
     page.wait_for_selector("#status.ok", timeout=WAIT_MS)
 
     response = page.goto("http://pullcheck.localhost/", timeout=WAIT_MS)
-    assert response is not None and response.status == 200
+    assert response is not None
+    assert response.status == 200
     html = page.content()
     figures = dict(re.findall(r'data-figure="(\w+)">([^<]+)<', html))
-    assert figures["hold"] == "2" and figures["edited"] == "1" and figures["sent_anyway"] == "1"
+    assert figures["hold"] == "2"
+    assert figures["edited"] == "1"
+    assert figures["sent_anyway"] == "1"
     assert figures["revised_share"] == "50%"
-    assert int(figures["draft_checked"]) >= 3 and int(figures["warning_shown"]) >= 2
+    assert int(figures["draft_checked"]) >= 3
+    assert int(figures["warning_shown"]) >= 2
     assert int(figures["opportunity"]) == 2  # Jordan's question on X and on Mastodon
     # The stylesheet came from the same address and applied (no inline style, no script).
     assert page.evaluate("getComputedStyle(document.querySelector('.cards')).display") == "grid"

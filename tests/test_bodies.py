@@ -34,8 +34,10 @@ def test_form_list_of_objects() -> None:
 
 def test_json_nested_in_a_form_field_is_decoded_and_keeps_its_source() -> None:
     content = json.dumps({"document": [{"e": "par"}]})
-    decoded = decode_body(urlencode({"content": content, "mode": "richText"}).encode(),
-                          "application/x-www-form-urlencoded")
+    decoded = decode_body(
+        urlencode({"content": content, "mode": "richText"}).encode(),
+        "application/x-www-form-urlencoded",
+    )
     assert decoded["content"] == {"document": [{"e": "par"}]}
     assert isinstance(decoded["content"], NestedDict)
     assert text_value(decoded["content"]) == content
@@ -48,8 +50,9 @@ def test_json_string_inside_json_is_decoded_recursively() -> None:
 
 
 def test_text_that_only_looks_like_json_stays_text() -> None:
-    decoded = decode_body(json.dumps({"t": "[Update] we moved", "u": "{oops"}).encode(),
-                          "application/json")
+    decoded = decode_body(
+        json.dumps({"t": "[Update] we moved", "u": "{oops"}).encode(), "application/json"
+    )
     assert decoded == {"t": "[Update] we moved", "u": "{oops"}
 
 
@@ -64,9 +67,9 @@ def test_signed_body() -> None:
 
 def test_multipart_fields_and_files() -> None:
     body = (
-        b"--Bound\r\nContent-Disposition: form-data; name=\"status\"\r\n\r\nline 1\r\nline 2\r\n"
-        b"--Bound\r\nContent-Disposition: form-data; name=\"media_ids[]\"\r\n\r\n7\r\n"
-        b"--Bound\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n"
+        b'--Bound\r\nContent-Disposition: form-data; name="status"\r\n\r\nline 1\r\nline 2\r\n'
+        b'--Bound\r\nContent-Disposition: form-data; name="media_ids[]"\r\n\r\n7\r\n'
+        b'--Bound\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n'
         b"Content-Type: image/png\r\n\r\n\x89PNG\r\n--Bound--\r\n"
     )
     assert decode_body(body, 'multipart/form-data; boundary="Bound"') == {
@@ -113,8 +116,10 @@ def test_html_paragraphs_breaks_and_entities() -> None:
 
 
 def test_html_mastodon_link_spans_join_without_spaces() -> None:
-    fragment = ('<p><a href="https://shop.example/deal"><span class="invisible">https://</span>'
-                '<span class="">shop.example/deal</span><span class="invisible"></span></a></p>')
+    fragment = (
+        '<p><a href="https://shop.example/deal"><span class="invisible">https://</span>'
+        '<span class="">shop.example/deal</span><span class="invisible"></span></a></p>'
+    )
     assert html_to_text(fragment) == "https://shop.example/deal"
 
 
@@ -125,12 +130,38 @@ def test_html_scripts_are_not_text_and_plain_text_passes() -> None:
     assert html_to_text("<p>unclosed <b>bold") == "unclosed bold"
 
 
-_MARKUP_TOKENS = st.sampled_from([
-    "<p>", "</p>", "<P>", "</P>", "<br>", "<br />", "<BR/>", "</a>", "</span>", "<span>",
-    '<a href="https://a.example/@b" class="u-url mention">', '<span class="invisible">',
-    '<a title="a>b">', "<!-- c -->", "<b>", " ", "  ", "\n", "\t", "word", "@jordan", "#Tag",
-    "&amp;", "&lt;b&gt;", "&#39;", "&nbsp;", "&amp", "x.example/y",
-])
+_MARKUP_TOKENS = st.sampled_from(
+    [
+        "<p>",
+        "</p>",
+        "<P>",
+        "</P>",
+        "<br>",
+        "<br />",
+        "<BR/>",
+        "</a>",
+        "</span>",
+        "<span>",
+        '<a href="https://a.example/@b" class="u-url mention">',
+        '<span class="invisible">',
+        '<a title="a>b">',
+        "<!-- c -->",
+        "<b>",
+        " ",
+        "  ",
+        "\n",
+        "\t",
+        "word",
+        "@jordan",
+        "#Tag",
+        "&amp;",
+        "&lt;b&gt;",
+        "&#39;",
+        "&nbsp;",
+        "&amp",
+        "x.example/y",
+    ]
+)
 
 
 @settings(max_examples=400, deadline=None)
@@ -144,5 +175,6 @@ def test_huge_numbers_are_kept_as_their_digits_not_converted():
     # Converting a 4,000-digit number costs quadratic time; a thousand of them took 0.3 s.
     body = ('{"status": "hi", "n": [' + ",".join(["9" * 4000] * 3) + '], "id": 12}').encode()
     decoded = decode_body(body, "application/json")
-    assert decoded["status"] == "hi" and decoded["id"] == 12
+    assert decoded["status"] == "hi"
+    assert decoded["id"] == 12
     assert decoded["n"] == ["9" * 4000] * 3

@@ -57,7 +57,7 @@ class OtherOrigin(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         body = b"<!doctype html><html><head><title>other</title></head><body>other</body></html>"
         self.send_response(200)
         self.send_header("Content-Type", "text/html")
@@ -158,7 +158,9 @@ def test_a_push_reply_shows_the_banner_with_the_pitch_rule_before_anything_is_se
     assert "PP201" in codes
     assert received(stack) == []
     text = page.locator(".panel").inner_text()
-    assert "Instead:" in text and "Not push" in text and "Why?" in text
+    assert "Instead:" in text
+    assert "Not push" in text
+    assert "Why?" in text
     # Screen readers hear the top finding (the live region sits outside the panel).
     assert page.locator("[aria-live=polite]").text_content().startswith("pullcheck Warning")
     assert page.locator(".panel .meter").get_attribute("aria-valuenow") != "0"
@@ -184,7 +186,8 @@ def test_hold_then_send_anyway_delivers_exactly_once(page, stack):
     send_and_wait_for_hold(page)
     assert received(stack) == []  # held: nothing reached the site
     dialog_text = page.locator(".dialog").inner_text()
-    assert "PP201" in dialog_text and "Send anyway" in dialog_text
+    assert "PP201" in dialog_text
+    assert "Send anyway" in dialog_text
     shoot(page, "hold-dialog.png")
     page.click(".dialog button.send")
     page.wait_for_selector("#status.ok", timeout=WAIT_MS)
@@ -257,7 +260,8 @@ def test_the_pages_csp_is_kept_and_the_banner_causes_no_violation(page, stack):
 def test_another_origin_cannot_read_verdicts_or_decide_a_hold(page, browser, stack):
     open_demo(page, stack.site.url)
     token = page.get_attribute("script[data-pullcheck]", "data-pullcheck-token")
-    assert token and token not in page.get_attribute("script[data-pullcheck]", "src")
+    assert token
+    assert token not in page.get_attribute("script[data-pullcheck]", "src")
     type_reply(page, "sam_runs", PUSH_REPLY)
     send_and_wait_for_hold(page)
     site_origin = stack.site.url.rstrip("/")
@@ -362,10 +366,12 @@ def test_a_post_from_another_origin_is_held_with_its_own_text_and_where_it_came_
         assert ANSWER_REPLY not in dialog.inner_text()
         # "Not push" in the dialog would allow the held post's own target, not the tab's draft's.
         assert page.locator(".dialog .notpush").first.get_attribute("title") == (
-            "Allow this for @sam_runs")
+            "Allow this for @sam_runs"
+        )
         other_origin = stack.other_url.rstrip("/")
         assert page.locator(".dialog .foreign").inner_text() == (
-            f"This request did not come from this page: from {other_origin}.")
+            f"This request did not come from this page: from {other_origin}."
+        )
         focused = "document.querySelector('[data-pullcheck-banner]').shadowRoot.activeElement"
         assert page.evaluate(f"{focused}.className") == "edit"  # the default is Edit
         assert received(stack) == []
@@ -388,7 +394,8 @@ def test_a_post_from_a_sandboxed_frame_says_it_came_from_an_unknown_origin(page,
     try:
         page.wait_for_selector(".dialog-backdrop .dialog", state="visible", timeout=WAIT_MS)
         assert page.locator(".dialog .foreign").inner_text() == (
-            "This request did not come from this page: from an unknown origin.")
+            "This request did not come from this page: from an unknown origin."
+        )
         assert page.locator(".dialog .held-text").inner_text() == PITCH_FROM_ELSEWHERE
         page.keyboard.press("Escape")  # Edit: nothing is sent
         page.wait_for_selector(".dialog-backdrop", state="hidden", timeout=WAIT_MS)
@@ -427,7 +434,8 @@ def test_when_the_held_client_goes_away_the_dialog_says_nothing_was_sent(page, b
     other.close()  # its pending request is cancelled: the proxy's client connection closes
     page.wait_for_selector(".dialog .ended", state="visible", timeout=WAIT_MS)
     assert page.locator(".dialog .ended").inner_text() == (
-        "The client disconnected; nothing was sent.")
+        "The client disconnected; nothing was sent."
+    )
     assert page.locator(".dialog button.send").count() == 0
     shoot(page, "hold-dialog-client-gone.png")
     page.click(".dialog button.close")
@@ -447,7 +455,8 @@ def test_a_mastodon_direct_message_pitch_is_flagged_and_held(page, stack):
         page.locator("#compose").press_sequentially(dm, delay=0)
     page.wait_for_selector(".panel .finding", state="visible", timeout=WAIT_MS)
     result = checked.value.json()
-    assert result["platform"] == "mastodon" and result["kind"] == "dm"
+    assert result["platform"] == "mastodon"
+    assert result["kind"] == "dm"
     send_and_wait_for_hold(page)  # the proxy read /api/v1/statuses with visibility direct
     assert received(stack) == []
     page.click(".dialog button.edit")
@@ -535,7 +544,8 @@ def test_not_push_allowlists_the_recipient_and_the_banner_clears(warn_page, warn
     first.locator("button.notpush").click()
     page.wait_for_selector(".panel button.notpush:has-text('Marked not push')", timeout=WAIT_MS)
     entries = (warn_stack.folder / "notpush.yaml").read_text()
-    assert "recipient: sam_runs" in entries and "code: PP201" in entries
+    assert "recipient: sam_runs" in entries
+    assert "code: PP201" in entries
     assert PUSH_REPLY not in entries  # the draft's text is never written
     # The proxy reloads its config (the "Not push" file is one of its sources) and the banner
     # checks again: push rules no longer fire for this recipient.

@@ -45,14 +45,17 @@ def test_check_exits_1_when_a_finding_reaches_warning(capsys) -> None:
     code, out, _ = cli(capsys, *push_dm_args())
     assert code == 1
     assert re.search(r"^(warning|error): PP\d+ ", out, re.M)
-    assert "«" in out and "»" in out  # the triggering phrase, marked in its sentence
-    assert "why: " in out and "instead: " in out
+    assert "«" in out
+    assert "»" in out
+    assert "why: " in out
+    assert "instead: " in out
     assert re.search(r"level: (warning|error)\s+push score: \d+/100", out)
 
 
 def test_check_exits_0_for_a_pull_post(capsys) -> None:
     code, out, _ = cli(capsys, "check", "--kind", "post", PULL_POST)
-    assert code == 0 and "level: none" in out
+    assert code == 0
+    assert "level: none" in out
 
 
 def test_fail_on_error_lets_a_warning_pass(capsys, tmp_path: Path, rules: dict) -> None:
@@ -69,7 +72,8 @@ def test_check_json_shape(capsys) -> None:
     assert code == 1
     verdict = json.loads(out)
     assert set(verdict) == {"level", "score", "findings"}
-    assert verdict["level"] in ("warning", "error") and 0 <= verdict["score"] <= 100
+    assert verdict["level"] in ("warning", "error")
+    assert 0 <= verdict["score"] <= 100
     assert verdict["findings"]
     for finding in verdict["findings"]:
         assert set(finding) == {"code", "name", "severity", "message", "span", "why", "instead"}
@@ -81,7 +85,8 @@ def test_check_json_shape(capsys) -> None:
 def test_check_reads_the_draft_from_stdin(capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO(PUSH_DM))
     code, out, _ = cli(capsys, "check", "--kind", "dm", "--new-follower", "--json", "-")
-    assert code == 1 and json.loads(out)["findings"]
+    assert code == 1
+    assert json.loads(out)["findings"]
 
 
 def test_a_switched_off_rule_does_not_fire(capsys, tmp_path: Path) -> None:
@@ -89,7 +94,7 @@ def test_a_switched_off_rule_does_not_fire(capsys, tmp_path: Path) -> None:
     codes = {finding["code"] for finding in json.loads(out)["findings"]}
     config = tmp_path / "c.yaml"
     config.write_text("rules:\n" + "".join(f"  {code}: off\n" for code in codes))
-    code, out, _ = cli(capsys, *push_dm_args("--json", "--config", str(config)))
+    _code, out, _ = cli(capsys, *push_dm_args("--json", "--config", str(config)))
     assert not codes & {finding["code"] for finding in json.loads(out)["findings"]}
 
 
@@ -97,8 +102,10 @@ def test_check_exits_2_on_an_invalid_config(capsys, tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
     config.write_text("mode: warn\nhold_att: error\n")
     code, out, err = cli(capsys, "check", "--config", str(config), PULL_POST)
-    assert code == 2 and out == ""
-    assert f"{config}:2: key 'hold_att'" in err and "did you mean 'hold_at'" in err
+    assert code == 2
+    assert out == ""
+    assert f"{config}:2: key 'hold_att'" in err
+    assert "did you mean 'hold_at'" in err
 
 
 def test_check_exits_2_on_bad_usage(capsys) -> None:
@@ -130,21 +137,30 @@ def test_explain_prints_the_rule_page(capsys, rules: dict) -> None:
     code, out, _ = cli(capsys, "explain", code_.lower())
     assert code == 0
     assert out.startswith(f"{code_} {rule.name}")
-    for heading in ("What it does", "Why is this bad?", "Example", "Use instead",
-                    "Known problems", "Settings"):
+    for heading in (
+        "What it does",
+        "Why is this bad?",
+        "Example",
+        "Use instead",
+        "Known problems",
+        "Settings",
+    ):
         assert f"\n## {heading}\n" in out
 
 
 def test_explain_accepts_a_slug(capsys, rules: dict) -> None:
     code_, rule = sorted(rules.items())[-1]
     code, out, _ = cli(capsys, "explain", rule.name)
-    assert code == 0 and out.startswith(code_)
+    assert code == 0
+    assert out.startswith(code_)
 
 
 def test_explain_unknown_code_exits_2_with_a_suggestion(capsys, rules: dict) -> None:
     code_ = sorted(rules)[0]
     code, _, err = cli(capsys, "explain", code_ + "9")
-    assert code == 2 and "unknown rule" in err and "did you mean" in err
+    assert code == 2
+    assert "unknown rule" in err
+    assert "did you mean" in err
 
 
 # --- eval ------------------------------------------------------------------------------------
@@ -164,8 +180,12 @@ def write_corpus(tmp_path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
 
 TINY = [
     ("reply", "Check out my channel and subscribe!! www.my-vlog.example", "Cute cat video", "push"),
-    ("reply", "Visit my website acme-web.example for cheap followers, 50% off", "Cat video",
-     "push"),
+    (
+        "reply",
+        "Visit my website acme-web.example for cheap followers, 50% off",
+        "Cat video",
+        "push",
+    ),
     ("reply", "This made my day, the cat at 1:32 is hilarious", "Cute cat video", "ok"),
     ("reply", "Thanks for sharing, where was this filmed?", "Cat video", "ok"),
 ]
@@ -201,12 +221,14 @@ def test_eval_prints_a_table_a_confusion_matrix_and_misses(capsys, tmp_path: Pat
     assert "confusion matrix" in out
     assert re.search(r"^label push\s+\d+\s+\d+$", out, re.M)
     assert re.search(r"^label ok\s+\d+\s+\d+$", out, re.M)
-    assert "false positives" in out and "false negatives" in out
+    assert "false positives" in out
+    assert "false negatives" in out
 
 
 def test_eval_of_a_missing_file_exits_2(capsys, tmp_path: Path) -> None:
     code, _, err = cli(capsys, "eval", str(tmp_path / "none.csv"))
-    assert code == 2 and "no such file" in err
+    assert code == 2
+    assert "no such file" in err
 
 
 # --- config ----------------------------------------------------------------------------------
@@ -216,41 +238,55 @@ def test_config_check_accepts_a_good_file(capsys, tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
     config.write_text("mode: hold\n")
     code, out, _ = cli(capsys, "config", "check", str(config))
-    assert code == 0 and "ok" in out and "mode hold" in out
+    assert code == 0
+    assert "ok" in out
+    assert "mode hold" in out
 
 
 def test_config_check_names_file_line_and_key(capsys, tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
     config.write_text("mode: hold\nsites:\n  x:\n    enabeld: false\n")
     code, out, err = cli(capsys, "config", "check", str(config))
-    assert code == 2 and out == ""
-    assert err.strip() == (f"{config}:4: key 'sites.x.enabeld': unknown key 'enabeld' "
-                           "(did you mean 'enabled'?)")
+    assert code == 2
+    assert out == ""
+    assert err.strip() == (
+        f"{config}:4: key 'sites.x.enabeld': unknown key 'enabeld' (did you mean 'enabled'?)"
+    )
 
 
 def test_config_path_follows_the_environment(capsys, tmp_path: Path) -> None:
     code, out, _ = cli(capsys, "config", "path")
-    assert code == 0 and out.strip() == str(tmp_path / "no-config.yaml")
+    assert code == 0
+    assert out.strip() == str(tmp_path / "no-config.yaml")
     code, out, _ = cli(capsys, "config", "path", "--data-dir")
     assert out.strip() == str(tmp_path / "data")
 
 
 def test_config_init_writes_a_valid_starter_once(capsys, tmp_path: Path) -> None:
     target = tmp_path / "fresh" / "config.yaml"
-    code, out, _ = cli(capsys, "config", "init", str(target))
-    assert code == 0 and target.exists() and target.read_text().startswith("# pullcheck")
+    code, _out, _ = cli(capsys, "config", "init", str(target))
+    assert code == 0
+    assert target.exists()
+    assert target.read_text().startswith("# pullcheck")
     assert cli(capsys, "config", "check", str(target))[0] == 0
     before = target.read_text()
     code, _, err = cli(capsys, "config", "init", str(target))
-    assert code == 2 and "already exists" in err and target.read_text() == before
+    assert code == 2
+    assert "already exists" in err
+    assert target.read_text() == before
 
 
 def test_the_console_script_runs(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "pullcheck.cli", "check", "--json", PULL_POST],
-        capture_output=True, text=True, timeout=60,
-        env={"PULLCHECK_CONFIG": str(tmp_path / "none.yaml"),
-             "PULLCHECK_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            "PULLCHECK_CONFIG": str(tmp_path / "none.yaml"),
+            "PULLCHECK_DATA_DIR": str(tmp_path),
+            "PATH": "/usr/bin:/bin",
+        },
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["level"] == "none"
@@ -267,7 +303,6 @@ def test_every_rule_has_a_complete_page(capsys, rules: dict) -> None:
             assert f"  {name} = {default}" in out, (code_, name)
 
 
-
 def test_output_into_a_closed_pipe_ends_quietly_with_the_sigpipe_status():
     """`pullcheck rules | head -1`: no BrokenPipeError traceback, exit 141 like a shell's."""
     import os
@@ -278,9 +313,14 @@ def test_output_into_a_closed_pipe_ends_quietly_with_the_sigpipe_status():
     os.close(read_end)  # the reader is gone before the first write
     try:
         writer = subprocess.run(
-            [sys.executable, "-c",
-             "import sys; from pullcheck.cli import main; sys.exit(main(['rules']))"],
-            stdout=write_end, stderr=subprocess.PIPE, timeout=120,
+            [
+                sys.executable,
+                "-c",
+                "import sys; from pullcheck.cli import main; sys.exit(main(['rules']))",
+            ],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            timeout=120,
         )
     finally:
         os.close(write_end)

@@ -30,8 +30,9 @@ def test_a_post_is_recognised_with_its_text(rig):
 
 
 def test_a_reply_is_recognised_with_the_post_it_answers(rig):
-    outcome = rig.run(DRIVER, "reply", "What a lovely photo, thanks for sharing",
-                      target=BLUESKY_PARENT)
+    outcome = rig.run(
+        DRIVER, "reply", "What a lovely photo, thanks for sharing", target=BLUESKY_PARENT
+    )
     assert outcome.ok, outcome.result
     judged = rig.judged("lovely photo")
     assert (judged["platform"], judged["kind"]) == ("bluesky", "reply")

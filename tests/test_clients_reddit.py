@@ -21,8 +21,12 @@ def rig(tmp_path_factory):
 
 
 def test_a_submission_is_recognised_as_a_post_with_its_title_and_body(rig):
-    outcome = rig.run(DRIVER, "submit", "Sunset over the harbour\n\nTaken from the pier tonight",
-                      target=REDDIT_SUBREDDIT)
+    outcome = rig.run(
+        DRIVER,
+        "submit",
+        "Sunset over the harbour\n\nTaken from the pier tonight",
+        target=REDDIT_SUBREDDIT,
+    )
     assert outcome.ok, outcome.result
     judged = rig.judged("Sunset over the harbour")
     assert (judged["platform"], judged["kind"]) == ("reddit", "post")
@@ -32,8 +36,9 @@ def test_a_submission_is_recognised_as_a_post_with_its_title_and_body(rig):
 
 
 def test_a_comment_is_recognised_as_a_reply_to_its_submission(rig):
-    outcome = rig.run(DRIVER, "comment", "What a lovely photo, thanks for sharing",
-                      target=REDDIT_SUBMISSION)
+    outcome = rig.run(
+        DRIVER, "comment", "What a lovely photo, thanks for sharing", target=REDDIT_SUBMISSION
+    )
     assert outcome.ok, outcome.result
     judged = rig.judged("lovely photo")
     assert (judged["platform"], judged["kind"]) == ("reddit", "reply")

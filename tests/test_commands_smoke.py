@@ -34,8 +34,14 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 def pullcheck(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pullcheck.cli", *args], env=env, text=True,
-                          capture_output=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "pullcheck.cli", *args],
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def _write(path: Path, text: str) -> str:
@@ -51,11 +57,26 @@ ONE_SHOT: dict[str, tuple[Callable[[Path], list[str]], int, str]] = {
     "rules": (lambda tmp: ["rules"], 0, "PP201  unsolicited-pitch-reply"),
     "explain": (lambda tmp: ["explain", "PP201"], 0, "PP201 unsolicited-pitch-reply"),
     "eval": (lambda tmp: ["eval", _write(tmp / "tiny.csv", EVAL_CSV)], 0, "2 rows"),
-    "config": (lambda tmp: ["config", "check", _write(tmp / "mine.yaml", "mode: hold\n")], 0,
-               "mine.yaml"),
-    "audit": (lambda tmp: ["audit", _write(tmp / "outbox.json", json.dumps(outbox([
-        note(1, "<p>Our autumn menu is out</p>", "2024-05-04T10:00:00Z")]))),
-        "--out", str(tmp / "report.html")], 0, "report.html"),
+    "config": (
+        lambda tmp: ["config", "check", _write(tmp / "mine.yaml", "mode: hold\n")],
+        0,
+        "mine.yaml",
+    ),
+    "audit": (
+        lambda tmp: [
+            "audit",
+            _write(
+                tmp / "outbox.json",
+                json.dumps(
+                    outbox([note(1, "<p>Our autumn menu is out</p>", "2024-05-04T10:00:00Z")])
+                ),
+            ),
+            "--out",
+            str(tmp / "report.html"),
+        ],
+        0,
+        "report.html",
+    ),
     "stats": (lambda tmp: ["stats"], 0, "drafts checked"),
     "opportunities": (lambda tmp: ["opportunities"], 0, "No opportunities"),
     "forget": (lambda tmp: ["forget", "--yes"], 0, "nothing to forget"),
@@ -88,8 +109,9 @@ def test_command_runs_in_its_own_process(command: str, tmp_path: Path, env) -> N
 
 @pytest.mark.timeout(90)
 def test_run_starts_the_proxy_and_says_how_to_use_it(tmp_path: Path, env) -> None:
-    child = Child(["run", "--port", "0", "--mode", "hold",
-                   "--set", f"confdir={tmp_path / 'mitmproxy'}"], env)
+    child = Child(
+        ["run", "--port", "0", "--mode", "hold", "--set", f"confdir={tmp_path / 'mitmproxy'}"], env
+    )
     try:
         output = child.output_until("stop with Ctrl-C", 60)
     finally:
@@ -98,7 +120,8 @@ def test_run_starts_the_proxy_and_says_how_to_use_it(tmp_path: Path, env) -> Non
     assert "proxy:     http://127.0.0.1:" in output
     assert f"{tmp_path / 'mitmproxy' / 'mitmproxy-ca-cert.pem'}" in output
     assert "certutil -d sql:$HOME/.pki/nssdb -A -t C -n mitmproxy" in output
-    assert "x (x.com" in output and "mastodon (" in output
+    assert "x (x.com" in output
+    assert "mastodon (" in output
     assert str(tmp_path / "data" / FILE_NAME) in output
     assert (tmp_path / "data" / FILE_NAME).exists()
     assert code in (0, -signal.SIGINT)

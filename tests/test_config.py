@@ -21,8 +21,10 @@ from pullcheck.config import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-ERROR_LINE = re.compile(r"^(?P<file>.+?):(?P<line>\d+): key '(?P<key>[^']+)': (?P<msg>.+?)"
-                        r"(?: \(did you mean '(?P<hint>[^']+)'\?\))?$")
+ERROR_LINE = re.compile(
+    r"^(?P<file>.+?):(?P<line>\d+): key '(?P<key>[^']+)': (?P<msg>.+?)"
+    r"(?: \(did you mean '(?P<hint>[^']+)'\?\))?$"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -53,13 +55,16 @@ def error_of(path: Path) -> ConfigError:
 def test_missing_default_file_gives_the_defaults() -> None:
     config = load_config(None)
     assert (config.mode, config.hold_at, config.hold_timeout_s) == ("warn", "warning", 120)
-    assert config.site("x").enabled and config.site("x").hosts is None
-    assert config.sent_log.retention_days == 30 and config.audit_log.enabled is False
+    assert config.site("x").enabled
+    assert config.site("x").hosts is None
+    assert config.sent_log.retention_days == 30
+    assert config.audit_log.enabled is False
 
 
 def test_an_explicit_file_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
     error = error_of(tmp_path / "nope.yaml")
-    assert "no such config file" in str(error) and "nope.yaml" in str(error)
+    assert "no such config file" in str(error)
+    assert "nope.yaml" in str(error)
 
 
 def test_an_empty_file_gives_the_defaults(tmp_path: Path) -> None:
@@ -100,7 +105,9 @@ def test_unknown_top_level_key_suggests_the_closest(tmp_path: Path) -> None:
     error = error_of(path)
     assert (error.line, error.key, error.hint) == (3, "mdoe", "mode")
     match = ERROR_LINE.match(str(error))
-    assert match and match["file"] == str(path) and match["hint"] == "mode"
+    assert match
+    assert match["file"] == str(path)
+    assert match["hint"] == "mode"
 
 
 def test_unknown_nested_key_suggests_from_that_section(tmp_path: Path) -> None:
@@ -141,7 +148,9 @@ def test_unknown_rule_parameter_names_the_rule_and_suggests(tmp_path: Path, rule
 
 def test_rule_parameter_of_the_wrong_type_is_refused(tmp_path: Path, rules: dict) -> None:
     code, param = next(
-        (c, p) for c, r in sorted(rules.items()) for p, v in r.params.items()
+        (c, p)
+        for c, r in sorted(rules.items())
+        for p, v in r.params.items()
         if isinstance(v, int | float) and not isinstance(v, bool)
     )
     path = write(tmp_path, "c.yaml", f"rules:\n  {code}:\n    params:\n      {param}: lots\n")
@@ -152,77 +161,119 @@ def test_rule_parameter_of_the_wrong_type_is_refused(tmp_path: Path, rules: dict
 def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
     path = write(tmp_path, "c.yaml", "mode: warn\nallow:\n  handles: [a, b\nhold_at: info\n")
     error = error_of(path)
-    assert error.file == path and error.line in (3, 4)
-    assert "YAML syntax error" in str(error) and str(error).startswith(f"{path}:{error.line}: ")
+    assert error.file == path
+    assert error.line in (3, 4)
+    assert "YAML syntax error" in str(error)
+    assert str(error).startswith(f"{path}:{error.line}: ")
     assert "line 3" in str(error)  # where the unclosed bracket was opened
 
 
 def test_tab_indentation_gets_advice(tmp_path: Path) -> None:
     error = error_of(write(tmp_path, "c.yaml", "sites:\n\tx: {enabled: false}\n"))
-    assert error.line == 2 and "spaces" in str(error)
+    assert error.line == 2
+    assert "spaces" in str(error)
 
 
 def test_a_key_written_twice_is_an_error(tmp_path: Path) -> None:
     error = error_of(write(tmp_path, "c.yaml", "mode: hold\nhold_at: info\nmode: warn\n"))
-    assert error.line == 3 and "twice" in str(error) and "lines 1 and 3" in str(error)
+    assert error.line == 3
+    assert "twice" in str(error)
+    assert "lines 1 and 3" in str(error)
 
 
 def test_a_file_that_is_not_a_mapping_is_refused(tmp_path: Path) -> None:
     error = error_of(write(tmp_path, "c.yaml", "- mode\n- warn\n"))
-    assert error.line == 1 and "mapping" in str(error)
+    assert error.line == 1
+    assert "mapping" in str(error)
 
 
 def test_every_problem_is_reported_not_only_the_first(tmp_path: Path) -> None:
     error = error_of(write(tmp_path, "c.yaml", "mdoe: hold\nhold_at: severe\n"))
     assert len(error.problems) == 2
     assert [line.split(": key ")[1].split("'")[1] for line in str(error).splitlines()] == [
-        "mdoe", "hold_at"]
+        "mdoe",
+        "hold_at",
+    ]
 
 
 def test_every_problem_in_one_rules_block_is_reported_at_once(tmp_path: Path) -> None:
     # An unknown code, a wrong severity and a parameter of the wrong type, side by side: the
     # type error pydantic finds must not hide the two names only the rule pack can check.
-    path = write(tmp_path, "c.yaml", "rules:\n  PP210: off\n  PP201: {severity: severe}\n"
-                 "  PP301: {params: {min_recipients: lots}}\n")
+    path = write(
+        tmp_path,
+        "c.yaml",
+        "rules:\n  PP210: off\n  PP201: {severity: severe}\n"
+        "  PP301: {params: {min_recipients: lots}}\n",
+    )
     error = error_of(path)
     assert [(line, key) for _, line, key, _, _ in error.problems] == [
-        (2, "rules.PP210"), (3, "rules.PP201.severity"), (4, "rules.PP301.params.min_recipients")]
+        (2, "rules.PP210"),
+        (3, "rules.PP201.severity"),
+        (4, "rules.PP301.params.min_recipients"),
+    ]
     assert error.problems[0][4] == "PP201"
 
 
 def test_an_unknown_site_is_reported_beside_type_errors_elsewhere(tmp_path: Path) -> None:
-    path = write(tmp_path, "c.yaml", "mode: loud\nsites:\n  mastadon: {hosts: 3}\n"
-                 "  linkedin: maybe\n")
+    path = write(
+        tmp_path, "c.yaml", "mode: loud\nsites:\n  mastadon: {hosts: 3}\n  linkedin: maybe\n"
+    )
     error = error_of(path)
     assert [(line, key) for _, line, key, _, _ in error.problems] == [
-        (1, "mode"), (3, "sites.mastadon"), (4, "sites.linkedin")]
+        (1, "mode"),
+        (3, "sites.mastadon"),
+        (4, "sites.linkedin"),
+    ]
 
 
 def test_settings_under_an_unknown_site_are_not_picked_apart(tmp_path: Path) -> None:
     error = error_of(write(tmp_path, "c.yaml", "sites:\n  mastadon: {hosts: 3}\n"))
     assert len(error.problems) == 1
-    assert error.key == "sites.mastadon" and error.hint == "mastodon"
+    assert error.key == "sites.mastadon"
+    assert error.hint == "mastodon"
 
 
-@pytest.mark.parametrize("text, key, message", [
-    ("sites:\n  x: [x.com]\n", "sites.x",
-     "takes on, off or a mapping such as {hosts: [...]} (got a list)"),
-    ("sites:\n  linkedin: yes please\n", "sites.linkedin",
-     "takes on, off or a mapping such as {hosts: [...]} (got 'yes please')"),
-    ("rules:\n  PP202: 7\n", "rules.PP202",
-     "takes on, off, shadow, info, warning, error or a mapping such as "
-     "{severity: error, params: {...}} (got 7)"),
-    ("mode: loud\n", "mode", "takes off, warn or hold (got 'loud')"),
-    ("hold_timeout_s: -3\n", "hold_timeout_s", "takes a number above 0 (got -3)"),
-    ("scores: {warning: 150}\n", "scores.warning", "takes a number of at most 100 (got 150)"),
-    ("sent_log: 30\n", "sent_log", "takes a mapping such as {retention_days: 30} (got 30)"),
-    ("audit_log: {enabled: maybe}\n", "audit_log.enabled",
-     "takes true or false (on/off and yes/no work too) (got 'maybe')"),
-    ("offer: {web: design}\n", "offer",
-     "takes a list such as [first, second] (a single item may be written alone) (got a mapping)"),
-    ("sites: [x]\n", "sites",
-     "takes a mapping of site names to settings, such as {linkedin: off} (got a list)"),
-])
+@pytest.mark.parametrize(
+    ("text", "key", "message"),
+    [
+        (
+            "sites:\n  x: [x.com]\n",
+            "sites.x",
+            "takes on, off or a mapping such as {hosts: [...]} (got a list)",
+        ),
+        (
+            "sites:\n  linkedin: yes please\n",
+            "sites.linkedin",
+            "takes on, off or a mapping such as {hosts: [...]} (got 'yes please')",
+        ),
+        (
+            "rules:\n  PP202: 7\n",
+            "rules.PP202",
+            "takes on, off, shadow, info, warning, error or a mapping such as "
+            "{severity: error, params: {...}} (got 7)",
+        ),
+        ("mode: loud\n", "mode", "takes off, warn or hold (got 'loud')"),
+        ("hold_timeout_s: -3\n", "hold_timeout_s", "takes a number above 0 (got -3)"),
+        ("scores: {warning: 150}\n", "scores.warning", "takes a number of at most 100 (got 150)"),
+        ("sent_log: 30\n", "sent_log", "takes a mapping such as {retention_days: 30} (got 30)"),
+        (
+            "audit_log: {enabled: maybe}\n",
+            "audit_log.enabled",
+            "takes true or false (on/off and yes/no work too) (got 'maybe')",
+        ),
+        (
+            "offer: {web: design}\n",
+            "offer",
+            "takes a list such as [first, second] (a single item may be written alone)"
+            " (got a mapping)",
+        ),
+        (
+            "sites: [x]\n",
+            "sites",
+            "takes a mapping of site names to settings, such as {linkedin: off} (got a list)",
+        ),
+    ],
+)
 def test_type_errors_say_what_the_key_takes_in_plain_words(
     tmp_path: Path, text: str, key: str, message: str
 ) -> None:
@@ -232,25 +283,32 @@ def test_type_errors_say_what_the_key_takes_in_plain_words(
 
 
 def test_a_key_written_twice_is_reported_with_the_files_other_problems(tmp_path: Path) -> None:
-    path = write(tmp_path, "c.yaml", "mode: warn\nrules:\n  PP210: off\nmode: hold\n"
-                 "hold_at: severe\n")
+    path = write(
+        tmp_path, "c.yaml", "mode: warn\nrules:\n  PP210: off\nmode: hold\nhold_at: severe\n"
+    )
     error = error_of(path)
     assert [(line, key) for _, line, key, _, _ in error.problems] == [
-        (3, "rules.PP210"), (4, None), (5, "hold_at")]
+        (3, "rules.PP210"),
+        (4, None),
+        (5, "hold_at"),
+    ]
     assert "written twice (lines 1 and 4)" in error.problems[1][3]
 
 
 def test_shorthands_switch_rules_and_sites(tmp_path: Path, rules: dict) -> None:
     first, second, third = sorted(rules)[:3]
-    path = write(tmp_path, "c.yaml",
-                 f"rules:\n  {first}: off\n  {second}: error\n  {third}: shadow\n"
-                 "sites:\n  linkedin: off\n")
+    path = write(
+        tmp_path,
+        "c.yaml",
+        f"rules:\n  {first}: off\n  {second}: error\n  {third}: shadow\nsites:\n  linkedin: off\n",
+    )
     config = load_config(path)
     settings = engine_settings(config)
     assert first in settings.disabled
     assert settings.severities[second] == "error"
     assert third in settings.shadow
-    assert config.site("linkedin").enabled is False and config.site("x").enabled is True
+    assert config.site("linkedin").enabled is False
+    assert config.site("x").enabled is True
 
 
 def test_a_rule_may_be_named_by_its_slug(tmp_path: Path, rules: dict) -> None:
@@ -261,11 +319,17 @@ def test_a_rule_may_be_named_by_its_slug(tmp_path: Path, rules: dict) -> None:
 
 def test_included_files_layer_over_the_main_file(tmp_path: Path, rules: dict) -> None:
     code = sorted(rules)[0]
-    write(tmp_path, "extra/team.yaml",
-          f"mode: hold\nrules:\n  {code}:\n    enabled: false\nallow:\n  domains: [b.example]\n")
-    main = write(tmp_path, "c.yaml",
-                 f"mode: warn\nhold_at: error\nrules:\n  {code}:\n    severity: info\n"
-                 "allow:\n  domains: [a.example]\ninclude: [extra/team.yaml]\n")
+    write(
+        tmp_path,
+        "extra/team.yaml",
+        f"mode: hold\nrules:\n  {code}:\n    enabled: false\nallow:\n  domains: [b.example]\n",
+    )
+    main = write(
+        tmp_path,
+        "c.yaml",
+        f"mode: warn\nhold_at: error\nrules:\n  {code}:\n    severity: info\n"
+        "allow:\n  domains: [a.example]\ninclude: [extra/team.yaml]\n",
+    )
     config = load_config(main)
     assert config.mode == "hold"  # the included file is the later layer
     assert config.hold_at == "error"  # untouched by the include
@@ -292,7 +356,8 @@ def test_an_include_that_names_a_fifo_is_refused_naming_file_line_and_key(tmp_pa
     main = write(tmp_path, "c.yaml", "mode: hold\ninclude: [pipe.yaml]\n")
     error = error_of(main)
     assert (error.file, error.line, error.key) == (main, 2, "include[0]")
-    assert "FIFO" in error.message and "not a regular file" in error.message
+    assert "FIFO" in error.message
+    assert "not a regular file" in error.message
 
 
 @pytest.mark.timeout(20)
@@ -302,7 +367,8 @@ def test_an_include_that_names_a_folder_or_a_device_is_refused(tmp_path: Path) -
     assert error_of(main).key == "include[0]"
     write(tmp_path, "c.yaml", "include: [/dev/zero]\n")
     error = error_of(main)
-    assert error.key == "include[0]" and "a device" in error.message
+    assert error.key == "include[0]"
+    assert "a device" in error.message
 
 
 def test_relative_rule_folders_are_relative_to_the_file(tmp_path: Path) -> None:
@@ -312,10 +378,14 @@ def test_relative_rule_folders_are_relative_to_the_file(tmp_path: Path) -> None:
 
 
 def test_allowlists_reach_the_engine_settings(tmp_path: Path) -> None:
-    config = load_config(write(
-        tmp_path, "c.yaml",
-        "allow:\n  handles: ['@Friend', bob@example.social]\n"
-        "  domains: ['https://www.Docs.example/page']\n"))
+    config = load_config(
+        write(
+            tmp_path,
+            "c.yaml",
+            "allow:\n  handles: ['@Friend', bob@example.social]\n"
+            "  domains: ['https://www.Docs.example/page']\n",
+        )
+    )
     settings = build_engine(config).settings
     assert settings.allow_handles == {"friend", "bob@example.social"}
     assert settings.allow_domains == {"docs.example"}
@@ -323,22 +393,27 @@ def test_allowlists_reach_the_engine_settings(tmp_path: Path) -> None:
 
 def test_a_domain_without_a_dot_is_refused(tmp_path: Path) -> None:
     error = error_of(write(tmp_path, "c.yaml", "allow:\n  domains: [localhost]\n"))
-    assert error.key == "allow.domains" and "domain" in error.message
+    assert error.key == "allow.domains"
+    assert "domain" in error.message
 
 
 def test_not_push_choices_join_the_allowlist(tmp_path: Path) -> None:
-    notpush = write(tmp_path, "np.yaml",
-                    "- {code: PP201, recipient: '@Alice', reason: she asked}\n"
-                    "- {domain: alice-shop.example}\n")
-    config = load_config(write(tmp_path, "c.yaml",
-                               f"allow: {{handles: [bob]}}\nnotpush_file: {notpush}\n"))
+    notpush = write(
+        tmp_path,
+        "np.yaml",
+        "- {code: PP201, recipient: '@Alice', reason: she asked}\n- {domain: alice-shop.example}\n",
+    )
+    config = load_config(
+        write(tmp_path, "c.yaml", f"allow: {{handles: [bob]}}\nnotpush_file: {notpush}\n")
+    )
     assert config.allow.handles == ["bob", "alice"]
     assert config.allow.domains == ["alice-shop.example"]
     assert notpush in config.sources
 
 
-def test_default_locations_follow_the_environment(monkeypatch: pytest.MonkeyPatch,
-                                                  tmp_path: Path) -> None:
+def test_default_locations_follow_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv("PULLCHECK_CONFIG")
     monkeypatch.delenv("PULLCHECK_DATA_DIR")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
@@ -353,8 +428,11 @@ def test_default_locations_follow_the_environment(monkeypatch: pytest.MonkeyPatc
 def test_the_example_config_is_valid_and_uses_every_section() -> None:
     config = load_config(REPO / "examples" / "config.yaml")
     assert config.mode == "hold"
-    assert config.rules and config.allow.handles and config.allow.domains
-    assert set(config.sites) <= set(SITE_NAMES) and config.offer
+    assert config.rules
+    assert config.allow.handles
+    assert config.allow.domains
+    assert set(config.sites) <= set(SITE_NAMES)
+    assert config.offer
     assert config.holds.without_page == "reject"
 
 
@@ -373,10 +451,17 @@ def test_site_names_match_the_site_adapters() -> None:
 def test_an_allowlisted_recipient_is_not_warned_about(tmp_path: Path) -> None:
     from pullcheck.models import Draft
 
-    draft = Draft(kind="dm", text="Thanks for following! Visit my site acme-web.example",
-                  recipients=["@new_fan"], recipient_is_new_follower=True)
-    assert build_engine(load_config(write(tmp_path, "a.yaml", "mode: warn\n"))).judge(
-        draft).reaches("warning")
+    draft = Draft(
+        kind="dm",
+        text="Thanks for following! Visit my site acme-web.example",
+        recipients=["@new_fan"],
+        recipient_is_new_follower=True,
+    )
+    assert (
+        build_engine(load_config(write(tmp_path, "a.yaml", "mode: warn\n")))
+        .judge(draft)
+        .reaches("warning")
+    )
     allowing = load_config(write(tmp_path, "b.yaml", "allow:\n  handles: ['@New_Fan']\n"))
     assert not build_engine(allowing).judge(draft).reaches("warning")
 
@@ -384,11 +469,16 @@ def test_an_allowlisted_recipient_is_not_warned_about(tmp_path: Path) -> None:
 def test_an_allowlisted_domain_is_not_counted_as_a_link(tmp_path: Path) -> None:
     from pullcheck.models import Draft
 
-    draft = Draft(kind="reply", text="Here you go: https://acme-web.example/docs",
-                  recipients=[], reply_to=None)
+    draft = Draft(
+        kind="reply",
+        text="Here you go: https://acme-web.example/docs",
+        recipients=[],
+        reply_to=None,
+    )
     plain = build_engine(load_config(write(tmp_path, "a.yaml", "mode: warn\n")))
-    allowing = build_engine(load_config(write(
-        tmp_path, "b.yaml", "allow:\n  domains: [acme-web.example]\n")))
+    allowing = build_engine(
+        load_config(write(tmp_path, "b.yaml", "allow:\n  domains: [acme-web.example]\n"))
+    )
     assert len(plain.features_of(draft).links) == 1
     assert len(allowing.features_of(draft).links) == 0
 
@@ -396,10 +486,12 @@ def test_an_allowlisted_domain_is_not_counted_as_a_link(tmp_path: Path) -> None:
 def test_an_extra_rule_folder_adds_rules_the_config_can_tune(tmp_path: Path) -> None:
     source = (REPO / "rules" / "PP201-unsolicited-pitch-reply.yaml").read_text()
     mine = source.replace("code: PP201", "code: PP901").replace(
-        "name: unsolicited-pitch-reply", "name: my-pitch-reply")
+        "name: unsolicited-pitch-reply", "name: my-pitch-reply"
+    )
     write(tmp_path, "my-rules/PP901-my-pitch-reply.yaml", mine)
-    config = load_config(write(tmp_path, "c.yaml",
-                               "rule_folders: [my-rules]\nrules:\n  PP901: info\n"))
+    config = load_config(
+        write(tmp_path, "c.yaml", "rule_folders: [my-rules]\nrules:\n  PP901: info\n")
+    )
     assert "PP901" in pack_rules(rule_pack(config))
     assert engine_settings(config).severities == {"PP901": "info"}
 
@@ -412,9 +504,12 @@ def test_a_broken_rule_in_an_extra_folder_names_the_rule_file(tmp_path: Path) ->
 
 
 def test_a_section_left_empty_means_its_defaults(tmp_path: Path) -> None:
-    config = load_config(write(tmp_path, "c.yaml",
-                               "rules:\n  # PP101: off\nsites:\nallow:\n  handles:\n"))
-    assert config.rules == {} and config.sites == {} and config.allow.handles == []
+    config = load_config(
+        write(tmp_path, "c.yaml", "rules:\n  # PP101: off\nsites:\nallow:\n  handles:\n")
+    )
+    assert config.rules == {}
+    assert config.sites == {}
+    assert config.allow.handles == []
 
 
 def test_score_thresholds_reach_the_engine(tmp_path: Path) -> None:
@@ -422,11 +517,13 @@ def test_score_thresholds_reach_the_engine(tmp_path: Path) -> None:
 
     defaults = engine_settings(load_config(write(tmp_path, "a.yaml", "mode: warn\n")))
     assert defaults.warning_score == EngineSettings().warning_score
-    settings = engine_settings(load_config(write(
-        tmp_path, "b.yaml", "scores:\n  warning: 20\n  error: 90\n")))
+    settings = engine_settings(
+        load_config(write(tmp_path, "b.yaml", "scores:\n  warning: 20\n  error: 90\n"))
+    )
     assert (settings.warning_score, settings.error_score) == (20, 90)
     error = error_of(write(tmp_path, "c.yaml", "scores:\n  warning: 70\n  error: 50\n"))
-    assert error.key == "scores" and "above" in error.message
+    assert error.key == "scores"
+    assert "above" in error.message
 
 
 def test_not_push_choices_apply_without_a_config_file(tmp_path: Path) -> None:
@@ -451,16 +548,21 @@ def test_not_push_choices_follow_the_data_folder_the_config_is_loaded_for(
 
 
 def test_a_list_of_one_may_be_written_as_its_item(tmp_path: Path) -> None:
-    config = load_config(write(tmp_path, "c.yaml",
-                               "offer: widget repair\nallow:\n  handles: '@bob'\n"
-                               "sites:\n  mastodon:\n    hosts: example.social\n"))
-    assert config.offer == ["widget repair"] and config.allow.handles == ["bob"]
+    config = load_config(
+        write(
+            tmp_path,
+            "c.yaml",
+            "offer: widget repair\nallow:\n  handles: '@bob'\n"
+            "sites:\n  mastodon:\n    hosts: example.social\n",
+        )
+    )
+    assert config.offer == ["widget repair"]
+    assert config.allow.handles == ["bob"]
     assert config.site("mastodon").hosts == ["example.social"]
 
 
 def test_aliases_that_expand_without_end_are_refused(tmp_path: Path) -> None:
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
-    lines += [f"a{i}: &a{i} [*a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, "
-              f"*a{i-1}, *a{i-1}, *a{i-1}]" for i in range(1, 9)]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
     error = error_of(write(tmp_path, "c.yaml", "\n".join(lines) + "\n"))
     assert "keys and items" in error.message

@@ -66,4 +66,5 @@ def test_an_error_line_names_file_line_and_key_but_not_the_folder(tmp_path):
     assert line == (
         "config.yaml:3 key 'rules.PP210': unknown rule code 'PP210' (did you mean 'PP201'?)"
     )
-    assert str(tmp_path) not in line and "\n" not in line
+    assert str(tmp_path) not in line
+    assert "\n" not in line

@@ -52,7 +52,8 @@ def test_nothing_changed_means_no_reload(tmp_path: Path) -> None:
     assert watcher.poll() is False
     edit(path, "mode: warn\n")  # saved again, same bytes
     assert watcher.poll() is False
-    assert recorder.changes == [] and recorder.errors == []
+    assert recorder.changes == []
+    assert recorder.errors == []
 
 
 def test_good_edit_bad_edit_then_fixed_edit(tmp_path: Path) -> None:
@@ -60,28 +61,34 @@ def test_good_edit_bad_edit_then_fixed_edit(tmp_path: Path) -> None:
     edit(path, "mode: warn\n")
     recorder = Recorder()
     history = InMemorySentHistory()
-    watcher = ConfigWatcher(path, on_change=recorder.on_change, on_error=recorder.on_error,
-                            history=history)
+    watcher = ConfigWatcher(
+        path, on_change=recorder.on_change, on_error=recorder.on_error, history=history
+    )
     first_engine = watcher.engine
 
     edit(path, "mode: hold\nhold_at: error\n")
     assert watcher.poll() is True
     assert (watcher.current.mode, watcher.current.hold_at) == ("hold", "error")
-    assert watcher.engine is not first_engine and recorder.changes[-1][1] is watcher.engine
+    assert watcher.engine is not first_engine
+    assert recorder.changes[-1][1] is watcher.engine
     good_engine = watcher.engine
 
     edit(path, "mode: hold\nhold_at: sometimes\n")
     assert watcher.poll() is False
-    assert watcher.current.hold_at == "error" and watcher.engine is good_engine
+    assert watcher.current.hold_at == "error"
+    assert watcher.engine is good_engine
     assert len(recorder.errors) == 1
     assert (recorder.errors[0].line, recorder.errors[0].key) == (2, "hold_at")
     assert watcher.error is recorder.errors[0]
-    assert watcher.poll() is False and len(recorder.errors) == 1  # reported once, not per poll
+    assert watcher.poll() is False
+    assert len(recorder.errors) == 1
 
     edit(path, "mode: off\n")
     assert watcher.poll() is True
-    assert watcher.current.mode == "off" and watcher.error is None
-    assert len(recorder.changes) == 2 and len(recorder.errors) == 1
+    assert watcher.current.mode == "off"
+    assert watcher.error is None
+    assert len(recorder.changes) == 2
+    assert len(recorder.errors) == 1
 
 
 def test_a_yaml_syntax_error_keeps_the_last_good(tmp_path: Path) -> None:
@@ -91,7 +98,8 @@ def test_a_yaml_syntax_error_keeps_the_last_good(tmp_path: Path) -> None:
     watcher = watcher_for(path, recorder)
     edit(path, "mode: [warn\n")
     assert watcher.poll() is False
-    assert watcher.current.mode == "hold" and "YAML syntax error" in str(recorder.errors[0])
+    assert watcher.current.mode == "hold"
+    assert "YAML syntax error" in str(recorder.errors[0])
 
 
 def test_rule_override_edit_reaches_the_new_engine(tmp_path: Path) -> None:
@@ -113,7 +121,8 @@ def test_an_edit_to_an_included_file_is_noticed(tmp_path: Path) -> None:
     watcher = watcher_for(path, Recorder())
     assert watcher.current.hold_at == "info"
     edit(included, "hold_at: error\n")
-    assert watcher.poll() is True and watcher.current.hold_at == "error"
+    assert watcher.poll() is True
+    assert watcher.current.hold_at == "error"
 
 
 @pytest.mark.timeout(20)
@@ -127,9 +136,11 @@ def test_an_include_of_a_fifo_is_refused_and_the_last_good_config_stays(tmp_path
     assert watcher.poll() is False  # returns: nothing opened the FIFO
     assert watcher.current.mode == "hold"
     assert (recorder.errors[0].file, recorder.errors[0].line) == (path, 2)
-    assert recorder.errors[0].key == "include[0]" and "FIFO" in str(recorder.errors[0])
+    assert recorder.errors[0].key == "include[0]"
+    assert "FIFO" in str(recorder.errors[0])
     edit(path, "mode: warn\n")
-    assert watcher.poll() is True and watcher.current.mode == "warn"
+    assert watcher.poll() is True
+    assert watcher.current.mode == "warn"
 
 
 def test_a_fix_in_the_file_that_broke_is_noticed(tmp_path: Path) -> None:
@@ -139,10 +150,12 @@ def test_a_fix_in_the_file_that_broke_is_noticed(tmp_path: Path) -> None:
     watcher = watcher_for(path, Recorder())
     edit(included, "hold_at: never\n")
     edit(path, "include: [team.yaml]\n")
-    assert watcher.poll() is False and watcher.error is not None
+    assert watcher.poll() is False
+    assert watcher.error is not None
     assert watcher.error.file == included
     edit(included, "hold_at: info\n")
-    assert watcher.poll() is True and watcher.current.hold_at == "info"
+    assert watcher.poll() is True
+    assert watcher.current.hold_at == "info"
 
 
 def test_not_push_choices_are_picked_up(tmp_path: Path) -> None:
@@ -195,14 +208,16 @@ def test_concurrent_polls_apply_an_edit_once(tmp_path: Path) -> None:
     for thread in threads:
         thread.join(timeout=30)
     watcher.poll()  # a poll that lost the race earlier sees the change now, if not applied yet
-    assert len(recorder.changes) == 1 and watcher.current.mode == "hold"
+    assert len(recorder.changes) == 1
+    assert watcher.current.mode == "hold"
 
 
 def test_an_edit_to_an_extra_rule_file_reloads_the_pack(tmp_path: Path) -> None:
     repo = Path(__file__).resolve().parents[1]
     source = (repo / "rules" / "PP201-unsolicited-pitch-reply.yaml").read_text()
     mine = source.replace("code: PP201", "code: PP901").replace(
-        "name: unsolicited-pitch-reply", "name: my-pitch-reply")
+        "name: unsolicited-pitch-reply", "name: my-pitch-reply"
+    )
     rule_file = tmp_path / "my-rules" / "PP901.yaml"
     rule_file.parent.mkdir()
     edit(rule_file, mine)
@@ -218,7 +233,8 @@ def test_an_edit_to_an_extra_rule_file_reloads_the_pack(tmp_path: Path) -> None:
 
     edit(rule_file, mine.replace("code: PP901", "code: PP9"))  # not a valid code
     assert watcher.poll() is False
-    assert watcher.error is not None and str(rule_file) in str(watcher.error)
+    assert watcher.error is not None
+    assert str(rule_file) in str(watcher.error)
     assert watcher.engine.pack.get("PP901").severity == "error"  # the last good pack stays
 
 
@@ -227,7 +243,8 @@ def test_a_config_file_created_later_is_applied(tmp_path: Path) -> None:
     watcher = watcher_for(path, Recorder())
     assert watcher.current.mode == "warn"
     edit(path, "mode: hold\n")
-    assert watcher.poll() is True and watcher.current.mode == "hold"
+    assert watcher.poll() is True
+    assert watcher.current.mode == "hold"
 
 
 def test_a_failed_compile_ahead_leaves_a_working_engine(

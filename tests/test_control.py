@@ -173,7 +173,8 @@ def test_a_page_is_live_for_holds_only_while_its_poll_is_open_or_just_closed():
     token = pages.issue(HOME)
     assert not pages.live_page(HOME)  # injected, but its banner never polled
     pages.poll_opened(token)
-    assert pages.live_page(HOME) and not pages.live_page(OTHER)
+    assert pages.live_page(HOME)
+    assert not pages.live_page(OTHER)
     pages.poll_closed(token)
     now[0] = 4
     assert pages.live_page(HOME, within_s=5)
@@ -185,7 +186,8 @@ def test_token_store_is_bounded():
     pages = PageTokens(max_tokens=3)
     tokens = [pages.issue(HOME) for _ in range(5)]
     assert len(pages) == 3
-    assert not pages.valid(tokens[0], HOME) and pages.valid(tokens[4], HOME)
+    assert not pages.valid(tokens[0], HOME)
+    assert pages.valid(tokens[4], HOME)
 
 
 # --- static files ----------------------------------------------------------------------------
@@ -239,7 +241,8 @@ def test_events_long_poll_wakes_on_a_new_event(tmp_path):
         return flow.response
 
     payload = body(asyncio.run(scenario()))
-    assert [e["id"] for e in payload["events"]] == ["late"] and payload["last"] == 1
+    assert [e["id"] for e in payload["events"]] == ["late"]
+    assert payload["last"] == 1
 
 
 def test_events_rejects_bad_bodies_with_400(tmp_path):
@@ -297,7 +300,8 @@ def test_another_origin_cannot_decide_this_origins_hold(tmp_path):
 
     own, cross, still_pending = asyncio.run(scenario())
     assert own.status_code == 409
-    assert cross.status_code == 403 and cross.content == b""
+    assert cross.status_code == 403
+    assert cross.content == b""
     assert still_pending
 
 
@@ -325,15 +329,24 @@ def test_events_carry_the_held_posts_own_text_and_where_it_came_from(tmp_path):
     post = HeldPost(platform="x", kind="reply", text="Buy my course", reply_to_author="sam")
 
     async def scenario():
-        hold = state.holds.open("f1", HOME, {"level": "warning"}, {}, post=post,
-                                from_origin="null", own=False, client="127.0.0.1")
+        hold = state.holds.open(
+            "f1",
+            HOME,
+            {"level": "warning"},
+            {},
+            post=post,
+            from_origin="null",
+            own=False,
+            client="127.0.0.1",
+        )
         flow = request_flow("events", {"since": 0, "wait": 0}, token=token)
         await handle(flow, state)
         state.holds.decide(hold.hold_id, "edit")
         return body(flow.response)["pending"]
 
     (pending,) = asyncio.run(scenario())
-    assert pending["text"] == "Buy my course" and pending["kind"] == "reply"
+    assert pending["text"] == "Buy my course"
+    assert pending["kind"] == "reply"
     assert pending["reply_to"]["author"] == "sam"
     assert (pending["own"], pending["from_origin"]) == (False, "null")
     assert "client" not in pending
@@ -352,8 +365,11 @@ def test_deciding_a_hold_whose_client_left_says_nothing_was_sent(tmp_path):
 
     response = asyncio.run(scenario())
     assert response.status_code == 409
-    assert body(response) == {"ok": False, "status": "gone",
-                              "error": "the client disconnected; nothing was sent"}
+    assert body(response) == {
+        "ok": False,
+        "status": "gone",
+        "error": "the client disconnected; nothing was sent",
+    }
 
 
 def test_decide_rejects_other_choices(tmp_path):
@@ -382,7 +398,8 @@ def test_notpush_appends_entries_the_config_reads_as_an_allowlist(tmp_path):
         "origin": HOME,
     }
     allow = read_notpush(path)
-    assert allow.handles == ["jordan_bakes"] and allow.domains == ["acme-webworks.example"]
+    assert allow.handles == ["jordan_bakes"]
+    assert allow.domains == ["acme-webworks.example"]
 
 
 def test_notpush_keeps_a_mapping_file_and_adds_under_entries(tmp_path):
@@ -464,7 +481,8 @@ def test_check_judges_a_reply_with_the_parent_post_from_memory(tmp_path):
     assert response.status_code == 200
     assert payload["reply_to"]["author"] == "sam_runs"
     codes = [f["code"] for f in payload["verdict"]["findings"]]
-    assert "PP201" in codes and payload["verdict"]["level"] in ("warning", "error")
+    assert "PP201" in codes
+    assert payload["verdict"]["level"] in ("warning", "error")
     assert response.headers["cache-control"] == "no-store"
 
 
@@ -490,7 +508,8 @@ def test_check_without_a_platform_takes_the_site_of_the_origin(tmp_path):
     token = state.pages.issue(HOME)
     ask = {"text": PITCH, "kind": "reply", "reply_to_id": "101"}
     payload = body(call(request_flow("check", ask, token=token), state))
-    assert payload["platform"] == "x" and payload["reply_to"]["author"] == "sam_runs"
+    assert payload["platform"] == "x"
+    assert payload["reply_to"]["author"] == "sam_runs"
 
 
 def test_check_rejects_an_unknown_kind_with_400(tmp_path):
@@ -516,7 +535,8 @@ def test_banner_script_uses_no_html_sinks():
     ):
         assert sink not in script, sink
     # Timers get functions, never strings (a string timer is eval).
-    assert 'setTimeout("' not in script and "setTimeout('" not in script
+    assert 'setTimeout("' not in script
+    assert "setTimeout('" not in script
 
 
 def test_notpush_reloads_the_config_at_once(tmp_path):
@@ -527,7 +547,8 @@ def test_notpush_reloads_the_config_at_once(tmp_path):
     )
     token = state.pages.issue(HOME)
     call(request_flow("notpush", {"code": "PP201", "recipient": "bob"}, token=token), state)
-    assert seen and seen[0] is True  # polled after the file was written
+    assert seen
+    assert seen[0] is True
 
 
 def test_notpush_answers_once_the_reloaded_config_allows_the_recipient(tmp_path):
@@ -600,8 +621,9 @@ def test_notpush_beyond_a_few_a_minute_from_one_page_gets_429_and_writes_nothing
     state.notpush_rate = RateLimit(RATE_PER_MINUTE, RATE_PER_MINUTE, clock=lambda: 0.0)
     token = state.pages.issue(HOME)
     statuses = [
-        call(request_flow("notpush", {"code": "PP201", "recipient": f"user{n}"}, token=token),
-             state).status_code
+        call(
+            request_flow("notpush", {"code": "PP201", "recipient": f"user{n}"}, token=token), state
+        ).status_code
         for n in range(8)
     ]
     assert statuses == [200] * 5 + [429] * 3
@@ -611,13 +633,16 @@ def test_notpush_beyond_a_few_a_minute_from_one_page_gets_429_and_writes_nothing
 def test_a_full_notpush_list_refuses_with_a_message_naming_the_file(tmp_path):
     state = make_state(tmp_path)
     path = tmp_path / "notpush.yaml"
-    path.write_text(yaml.safe_dump([{"code": "PP201", "recipient": f"u{n}"}
-                                    for n in range(MAX_ENTRIES)]))
+    path.write_text(
+        yaml.safe_dump([{"code": "PP201", "recipient": f"u{n}"} for n in range(MAX_ENTRIES)])
+    )
     token = state.pages.issue(HOME)
-    response = call(request_flow("notpush", {"code": "PP201", "recipient": "one_more"},
-                                 token=token), state)
+    response = call(
+        request_flow("notpush", {"code": "PP201", "recipient": "one_more"}, token=token), state
+    )
     assert response.status_code == 409
-    assert "full" in body(response)["error"] and str(path) in body(response)["error"]
+    assert "full" in body(response)["error"]
+    assert str(path) in body(response)["error"]
     assert len(yaml.safe_load(path.read_text())) == MAX_ENTRIES
 
 
@@ -657,14 +682,16 @@ def test_notpush_writes_the_file_off_the_event_loop(tmp_path, monkeypatch):
     state = make_state(tmp_path)
     token = state.pages.issue(HOME)
     call(request_flow("notpush", {"code": "PP201", "recipient": "ann"}, token=token), state)
-    assert writers and writers[0] is not threading.main_thread()
+    assert writers
+    assert writers[0] is not threading.main_thread()
 
 
 def test_page_tokens_tell_which_origins_have_a_page_open():
     now = [1000.0]
     tokens = PageTokens(grace_s=60, first_use_s=60, clock=lambda: now[0])
     token = tokens.issue(HOME)
-    assert tokens.serves(HOME) and not tokens.serves(OTHER)
+    assert tokens.serves(HOME)
+    assert not tokens.serves(OTHER)
     now[0] += 50
     assert tokens.valid(token, HOME)  # in use: stays open
     now[0] += 50

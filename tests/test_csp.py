@@ -154,12 +154,16 @@ def test_unsafe_inline_counts_only_without_nonce_hash_or_strict_dynamic():
 
 def test_no_policy_needs_no_change():
     plan = plan_injection([], PAGE, fresh)
-    assert plan.inject and plan.nonce is None and plan.headers is None
+    assert plan.inject
+    assert plan.nonce is None
+    assert plan.headers is None
 
 
 def test_self_policy_needs_no_change_and_no_nonce():
     plan = plan_injection(["default-src 'self'"], PAGE, fresh)
-    assert plan.inject and plan.nonce is None and plan.headers is None
+    assert plan.inject
+    assert plan.nonce is None
+    assert plan.headers is None
 
 
 def test_page_nonce_is_reused_when_every_policy_accepts_it():
@@ -168,7 +172,9 @@ def test_page_nonce_is_reused_when_every_policy_accepts_it():
         "require-trusted-types-for 'script'",
     ]
     plan = plan_injection(headers, PAGE, fresh)
-    assert plan.inject and plan.nonce == "PAGE1" and plan.headers is None
+    assert plan.inject
+    assert plan.nonce == "PAGE1"
+    assert plan.headers is None
 
 
 def test_page_nonce_reused_across_two_policies_that_both_list_it_or_allow_self():
@@ -180,7 +186,8 @@ def test_page_nonce_reused_across_two_policies_that_both_list_it_or_allow_self()
 def test_fresh_nonce_added_only_to_the_policy_that_needs_it():
     headers = ["script-src 'self'", "script-src https://cdn.example"]
     plan = plan_injection(headers, PAGE, fresh)
-    assert plan.inject and plan.nonce == "FRESHnonce123"
+    assert plan.inject
+    assert plan.nonce == "FRESHnonce123"
     assert plan.headers == [
         "script-src 'self'",
         "script-src https://cdn.example 'nonce-FRESHnonce123'",
@@ -200,7 +207,8 @@ def test_two_strict_policies_with_different_nonces_get_one_fresh_nonce():
 def test_unsafe_inline_policy_gets_the_script_url_not_a_nonce():
     headers = ["script-src https://cdn.example 'unsafe-inline'"]
     plan = plan_injection(headers, PAGE, fresh)
-    assert plan.inject and plan.nonce is None
+    assert plan.inject
+    assert plan.nonce is None
     assert plan.headers == [
         "script-src https://cdn.example 'unsafe-inline' https://x.com/__pullcheck__/banner.js"
     ]
@@ -227,7 +235,8 @@ def test_default_src_only_gets_its_own_script_src_copy_so_styles_keep_unsafe_inl
     assert new.directives["default-src"].sources == ("https://cdn.example", "'unsafe-inline'")
     assert new.directives["script-src"].sources[:2] == ("https://cdn.example", "'unsafe-inline'")
     assert allows_all_inline(new.effective("style").sources, "style")
-    assert allows(new, "script", PAGE, JS) and allows(new, "connect", PAGE, "/__pullcheck__/x")
+    assert allows(new, "script", PAGE, JS)
+    assert allows(new, "connect", PAGE, "/__pullcheck__/x")
 
 
 def test_connect_src_without_self_gets_the_pullcheck_path_only():
@@ -254,14 +263,16 @@ def test_connect_src_none_is_replaced_by_the_path_alone():
 
 def test_script_src_none_skips_the_page():
     plan = plan_injection(["default-src 'none'"], PAGE, fresh)
-    assert not plan.inject and "no script" in plan.reason
+    assert not plan.inject
+    assert "no script" in plan.reason
     assert not plan_injection(["script-src 'none'; style-src *"], PAGE, fresh).inject
 
 
 def test_trusted_types_needs_no_change():
     headers = ["require-trusted-types-for 'script'; trusted-types default"]
     plan = plan_injection(headers, PAGE, fresh)
-    assert plan.inject and plan.headers is None
+    assert plan.inject
+    assert plan.headers is None
 
 
 def test_other_directives_and_their_text_are_kept_verbatim():
@@ -377,7 +388,8 @@ def test_a_plan_either_skips_or_satisfies_every_policy_and_only_adds(headers):
             new_script = after.effective("script")
             if new_script is not None and token in new_script.sources:
                 old_script = before.effective("script")
-                assert old_script is not None and token in old_script.sources
+                assert old_script is not None
+                assert token in old_script.sources
 
 
 def test_an_ipv6_origin_serializes_with_brackets_like_the_request_origin():

@@ -51,10 +51,14 @@ def _gone(pid: int) -> bool:
 @pytest.mark.timeout(120)
 def test_sigterm_stops_the_proxy_child_and_removes_the_temporary_folder(tmp_path):
     env = {**os.environ, "TMPDIR": str(tmp_path)}
-    command = [sys.executable, "-c", "import sys; from pullcheck.cli import main; "
-               "sys.exit(main(['demo', '--mode', 'warn']))"]
-    demo = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from pullcheck.cli import main; sys.exit(main(['demo', '--mode', 'warn']))",
+    ]
+    demo = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         assert demo.stdout is not None
         lines = []

@@ -24,13 +24,16 @@ def test_the_rule_table_has_a_row_per_rule_from_the_yaml() -> None:
     table = docs.rules_table(rule_pack(Config()))
     for code, rule in rules.items():
         row = next(line for line in table.splitlines() if line.startswith(f"| `{code}` |"))
-        assert f"| {rule.name} | {rule.severity}" in row and rule.short in row
+        assert f"| {rule.name} | {rule.severity}" in row
+        assert rule.short in row
 
 
 def test_check_mode_fails_on_a_stale_table(tmp_path: Path, capsys) -> None:
     readme = tmp_path / "README.md"
-    readme.write_text("# x\n\n<!-- section:cli -->\n\n<!-- section:rules (generated) -->\n\n"
-                      "<!-- section:accuracy -->\n")
+    readme.write_text(
+        "# x\n\n<!-- section:cli -->\n\n<!-- section:rules (generated) -->\n\n"
+        "<!-- section:accuracy -->\n"
+    )
     assert docs.main(["--readme", str(readme), "--check"]) == 1
     assert docs.main(["--readme", str(readme), "--rules-only"]) == 0
     assert docs.main(["--readme", str(readme), "--check"]) == 0
@@ -44,10 +47,20 @@ def test_check_mode_fails_on_a_stale_table(tmp_path: Path, capsys) -> None:
 
 
 def test_accuracy_tables_print_null_rates_as_na() -> None:
-    metrics = {"precision": None, "recall": None, "f1": None, "false_positive_rate": 0.0,
-               "tp": 0, "fp": 0, "tn": 3, "fn": 0, "rows": 3}
-    table = docs.accuracy_tables({"tiny": {"overall": metrics, "rules": {"PP101": metrics}}},
-                                 "warning")
+    metrics = {
+        "precision": None,
+        "recall": None,
+        "f1": None,
+        "false_positive_rate": 0.0,
+        "tp": 0,
+        "fp": 0,
+        "tn": 3,
+        "fn": 0,
+        "rows": 3,
+    }
+    table = docs.accuracy_tables(
+        {"tiny": {"overall": metrics, "rules": {"PP101": metrics}}}, "warning"
+    )
     assert "| tiny | both | 3 | n/a | n/a | n/a | 0.0000 | 1.000 | 0 | 0 | 3 | 0 |" in table
     assert "`PP101`" not in table  # a rule that never fired gets no row
 
@@ -61,19 +74,24 @@ def test_accuracy_tables_come_from_eval_on_each_corpus(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     results = docs.run_accuracy(tmp_path, Config(), "warning")
-    assert list(results) == ["tiny"] and results["tiny"]["overall"]["rows"] == 2
+    assert list(results) == ["tiny"]
+    assert results["tiny"]["overall"]["rows"] == 2
     halves = results["tiny"]["halves"]
     assert halves["tune"]["rows"] + halves["check"]["rows"] == 2
     table = docs.accuracy_tables(results, "warning")
-    assert "| tiny | both | 2 |" in table and "| tiny | check |" in table
+    assert "| tiny | both | 2 |" in table
+    assert "| tiny | check |" in table
 
 
 def test_the_readme_transcript_shows_the_documented_exit_codes() -> None:
     transcript = docs.cli_examples()
-    codes = [int(line) for line, before in zip(transcript.splitlines()[1:],
-                                               transcript.splitlines(), strict=False)
-             if before == "$ echo $?"]
+    codes = [
+        int(line)
+        for line, before in zip(transcript.splitlines()[1:], transcript.splitlines(), strict=False)
+        if before == "$ echo $?"
+    ]
     # a pitch in a reply, a reply to someone who asked, a cold DM pitch, an off-topic answer
     assert codes == [1, 0, 1, 1]
     assert "They asked about pets; this offers web design." in transcript
-    assert "«" in transcript and '"findings": [{"code": "PP102"' in transcript
+    assert "«" in transcript
+    assert '"findings": [{"code": "PP102"' in transcript

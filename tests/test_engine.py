@@ -31,7 +31,9 @@ def codes(verdict) -> set[str]:  # type: ignore[no-untyped-def]
 
 def test_plain_reply_is_clean() -> None:
     verdict = engine().judge(reply("Lovely photo, where was it taken?", "Sunset tonight"))
-    assert verdict.level == "none" and verdict.score == 0 and verdict.findings == []
+    assert verdict.level == "none"
+    assert verdict.score == 0
+    assert verdict.findings == []
 
 
 def test_a_link_alone_is_never_push() -> None:
@@ -42,30 +44,42 @@ def test_a_link_alone_is_never_push() -> None:
 def test_unsolicited_pitch_is_a_warning_with_span() -> None:
     text = "Nice! Our agency builds sites like this, hire us"
     verdict = engine().judge(reply(text, "Sunset tonight"))
-    assert verdict.level == "warning" and "PP201" in codes(verdict)
+    assert verdict.level == "warning"
+    assert "PP201" in codes(verdict)
     finding = next(f for f in verdict.findings if f.code == "PP201")
-    assert finding.span is not None and text[finding.span[0] : finding.span[1]] == finding.trigger
-    assert finding.why and finding.instead and finding.message
+    assert finding.span is not None
+    assert text[finding.span[0] : finding.span[1]] == finding.trigger
+    assert finding.why
+    assert finding.instead
+    assert finding.message
 
 
 def test_reply_to_a_post_that_asks_passes_even_when_it_offers() -> None:
-    draft = reply("We sell widgets and ship across Albania: acme.example",
-                  "I'm looking for a widget seller in Albania")
+    draft = reply(
+        "We sell widgets and ship across Albania: acme.example",
+        "I'm looking for a widget seller in Albania",
+    )
     assert not engine().judge(draft).reaches("warning")
 
 
 def test_weak_signals_add_up() -> None:
     link_only = engine().judge(reply("acme.example/x", "Sunset tonight"))
     both = engine().judge(reply("Check out this: acme.example/x", "Sunset tonight"))
-    assert link_only.level == "info" and both.level == "warning"
+    assert link_only.level == "info"
+    assert both.level == "warning"
     assert both.score > link_only.score
 
 
 def test_auto_dm_to_new_follower_is_an_error() -> None:
-    draft = Draft(kind="dm", text="Thanks for following! Visit my site acme-web.example",
-                  recipients=["newbie"], recipient_is_new_follower=True)
+    draft = Draft(
+        kind="dm",
+        text="Thanks for following! Visit my site acme-web.example",
+        recipients=["newbie"],
+        recipient_is_new_follower=True,
+    )
     verdict = engine().judge(draft)
-    assert verdict.level == "error" and "PP101" in codes(verdict)
+    assert verdict.level == "error"
+    assert "PP101" in codes(verdict)
 
 
 def test_pull_signals_lower_the_score_of_weak_signals() -> None:
@@ -80,18 +94,22 @@ def test_pull_wording_neither_lowers_nor_praises_a_pitch() -> None:
     base = "Btw our agency builds websites for runners, hire us today"
     pitch = engine().judge(reply(base, "Finished my first marathon today!"))
     congratulated = engine().judge(reply("Congrats! " + base, "Finished my first marathon today!"))
-    assert congratulated.level == "warning" and congratulated.score == pitch.score
+    assert congratulated.level == "warning"
+    assert congratulated.score == pitch.score
     assert "PP501" not in codes(congratulated)
 
 
 def test_two_independent_weak_signals_make_a_warning() -> None:
     verdict = engine(add_up_score=100).judge(reply("Click here: acme.example/x", "Sunset tonight"))
-    assert {"PP203", "PP204"} <= codes(verdict) and verdict.level == "warning"
+    assert {"PP203", "PP204"} <= codes(verdict)
+    assert verdict.level == "warning"
 
 
 def test_pitch_under_an_ask_for_something_else_names_the_mismatch() -> None:
-    draft = reply("Cute! Our agency builds websites, hire us: acme.example",
-                  "Just adopted a puppy, any tips for the first week?")
+    draft = reply(
+        "Cute! Our agency builds websites, hire us: acme.example",
+        "Just adopted a puppy, any tips for the first week?",
+    )
     verdict = engine().judge(draft)
     finding = next(f for f in verdict.findings if f.code == "PP206")
     assert verdict.level == "warning"
@@ -99,8 +117,10 @@ def test_pitch_under_an_ask_for_something_else_names_the_mismatch() -> None:
 
 
 def test_pitch_that_answers_the_ask_by_topic_passes() -> None:
-    draft = reply("We build websites for vets and groomers, portfolio at acme.example",
-                  "Can anyone recommend a web designer for my grooming salon?")
+    draft = reply(
+        "We build websites for vets and groomers, portfolio at acme.example",
+        "Can anyone recommend a web designer for my grooming salon?",
+    )
     assert not engine().judge(draft).reaches("warning")
 
 
@@ -111,25 +131,30 @@ def test_reply_by_the_account_the_parent_addressed_is_solicited() -> None:
     rival = Draft(kind="reply", text="Switch to us, no fees", reply_to=parent, author="swiftbank")
     assert not engine().judge(brand).reaches("warning")
     verdict = engine().judge(rival)
-    assert "PP206" in codes(verdict) and "@bigbank" in verdict.findings[0].message
+    assert "PP206" in codes(verdict)
+    assert "@bigbank" in verdict.findings[0].message
 
 
 def test_config_me_names_the_writer_when_the_draft_does_not() -> None:
     parent = ReplyTarget(text="@BigBank froze my card again, why??")
-    draft = Draft(platform="x", kind="reply", text="Sorry! We offer a free replacement card",
-                  reply_to=parent)
+    draft = Draft(
+        platform="x", kind="reply", text="Sorry! We offer a free replacement card", reply_to=parent
+    )
     assert not engine(me={"x": "@BigBank"}).judge(draft).reaches("warning")
     assert engine(me={"x": "@SwiftBank"}).judge(draft).reaches("warning")
 
 
 def test_pull_finding_alone_never_raises_the_level() -> None:
     verdict = engine().judge(reply("Thanks for sharing, what do you think of v2?", "New post"))
-    assert codes(verdict) == {"PP501"} and verdict.level == "none" and verdict.score == 0
+    assert codes(verdict) == {"PP501"}
+    assert verdict.level == "none"
+    assert verdict.score == 0
 
 
 def test_score_gates_severity() -> None:
     weak = engine(warning_score=80).judge(reply("Our agency can help, hire us", "Sunset"))
-    assert "PP201" in codes(weak) and weak.level == "info"
+    assert "PP201" in codes(weak)
+    assert weak.level == "info"
 
 
 def test_link_blast_counts_distinct_recipients_in_history() -> None:
@@ -140,7 +165,8 @@ def test_link_blast_counts_distinct_recipients_in_history() -> None:
         assert "PP301" not in codes(before)
         blaster.record_sent(Draft(kind="dm", text=text, recipients=[person]), now=NOW + index)
     fifth = blaster.judge(Draft(kind="dm", text=text, recipients=["eve"]), now=NOW + 10)
-    assert "PP301" in codes(fifth) and fifth.level == "error"
+    assert "PP301" in codes(fifth)
+    assert fifth.level == "error"
 
 
 def test_link_blast_ignores_messages_outside_the_window() -> None:
@@ -164,7 +190,8 @@ def test_record_sent_keeps_no_text() -> None:
     record = Engine(PACK, history=history).record_sent(
         Draft(kind="dm", text="secret words at acme.example", recipients=["@Ann"]), now=NOW
     )
-    assert record.recipients == ("ann",) and record.link_domains == ("acme.example",)
+    assert record.recipients == ("ann",)
+    assert record.link_domains == ("acme.example",)
     assert "secret" not in repr(record)
 
 
@@ -198,16 +225,26 @@ def test_shadow_rules_are_counted_not_shown() -> None:
 
 
 def test_unreadable_text_is_judged_on_metadata_only() -> None:
-    draft = Draft(kind="dm", text="", text_available=False, recipient_is_new_follower=True,
-                  links=["https://acme.example/shop"])
+    draft = Draft(
+        kind="dm",
+        text="",
+        text_available=False,
+        recipient_is_new_follower=True,
+        links=["https://acme.example/shop"],
+    )
     verdict = engine().judge(draft)
     assert "PP101" in codes(verdict)
 
 
 @pytest.mark.parametrize("kind", ["post", "reply", "quote", "dm", "comment", "connect-note"])
 def test_judge_never_raises_on_odd_drafts(kind: str) -> None:
-    draft = Draft(kind=kind, text="\x00\ud800 @ . http:// www. !!!",  # type: ignore[arg-type]
-                  reply_to=ReplyTarget(), recipients=["", "@"], links=["not a url", "http://["])
+    draft = Draft(
+        kind=kind,
+        text="\x00\ud800 @ . http:// www. !!!",  # type: ignore[arg-type]
+        reply_to=ReplyTarget(),
+        recipients=["", "@"],
+        links=["not a url", "http://["],
+    )
     assert engine().judge(draft).level in {"none", "info", "warning", "error"}
 
 
@@ -266,7 +303,8 @@ def test_a_price_alone_in_a_reply_is_an_answer_not_a_pitch() -> None:
     answer = engine().judge(reply("The change fee is $75 per person.", "Sunset tonight"))
     assert "PP201" not in codes(answer)
     pitch = engine().judge(reply("Only $75, order at acme.example/shop", "Sunset tonight"))
-    assert "PP201" in codes(pitch) and pitch.reaches("warning")
+    assert "PP201" in codes(pitch)
+    assert pitch.reaches("warning")
 
 
 def test_in_memory_history_index_finds_what_a_full_scan_finds() -> None:
@@ -305,13 +343,27 @@ def test_in_memory_history_index_finds_what_a_full_scan_finds() -> None:
 
 
 REUSE_DRAFTS = [
-    Draft(platform="x", kind="dm", text="Hi @ann, see https://acme.example/shop?ref=9 now",
-          recipients=["bob"]),
-    Draft(platform="x", kind="reply", text="Thanks! Our guide: acme.example/guide",
-          reply_to=ReplyTarget(author="cara", text="Can anyone recommend a guide?")),
+    Draft(
+        platform="x",
+        kind="dm",
+        text="Hi @ann, see https://acme.example/shop?ref=9 now",
+        recipients=["bob"],
+    ),
+    Draft(
+        platform="x",
+        kind="reply",
+        text="Thanks! Our guide: acme.example/guide",
+        reply_to=ReplyTarget(author="cara", text="Can anyone recommend a guide?"),
+    ),
     Draft(platform="mastodon", kind="post", text="Lovely sunset tonight", mentions=["@dan"]),
-    Draft(platform="x", kind="dm", text="", text_available=False, recipients=["eve"],
-          links=["https://acme.example/x"]),
+    Draft(
+        platform="x",
+        kind="dm",
+        text="",
+        text_available=False,
+        recipients=["eve"],
+        links=["https://acme.example/x"],
+    ),
 ]
 
 
@@ -390,6 +442,8 @@ def test_the_parents_ask_is_worked_out_once_per_parent(monkeypatch: pytest.Monke
 
 
 def test_small_words_of_other_languages_do_not_make_an_offer_answer_an_ask() -> None:
-    draft = reply("¡Genial! En nuestra inmobiliaria tenemos pisos desde 900€/mes",
-                  "¿Qué tal la vida en Valencia? Estoy pensando en mudarme desde Madrid")
+    draft = reply(
+        "¡Genial! En nuestra inmobiliaria tenemos pisos desde 900€/mes",
+        "¿Qué tal la vida en Valencia? Estoy pensando en mudarme desde Madrid",
+    )
     assert "PP206" in codes(engine().judge(draft))

@@ -36,7 +36,8 @@ def test_things_that_are_not_links(text: str) -> None:
 
 def test_shortener_is_a_signal() -> None:
     found = features("look bit.ly/3abc")
-    assert found.links[0].shortener and found.has("shortener")
+    assert found.links[0].shortener
+    assert found.has("shortener")
 
 
 def test_trailing_punctuation_is_not_part_of_a_link() -> None:
@@ -50,7 +51,8 @@ def test_referral_link_is_a_promo_link() -> None:
 
 def test_structured_links_and_allowlisted_domains() -> None:
     found = features("hi", extra_links=["https://acme.example/x"])
-    assert found.has("link") and found.links[0].start == found.links[0].end == 0
+    assert found.has("link")
+    assert found.links[0].start == found.links[0].end == 0
     assert not features("see acme.example", ignore_domains={"acme.example"}).has("link")
     assert not features("see shop.acme.example", ignore_domains={"acme.example"}).has("link")
 
@@ -63,7 +65,8 @@ def test_mentions_including_fediverse_handles_not_emails() -> None:
 def test_phrase_group_hits_have_spans() -> None:
     text = "Thanks for the follow! Visit my website acme.example"
     found = features(text)
-    assert found.has("thanks-for-following") and found.has("call-to-action")
+    assert found.has("thanks-for-following")
+    assert found.has("call-to-action")
     start, end = found.span_of("thanks-for-following")  # type: ignore[misc]
     assert text[start:end] == "Thanks for the follow"
 
@@ -93,13 +96,16 @@ def test_shouting_is_most_letters_in_runs_of_capitals(text: str, shouting: bool)
 
 def test_exclamation_run() -> None:
     found = features("wow!!! great")
-    assert found.has("exclamations") and found.longest_exclamation_run == 3
+    assert found.has("exclamations")
+    assert found.longest_exclamation_run == 3
     assert not features("wow!! great").has("exclamations")
 
 
 def test_counts() -> None:
     found = features("HELLO World, hello 42 I")
-    assert found.words == 4 and found.letters == 16 and found.capitals == 5
+    assert found.words == 4
+    assert found.letters == 16
+    assert found.capitals == 5
 
 
 @pytest.mark.parametrize(
@@ -114,7 +120,8 @@ def test_counts() -> None:
 )
 def test_parent_that_asks(parent: str) -> None:
     ask = asks_for_help(parent)
-    assert ask.answer == "yes" and ask.evidence
+    assert ask.answer == "yes"
+    assert ask.evidence
 
 
 @pytest.mark.parametrize(

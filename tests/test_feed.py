@@ -102,7 +102,5 @@ def test_publish_everywhere_reaches_every_origin_that_polled():
     feed.publish("https://b.example", {"type": "verdict"})
     assert feed.publish_everywhere({"type": "config", "config_error": None}) == 2
     for origin in ("https://a.example", "https://b.example"):
-        assert feed.events_after(origin, 1) == [
-            {"type": "config", "config_error": None, "seq": 2}
-        ]
+        assert feed.events_after(origin, 1) == [{"type": "config", "config_error": None, "seq": 2}]
     assert feed.events_after("https://never-polled.example", 0) == []

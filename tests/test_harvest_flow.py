@@ -28,16 +28,21 @@ def state(tmp_path: Path) -> Iterator[ProxyState]:
 def judged(may_store: bool = True) -> Judged:
     draft = Draft(platform="x", kind="post", text="Thanks, that thread on sourdough helped a lot")
     return Judged(
-        verdict_id="v1", platform="x", origin="https://x.com",
-        compose=Compose("CreateTweet", draft, [], FailureResponse(403, {}, b"")), draft=draft,
-        verdict=Verdict(), may_store=may_store,
+        verdict_id="v1",
+        platform="x",
+        origin="https://x.com",
+        compose=Compose("CreateTweet", draft, [], FailureResponse(403, {}, b"")),
+        draft=draft,
+        verdict=Verdict(),
+        may_store=may_store,
     )
 
 
 def sent_after(state: ProxyState, status: int, body: object, may_store: bool = True) -> int:
     response = http.Response.make(status, json.dumps(body).encode(), {"content-type": JSON})
     record_if_accepted(state, judged(may_store), response, JSON)
-    assert state.recorder is not None and state.recorder.flush(10)
+    assert state.recorder is not None
+    assert state.recorder.flush(10)
     return len(state.sent_log)
 
 

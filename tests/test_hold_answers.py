@@ -15,8 +15,12 @@ from pullcheck.sites import mastodon, reddit, x
 VERDICT = {
     "level": "warning",
     "findings": [
-        {"code": "PP201", "name": "unsolicited-pitch-reply", "severity": "warning",
-         "message": 'This reply seems to "pitch" your offer.'},
+        {
+            "code": "PP201",
+            "name": "unsolicited-pitch-reply",
+            "severity": "warning",
+            "message": 'This reply seems to "pitch" your offer.',
+        },
         {"code": "PP901", "name": "a-note", "severity": "info", "message": "Just a note."},
     ],
 }
@@ -24,10 +28,14 @@ VERDICT = {
 
 @pytest.fixture(scope="module")
 def route() -> SiteRoute:
-    config = Config.model_validate({"sites": {
-        "x": {"hosts": ["x.com", "127.0.0.1:8123"]},
-        "mastodon": {"hosts": ["mastodon.social"]},
-    }})
+    config = Config.model_validate(
+        {
+            "sites": {
+                "x": {"hosts": ["x.com", "127.0.0.1:8123"]},
+                "mastodon": {"hosts": ["mastodon.social"]},
+            }
+        }
+    )
     return SiteRoute(config.sites)
 
 
@@ -46,23 +54,33 @@ def test_a_request_with_no_or_an_opaque_origin_is_never_the_pages_own(route, sen
     assert (result.own, result.channel) == (False, "https://x.com")
 
 
-@pytest.mark.parametrize("sent_from", [
-    "https://evil.example",
-    "https://mastodon.social",  # configured, but another site's page
-    "https://x.com.evil.example",
-    "http://127.0.0.1:9999",  # the same host on another port is another origin
-    "https://x.com/path",  # not an origin at all
-    "javascript:alert(1)",
-])
+@pytest.mark.parametrize(
+    "sent_from",
+    [
+        "https://evil.example",
+        "https://mastodon.social",  # configured, but another site's page
+        "https://x.com.evil.example",
+        "http://127.0.0.1:9999",  # the same host on another port is another origin
+        "https://x.com/path",  # not an origin at all
+        "javascript:alert(1)",
+    ],
+)
 def test_another_origin_is_never_the_pages_own(route, sent_from):
     result = came(route, sent_from)
-    assert result.own is False and result.sent_from == sent_from
+    assert result.own is False
+    assert result.sent_from == sent_from
     assert result.channel == "https://x.com"
 
 
 def test_a_foreign_request_to_a_host_that_is_not_a_configured_origin_has_no_page(route):
-    result = provenance("https://evil.example", "x", "https://api.elsewhere.example", route,
-                        "api.elsewhere.example", 443)
+    result = provenance(
+        "https://evil.example",
+        "x",
+        "https://api.elsewhere.example",
+        route,
+        "api.elsewhere.example",
+        443,
+    )
     assert (result.own, result.channel) == (False, "")
 
 
@@ -70,7 +88,8 @@ def test_origin_parts_read_a_serialized_origin_with_default_ports():
     assert origin_parts("https://X.com") == ("https", "x.com", 443)
     assert origin_parts("http://127.0.0.1:8123") == ("http", "127.0.0.1", 8123)
     assert origin_parts("http://[::1]:8080") == ("http", "::1", 8080)
-    assert origin_parts("ftp://x.com") is None and origin_parts("https://x.com:99999") is None
+    assert origin_parts("ftp://x.com") is None
+    assert origin_parts("https://x.com:99999") is None
 
 
 # -- the answer to a request that is not sent ------------------------------------------------
@@ -84,7 +103,8 @@ def test_the_reason_names_each_serious_finding_and_what_happened():
         " send again."
     )
     assert refusal.reason(VERDICT, "timeout", timeout=120.0).endswith(
-        "No decision within 120 s; your draft is unchanged.")
+        "No decision within 120 s; your draft is unchanged."
+    )
 
 
 def test_a_json_failure_body_carries_the_reason_in_the_sites_own_message_field():
@@ -98,8 +118,10 @@ def test_a_json_failure_body_carries_the_reason_in_the_sites_own_message_field()
     assert answer.headers["x-pullcheck-reason"].isascii()
     assert answer.headers["x-pullcheck-reason"].startswith("Not sent: held by pullcheck: PP201")
     masto = mastodon.FAILURE
-    assert json.loads(refusal.with_reason(masto.status, masto.headers, masto.body, text).body)[
-        "error"] == text
+    assert (
+        json.loads(refusal.with_reason(masto.status, masto.headers, masto.body, text).body)["error"]
+        == text
+    )
 
 
 def test_a_plain_text_failure_body_carries_the_reason_as_text():

@@ -38,16 +38,25 @@ def state(shared_state: ProxyState) -> ProxyState:
 def judged() -> Judged:
     draft = Draft(platform="x", kind="post", text="DM me for 20% off our web design packages")
     return Judged(
-        verdict_id="v1", platform="x", origin=ORIGIN,
-        compose=Compose("CreateTweet", draft, [], FAILURE), draft=draft,
+        verdict_id="v1",
+        platform="x",
+        origin=ORIGIN,
+        compose=Compose("CreateTweet", draft, [], FAILURE),
+        draft=draft,
         verdict=Verdict(level="error", score=90),
     )
 
 
 def ask(flow_id: str = "flow-1", client_id: str = "client-1") -> HoldRequest:
     return HoldRequest(
-        flow_id=flow_id, client_id=client_id, client_ip="127.0.0.1", fingerprint="same-request",
-        sent_from=ORIGIN, request_origin=ORIGIN, host="x.com", port=443,
+        flow_id=flow_id,
+        client_id=client_id,
+        client_ip="127.0.0.1",
+        fingerprint="same-request",
+        sent_from=ORIGIN,
+        request_origin=ORIGIN,
+        host="x.com",
+        port=443,
     )
 
 
@@ -55,8 +64,9 @@ def run(coro: Any) -> Any:
     return asyncio.run(asyncio.wait_for(coro, 10))
 
 
-async def decided(state: ProxyState, hold_flow: HoldFlow, choice: str,
-                  *asks: HoldRequest) -> list[http.Response | None]:
+async def decided(
+    state: ProxyState, hold_flow: HoldFlow, choice: str, *asks: HoldRequest
+) -> list[http.Response | None]:
     """Hold `asks` (joined when they are the same request), then decide their hold."""
     waits = []
     for one in asks:
@@ -95,7 +105,8 @@ def test_a_joined_retry_gets_the_answer_to_the_one_send(state: ProxyState) -> No
 
     sender, retry = run(scenario())
     assert sender is None
-    assert retry is not None and (retry.status_code, retry.content) == (200, b'{"sent":1}')
+    assert retry is not None
+    assert (retry.status_code, retry.content) == (200, b'{"sent":1}')
 
 
 def test_a_hold_whose_only_client_disconnects_sends_nothing(state: ProxyState) -> None:
@@ -109,13 +120,16 @@ def test_a_hold_whose_only_client_disconnects_sends_nothing(state: ProxyState) -
         return await wait
 
     answer = run(scenario())
-    assert answer is not None and answer.status_code == FAILURE.status
+    assert answer is not None
+    assert answer.status_code == FAILURE.status
     assert state.holds.pending() == []
 
 
-def test_without_an_open_page_a_reject_config_refuses_at_once(state: ProxyState,
-                                                               monkeypatch) -> None:
+def test_without_an_open_page_a_reject_config_refuses_at_once(
+    state: ProxyState, monkeypatch
+) -> None:
     monkeypatch.setattr(state.config.holds, "without_page", "reject")
     answer = run(HoldFlow().hold(ask(), state, judged()))
-    assert answer is not None and answer.status_code == FAILURE.status
+    assert answer is not None
+    assert answer.status_code == FAILURE.status
     assert state.holds.pending() == []

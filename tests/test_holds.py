@@ -121,8 +121,7 @@ def test_racing_deciders_from_threads_release_exactly_once():
             results.append(registry.decide(hold.hold_id, choice))
 
         threads = [
-            threading.Thread(target=decide, args=("send" if i % 2 else "edit",))
-            for i in range(8)
+            threading.Thread(target=decide, args=("send" if i % 2 else "edit",)) for i in range(8)
         ]
         for thread in threads:
             thread.start()
@@ -166,36 +165,57 @@ def test_resolution_is_announced_once():
 
 
 def test_a_hold_carries_the_text_kind_and_target_of_the_request_itself():
-    draft = Draft(platform="x", kind="reply", text="Hire us! 20% off",
-                  reply_to=ReplyTarget(id="42", author="sam_runs", text="Any tips for 10k?"),
-                  recipients=["sam_runs"])
+    draft = Draft(
+        platform="x",
+        kind="reply",
+        text="Hire us! 20% off",
+        reply_to=ReplyTarget(id="42", author="sam_runs", text="Any tips for 10k?"),
+        recipients=["sam_runs"],
+    )
 
     async def scenario():
         registry = HoldRegistry(timeout_s=5)
-        hold = registry.open("flow-1", ORIGIN, VERDICT, {},
-                             post=HeldPost.of("x", "CreateTweet", draft),
-                             from_origin="https://x.com", own=True)
+        hold = registry.open(
+            "flow-1",
+            ORIGIN,
+            VERDICT,
+            {},
+            post=HeldPost.of("x", "CreateTweet", draft),
+            from_origin="https://x.com",
+            own=True,
+        )
         return hold.public()
 
     shown = run(scenario())
-    assert shown["text"] == "Hire us! 20% off" and shown["kind"] == "reply"
+    assert shown["text"] == "Hire us! 20% off"
+    assert shown["kind"] == "reply"
     assert shown["reply_to"] == {"id": "42", "author": "sam_runs", "text": "Any tips for 10k?"}
-    assert shown["recipients"] == ["sam_runs"] and shown["own"] is True
+    assert shown["recipients"] == ["sam_runs"]
+    assert shown["own"] is True
     assert "client" not in shown  # a page never learns the client's address
 
 
 def test_the_listing_adds_the_client_and_the_age_for_the_command_line():
     async def scenario():
         registry = HoldRegistry(timeout_s=5)
-        hold = registry.open("flow-1", ORIGIN, {"level": "warning",
-                                               "findings": [{"code": "PP201"}]}, {},
-                             client="127.0.0.1", from_origin=None, own=False)
+        hold = registry.open(
+            "flow-1",
+            ORIGIN,
+            {"level": "warning", "findings": [{"code": "PP201"}]},
+            {},
+            client="127.0.0.1",
+            from_origin=None,
+            own=False,
+        )
         return hold.listing(now=hold.created + 3.04)
 
     listing = run(scenario())
-    assert listing["client"] == "127.0.0.1" and listing["age_s"] == 3.0
-    assert listing["codes"] == ["PP201"] and listing["level"] == "warning"
-    assert listing["own"] is False and listing["from_origin"] is None
+    assert listing["client"] == "127.0.0.1"
+    assert listing["age_s"] == 3.0
+    assert listing["codes"] == ["PP201"]
+    assert listing["level"] == "warning"
+    assert listing["own"] is False
+    assert listing["from_origin"] is None
 
 
 # -- late decisions say why ------------------------------------------------------------------
@@ -208,10 +228,12 @@ def test_a_decision_on_an_ended_hold_says_how_it_ended():
         await registry.wait(timed_out)
         decided = registry.open("flow-2", ORIGIN, VERDICT, {}, timeout_s=5)
         registry.decide(decided.hold_id, "edit")
-        return (registry.decide_status(timed_out.hold_id, "send"),
-                registry.decide_status(decided.hold_id, "send"),
-                registry.decide_status("h99-000000000000", "send"),
-                registry.decide_status(decided.hold_id, "publish"))
+        return (
+            registry.decide_status(timed_out.hold_id, "send"),
+            registry.decide_status(decided.hold_id, "send"),
+            registry.decide_status("h99-000000000000", "send"),
+            registry.decide_status(decided.hold_id, "publish"),
+        )
 
     assert run(scenario()) == ("timeout", "decided", "unknown", "invalid")
     assert ENDED_MESSAGES["gone"] == "the client disconnected; nothing was sent"
@@ -222,8 +244,10 @@ def test_another_origin_learns_nothing_about_an_ended_hold():
         registry = HoldRegistry(timeout_s=5)
         hold = registry.open("flow-1", ORIGIN, VERDICT, {})
         registry.flow_gone("flow-1")
-        return (registry.decide_status(hold.hold_id, "send", origin="https://evil.example"),
-                registry.decide_status(hold.hold_id, "send", origin=ORIGIN))
+        return (
+            registry.decide_status(hold.hold_id, "send", origin="https://evil.example"),
+            registry.decide_status(hold.hold_id, "send", origin=ORIGIN),
+        )
 
     assert run(scenario()) == ("unknown", "gone")
 

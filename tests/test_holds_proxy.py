@@ -26,14 +26,16 @@ from proxy_harness import RunningProxy, Upstream, fetch
 from pullcheck.stats import read_summary
 
 CREATE_TWEET = "/i/api/graphql/SiM_cAu83R0wnrpmKQQSEw/CreateTweet"
-PITCH_REPLY = json.dumps({
-    "variables": {
-        "tweet_text": "Hi! We build fast, affordable websites for bakeries. See "
-        "https://acme-webworks.example/pricing and DM me for 20% off this week!",
-        "reply": {"in_reply_to_tweet_id": "1790000000000000200", "exclude_reply_user_ids": []},
-    },
-    "queryId": "SiM_cAu83R0wnrpmKQQSEw",
-}).encode()
+PITCH_REPLY = json.dumps(
+    {
+        "variables": {
+            "tweet_text": "Hi! We build fast, affordable websites for bakeries. See "
+            "https://acme-webworks.example/pricing and DM me for 20% off this week!",
+            "reply": {"in_reply_to_tweet_id": "1790000000000000200", "exclude_reply_user_ids": []},
+        },
+        "queryId": "SiM_cAu83R0wnrpmKQQSEw",
+    }
+).encode()
 JSON = {"content-type": "application/json"}
 SENT = b'{"data":{"create_tweet":{"tweet_results":{"result":{"rest_id":"1"}}}}}'
 
@@ -53,8 +55,9 @@ def private_home(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
 
 
-def start(tmp_path: Path, site: Upstream, without_page: str | None = None,
-          timeout_s: int = 60) -> RunningProxy:
+def start(
+    tmp_path: Path, site: Upstream, without_page: str | None = None, timeout_s: int = 60
+) -> RunningProxy:
     config = tmp_path / "config.yaml"
     config.write_text(
         "mode: hold\n"
@@ -74,8 +77,14 @@ def start(tmp_path: Path, site: Upstream, without_page: str | None = None,
 
 
 def post_pitch(proxy: RunningProxy, site: Upstream, headers: dict[str, str] | None = None):
-    return fetch(proxy, "POST", f"http://{site.address}{CREATE_TWEET}", PITCH_REPLY,
-                 {**JSON, **(headers or {})}, timeout=60)
+    return fetch(
+        proxy,
+        "POST",
+        f"http://{site.address}{CREATE_TWEET}",
+        PITCH_REPLY,
+        {**JSON, **(headers or {})},
+        timeout=60,
+    )
 
 
 def wait_until(check, timeout: float = 10):
@@ -103,7 +112,9 @@ def pullcheck(*args: str, data: Path) -> subprocess.CompletedProcess[str]:
     )
     return subprocess.run(
         [sys.executable, "-c", code, *args, "--data-dir", str(data)],
-        capture_output=True, text=True, timeout=30,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
 
 
@@ -120,12 +131,14 @@ def test_with_no_page_open_a_flagged_post_is_refused_at_once_with_its_findings(t
         status, headers, body = post_pitch(proxy, site)
         took = time.monotonic() - started
         left = pending(proxy)
-    assert status == 200 and took < 5  # X refuses a post it will not take with 200 + errors
+    assert status == 200
+    assert took < 5
     message = message_of(body)
     assert message.startswith("Not sent: held by pullcheck: PP201 ")
     assert f"No pullcheck page of http://{site.address} is open" in message
     assert headers["x-pullcheck-reason"].startswith("Not sent: held by pullcheck: PP201 ")
-    assert left == [] and site.requests_to("POST", CREATE_TWEET) == []
+    assert left == []
+    assert site.requests_to("POST", CREATE_TWEET) == []
 
 
 def test_with_without_page_wait_a_flagged_post_waits_and_the_cli_sends_it_once(tmp_path, site):
@@ -140,26 +153,34 @@ def test_with_without_page_wait_a_flagged_post_waits_and_the_cli_sends_it_once(t
         again = pullcheck("decide", hold.hold_id, "edit", data=data)
     assert listed.returncode == 0, listed.stderr
     (shown,) = json.loads(listed.stdout)
-    assert shown["hold_id"] == hold.hold_id and shown["platform"] == "x"
-    assert shown["kind"] == "reply" and "20% off" in shown["text"]
-    assert shown["codes"][0] == "PP201" and shown["level"] in ("warning", "error")
-    assert shown["client"] == "127.0.0.1" and shown["own"] is False
-    assert shown["from_origin"] is None and shown["age_s"] >= 0
+    assert shown["hold_id"] == hold.hold_id
+    assert shown["platform"] == "x"
+    assert shown["kind"] == "reply"
+    assert "20% off" in shown["text"]
+    assert shown["codes"][0] == "PP201"
+    assert shown["level"] in ("warning", "error")
+    assert shown["client"] == "127.0.0.1"
+    assert shown["own"] is False
+    assert shown["from_origin"] is None
+    assert shown["age_s"] >= 0
     assert shown["reply_to"]["id"] == "1790000000000000200"
     assert f"pullcheck decide {hold.hold_id} send|edit" in text.stdout
     assert "NOT from the site's page: from an unknown origin" in text.stdout
     assert decided.returncode == 0, decided.stderr
     assert (status, body) == (200, SENT)
     assert len(site.requests_to("POST", CREATE_TWEET)) == 1
-    assert again.returncode == 1 and "already decided" in again.stderr
+    assert again.returncode == 1
+    assert "already decided" in again.stderr
 
 
 def test_the_cli_says_an_unknown_hold_is_unknown(tmp_path, site):
     with start(tmp_path, site, without_page="wait"):
         result = pullcheck("decide", "h9-000000000000", "send", data=tmp_path / "data")
         listed = pullcheck("holds", data=tmp_path / "data")
-    assert result.returncode == 1 and "no such hold" in result.stderr
-    assert listed.returncode == 0 and listed.stdout.strip() == "no held posts"
+    assert result.returncode == 1
+    assert "no such hold" in result.stderr
+    assert listed.returncode == 0
+    assert listed.stdout.strip() == "no held posts"
 
 
 def test_the_cli_exits_2_when_no_proxy_runs_there(tmp_path):
@@ -187,14 +208,20 @@ def test_the_control_socket_answers_bad_lines_without_stopping(tmp_path, site):
         client.connect(str(tmp_path / "data" / "control.sock"))
         reader = client.makefile("rb")
         answers = []
-        for line in (b"not json\n", b"[1]\n", b'{"cmd":"launch"}\n',
-                     b'{"cmd":"decide","id":"h1","choice":"publish"}\n', b'{"cmd":"holds"}\n'):
+        for line in (
+            b"not json\n",
+            b"[1]\n",
+            b'{"cmd":"launch"}\n',
+            b'{"cmd":"decide","id":"h1","choice":"publish"}\n',
+            b'{"cmd":"holds"}\n',
+        ):
             client.sendall(line)
             answers.append(json.loads(reader.readline()))
         client.close()
         still = post_pitch(proxy, site)[0]
     assert [a["ok"] for a in answers] == [False, False, False, False, True]
-    assert answers[-1]["holds"] == [] and still == 200
+    assert answers[-1]["holds"] == []
+    assert still == 200
 
 
 # -- clients that go away ---------------------------------------------------------------------
@@ -236,33 +263,44 @@ def test_an_http2_stream_reset_during_a_hold_sends_nothing_and_says_so(tmp_path,
     import h2.config
     import h2.connection
 
-    site = Upstream(tls_dir=tmp_path / "tls",
-                    routes={("POST", CREATE_TWEET): (200, JSON, SENT)})
+    site = Upstream(tls_dir=tmp_path / "tls", routes={("POST", CREATE_TWEET): (200, JSON, SENT)})
     config = tmp_path / "config.yaml"
-    config.write_text(f"mode: hold\nholds: {{without_page: wait}}\nsites:\n"
-                      f"  x: {{hosts: ['{site.address}']}}\n")
+    config.write_text(
+        f"mode: hold\nholds: {{without_page: wait}}\nsites:\n  x: {{hosts: ['{site.address}']}}\n"
+    )
     caplog.set_level(logging.INFO, logger="pullcheck.holds")
     try:
         # lazy: mitmproxy offers the client HTTP/2 itself (the test site speaks HTTP/1.1).
-        with RunningProxy(pullcheck_config=str(config), pullcheck_data_dir=str(tmp_path / "d"),
-                          confdir=str(tmp_path / "mitmproxy"), ssl_insecure=True,
-                          connection_strategy="lazy").start() as proxy:
+        with RunningProxy(
+            pullcheck_config=str(config),
+            pullcheck_data_dir=str(tmp_path / "d"),
+            confdir=str(tmp_path / "mitmproxy"),
+            ssl_insecure=True,
+            connection_strategy="lazy",
+        ).start() as proxy:
             raw = socket.create_connection(("127.0.0.1", proxy.port), timeout=30)
-            raw.sendall(f"CONNECT {site.address} HTTP/1.1\r\nHost: {site.address}\r\n\r\n"
-                        .encode())
+            raw.sendall(f"CONNECT {site.address} HTTP/1.1\r\nHost: {site.address}\r\n\r\n".encode())
             assert raw.recv(4096).startswith(b"HTTP/1.1 200")
             context = ssl.create_default_context(
-                cafile=str(tmp_path / "mitmproxy" / "mitmproxy-ca-cert.pem"))
+                cafile=str(tmp_path / "mitmproxy" / "mitmproxy-ca-cert.pem")
+            )
             context.set_alpn_protocols(["h2"])
             tls = context.wrap_socket(raw, server_hostname="127.0.0.1")
             assert tls.selected_alpn_protocol() == "h2"
             client = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
             client.initiate_connection()
             stream = client.get_next_available_stream_id()
-            client.send_headers(stream, [
-                (":method", "POST"), (":path", CREATE_TWEET), (":authority", site.address),
-                (":scheme", "https"), ("content-type", "application/json"),
-                ("content-length", str(len(PITCH_REPLY)))])
+            client.send_headers(
+                stream,
+                [
+                    (":method", "POST"),
+                    (":path", CREATE_TWEET),
+                    (":authority", site.address),
+                    (":scheme", "https"),
+                    ("content-type", "application/json"),
+                    ("content-length", str(len(PITCH_REPLY))),
+                ],
+            )
             client.send_data(stream, PITCH_REPLY, end_stream=True)
             tls.sendall(client.data_to_send())
             hold = wait_until(lambda: pending(proxy))[0]
@@ -331,7 +369,8 @@ def test_on_shutdown_a_held_client_gets_the_failure_response_and_decisions_are_c
         sender.join(30)
         other = PITCH_REPLY.replace(b"bakeries", b"florists")
         held = ThreadPoolExecutor(1).submit(
-            fetch, proxy, "POST", f"http://{site.address}{CREATE_TWEET}", other, JSON, 60)
+            fetch, proxy, "POST", f"http://{site.address}{CREATE_TWEET}", other, JSON, 60
+        )
         wait_until(lambda: pending(proxy))
     finally:
         proxy.stop()
@@ -341,7 +380,8 @@ def test_on_shutdown_a_held_client_gets_the_failure_response_and_decisions_are_c
     assert "The proxy stopped before a decision" in message_of(body)
     assert len(site.requests_to("POST", CREATE_TWEET)) == 1
     totals = read_summary(tmp_path / "data").totals
-    assert totals["hold"] == 2 and totals["sent_anyway"] == 1
+    assert totals["hold"] == 2
+    assert totals["sent_anyway"] == 1
 
 
 def test_the_data_folder_of_a_stale_socket_is_reused(tmp_path, site):
@@ -352,4 +392,6 @@ def test_the_data_folder_of_a_stale_socket_is_reused(tmp_path, site):
     stale.close()  # bound, never listening: what a killed proxy leaves behind
     with start(tmp_path, site, without_page="wait"):
         listed = pullcheck("holds", data=data)
-    assert listed.returncode == 0 and os.path.exists(data) and "no held posts" in listed.stdout
+    assert listed.returncode == 0
+    assert os.path.exists(data)
+    assert "no held posts" in listed.stdout

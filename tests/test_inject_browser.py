@@ -30,7 +30,7 @@ OWN_SCRIPT_PAGE = (
 )
 META_NONE_PAGE = (
     b"<!doctype html><html><head><meta charset=utf-8>"
-    b"<meta http-equiv=\"Content-Security-Policy\" content=\"script-src 'none'\">"
+    b'<meta http-equiv="Content-Security-Policy" content="script-src \'none\'">'
     b"<title>no script</title></head><body><p>No script allowed here.</p></body></html>"
 )
 
@@ -38,14 +38,19 @@ META_NONE_PAGE = (
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     folder = tmp_path_factory.mktemp("inject-browser")
-    site = Upstream(routes={
-        ("GET", "/own-script"): (200, HTML, OWN_SCRIPT_PAGE),
-        ("GET", "/meta-none"): (200, HTML, META_NONE_PAGE),
-    })
+    site = Upstream(
+        routes={
+            ("GET", "/own-script"): (200, HTML, OWN_SCRIPT_PAGE),
+            ("GET", "/meta-none"): (200, HTML, META_NONE_PAGE),
+        }
+    )
     config = folder / "config.yaml"
     config.write_text(f"mode: warn\nsites:\n  mastodon: {{hosts: ['{site.address}']}}\n")
-    proxy = RunningProxy(pullcheck_config=str(config), pullcheck_data_dir=str(folder / "data"),
-                         confdir=str(folder / "mitmproxy")).start()
+    proxy = RunningProxy(
+        pullcheck_config=str(config),
+        pullcheck_data_dir=str(folder / "data"),
+        confdir=str(folder / "mitmproxy"),
+    ).start()
     with sync_api.sync_playwright() as playwright:
         browser = launch_chromium(playwright, proxy.port)
         try:
@@ -62,8 +67,7 @@ def test_a_head_script_holding_a_head_close_still_runs_and_the_banner_loads(stac
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"http://{site.address}/own-script", wait_until="domcontentloaded")
-    page.wait_for_selector("[data-pullcheck-banner][data-ready]", state="attached",
-                           timeout=30_000)
+    page.wait_for_selector("[data-pullcheck-banner][data-ready]", state="attached", timeout=30_000)
     assert page.get_attribute("html", "data-own-script") == "ran"
     assert errors == []
     page.close()

@@ -17,8 +17,10 @@ from pullcheck.proxy.state import ProxyState
 from pullcheck.sites import ADAPTERS_BY_NAME
 
 X = ADAPTERS_BY_NAME["x"]
-PITCH = ("Hi! We build fast, affordable websites for bakeries. See "
-         "https://acme-webworks.example/pricing and DM me for 20% off this week!")
+PITCH = (
+    "Hi! We build fast, affordable websites for bakeries. See "
+    "https://acme-webworks.example/pricing and DM me for 20% off this week!"
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +44,10 @@ def create_tweet(text: str) -> http.Request:
     reply = {"in_reply_to_tweet_id": "1790000000000000200", "exclude_reply_user_ids": []}
     body = {"variables": {"tweet_text": text, "reply": reply}, "queryId": "SiM_cAu83R0wnrpmKQQSEw"}
     return http.Request.make(
-        "POST", "https://x.com/i/api/graphql/SiM_cAu83R0wnrpmKQQSEw/CreateTweet",
-        json.dumps(body).encode(), {"content-type": "application/json", "origin": "https://x.com"},
+        "POST",
+        "https://x.com/i/api/graphql/SiM_cAu83R0wnrpmKQQSEw/CreateTweet",
+        json.dumps(body).encode(),
+        {"content-type": "application/json", "origin": "https://x.com"},
     )
 
 
@@ -53,9 +57,11 @@ def run(coro: Any) -> Any:
 
 def test_a_pitch_is_judged_and_its_verdict_reaches_the_page(state, judge_flow) -> None:
     judged = run(judge_flow.judge(create_tweet(PITCH), state, X))
-    assert judged is not None and judged.verdict.findings
+    assert judged is not None
+    assert judged.verdict.findings
     events = state.feed.events_after("https://x.com", 0)
-    assert events[-1]["id"] == judged.verdict_id and events[-1]["complete"] is True
+    assert events[-1]["id"] == judged.verdict_id
+    assert events[-1]["complete"] is True
 
 
 def test_a_body_over_the_limit_goes_on_unjudged(state, judge_flow) -> None:
@@ -68,8 +74,9 @@ def test_a_request_that_is_not_a_draft_goes_on_unjudged(state, judge_flow) -> No
     assert run(judge_flow.judge(request, state, X)) is None
 
 
-def test_a_judgement_over_budget_goes_on_and_the_page_hears_why(state, judge_flow,
-                                                                 monkeypatch) -> None:
+def test_a_judgement_over_budget_goes_on_and_the_page_hears_why(
+    state, judge_flow, monkeypatch
+) -> None:
     real = Engine.judge_fully
 
     def slow(self: Engine, draft: Any, now: float | None = None) -> Any:
@@ -80,4 +87,5 @@ def test_a_judgement_over_budget_goes_on_and_the_page_hears_why(state, judge_flo
     judge_flow.budget_s = 0.05
     assert run(judge_flow.judge(create_tweet(PITCH), state, X)) is None
     last = state.feed.events_after("https://x.com", 0)[-1]
-    assert last["complete"] is False and "longer than 50 ms" in last["reason"]
+    assert last["complete"] is False
+    assert "longer than 50 ms" in last["reason"]

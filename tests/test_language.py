@@ -28,12 +28,15 @@ def test_the_guess_names_the_language(text: str, language: str) -> None:
     assert guess_language(text) == language
 
 
-@pytest.mark.parametrize("text", [
-    "Check out my channel and subscribe, it's the best one on the site",
-    "Congrats on the launch! How did you decide on pricing?",
-    "ok",
-    "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Check out my channel and subscribe, it's the best one on the site",
+        "Congrats on the launch! How did you decide on pricing?",
+        "ok",
+        "",
+    ],
+)
 def test_english_and_short_text_get_no_other_language(text: str) -> None:
     assert guess_language(text) is None
 
@@ -43,16 +46,22 @@ def test_the_guess_keeps_to_the_enabled_languages() -> None:
 
 
 def test_a_pitch_in_spanish_is_flagged_like_one_in_english() -> None:
-    draft = Draft(kind="reply", text="¡Felicidades! Nosotros ayudamos a tiendas como la tuya a "
-                  "duplicar ventas con anuncios. ¿Te paso info por DM?",
-                  reply_to=ReplyTarget(text="Hoy cumple un año mi tienda online"))
+    draft = Draft(
+        kind="reply",
+        text="¡Felicidades! Nosotros ayudamos a tiendas como la tuya a "
+        "duplicar ventas con anuncios. ¿Te paso info por DM?",
+        reply_to=ReplyTarget(text="Hoy cumple un año mi tienda online"),
+    )
     assert Engine(PACK).judge(draft).reaches("warning")
 
 
 def test_a_language_switched_off_in_the_config_is_not_searched() -> None:
-    draft = Draft(kind="dm", prior_conversation=False,
-                  text="Bonjour Claire, notre cabinet accompagne les PME. Seriez-vous "
-                       "disponible pour un échange de 20 minutes la semaine prochaine ?")
+    draft = Draft(
+        kind="dm",
+        prior_conversation=False,
+        text="Bonjour Claire, notre cabinet accompagne les PME. Seriez-vous "
+        "disponible pour un échange de 20 minutes la semaine prochaine ?",
+    )
     assert Engine(PACK).judge(draft).reaches("warning")
     assert not Engine(PACK, EngineSettings(languages=("es",))).judge(draft).reaches("warning")
 

@@ -45,9 +45,12 @@ def test_a_corrupt_database_is_moved_aside_and_recreated(tmp_path, caplog):
     assert not is_in_memory(db)
     db.close()
     moved = list(tmp_path.glob("sent.sqlite3.corrupt-*"))
-    assert len(moved) == 1 and moved[0].read_bytes() == GARBAGE
+    assert len(moved) == 1
+    assert moved[0].read_bytes() == GARBAGE
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1 and str(path) in warnings[0] and moved[0].name in warnings[0]
+    assert len(warnings) == 1
+    assert str(path) in warnings[0]
+    assert moved[0].name in warnings[0]
 
 
 def test_a_folder_that_cannot_be_created_gives_an_in_memory_store(tmp_path, caplog):
@@ -101,7 +104,8 @@ def test_the_proxy_state_opens_when_the_data_folder_is_unusable(tmp_path):
     state = ProxyState.open(tmp_path / "config.yaml", blocker / "data", 1 << 20)
     try:
         assert is_in_memory(state.sent_log._db)
-        assert state.tally is not None and is_in_memory(state.tally.stats._db)
+        assert state.tally is not None
+        assert is_in_memory(state.tally.stats._db)
     finally:
         state.close()
 

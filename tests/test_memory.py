@@ -12,8 +12,9 @@ NO_FAILURE = FailureResponse(503, {}, b"")
 DAY = 24 * 3600.0
 
 
-def _compose(draft: Draft, conversations: list[str] | None = None,
-             sender: str | None = None) -> Compose:
+def _compose(
+    draft: Draft, conversations: list[str] | None = None, sender: str | None = None
+) -> Compose:
     return Compose("test", draft, conversations or [], NO_FAILURE, sender=sender)
 
 
@@ -41,7 +42,8 @@ def test_long_texts_are_capped() -> None:
     memory = Memory()
     memory.remember("x", Harvest(posts=[SeenPost("1", "x", "a", "y" * (MAX_POST_TEXT * 2))]))
     seen = memory.seen_post("x", "1")
-    assert seen is not None and len(seen.text) == MAX_POST_TEXT
+    assert seen is not None
+    assert len(seen.text) == MAX_POST_TEXT
 
 
 def test_a_poorer_later_copy_keeps_what_was_known() -> None:
@@ -51,7 +53,11 @@ def test_a_poorer_later_copy_keeps_what_was_known() -> None:
     seen = memory.seen_post("x", "1")
     assert seen is not None
     assert (seen.author, seen.text, seen.in_reply_to, seen.author_id) == (
-        "a", "full text", "0", "u1")
+        "a",
+        "full text",
+        "0",
+        "u1",
+    )
 
 
 def test_enrich_fills_the_reply_target_from_seen_posts() -> None:
@@ -70,16 +76,18 @@ def test_enrich_leaves_an_unknown_target_alone() -> None:
 
 def test_recipients_come_from_conversation_members_minus_the_user() -> None:
     memory = Memory()
-    memory.remember("bluesky", Harvest(conversations={"c1": ["did:me", "did:sam"]},
-                                       own_id="did:me"))
+    memory.remember(
+        "bluesky", Harvest(conversations={"c1": ["did:me", "did:sam"]}, own_id="did:me")
+    )
     draft = Draft(platform="bluesky", kind="dm", text="hello")
     assert memory.enrich("bluesky", _compose(draft, ["c1"])).recipients == ["did:sam"]
 
 
 def test_the_user_is_guessed_as_the_member_every_conversation_shares() -> None:
     memory = Memory()
-    memory.remember("bluesky", Harvest(conversations={"c1": ["did:me", "did:sam"],
-                                                      "c2": ["did:kim", "did:me"]}))
+    memory.remember(
+        "bluesky", Harvest(conversations={"c1": ["did:me", "did:sam"], "c2": ["did:kim", "did:me"]})
+    )
     draft = Draft(platform="bluesky", kind="dm", text="hello")
     assert memory.enrich("bluesky", _compose(draft, ["c2"])).recipients == ["did:kim"]
 
@@ -99,8 +107,9 @@ def test_new_follower_within_the_window() -> None:
 
 def test_followers_are_bounded() -> None:
     memory = Memory(max_followers=2)
-    memory.remember("x", Harvest(new_followers=[Follower("x", str(i), f"h{i}", float(i))
-                                                for i in range(5)]))
+    memory.remember(
+        "x", Harvest(new_followers=[Follower("x", str(i), f"h{i}", float(i)) for i in range(5)])
+    )
     assert memory.stats()["followers"] == 2
     assert memory.is_new_follower("x", "h0", now=5.0) is None
     assert memory.is_new_follower("x", "h4", now=5.0) is True
@@ -108,8 +117,11 @@ def test_followers_are_bounded() -> None:
 
 def test_prior_conversation_when_the_other_side_wrote() -> None:
     memory = Memory()
-    memory.remember("x", Harvest(conversations={"1-3": ["1", "3"]},
-                                 conversation_senders={"1-3": ["3"]}, own_id="1"), now=10.0)
+    memory.remember(
+        "x",
+        Harvest(conversations={"1-3": ["1", "3"]}, conversation_senders={"1-3": ["3"]}, own_id="1"),
+        now=10.0,
+    )
     draft = Draft(platform="x", kind="dm", text="hi", recipients=["3"])
     assert memory.enrich("x", _compose(draft, ["1-3"]), now=20.0).prior_conversation is True
 
@@ -127,15 +139,23 @@ def test_conversation_that_appears_only_after_the_users_first_send_is_not_prior(
     draft = Draft(platform="x", kind="dm", text="hi", recipients=["3"])
     assert memory.enrich("x", _compose(draft, ["1-3"]), now=10.0).prior_conversation is None
     # The inbox then lists the conversation the user just opened, with only the user's message.
-    memory.remember("x", Harvest(conversations={"1-3": ["1", "3"]},
-                                 conversation_senders={"1-3": ["1"]}, own_id="1"), now=20.0)
+    memory.remember(
+        "x",
+        Harvest(conversations={"1-3": ["1", "3"]}, conversation_senders={"1-3": ["1"]}, own_id="1"),
+        now=20.0,
+    )
     assert memory.enrich("x", _compose(draft, ["1-3"]), now=30.0).prior_conversation is False
 
 
 def test_prior_conversation_found_by_member_when_no_conversation_is_named() -> None:
     memory = Memory()
-    memory.remember("mastodon", Harvest(conversations={"c9": ["sam@social.example"]},
-                                        conversation_senders={"c9": ["sam@social.example"]}))
+    memory.remember(
+        "mastodon",
+        Harvest(
+            conversations={"c9": ["sam@social.example"]},
+            conversation_senders={"c9": ["sam@social.example"]},
+        ),
+    )
     dm = Draft(platform="mastodon", kind="dm", text="hi", recipients=["sam@social.example"])
     assert memory.enrich("mastodon", _compose(dm)).prior_conversation is True
     other = dm.model_copy(update={"recipients": ["kim@x.example"]})
@@ -144,10 +164,12 @@ def test_prior_conversation_found_by_member_when_no_conversation_is_named() -> N
 
 def test_a_value_the_wire_already_gave_is_kept() -> None:
     memory = Memory()
-    memory.remember("linkedin", Harvest(conversations={"c": ["urn:a"]},
-                                        conversation_senders={"c": ["urn:a"]}))
-    dm = Draft(platform="linkedin", kind="dm", text="hi", recipients=["urn:a"],
-               prior_conversation=False)
+    memory.remember(
+        "linkedin", Harvest(conversations={"c": ["urn:a"]}, conversation_senders={"c": ["urn:a"]})
+    )
+    dm = Draft(
+        platform="linkedin", kind="dm", text="hi", recipients=["urn:a"], prior_conversation=False
+    )
     assert memory.enrich("linkedin", _compose(dm)).prior_conversation is False
 
 
@@ -159,8 +181,15 @@ def test_conversations_are_bounded() -> None:
 
 def test_forget_empties_everything() -> None:
     memory = Memory()
-    memory.remember("x", Harvest(posts=[_post(1)], new_followers=[Follower("x", "3", None, 1.0)],
-                                 conversations={"c": ["a", "b"]}, own_id="a"))
+    memory.remember(
+        "x",
+        Harvest(
+            posts=[_post(1)],
+            new_followers=[Follower("x", "3", None, 1.0)],
+            conversations={"c": ["a", "b"]},
+            own_id="a",
+        ),
+    )
     memory.forget()
     assert memory.stats() == {"posts": 0, "followers": 0, "conversations": 0}
     assert memory.own_ids("x") == set()
@@ -197,13 +226,25 @@ def test_concurrent_remember_and_enrich_stay_consistent() -> None:
 
 def test_posts_asking_lists_the_posts_that_ask_for_help() -> None:
     memory = Memory()
-    memory.remember("x", Harvest(posts=[
-        SeenPost("1", "x", "jordan", "Can anyone recommend a web designer for a bakery site?"),
-        SeenPost("2", "x", "jordan", "Sourdough day! First batch out of the oven at 6am."),
-    ]))
-    memory.remember("mastodon", Harvest(posts=[
-        SeenPost("3", "mastodon", "kim", "Does anyone know a good photographer?"),
-    ]))
+    memory.remember(
+        "x",
+        Harvest(
+            posts=[
+                SeenPost(
+                    "1", "x", "jordan", "Can anyone recommend a web designer for a bakery site?"
+                ),
+                SeenPost("2", "x", "jordan", "Sourdough day! First batch out of the oven at 6am."),
+            ]
+        ),
+    )
+    memory.remember(
+        "mastodon",
+        Harvest(
+            posts=[
+                SeenPost("3", "mastodon", "kim", "Does anyone know a good photographer?"),
+            ]
+        ),
+    )
     assert [p.id for p in memory.posts_asking()] == ["3", "1"]
     assert [p.id for p in memory.posts_asking("x")] == ["1"]
 
@@ -213,24 +254,36 @@ def test_posts_asking_lists_the_posts_that_ask_for_help() -> None:
 
 def test_a_post_learned_on_one_scope_is_not_used_for_a_draft_on_another() -> None:
     memory = Memory()
-    memory.remember("mastodon", Harvest(posts=[SeenPost("9", "mastodon", "jordan", "Any tips?")]),
-                    scope="evil.example")
+    memory.remember(
+        "mastodon",
+        Harvest(posts=[SeenPost("9", "mastodon", "jordan", "Any tips?")]),
+        scope="evil.example",
+    )
     draft = Draft(platform="mastodon", kind="reply", text="hi", reply_to=ReplyTarget(id="9"))
     enriched = memory.enrich("mastodon", _compose(draft), scope="mastodon.social")
-    assert enriched.reply_to is not None and enriched.reply_to.text is None
+    assert enriched.reply_to is not None
+    assert enriched.reply_to.text is None
     same_host = memory.enrich("mastodon", _compose(draft), scope="evil.example")
-    assert same_host.reply_to is not None and same_host.reply_to.text == "Any tips?"
+    assert same_host.reply_to is not None
+    assert same_host.reply_to.text == "Any tips?"
 
 
 def test_followers_and_conversations_are_kept_per_scope() -> None:
     memory = Memory()
-    memory.remember("x", Harvest(new_followers=[Follower("x", "3", "newbie", 990.0)],
-                                 conversations={"c1": ["me", "newbie"]},
-                                 conversation_senders={"c1": ["newbie"]}, own_id="me"),
-                    scope="evil.example")
+    memory.remember(
+        "x",
+        Harvest(
+            new_followers=[Follower("x", "3", "newbie", 990.0)],
+            conversations={"c1": ["me", "newbie"]},
+            conversation_senders={"c1": ["newbie"]},
+            own_id="me",
+        ),
+        scope="evil.example",
+    )
     dm = Draft(platform="x", kind="dm", text="hello")
     draft = memory.enrich("x", _compose(dm, ["c1"]), now=1000.0, scope="configured")
-    assert draft.recipients == [] and draft.recipient_is_new_follower is None
+    assert draft.recipients == []
+    assert draft.recipient_is_new_follower is None
     assert memory.is_new_follower("x", "newbie", now=1000.0, scope="configured") is None
     assert memory.own_ids("x", scope="configured") == set()
 
@@ -266,8 +319,9 @@ def test_the_number_of_scopes_is_bounded() -> None:
 def test_a_draft_to_a_host_that_may_not_teach_writes_nothing() -> None:
     memory = Memory()
     dm = Draft(platform="x", kind="dm", text="hello")
-    memory.enrich("x", _compose(dm, ["c1", "c2"], sender="someone"), scope="evil.example",
-                  learn=False)
+    memory.enrich(
+        "x", _compose(dm, ["c1", "c2"], sender="someone"), scope="evil.example", learn=False
+    )
     assert memory.stats()["conversations"] == 0
     assert memory.own_ids("x", scope="evil.example") == set()
 
@@ -285,4 +339,5 @@ def test_a_conversation_keeps_a_bounded_number_of_members_and_senders() -> None:
     memory.remember("x", Harvest(conversations={"c": crowd}, conversation_senders={"c": crowd}))
     conversation = memory.conversations.get("x", "c")
     assert conversation is not None
-    assert len(conversation.members) <= 256 and len(conversation.senders) <= 256
+    assert len(conversation.members) <= 256
+    assert len(conversation.senders) <= 256

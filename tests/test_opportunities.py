@@ -26,88 +26,131 @@ def _post(text: str, post_id: str = "1") -> SeenPost:
     return SeenPost(post_id, "x", "jordan", text)
 
 
-@pytest.mark.parametrize(("words", "stemmed"), [
-    (["bookkeeping", "bookkeeper", "bookkeepers"], "bookkeep"),
-    (["business", "businesses"], "business"),
-    (["widget", "widgets"], "widget"),
-    (["bakery", "bakeries"], "bakery"),
-])
+@pytest.mark.parametrize(
+    ("words", "stemmed"),
+    [
+        (["bookkeeping", "bookkeeper", "bookkeepers"], "bookkeep"),
+        (["business", "businesses"], "business"),
+        (["widget", "widgets"], "widget"),
+        (["bakery", "bakeries"], "bakery"),
+    ],
+)
 def test_stemming_brings_word_forms_together(words: list[str], stemmed: str) -> None:
     assert {stem(word) for word in words} == {stemmed}
 
 
 def test_asks_plus_offer_is_an_opportunity() -> None:
-    found = spot([_post("I'm looking for a widget seller in Albania, any tips?")],
-                 OfferMatcher(OFFER), asks_for_help)
+    found = spot(
+        [_post("I'm looking for a widget seller in Albania, any tips?")],
+        OfferMatcher(OFFER),
+        asks_for_help,
+    )
     assert [(o.post_id, o.phrase, o.author) for o in found] == [
-        ("1", "widgets in Albania", "jordan")]
+        ("1", "widgets in Albania", "jordan")
+    ]
 
 
 def test_word_order_and_forms_do_not_matter() -> None:
-    found = spot([_post("Can anyone recommend a bookkeeper? Our business is small")],
-                 OfferMatcher(OFFER), asks_for_help)
+    found = spot(
+        [_post("Can anyone recommend a bookkeeper? Our business is small")],
+        OfferMatcher(OFFER),
+        asks_for_help,
+    )
     assert [o.phrase for o in found] == ["bookkeeping for small businesses"]
 
 
 def test_asking_for_something_else_is_none() -> None:
-    assert spot([_post("Can anyone recommend a good bakery in Tirana?")],
-                OfferMatcher(OFFER), asks_for_help) == []
+    assert (
+        spot(
+            [_post("Can anyone recommend a good bakery in Tirana?")],
+            OfferMatcher(OFFER),
+            asks_for_help,
+        )
+        == []
+    )
 
 
 def test_offer_words_without_an_ask_are_none() -> None:
-    assert spot([_post("We ship widgets all over Albania, proud of our team")],
-                OfferMatcher(OFFER), asks_for_help) == []
+    assert (
+        spot(
+            [_post("We ship widgets all over Albania, proud of our team")],
+            OfferMatcher(OFFER),
+            asks_for_help,
+        )
+        == []
+    )
 
 
 def test_half_an_offer_is_not_enough() -> None:
     # "small business" alone does not ask for bookkeeping.
-    assert spot([_post("Small business owners, can anyone recommend a coffee machine?")],
-                OfferMatcher(OFFER), asks_for_help) == []
+    assert (
+        spot(
+            [_post("Small business owners, can anyone recommend a coffee machine?")],
+            OfferMatcher(OFFER),
+            asks_for_help,
+        )
+        == []
+    )
 
 
 def test_no_offer_configured_means_no_opportunities() -> None:
-    assert spot([_post("I'm looking for a widget seller in Albania")], OfferMatcher([]),
-                asks_for_help) == []
+    assert (
+        spot([_post("I'm looking for a widget seller in Albania")], OfferMatcher([]), asks_for_help)
+        == []
+    )
 
 
 def test_log_keeps_no_text_on_disk_and_counts_a_post_once(tmp_path: Path) -> None:
     log = OpportunityLog.in_data_dir(tmp_path)
     text = "I'm looking for a widget seller in Albania"
     [found] = spot([_post(text, "42")], OfferMatcher(OFFER), asks_for_help)
-    assert log.add(found) is True and log.add(found) is False
+    assert log.add(found) is True
+    assert log.add(found) is False
     assert log.recent()[0].text == text  # in memory, for the banner
     [listed] = log.listed()
     assert (listed.post_id, listed.text) == ("42", "")
     log.close()
     dump = "\n".join(sqlite3.connect(tmp_path / FILENAME).iterdump())
-    assert "widget seller" not in dump and "widgets in Albania" in dump
+    assert "widget seller" not in dump
+    assert "widgets in Albania" in dump
 
 
 def test_dismissed_ones_are_not_listed(tmp_path: Path) -> None:
     log = OpportunityLog.in_data_dir(tmp_path)
-    [found] = spot([_post("I'm looking for a widget seller in Albania", "42")],
-                   OfferMatcher(OFFER), asks_for_help)
+    [found] = spot(
+        [_post("I'm looking for a widget seller in Albania", "42")],
+        OfferMatcher(OFFER),
+        asks_for_help,
+    )
     log.add(found)
     assert log.dismiss("x", "42") is True
-    assert log.listed() == [] and log.recent() == []
+    assert log.listed() == []
+    assert log.recent() == []
     assert [o.post_id for o in log.listed(include_dismissed=True)] == ["42"]
     log.close()
 
 
-def test_opportunities_command_lists_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_opportunities_command_lists_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("PULLCHECK_DATA_DIR", str(tmp_path))
     config = tmp_path / "config.yaml"
     config.write_text('offer:\n  - "widgets in Albania"\n')
     log = OpportunityLog.in_data_dir(tmp_path)
-    log.add(spot([_post("I'm looking for a widget seller in Albania", "42")],
-                 OfferMatcher(OFFER), asks_for_help)[0])
+    log.add(
+        spot(
+            [_post("I'm looking for a widget seller in Albania", "42")],
+            OfferMatcher(OFFER),
+            asks_for_help,
+        )[0]
+    )
     log.close()
     assert main(["opportunities", "--config", str(config), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["post_id"] == "42"
     assert main(["opportunities", "--config", str(config)]) == 0
     out = capsys.readouterr().out
-    assert "1 opportunities" in out and "asks for: widgets in Albania" in out
+    assert "1 opportunities" in out
+    assert "asks for: widgets in Albania" in out
 
 
 def _opportunity(n: int, when: float) -> Opportunity:

@@ -103,7 +103,11 @@ def test_near_duplicates_ask_the_history_last_and_only_for_a_linked_message_to_s
 
 def test_trigger_signals_are_the_looked_for_ones_in_order_without_repeats() -> None:
     when = Conditions.model_validate(
-        {"all": ["offer"], "any": ["link", "offer"], "none": ["pull"],
-         "any_of": [{"any": ["pricing", "link"]}]}
+        {
+            "all": ["offer"],
+            "any": ["link", "offer"],
+            "none": ["pull"],
+            "any_of": [{"any": ["pricing", "link"]}],
+        }
     )
     assert signal_names(when) == ("offer", "link", "pricing")

@@ -24,14 +24,16 @@ from pullcheck.sites.x import FAILURE as X_FAILURE
 
 CREATE_TWEET = "/i/api/graphql/SiM_cAu83R0wnrpmKQQSEw/CreateTweet"
 DM_NEW = "/i/api/1.1/dm/new2.json"
-PITCH_REPLY = json.dumps({
-    "variables": {
-        "tweet_text": "Hi! We build fast, affordable websites for bakeries. See "
-        "https://acme-webworks.example/pricing and DM me for 20% off this week!",
-        "reply": {"in_reply_to_tweet_id": "1790000000000000200", "exclude_reply_user_ids": []},
-    },
-    "queryId": "SiM_cAu83R0wnrpmKQQSEw",
-}).encode()
+PITCH_REPLY = json.dumps(
+    {
+        "variables": {
+            "tweet_text": "Hi! We build fast, affordable websites for bakeries. See "
+            "https://acme-webworks.example/pricing and DM me for 20% off this week!",
+            "reply": {"in_reply_to_tweet_id": "1790000000000000200", "exclude_reply_user_ids": []},
+        },
+        "queryId": "SiM_cAu83R0wnrpmKQQSEw",
+    }
+).encode()
 BLAST = "Hi! Grab our spring catalogue at https://acme-catalogue.example/spring"
 JSON = {"content-type": "application/json"}
 
@@ -47,12 +49,17 @@ def site():
 def elsewhere():
     """A site pullcheck does not watch."""
     payload = os.urandom(64 * 1024)
-    upstream = Upstream(routes={
-        ("GET", "/blob"): (200, {"content-type": "application/octet-stream"}, payload),
-        ("GET", "/page"): (200, {"content-type": "text/html; charset=utf-8"},
-                           "<html><head></head><body>café</body></html>".encode()),
-        ("POST", "/api/v1/statuses"): (201, JSON, b'{"id":"1"}'),
-    })
+    upstream = Upstream(
+        routes={
+            ("GET", "/blob"): (200, {"content-type": "application/octet-stream"}, payload),
+            ("GET", "/page"): (
+                200,
+                {"content-type": "text/html; charset=utf-8"},
+                "<html><head></head><body>café</body></html>".encode(),
+            ),
+            ("POST", "/api/v1/statuses"): (201, JSON, b'{"id":"1"}'),
+        }
+    )
     yield upstream, payload
     upstream.close()
 
@@ -107,14 +114,21 @@ def test_non_social_traffic_arrives_byte_identical(tmp_path, site, elsewhere):
     with start(tmp_path, site, "hold") as proxy:
         blob = fetch(proxy, "GET", f"http://{other.address}/blob")
         page = fetch(proxy, "GET", f"http://{other.address}/page")
-        posted = fetch(proxy, "POST", f"http://{other.address}/api/v1/statuses",
-                       b'{"status":"buy now https://spam.example","visibility":"direct"}', JSON)
+        posted = fetch(
+            proxy,
+            "POST",
+            f"http://{other.address}/api/v1/statuses",
+            b'{"status":"buy now https://spam.example","visibility":"direct"}',
+            JSON,
+        )
         judged = proxy.addon.state.verdicts_judged
-    assert blob[0] == 200 and blob[2] == payload
+    assert blob[0] == 200
+    assert blob[2] == payload
     assert blob[1]["content-type"] == "application/octet-stream"
     assert page[2] == "<html><head></head><body>café</body></html>".encode()
     assert "__pullcheck__" not in page[2].decode()
-    assert posted[:1] == (201,) and posted[2] == b'{"id":"1"}'
+    assert posted[:1] == (201,)
+    assert posted[2] == b'{"id":"1"}'
     assert judged == 0
     assert len(other.requests_to("POST", "/api/v1/statuses")) == 1
 
@@ -133,7 +147,8 @@ def test_a_held_reply_reaches_the_site_exactly_once_after_send(tmp_path, site):
         proxy.addon.state.recorder.flush(10)
         logged = len(proxy.addon.state.sent_log)
     received = site.requests_to("POST", CREATE_TWEET)
-    assert status == 200 and body == b"{}"
+    assert status == 200
+    assert body == b"{}"
     assert len(received) == 1
     assert received[0].body == PITCH_REPLY
     assert logged == 1
@@ -142,8 +157,10 @@ def test_a_held_reply_reaches_the_site_exactly_once_after_send(tmp_path, site):
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("how", ["edit", "timeout"])
 def test_after_edit_or_timeout_the_site_receives_nothing(tmp_path, site, how):
-    with start(tmp_path, site, "hold", pullcheck_hold_timeout=1) as proxy, \
-            ThreadPoolExecutor(1) as pool:
+    with (
+        start(tmp_path, site, "hold", pullcheck_hold_timeout=1) as proxy,
+        ThreadPoolExecutor(1) as pool,
+    ):
         answer = pool.submit(reply_through, proxy, site)
         hold_id = wait_for_hold(proxy)
         if how == "edit":
@@ -213,13 +230,25 @@ def test_mitmdump_loads_the_addon_by_path(tmp_path, site):
     port = free_port()
     config = write_config(tmp_path, site, "hold")
     process = subprocess.Popen(
-        ["mitmdump", "--listen-host", "127.0.0.1", "-p", str(port),
-         "-s", addon_module.__file__,
-         "--set", f"confdir={tmp_path / 'mitmproxy'}",
-         "--set", f"pullcheck_config={config}",
-         "--set", f"pullcheck_data_dir={tmp_path / 'data'}",
-         "--set", "pullcheck_hold_timeout=1"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            "mitmdump",
+            "--listen-host",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-s",
+            addon_module.__file__,
+            "--set",
+            f"confdir={tmp_path / 'mitmproxy'}",
+            "--set",
+            f"pullcheck_config={config}",
+            "--set",
+            f"pullcheck_data_dir={tmp_path / 'data'}",
+            "--set",
+            "pullcheck_hold_timeout=1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 45
@@ -263,16 +292,30 @@ def test_https_compose_is_held_and_sent_once(tmp_path):
     """The real sites are HTTPS: mitmproxy terminates TLS, the add-on sees the same request."""
     site = Upstream(tls_dir=tmp_path / "tls")
     try:
-        with start(tmp_path, site, "hold", ssl_insecure=True) as proxy, \
-                ThreadPoolExecutor(1) as pool:
+        with (
+            start(tmp_path, site, "hold", ssl_insecure=True) as proxy,
+            ThreadPoolExecutor(1) as pool,
+        ):
             ca = tmp_path / "mitmproxy" / "mitmproxy-ca-cert.pem"
-            answer = pool.submit(fetch_tls, proxy, ca, "127.0.0.1", site.port, "POST",
-                                 CREATE_TWEET, PITCH_REPLY, {**JSON, "origin": "https://x.com"})
+            answer = pool.submit(
+                fetch_tls,
+                proxy,
+                ca,
+                "127.0.0.1",
+                site.port,
+                "POST",
+                CREATE_TWEET,
+                PITCH_REPLY,
+                {**JSON, "origin": "https://x.com"},
+            )
             hold_id = wait_for_hold(proxy)
             held = proxy.addon.state.holds.pending()[0]
             # x.com is not one of this site's configured origins here: not its own page's post.
             assert (held.origin, held.own, held.from_origin) == (
-                f"https://{site.address}", False, "https://x.com")
+                f"https://{site.address}",
+                False,
+                "https://x.com",
+            )
             assert site.requests_to("POST", CREATE_TWEET) == []
             proxy.addon.state.holds.decide(hold_id, "send")
             status, _, body = answer.result(15)

@@ -53,8 +53,7 @@ def start(tmp_path: Path, config: str, data: Path | None = None, **options) -> R
 
 
 def plain_config(site: Upstream, mode: str = "warn") -> str:
-    return (f"mode: {mode}\nhold_at: warning\nsites:\n"
-            f"  mastodon: {{hosts: ['{site.address}']}}\n")
+    return f"mode: {mode}\nhold_at: warning\nsites:\n  mastodon: {{hosts: ['{site.address}']}}\n"
 
 
 # --- a broken data folder (issue 11.4) -----------------------------------------------------------
@@ -65,26 +64,32 @@ def test_the_proxy_starts_and_proxies_over_a_garbage_sent_log(tmp_path, site, ca
     data = tmp_path / "data"
     data.mkdir()
     (data / "sent.sqlite3").write_bytes(GARBAGE)
-    with caplog.at_level(logging.WARNING, logger="pullcheck"), \
-            start(tmp_path, plain_config(site), data) as proxy:
+    with (
+        caplog.at_level(logging.WARNING, logger="pullcheck"),
+        start(tmp_path, plain_config(site), data) as proxy,
+    ):
         status, _, _ = fetch(proxy, "GET", f"http://{site.address}/api/v1/timelines/home")
         sent_log = proxy.addon.state.sent_log
         on_disk = not is_in_memory(sent_log._db)
     assert status == 200
     assert on_disk
     moved = list(data.glob("sent.sqlite3.corrupt-*"))
-    assert len(moved) == 1 and moved[0].read_bytes() == GARBAGE
+    assert len(moved) == 1
+    assert moved[0].read_bytes() == GARBAGE
     said = [r.getMessage() for r in caplog.records if "sent.sqlite3" in r.getMessage()]
     assert len(said) == 1
 
 
 @pytest.mark.timeout(60)
 def test_the_proxy_starts_and_proxies_when_the_data_folder_is_a_path_through_a_file(
-        tmp_path, site, caplog):
+    tmp_path, site, caplog
+):
     blocker = tmp_path / "a-file"
     blocker.write_text("a file where a folder should be")
-    with caplog.at_level(logging.WARNING, logger="pullcheck"), \
-            start(tmp_path, plain_config(site), blocker / "data") as proxy:
+    with (
+        caplog.at_level(logging.WARNING, logger="pullcheck"),
+        start(tmp_path, plain_config(site), blocker / "data") as proxy,
+    ):
         status, _, _ = fetch(proxy, "GET", f"http://{site.address}/api/v1/timelines/home")
         in_memory = is_in_memory(proxy.addon.state.sent_log._db)
     assert status == 200
@@ -94,7 +99,8 @@ def test_the_proxy_starts_and_proxies_when_the_data_folder_is_a_path_through_a_f
 
 @pytest.mark.timeout(60)
 def test_the_proxy_starts_and_proxies_when_the_data_folder_is_read_only(
-        tmp_path, site, monkeypatch):
+    tmp_path, site, monkeypatch
+):
     # As root, chmod 0500 does not stop writes; make SQLite fail at the seam where it opens a
     # file in a read-only folder, with the error it gives there.
     real_connect = sqlite3.connect
@@ -117,8 +123,10 @@ def test_the_proxy_starts_and_proxies_when_the_data_folder_is_read_only(
 # --- what a hostile origin can teach (issue 11.3) -----------------------------------------------
 
 ASKS = "Can anyone recommend a web designer for my small bakery site? Budget is modest."
-PITCH = ("@jordan@bakers.example Hi Jordan! We build fast, affordable websites for bakeries. "
-         "See https://acme-webworks.example/pricing - DM me for 20% off!")
+PITCH = (
+    "@jordan@bakers.example Hi Jordan! We build fast, affordable websites for bakeries. "
+    "See https://acme-webworks.example/pricing - DM me for 20% off!"
+)
 
 
 @pytest.fixture
@@ -130,18 +138,30 @@ def evil():
 
 
 def mastodon_timeline(*posts: tuple[str, str]) -> bytes:
-    return json.dumps([
-        {"id": post_id, "content": f"<p>{text}</p>", "visibility": "public",
-         "created_at": "2026-05-04T09:00:00.000Z", "in_reply_to_id": None,
-         "account": {"id": "77", "acct": "jordan@bakers.example", "username": "jordan"}}
-        for post_id, text in posts
-    ]).encode()
+    return json.dumps(
+        [
+            {
+                "id": post_id,
+                "content": f"<p>{text}</p>",
+                "visibility": "public",
+                "created_at": "2026-05-04T09:00:00.000Z",
+                "in_reply_to_id": None,
+                "account": {"id": "77", "acct": "jordan@bakers.example", "username": "jordan"},
+            }
+            for post_id, text in posts
+        ]
+    ).encode()
 
 
 def mastodon_reply(proxy: RunningProxy, site: Upstream, parent: str) -> None:
     body = json.dumps({"status": PITCH, "in_reply_to_id": parent, "visibility": "public"})
-    fetch(proxy, "POST", f"http://{site.address}/api/v1/statuses", body.encode(),
-          {**JSON, "origin": f"http://{site.address}"})
+    fetch(
+        proxy,
+        "POST",
+        f"http://{site.address}/api/v1/statuses",
+        body.encode(),
+        {**JSON, "origin": f"http://{site.address}"},
+    )
 
 
 def verdict_levels(proxy: RunningProxy, origin: str) -> list[str]:
@@ -159,13 +179,13 @@ def freeze_the_rate_clocks(proxy: RunningProxy) -> None:
 
 def mastodon_config(site: Upstream) -> str:
     # Mastodon on any host (the default): the hostile origin's API paths are recognised.
-    return (f"mode: warn\nhold_at: warning\nsites:\n"
-            f"  mastodon: {{hosts: ['{site.address}']}}\n")
+    return f"mode: warn\nhold_at: warning\nsites:\n  mastodon: {{hosts: ['{site.address}']}}\n"
 
 
 @pytest.mark.timeout(60)
 def test_a_timeline_from_an_unconfigured_origin_does_not_vouch_for_a_reply_on_the_instance(
-        tmp_path, site, evil):
+    tmp_path, site, evil
+):
     timeline = (200, JSON, mastodon_timeline(("999", ASKS)))
     evil.routes[("GET", "/api/v1/timelines/home")] = timeline
     with start(tmp_path, mastodon_config(site)) as proxy:
@@ -174,7 +194,8 @@ def test_a_timeline_from_an_unconfigured_origin_does_not_vouch_for_a_reply_on_th
         levels = verdict_levels(proxy, f"http://{site.address}")
         remembered = proxy.addon.state.memory.seen_post("mastodon", "999", scope=None)
     assert remembered is None
-    assert levels and levels[-1] != "none"
+    assert levels
+    assert levels[-1] != "none"
 
 
 @pytest.mark.timeout(60)
@@ -190,58 +211,97 @@ def test_the_instance_own_timeline_still_vouches_for_a_reply(tmp_path, site):
 
 def bluesky_timeline(uri: str, text: str) -> bytes:
     author = {"did": "did:plc:jordanbakes00000000000000", "handle": "jordanbakes.bsky.social"}
-    return json.dumps({"feed": [{"post": {
-        "uri": uri, "cid": "bafyreiexample", "author": author,
-        "record": {"$type": "app.bsky.feed.post", "text": text,
-                   "createdAt": "2026-05-04T09:12:44.000Z"},
-        "indexedAt": "2026-05-04T09:12:44.000Z"}}]}).encode()
+    return json.dumps(
+        {
+            "feed": [
+                {
+                    "post": {
+                        "uri": uri,
+                        "cid": "bafyreiexample",
+                        "author": author,
+                        "record": {
+                            "$type": "app.bsky.feed.post",
+                            "text": text,
+                            "createdAt": "2026-05-04T09:12:44.000Z",
+                        },
+                        "indexedAt": "2026-05-04T09:12:44.000Z",
+                    }
+                }
+            ]
+        }
+    ).encode()
 
 
 BSKY_PARENT = "at://did:plc:jordanbakes00000000000000/app.bsky.feed.post/3lqsourdough22a"
 
 
 def bluesky_reply(proxy: RunningProxy, pds: Upstream) -> None:
-    reply = {"root": {"uri": BSKY_PARENT, "cid": "bafyreiexample"},
-             "parent": {"uri": BSKY_PARENT, "cid": "bafyreiexample"}}
-    body = {"repo": "did:plc:acmewebworks0000000000000", "collection": "app.bsky.feed.post",
-            "record": {"$type": "app.bsky.feed.post", "text": PITCH.replace(
-                "@jordan@bakers.example", "@jordanbakes.bsky.social"),
-                "createdAt": "2026-05-04T10:15:30.001Z", "reply": reply}}
-    fetch(proxy, "POST", f"http://{pds.address}/xrpc/com.atproto.repo.createRecord",
-          json.dumps(body).encode(), {**JSON, "origin": "http://bsky.test"})
+    reply = {
+        "root": {"uri": BSKY_PARENT, "cid": "bafyreiexample"},
+        "parent": {"uri": BSKY_PARENT, "cid": "bafyreiexample"},
+    }
+    body = {
+        "repo": "did:plc:acmewebworks0000000000000",
+        "collection": "app.bsky.feed.post",
+        "record": {
+            "$type": "app.bsky.feed.post",
+            "text": PITCH.replace("@jordan@bakers.example", "@jordanbakes.bsky.social"),
+            "createdAt": "2026-05-04T10:15:30.001Z",
+            "reply": reply,
+        },
+    }
+    fetch(
+        proxy,
+        "POST",
+        f"http://{pds.address}/xrpc/com.atproto.repo.createRecord",
+        json.dumps(body).encode(),
+        {**JSON, "origin": "http://bsky.test"},
+    )
 
 
 @pytest.mark.timeout(60)
 def test_a_bluesky_post_learned_through_another_host_is_not_used_on_the_users_pds(
-        tmp_path, site, evil):
+    tmp_path, site, evil
+):
     """Bluesky ids are global, so a hostile host could impersonate a real post: what it shows is
     not remembered, and even with a page of it open (so it may teach) only in its own scope."""
     evil.routes[("GET", "/xrpc/app.bsky.feed.getTimeline")] = (
-        200, JSON, bluesky_timeline(BSKY_PARENT, ASKS))
+        200,
+        JSON,
+        bluesky_timeline(BSKY_PARENT, ASKS),
+    )
     config = f"mode: warn\nhold_at: warning\nsites:\n  bluesky: {{hosts: ['{site.address}']}}\n"
     with start(tmp_path, config) as proxy:
         fetch(proxy, "GET", f"http://{evil.address}/xrpc/app.bsky.feed.getTimeline")
         unopened = proxy.addon.state.memory.seen_post("bluesky", BSKY_PARENT, scope=None)
         proxy.addon.state.pages.issue(f"http://{evil.address}")  # a page of it is open
         fetch(proxy, "GET", f"http://{evil.address}/xrpc/app.bsky.feed.getTimeline")
-        in_its_scope = proxy.addon.state.memory.seen_post("bluesky", BSKY_PARENT,
-                                                          scope=evil.address)
+        in_its_scope = proxy.addon.state.memory.seen_post(
+            "bluesky", BSKY_PARENT, scope=evil.address
+        )
         bluesky_reply(proxy, site)
         levels = verdict_levels(proxy, "http://bsky.test")
     assert unopened is None
     assert in_its_scope is not None
-    assert levels and levels[-1] != "none"
+    assert levels
+    assert levels[-1] != "none"
 
 
 @pytest.mark.timeout(60)
 def test_a_bluesky_post_read_through_one_configured_host_serves_a_reply_through_another(
-        tmp_path, site, evil):
+    tmp_path, site, evil
+):
     """The user's PDS and the appview are both configured: one scope for the site."""
     appview = evil  # here a second configured host, not a hostile one
     appview.routes[("GET", "/xrpc/app.bsky.feed.getTimeline")] = (
-        200, JSON, bluesky_timeline(BSKY_PARENT, ASKS))
-    config = (f"mode: warn\nhold_at: warning\nsites:\n"
-              f"  bluesky: {{hosts: ['{site.address}', '{appview.address}']}}\n")
+        200,
+        JSON,
+        bluesky_timeline(BSKY_PARENT, ASKS),
+    )
+    config = (
+        f"mode: warn\nhold_at: warning\nsites:\n"
+        f"  bluesky: {{hosts: ['{site.address}', '{appview.address}']}}\n"
+    )
     with start(tmp_path, config) as proxy:
         fetch(proxy, "GET", f"http://{appview.address}/xrpc/app.bsky.feed.getTimeline")
         bluesky_reply(proxy, site)
@@ -251,12 +311,14 @@ def test_a_bluesky_post_read_through_one_configured_host_serves_a_reply_through_
 
 @pytest.mark.timeout(90)
 def test_posts_to_an_unconfigured_origin_reach_the_sent_log_only_a_few_per_minute(
-        tmp_path, site, evil):
+    tmp_path, site, evil
+):
     with start(tmp_path, mastodon_config(site)) as proxy:
         freeze_the_rate_clocks(proxy)
         for n in range(20):
-            body = json.dumps({"status": f"note {n} https://spam.example/{n}",
-                               "visibility": "direct"}).encode()
+            body = json.dumps(
+                {"status": f"note {n} https://spam.example/{n}", "visibility": "direct"}
+            ).encode()
             fetch(proxy, "POST", f"http://{evil.address}/api/v1/statuses", body, JSON)
         proxy.addon.state.recorder.flush(10)
         rows = len(proxy.addon.state.sent_log)
@@ -310,15 +372,29 @@ def test_a_page_script_calling_not_push_in_a_loop_is_refused_after_a_few(tmp_pat
         statuses = []
         for n in range(50):
             body = json.dumps({"code": "PP201", "recipient": f"someone{n}"}).encode()
-            statuses.append(fetch(proxy, "POST", f"{origin}/__pullcheck__/notpush", body, {
-                **JSON, "origin": origin, "x-pullcheck-token": token,
-                "sec-fetch-site": "same-origin"})[0])
+            statuses.append(
+                fetch(
+                    proxy,
+                    "POST",
+                    f"{origin}/__pullcheck__/notpush",
+                    body,
+                    {
+                        **JSON,
+                        "origin": origin,
+                        "x-pullcheck-token": token,
+                        "sec-fetch-site": "same-origin",
+                    },
+                )[0]
+            )
         path = proxy.addon.state.config.notpush_path()
-    assert statuses[:5] == [200] * 5 and set(statuses[5:]) == {429}
+    assert statuses[:5] == [200] * 5
+    assert set(statuses[5:]) == {429}
     assert len(yaml.safe_load(path.read_text())) == 5
     assert site.requests_to("POST", "/__pullcheck__/notpush") == []
     assert (oct(path.stat().st_mode & 0o777), oct(path.parent.stat().st_mode & 0o777)) == (
-        "0o600", "0o700")
+        "0o600",
+        "0o700",
+    )
 
 
 @pytest.mark.timeout(60)

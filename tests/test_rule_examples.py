@@ -25,12 +25,19 @@ def test_rule_alone_on_its_example(code: str, expected: str, example: Example) -
 
 def test_every_rule_has_three_examples_each_way() -> None:
     for rule in PACK.rules:
-        assert len(rule.examples.flag) >= 3 and len(rule.examples.pass_) >= 3, rule.code
+        assert len(rule.examples.flag) >= 3, rule.code
+        assert len(rule.examples.pass_) >= 3, rule.code
 
 
 def test_the_pack_has_the_required_rules() -> None:
     names = {rule.name for rule in PACK.rules}
     assert {
-        "auto-dm-new-follower", "cold-dm-pitch", "unsolicited-pitch-reply", "check-out-my-link",
-        "link-blast", "mass-mention", "hard-sell-wording", "pull-signals",
+        "auto-dm-new-follower",
+        "cold-dm-pitch",
+        "unsolicited-pitch-reply",
+        "check-out-my-link",
+        "link-blast",
+        "mass-mention",
+        "hard-sell-wording",
+        "pull-signals",
     } <= names

@@ -10,7 +10,7 @@ import yaml
 from pullcheck.rulebook import RulePackError, builtin_rules_dir, load_rule_pack
 
 
-@pytest.fixture()
+@pytest.fixture
 def pack_dir(tmp_path: Path) -> Path:
     """A private copy of the built-in pack to break."""
     target = tmp_path / "rules"
@@ -79,8 +79,12 @@ def test_rule_that_can_never_fire_is_an_error(pack_dir: Path, when: dict) -> Non
 
 def test_failing_flag_example_is_an_error(pack_dir: Path) -> None:
     path = pack_dir / "PP401-hard-sell-wording.yaml"
-    _edit(path, lambda data: data["examples"]["flag"].append(
-        {"text": "a calm and quiet sentence", "kind": "post"}))
+    _edit(
+        path,
+        lambda data: data["examples"]["flag"].append(
+            {"text": "a calm and quiet sentence", "kind": "post"}
+        ),
+    )
     with pytest.raises(RulePackError) as error:
         load_rule_pack([pack_dir])
     assert error.value.file == path
@@ -89,8 +93,12 @@ def test_failing_flag_example_is_an_error(pack_dir: Path) -> None:
 
 def test_failing_pass_example_is_an_error(pack_dir: Path) -> None:
     path = pack_dir / "PP401-hard-sell-wording.yaml"
-    _edit(path, lambda data: data["examples"]["pass"].append(
-        {"text": "ACT NOW!!! LIMITED TIME", "kind": "post"}))
+    _edit(
+        path,
+        lambda data: data["examples"]["pass"].append(
+            {"text": "ACT NOW!!! LIMITED TIME", "kind": "post"}
+        ),
+    )
     with pytest.raises(RulePackError) as error:
         load_rule_pack([pack_dir])
     assert error.value.file == path
@@ -136,7 +144,8 @@ def test_extra_folder_adds_rules(pack_dir: Path, tmp_path: Path) -> None:
     shutil.copy(pack_dir / "PP401-hard-sell-wording.yaml", extra / "PP901.yaml")
     _edit(extra / "PP901.yaml", lambda data: data.update(code="PP901", name="my-hard-sell"))
     pack = load_rule_pack([builtin_rules_dir(), extra])
-    assert "PP901" in pack.codes() and "PP201" in pack.codes()
+    assert "PP901" in pack.codes()
+    assert "PP201" in pack.codes()
 
 
 def test_the_shipped_pack_passes_every_rule_and_phrase_example_when_asked() -> None:
@@ -148,8 +157,11 @@ def test_the_shipped_pack_passes_every_rule_and_phrase_example_when_asked() -> N
 
 def test_a_copy_of_the_pack_is_checked_like_any_rule_folder_of_yours(pack_dir: Path) -> None:
     group = pack_dir / "phrases" / "capability.yaml"
-    group.write_text(group.read_text(encoding="utf-8").replace(
-        "  no_match:\n", "  no_match:\n    - \"We help bakeries grow\"\n", 1), encoding="utf-8")
-    with pytest.raises(RulePackError, match="examples.no_match"):
+    group.write_text(
+        group.read_text(encoding="utf-8").replace(
+            "  no_match:\n", '  no_match:\n    - "We help bakeries grow"\n', 1
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(RulePackError, match=r"examples\.no_match"):
         load_rule_pack([pack_dir])
-

@@ -32,10 +32,12 @@ def configured(tmp_path: Path, *specs: str) -> tuple[str, float | None]:
         addon = PullcheckAddon()
         with taddons.context() as tctx:
             try:
-                add_configured(tctx.master, addon,
-                               [f"pullcheck_data_dir={tmp_path / 'data'}", *specs])
+                add_configured(
+                    tctx.master, addon, [f"pullcheck_data_dir={tmp_path / 'data'}", *specs]
+                )
                 assert tctx.master.addons.get("pullcheckaddon") is addon
-                assert addon.state is not None and addon.spec is not None
+                assert addon.state is not None
+                assert addon.spec is not None
                 return addon.state.mode, addon.spec.hold_timeout_s
             finally:
                 addon.done()
@@ -48,7 +50,7 @@ def no_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     """Keep the user's own config and data out of every test."""
     monkeypatch.setenv("PULLCHECK_CONFIG", str(tmp_path / "no-config.yaml"))
     monkeypatch.setenv("PULLCHECK_DATA_DIR", str(tmp_path / "data"))
-    yield
+    return
 
 
 def test_run_adds_the_addon_configured_by_its_flags(tmp_path: Path) -> None:
@@ -56,11 +58,14 @@ def test_run_adds_the_addon_configured_by_its_flags(tmp_path: Path) -> None:
     assert configured(tmp_path, *flags) == ("hold", 30.0)
 
 
-@pytest.mark.parametrize("setting, named", [
-    ("pullcheck_hold_timeout=abc", "--set pullcheck_hold_timeout=abc"),
-    ("pullcheck_mode=loud", "pullcheck_mode: 'loud'"),
-    ("pullcheck_colour=blue", "--set pullcheck_colour=blue"),
-])
+@pytest.mark.parametrize(
+    ("setting", "named"),
+    [
+        ("pullcheck_hold_timeout=abc", "--set pullcheck_hold_timeout=abc"),
+        ("pullcheck_mode=loud", "pullcheck_mode: 'loud'"),
+        ("pullcheck_colour=blue", "--set pullcheck_colour=blue"),
+    ],
+)
 def test_run_refuses_a_bad_setting_naming_it(tmp_path: Path, setting: str, named: str) -> None:
     # mitmdump -s skips the script silently here (mitmproxy #8013); pullcheck run stops.
     with pytest.raises(exceptions.OptionsError) as refused:
@@ -146,8 +151,12 @@ def test_forget_all_wipes_everything_pullcheck_keeps_but_the_not_push_setting(
     fill_everything(tmp_path)
     assert main(["forget", "--all", "--yes", "--data-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    for label in ("sent log: wiped 2 record(s)", "your numbers: wiped",
-                  "pull opportunities: wiped", "audit log: deleted"):
+    for label in (
+        "sent log: wiped 2 record(s)",
+        "your numbers: wiped",
+        "pull opportunities: wiped",
+        "audit log: deleted",
+    ):
         assert label in out
     assert len(SqliteSentLog(tmp_path / FILE_NAME)) == 0
     assert read_summary(tmp_path).totals["draft_checked"] == 0
@@ -164,8 +173,7 @@ def test_forget_all_finds_the_audit_log_the_config_names(tmp_path, capsys):
     config = tmp_path / "config.yaml"
     config.write_text(f"audit_log:\n  enabled: true\n  path: {audit}\n")
     data = tmp_path / "data"
-    assert main(["forget", "--all", "--yes", "--data-dir", str(data),
-                 "--config", str(config)]) == 0
+    assert main(["forget", "--all", "--yes", "--data-dir", str(data), "--config", str(config)]) == 0
     assert not audit.exists()
     assert not data.exists()
 
@@ -174,7 +182,8 @@ def test_forget_all_with_an_invalid_config_wipes_nothing(tmp_path, capsys):
     fill_everything(tmp_path)
     bad = tmp_path / "bad.yaml"
     bad.write_text("audit_log: {enabled: maybe}\n")
-    assert main(["forget", "--all", "--yes", "--data-dir", str(tmp_path),
-                 "--config", str(bad)]) == 2
+    assert (
+        main(["forget", "--all", "--yes", "--data-dir", str(tmp_path), "--config", str(bad)]) == 2
+    )
     assert f"{bad}:1" in capsys.readouterr().err
     assert len(SqliteSentLog(tmp_path / FILE_NAME)) == 2

@@ -26,8 +26,9 @@ def test_a_port_in_use_is_reported_with_the_run_commands_own_port_option(tmp_pat
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        child = Child(["run", "--port", str(port),
-                       "--set", f"confdir={tmp_path / 'mitmproxy'}"], env)
+        child = Child(
+            ["run", "--port", str(port), "--set", f"confdir={tmp_path / 'mitmproxy'}"], env
+        )
         output = child.output_until(None, 45)
         code = child.stop()
     assert code == 1, output
@@ -46,38 +47,66 @@ def test_run_prints_each_hold_with_how_to_decide_it_and_each_decision(tmp_path, 
 
     site = Upstream()
     config = tmp_path / "config.yaml"
-    config.write_text("mode: hold\nholds: {without_page: wait}\nsites:\n"
-                      f"  x: {{hosts: ['{site.address}']}}\n")
-    child = Child(["run", "--port", "0", "--config", str(config),
-                   "--set", f"confdir={tmp_path / 'mitmproxy'}"], env)
-    reply = json.dumps({"variables": {
-        "tweet_text": "Hi! We build fast, affordable websites. See https://acme.example/pricing "
-        "and DM me for 20% off this week!",
-        "reply": {"in_reply_to_tweet_id": "1790000000000000200"}}}).encode()
+    config.write_text(
+        f"mode: hold\nholds: {{without_page: wait}}\nsites:\n  x: {{hosts: ['{site.address}']}}\n"
+    )
+    child = Child(
+        [
+            "run",
+            "--port",
+            "0",
+            "--config",
+            str(config),
+            "--set",
+            f"confdir={tmp_path / 'mitmproxy'}",
+        ],
+        env,
+    )
+    reply = json.dumps(
+        {
+            "variables": {
+                "tweet_text": "Hi! We build fast, affordable websites. "
+                "See https://acme.example/pricing and DM me for 20% off this week!",
+                "reply": {"in_reply_to_tweet_id": "1790000000000000200"},
+            }
+        }
+    ).encode()
     try:
         started = child.output_until("stop with Ctrl-C", 60)
         port = re.search(r"proxy:\s+http://127\.0\.0\.1:(\d+)", started).group(1)
         opener = urllib.request.build_opener(
-            urllib.request.ProxyHandler({"http": f"http://127.0.0.1:{port}"}))
+            urllib.request.ProxyHandler({"http": f"http://127.0.0.1:{port}"})
+        )
         request = urllib.request.Request(
-            f"http://{site.address}/i/api/graphql/q/CreateTweet", data=reply,
-            headers={"content-type": "application/json"}, method="POST")
+            f"http://{site.address}/i/api/graphql/q/CreateTweet",
+            data=reply,
+            headers={"content-type": "application/json"},
+            method="POST",
+        )
         answered: list[int] = []
         sender = threading.Thread(
-            target=lambda: answered.append(opener.open(request, timeout=60).status))
+            target=lambda: answered.append(opener.open(request, timeout=60).status)
+        )
         sender.start()
         output = child.output_until("— pullcheck decide h", 30)
         hold_id = re.search(r"pullcheck decide (h\d+-[0-9a-f]+) send\|edit", output).group(1)
         decided = subprocess.run(
             [sys.executable, "-m", "pullcheck.cli", "decide", hold_id, "send"],
-            env=env, capture_output=True, text=True, timeout=30)
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         sender.join(30)
         output = child.output_until(f"hold {hold_id}: Send anyway", 30)
     finally:
         child.stop()
         site.close()
-    assert re.search(rf"held x reply \((warning|error)\) PP201 .*pullcheck decide {hold_id} "
-                     r"send\|edit", output), output
+    assert re.search(
+        rf"held x reply \((warning|error)\) PP201 .*pullcheck decide {hold_id} "
+        r"send\|edit",
+        output,
+    ), output
     assert decided.returncode == 0, decided.stderr
     assert f"hold {hold_id}: Send anyway: the post goes to the site once" in output
     assert answered == [200]
@@ -95,20 +124,39 @@ def test_ctrl_c_answers_a_held_client_with_the_sites_failure_response(tmp_path, 
 
     site = Upstream()
     config = tmp_path / "config.yaml"
-    config.write_text("mode: hold\nholds: {without_page: wait}\nsites:\n"
-                      f"  x: {{hosts: ['{site.address}']}}\n")
-    child = Child(["run", "--port", "0", "--config", str(config),
-                   "--set", f"confdir={tmp_path / 'mitmproxy'}"], env)
-    reply = json.dumps({"variables": {
-        "tweet_text": "Hi! We build fast, affordable websites. See https://acme.example/pricing "
-        "and DM me for 20% off this week!",
-        "reply": {"in_reply_to_tweet_id": "1790000000000000200"}}}).encode()
+    config.write_text(
+        f"mode: hold\nholds: {{without_page: wait}}\nsites:\n  x: {{hosts: ['{site.address}']}}\n"
+    )
+    child = Child(
+        [
+            "run",
+            "--port",
+            "0",
+            "--config",
+            str(config),
+            "--set",
+            f"confdir={tmp_path / 'mitmproxy'}",
+        ],
+        env,
+    )
+    reply = json.dumps(
+        {
+            "variables": {
+                "tweet_text": "Hi! We build fast, affordable websites. "
+                "See https://acme.example/pricing and DM me for 20% off this week!",
+                "reply": {"in_reply_to_tweet_id": "1790000000000000200"},
+            }
+        }
+    ).encode()
     answers: list[tuple[int, bytes]] = []
 
     def post() -> None:
         request = urllib.request.Request(
-            f"http://{site.address}/i/api/graphql/q/CreateTweet", data=reply,
-            headers={"content-type": "application/json"}, method="POST")
+            f"http://{site.address}/i/api/graphql/q/CreateTweet",
+            data=reply,
+            headers={"content-type": "application/json"},
+            method="POST",
+        )
         try:
             with opener.open(request, timeout=60) as answer:
                 answers.append((answer.status, answer.read()))
@@ -119,7 +167,8 @@ def test_ctrl_c_answers_a_held_client_with_the_sites_failure_response(tmp_path, 
         started = child.output_until("stop with Ctrl-C", 60)
         port = re.search(r"proxy:\s+http://127\.0\.0\.1:(\d+)", started).group(1)
         opener = urllib.request.build_opener(
-            urllib.request.ProxyHandler({"http": f"http://127.0.0.1:{port}"}))
+            urllib.request.ProxyHandler({"http": f"http://127.0.0.1:{port}"})
+        )
         sender = threading.Thread(target=post)
         sender.start()
         child.output_until("— pullcheck decide h", 30)
@@ -129,10 +178,11 @@ def test_ctrl_c_answers_a_held_client_with_the_sites_failure_response(tmp_path, 
     finally:
         site.close()
     assert code in (0, -signal.SIGINT), output
-    (status, body), = answers
+    ((status, body),) = answers
     message = json.loads(body)["errors"][0]["message"]
     # X refuses a post it will not take with 200 and `errors` (as for a duplicate), not a 5xx.
-    assert status == 200 and message.startswith("Not sent: held by pullcheck: PP201")
+    assert status == 200
+    assert message.startswith("Not sent: held by pullcheck: PP201")
     assert "The proxy stopped before a decision; nothing was sent." in message
     assert "stopping: 1 held post(s) not sent" in output
     assert site.received == []

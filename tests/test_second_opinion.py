@@ -31,7 +31,8 @@ def training_script() -> ModuleType:
     spec = importlib.util.spec_from_file_location(
         "train_second_opinion", REPO / "tools" / "train_second_opinion.py"
     )
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     # Registered first: the script defines dataclasses, which look their module up.
     sys.modules[spec.name] = module
@@ -49,8 +50,9 @@ def pp207(engine: Engine, draft: Draft) -> list[str]:
 
 
 def comment(text: str, parent: str | None = VIDEO, **fields: object) -> Draft:
-    return Draft(platform="youtube", kind="comment", text=text,
-                 reply_to=ReplyTarget(text=parent), **fields)  # type: ignore[arg-type]
+    return Draft(
+        platform="youtube", kind="comment", text=text, reply_to=ReplyTarget(text=parent), **fields
+    )  # type: ignore[arg-type]
 
 
 # -- the shipped model ---------------------------------------------------------------------------
@@ -58,11 +60,13 @@ def comment(text: str, parent: str | None = VIDEO, **fields: object) -> Draft:
 
 def test_shipped_model_loads_with_its_spec_threshold_and_training_record() -> None:
     model = builtin_model()
-    assert model.spec.max_chars > 0 and model.char_weights and model.word_weights
+    assert model.spec.max_chars > 0
+    assert model.char_weights
+    assert model.word_weights
     corpora = {entry["file"]: entry for entry in model.provenance["corpora"]}
-    assert "youtube.csv" in corpora and "twcs.csv" in corpora
-    assert all(entry["half"] == "tune" and len(entry["sha256"]) == 64
-               for entry in corpora.values())
+    assert "youtube.csv" in corpora
+    assert "twcs.csv" in corpora
+    assert all(entry["half"] == "tune" and len(entry["sha256"]) == 64 for entry in corpora.values())
     assert model.provenance["threshold_choice"]["out_of_fold_precision"] >= 0.97
 
 
@@ -91,7 +95,7 @@ def test_only_the_first_max_chars_are_read() -> None:
 def test_a_broken_model_file_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "model.json"
     path.write_text('{"format": 1, "bias": 0}', encoding="utf-8")
-    with pytest.raises(ModelError, match="model.json: not a second-opinion model"):
+    with pytest.raises(ModelError, match=r"model\.json: not a second-opinion model"):
         SecondOpinion.load(path)
 
 
@@ -137,8 +141,13 @@ def test_never_runs_under_a_parent_with_a_question_the_ask_wording_missed(
 
 
 def test_never_runs_on_a_draft_by_the_account_the_parent_addressed(engine: Engine) -> None:
-    draft = Draft(platform="x", kind="reply", text=SPAM, author="acme",
-                  reply_to=ReplyTarget(text="@acme the app logs me out", addressed=("acme",)))
+    draft = Draft(
+        platform="x",
+        kind="reply",
+        text=SPAM,
+        author="acme",
+        reply_to=ReplyTarget(text="@acme the app logs me out", addressed=("acme",)),
+    )
     assert pp207(engine, draft) == []
 
 
@@ -158,16 +167,23 @@ def write_corpus(path: Path, rows: list[tuple[str, str]]) -> None:
             writer.writerow([f"{path.stem}-{index}", "reply", text, VIDEO, label])
 
 
-@pytest.fixture()
+@pytest.fixture
 def tiny_corpora(tmp_path: Path) -> Path:
-    spam = ["check out my channel and subscribe {}", "subscribe to my channel pls {}",
-            "free gift cards at my site {}"]
+    spam = [
+        "check out my channel and subscribe {}",
+        "subscribe to my channel pls {}",
+        "free gift cards at my site {}",
+    ]
     fans = ["love this song {}", "the drummer is great {}", "best video ever {}"]
-    write_corpus(tmp_path / "youtube.csv",
-                 [(text.format(n), "push") for n in range(30) for text in spam]
-                 + [(text.format(n), "ok") for n in range(30) for text in fans])
-    write_corpus(tmp_path / "twcs.csv",
-                 [(f"please DM us your booking reference {n}", "ok") for n in range(30)])
+    write_corpus(
+        tmp_path / "youtube.csv",
+        [(text.format(n), "push") for n in range(30) for text in spam]
+        + [(text.format(n), "ok") for n in range(30) for text in fans],
+    )
+    write_corpus(
+        tmp_path / "twcs.csv",
+        [(f"please DM us your booking reference {n}", "ok") for n in range(30)],
+    )
     return tmp_path
 
 
@@ -222,7 +238,7 @@ def test_a_pack_whose_model_cannot_load_names_the_model_file(
     monkeypatch.setattr(second_opinion, "builtin_model_path", lambda: missing)
     second_opinion.builtin_model.cache_clear()
     try:
-        with pytest.raises(RulePackError, match="PP207 asks the learned second opinion.*cannot"):
+        with pytest.raises(RulePackError, match=r"PP207 asks the learned second opinion.*cannot"):
             load_rule_pack([builtin_rules_dir()], check_examples=False)
     finally:
         monkeypatch.undo()

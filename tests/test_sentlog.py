@@ -62,8 +62,10 @@ def test_a_full_64_bit_signature_round_trips(tmp_path):
 @pytest.mark.parametrize(
     ("text", "signature"),
     [
-        ("Hi @ann, thanks for following! Visit https://acme.example/shop?ref=ann for 20% off",
-         0x480B3E0011262001),
+        (
+            "Hi @ann, thanks for following! Visit https://acme.example/shop?ref=ann for 20% off",
+            0x480B3E0011262001,
+        ),
         ("We offer web design for small businesses, starting at $499.", 0x9A34A9A142CD001C),
         ("short", 0xCA30276BA1608C63),
         ("", 0),
@@ -100,7 +102,8 @@ def test_the_engine_records_sends_without_their_text(tmp_path):
     log.close()
     stored = all_bytes(tmp_path)
     assert len(SqliteSentLog(tmp_path / FILE_NAME)) == 1
-    assert b"bakery" not in stored and b"before Friday" not in stored
+    assert b"bakery" not in stored
+    assert b"before Friday" not in stored
 
 
 def test_records_survive_a_restart(tmp_path):

@@ -12,9 +12,7 @@ SHINGLE_HASH = st.integers(min_value=0, max_value=(1 << BITS) - 1)
 def majority_bit_by_bit(shingles: list[int]) -> int:
     half = len(shingles) // 2
     return sum(
-        1 << bit
-        for bit in range(BITS)
-        if sum(shingle >> bit & 1 for shingle in shingles) > half
+        1 << bit for bit in range(BITS) if sum(shingle >> bit & 1 for shingle in shingles) > half
     )
 
 

@@ -61,30 +61,43 @@ def test_self_hosted_pds_is_matched_by_path() -> None:
 
 def test_own_did_is_learned_from_the_repo_field_too() -> None:
     memory = Memory()
-    memory.remember("bluesky", ADAPTER.harvest(
-        response_of(load("bluesky_read_chat_list_convos_response.json"))))
+    memory.remember(
+        "bluesky", ADAPTER.harvest(response_of(load("bluesky_read_chat_list_convos_response.json")))
+    )
     memory.enrich("bluesky", ADAPTER.compose(request_of(load("bluesky_create_record_post.json"))))
-    draft = memory.enrich("bluesky", ADAPTER.compose(
-        request_of(load("bluesky_chat_send_message.json"))))
+    draft = memory.enrich(
+        "bluesky", ADAPTER.compose(request_of(load("bluesky_chat_send_message.json")))
+    )
     assert draft.recipients == ["did:plc:samrivera000000000000000"]
 
 
 def test_batch_reaches_every_conversation_known() -> None:
     memory = _memory_with_convos()
     memory.remember("bluesky", _convo_harvest("3lqconvoalex002", "did:plc:alex"))
-    compose = ADAPTER.compose(request_of(load("bluesky_chat_send_message_batch.json"),
-                                         authorization=AUTH))
+    compose = ADAPTER.compose(
+        request_of(load("bluesky_chat_send_message_batch.json"), authorization=AUTH)
+    )
     draft = memory.enrich("bluesky", compose)
     assert draft.recipients == ["did:plc:samrivera000000000000000", "did:plc:alex"]
     assert "3 conversations" in draft.context
 
 
 def _convo_harvest(convo_id: str, other: str):
-    body = json.dumps({"convos": [{"id": convo_id, "members": [{"did": ME}, {"did": other}],
-                                   "status": "request"}]})
-    spec = {"request": {"method": "GET", "url": "https://api.bsky.chat/xrpc/chat.bsky.convo."
-                        "getConvoForMembers", "headers": {"authorization": AUTH}},
-            "response": {"status": 200, "headers": {}, "body": body}}
+    body = json.dumps(
+        {
+            "convos": [
+                {"id": convo_id, "members": [{"did": ME}, {"did": other}], "status": "request"}
+            ]
+        }
+    )
+    spec = {
+        "request": {
+            "method": "GET",
+            "url": "https://api.bsky.chat/xrpc/chat.bsky.convo.getConvoForMembers",
+            "headers": {"authorization": AUTH},
+        },
+        "response": {"status": 200, "headers": {}, "body": body},
+    }
     return ADAPTER.harvest(response_of(spec))
 
 
@@ -94,17 +107,33 @@ def test_thread_in_one_applywrites_only_first_post_is_a_reply() -> None:
         if reply_to:
             ref = {"uri": reply_to, "cid": "c"}
             value["reply"] = {"root": ref, "parent": ref}
-        return {"$type": "com.atproto.repo.applyWrites#create", "collection":
-                "app.bsky.feed.post", "rkey": "k", "value": value}
+        return {
+            "$type": "com.atproto.repo.applyWrites#create",
+            "collection": "app.bsky.feed.post",
+            "rkey": "k",
+            "value": value,
+        }
 
-    body = {"repo": ME, "writes": [
-        create("1/ intro", None),
-        create("2/ details", "at://did:plc:acme/app.bsky.feed.post/self1"),
-        {"$type": "com.atproto.repo.applyWrites#create", "collection": "app.bsky.feed.threadgate",
-         "rkey": "k", "value": {"allow": []}},
-    ], "validate": True}
-    spec = {"method": "POST", "url": "https://bsky.social/xrpc/com.atproto.repo.applyWrites",
-            "headers": {"content-type": "application/json"}, "body": json.dumps(body)}
+    body = {
+        "repo": ME,
+        "writes": [
+            create("1/ intro", None),
+            create("2/ details", "at://did:plc:acme/app.bsky.feed.post/self1"),
+            {
+                "$type": "com.atproto.repo.applyWrites#create",
+                "collection": "app.bsky.feed.threadgate",
+                "rkey": "k",
+                "value": {"allow": []},
+            },
+        ],
+        "validate": True,
+    }
+    spec = {
+        "method": "POST",
+        "url": "https://bsky.social/xrpc/com.atproto.repo.applyWrites",
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps(body),
+    }
     compose = ADAPTER.compose(to_request(spec))
     assert compose is not None
     assert compose.draft.kind == "post"
@@ -113,38 +142,54 @@ def test_thread_in_one_applywrites_only_first_post_is_a_reply() -> None:
 
 
 def test_quote_and_link_card() -> None:
-    record = {"text": "look", "embed": {
-        "$type": "app.bsky.embed.recordWithMedia",
-        "record": {"record": {"uri": "at://did:plc:j/app.bsky.feed.post/q1", "cid": "c"}},
-    }}
-    spec = {"method": "POST", "url": "https://bsky.social/xrpc/com.atproto.repo.createRecord",
-            "headers": {"content-type": "application/json"},
-            "body": json.dumps({"repo": ME, "collection": "app.bsky.feed.post", "record": record})}
+    record = {
+        "text": "look",
+        "embed": {
+            "$type": "app.bsky.embed.recordWithMedia",
+            "record": {"record": {"uri": "at://did:plc:j/app.bsky.feed.post/q1", "cid": "c"}},
+        },
+    }
+    spec = {
+        "method": "POST",
+        "url": "https://bsky.social/xrpc/com.atproto.repo.createRecord",
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps({"repo": ME, "collection": "app.bsky.feed.post", "record": record}),
+    }
     compose = ADAPTER.compose(to_request(spec))
-    assert compose is not None and compose.draft.kind == "quote"
+    assert compose is not None
+    assert compose.draft.kind == "quote"
     assert compose.draft.reply_to is not None
     assert compose.draft.reply_to.id == "at://did:plc:j/app.bsky.feed.post/q1"
-    record = {"text": "new site", "embed": {"$type": "app.bsky.embed.external",
-                                           "external": {"uri": "https://shop.example/"}}}
+    record = {
+        "text": "new site",
+        "embed": {"$type": "app.bsky.embed.external", "external": {"uri": "https://shop.example/"}},
+    }
     spec["body"] = json.dumps({"repo": ME, "collection": "app.bsky.feed.post", "record": record})
     compose = ADAPTER.compose(to_request(spec))
-    assert compose is not None and compose.draft.links == ["https://shop.example/"]
+    assert compose is not None
+    assert compose.draft.links == ["https://shop.example/"]
 
 
 def test_other_collections_are_not_posts() -> None:
-    spec = {"method": "POST", "url": "https://bsky.social/xrpc/com.atproto.repo.createRecord",
-            "headers": {"content-type": "application/json"},
-            "body": json.dumps({"repo": ME, "collection": "app.bsky.feed.like",
-                                "record": {"subject": {}}})}
+    spec = {
+        "method": "POST",
+        "url": "https://bsky.social/xrpc/com.atproto.repo.createRecord",
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps(
+            {"repo": ME, "collection": "app.bsky.feed.like", "record": {"subject": {}}}
+        ),
+    }
     assert ADAPTER.compose(to_request(spec)) is None
 
 
 def test_reply_parent_text_from_the_timeline() -> None:
     memory = Memory()
-    memory.remember("bluesky", ADAPTER.harvest(
-        response_of(load("bluesky_read_get_timeline_response.json"))))
-    draft = memory.enrich("bluesky", ADAPTER.compose(
-        request_of(load("bluesky_apply_writes_reply.json"))))
+    memory.remember(
+        "bluesky", ADAPTER.harvest(response_of(load("bluesky_read_get_timeline_response.json")))
+    )
+    draft = memory.enrich(
+        "bluesky", ADAPTER.compose(request_of(load("bluesky_apply_writes_reply.json")))
+    )
     assert draft.reply_to is not None
     assert draft.reply_to.text == "Sourdough day! First batch out of the oven at 6am."
     assert draft.reply_to.author == "jordanbakes.bsky.social"
@@ -156,17 +201,24 @@ def test_failure_is_an_xrpc_error() -> None:
 
 
 def test_quoted_post_inside_an_embed_is_remembered() -> None:
-    quoted = {"$type": "app.bsky.embed.record#viewRecord",
-              "uri": "at://did:plc:j/app.bsky.feed.post/q1", "cid": "c",
-              "author": {"did": "did:plc:j", "handle": "j.bsky.social"},
-              "value": {"$type": "app.bsky.feed.post", "text": "Who fixes ovens in Leeds?"}}
-    post = {"uri": "at://did:plc:k/app.bsky.feed.post/p1", "cid": "c2",
-            "author": {"did": "did:plc:k", "handle": "k.bsky.social"},
-            "record": {"$type": "app.bsky.feed.post", "text": "this"},
-            "embed": {"$type": "app.bsky.embed.record#view", "record": quoted}}
-    spec = {"request": {"method": "GET",
-                        "url": "https://bsky.social/xrpc/app.bsky.feed.getPosts"},
-            "response": {"status": 200, "headers": {}, "body": json.dumps({"posts": [post]})}}
+    quoted = {
+        "$type": "app.bsky.embed.record#viewRecord",
+        "uri": "at://did:plc:j/app.bsky.feed.post/q1",
+        "cid": "c",
+        "author": {"did": "did:plc:j", "handle": "j.bsky.social"},
+        "value": {"$type": "app.bsky.feed.post", "text": "Who fixes ovens in Leeds?"},
+    }
+    post = {
+        "uri": "at://did:plc:k/app.bsky.feed.post/p1",
+        "cid": "c2",
+        "author": {"did": "did:plc:k", "handle": "k.bsky.social"},
+        "record": {"$type": "app.bsky.feed.post", "text": "this"},
+        "embed": {"$type": "app.bsky.embed.record#view", "record": quoted},
+    }
+    spec = {
+        "request": {"method": "GET", "url": "https://bsky.social/xrpc/app.bsky.feed.getPosts"},
+        "response": {"status": 200, "headers": {}, "body": json.dumps({"posts": [post]})},
+    }
     harvest = ADAPTER.harvest(response_of(spec))
     assert harvest is not None
     texts = {p.id: p.text for p in harvest.posts}
@@ -184,11 +236,16 @@ PITCH = "Thanks for following! We build websites for bakeries, 20% off this week
 
 def _send(memory: Memory, convo: str = NEW_CONVO, text: str = PITCH):
     body = json.dumps({"convoId": convo, "message": {"text": text}})
-    spec = {"method": "POST",
-            "url": "https://morel.us-east.host.bsky.network/xrpc/chat.bsky.convo.sendMessage",
-            "headers": {"content-type": "application/json", "authorization": AUTH,
-                        "atproto-proxy": "did:web:api.bsky.chat#bsky_chat"},
-            "body": body}
+    spec = {
+        "method": "POST",
+        "url": "https://morel.us-east.host.bsky.network/xrpc/chat.bsky.convo.sendMessage",
+        "headers": {
+            "content-type": "application/json",
+            "authorization": AUTH,
+            "atproto-proxy": "did:web:api.bsky.chat#bsky_chat",
+        },
+        "body": body,
+    }
     return memory.enrich("bluesky", ADAPTER.compose(to_request(spec)))
 
 
@@ -220,10 +277,24 @@ def test_cold_pitch_into_a_new_convo_is_flagged_by_the_engine() -> None:
 
 def test_an_empty_first_page_of_messages_makes_the_convo_new() -> None:
     memory = Memory()
-    _read(memory, "bluesky_read_chat_list_convos_response.json",
-          body=json.dumps({"convos": [{"id": NEW_CONVO, "rev": "1", "members": [
-              {"did": ME}, {"did": SAM}], "lastMessage": None, "muted": False,
-              "unreadCount": 0}]}))
+    _read(
+        memory,
+        "bluesky_read_chat_list_convos_response.json",
+        body=json.dumps(
+            {
+                "convos": [
+                    {
+                        "id": NEW_CONVO,
+                        "rev": "1",
+                        "members": [{"did": ME}, {"did": SAM}],
+                        "lastMessage": None,
+                        "muted": False,
+                        "unreadCount": 0,
+                    }
+                ]
+            }
+        ),
+    )
     _read(memory, "bluesky_read_get_messages_empty_response.json")
     assert _send(memory).prior_conversation is False
 
@@ -252,9 +323,20 @@ def test_a_second_message_nobody_answered_is_still_cold() -> None:
     memory = Memory()
     _read(memory, "bluesky_read_get_convo_for_members_new_response.json")
     _send(memory)
-    own = json.dumps({"messages": [{"$type": "chat.bsky.convo.defs#messageView", "id": "m1",
-                                    "rev": "2", "text": PITCH, "sender": {"did": ME},
-                                    "sentAt": "2026-05-04T09:06:00.000Z"}]})
+    own = json.dumps(
+        {
+            "messages": [
+                {
+                    "$type": "chat.bsky.convo.defs#messageView",
+                    "id": "m1",
+                    "rev": "2",
+                    "text": PITCH,
+                    "sender": {"did": ME},
+                    "sentAt": "2026-05-04T09:06:00.000Z",
+                }
+            ]
+        }
+    )
     _read(memory, "bluesky_read_get_messages_empty_response.json", body=own)
     assert _send(memory, text="Just following up on my offer!").prior_conversation is False
 

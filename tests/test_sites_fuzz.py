@@ -23,17 +23,31 @@ FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthChe
 COMPOSE = [(site, name) for site in SITES for name in fixture_names(site, "outgoing_request")]
 READ = [(site, name) for site in SITES for name in fixture_names(site, "incoming_response")]
 
-CONTENT_TYPES = st.sampled_from([
-    "", "application/json", "application/json; charset=UTF-8", "text/plain",
-    "application/x-www-form-urlencoded", "multipart/form-data", "multipart/form-data; boundary=X",
-    "text/html", "application/octet-stream", "application/vnd.linkedin.normalized+json+2.1",
-])
+CONTENT_TYPES = st.sampled_from(
+    [
+        "",
+        "application/json",
+        "application/json; charset=UTF-8",
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+        "multipart/form-data; boundary=X",
+        "text/html",
+        "application/octet-stream",
+        "application/vnd.linkedin.normalized+json+2.1",
+    ]
+)
 
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=20)
     | st.sampled_from(["{", "[1,", '{"a":', "[]", "{}", "t3_x", "at://x", "urn:li:activity:1"]),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -42,12 +56,21 @@ def _with_body(request: WireRequest, body: bytes, content_type: str | None = Non
     headers = dict(request.headers)
     if content_type is not None:
         headers["content-type"] = content_type
-    return WireRequest(request.method, request.scheme, request.host, request.port, request.path,
-                       request.query, headers, body)
+    return WireRequest(
+        request.method,
+        request.scheme,
+        request.host,
+        request.port,
+        request.path,
+        request.query,
+        headers,
+        body,
+    )
 
 
-def _response_with_body(response: WireResponse, body: bytes,
-                        content_type: str | None = None) -> WireResponse:
+def _response_with_body(
+    response: WireResponse, body: bytes, content_type: str | None = None
+) -> WireResponse:
     headers = dict(response.headers)
     if content_type is not None:
         headers["content-type"] = content_type
@@ -62,8 +85,11 @@ def _mutate(body: bytes, data: st.DataObject) -> bytes:
         return body[: data.draw(st.integers(0, len(body)))]
     position = data.draw(st.integers(0, len(body) - 1))
     if operation == "flip":
-        return body[:position] + bytes([body[position] ^ data.draw(st.integers(1, 255))]) + \
-            body[position + 1:]
+        return (
+            body[:position]
+            + bytes([body[position] ^ data.draw(st.integers(1, 255))])
+            + body[position + 1 :]
+        )
     if operation == "insert":
         return body[:position] + data.draw(st.binary(min_size=1, max_size=16)) + body[position:]
     if operation == "latin1":
@@ -127,8 +153,9 @@ def test_compose_survives_mutated_bytes(site: str, name: str, data: st.DataObjec
 @pytest.mark.parametrize(("site", "name"), COMPOSE)
 @FUZZ
 @given(data=st.data())
-def test_compose_survives_random_json_in_any_field(site: str, name: str,
-                                                   data: st.DataObject) -> None:
+def test_compose_survives_random_json_in_any_field(
+    site: str, name: str, data: st.DataObject
+) -> None:
     request = request_of(load(name))
     document = _json_or_none(request.body.decode())
     if document is None:
@@ -155,15 +182,15 @@ def test_compose_survives_random_json_in_any_field(site: str, name: str,
 def test_harvest_survives_mutated_bytes(site: str, name: str, data: st.DataObject) -> None:
     response = response_of(load(name))
     content_type = data.draw(st.none() | CONTENT_TYPES)
-    _check_harvest(site, _response_with_body(response, _mutate(response.body, data),
-                                             content_type))
+    _check_harvest(site, _response_with_body(response, _mutate(response.body, data), content_type))
 
 
 @pytest.mark.parametrize(("site", "name"), READ)
 @FUZZ
 @given(data=st.data())
-def test_harvest_survives_random_json_in_any_field(site: str, name: str,
-                                                   data: st.DataObject) -> None:
+def test_harvest_survives_random_json_in_any_field(
+    site: str, name: str, data: st.DataObject
+) -> None:
     response = response_of(load(name))
     document = _json_or_none(response.body.decode())
     if document is None:
@@ -174,38 +201,74 @@ def test_harvest_survives_random_json_in_any_field(site: str, name: str,
 
 @pytest.mark.parametrize("site", SITES)
 @FUZZ
-@given(body=st.binary(max_size=512), content_type=CONTENT_TYPES,
-       method=st.sampled_from(["POST", "PUT", "GET"]))
-def test_random_bytes_on_every_compose_path(site: str, body: bytes, content_type: str,
-                                            method: str) -> None:
+@given(
+    body=st.binary(max_size=512),
+    content_type=CONTENT_TYPES,
+    method=st.sampled_from(["POST", "PUT", "GET"]),
+)
+def test_random_bytes_on_every_compose_path(
+    site: str, body: bytes, content_type: str, method: str
+) -> None:
     for _, name in [c for c in COMPOSE if c[0] == site]:
         request = request_of(load(name))
-        request = WireRequest(method, request.scheme, request.host, request.port, request.path,
-                              request.query, {"content-type": content_type}, body)
+        request = WireRequest(
+            method,
+            request.scheme,
+            request.host,
+            request.port,
+            request.path,
+            request.query,
+            {"content-type": content_type},
+            body,
+        )
         _check_compose(site, request)
 
 
 @FUZZ
-@given(parts=st.lists(st.tuples(st.text(max_size=12), st.binary(max_size=40)), max_size=5),
-       boundary=st.text(alphabet="abcXYZ019-", min_size=1, max_size=12),
-       cut=st.integers(0, 400))
+@given(
+    parts=st.lists(st.tuples(st.text(max_size=12), st.binary(max_size=40)), max_size=5),
+    boundary=st.text(alphabet="abcXYZ019-", min_size=1, max_size=12),
+    cut=st.integers(0, 400),
+)
 def test_multipart_status_bodies(parts: list[tuple[str, bytes]], boundary: str, cut: int) -> None:
-    body = b"".join(
-        b"--" + boundary.encode() + b'\r\nContent-Disposition: form-data; name="'
-        + name.encode("utf-8", "replace") + b'"\r\n\r\n' + value + b"\r\n"
-        for name, value in [("status", b"hi"), *parts]
-    ) + b"--" + boundary.encode() + b"--\r\n"
-    request = WireRequest("POST", "https", "mastodon.social", 443, "/api/v1/statuses", {},
-                          {"content-type": f"multipart/form-data; boundary={boundary}"},
-                          body[: max(cut, 1)] if cut < len(body) else body)
+    body = (
+        b"".join(
+            b"--"
+            + boundary.encode()
+            + b'\r\nContent-Disposition: form-data; name="'
+            + name.encode("utf-8", "replace")
+            + b'"\r\n\r\n'
+            + value
+            + b"\r\n"
+            for name, value in [("status", b"hi"), *parts]
+        )
+        + b"--"
+        + boundary.encode()
+        + b"--\r\n"
+    )
+    request = WireRequest(
+        "POST",
+        "https",
+        "mastodon.social",
+        443,
+        "/api/v1/statuses",
+        {},
+        {"content-type": f"multipart/form-data; boundary={boundary}"},
+        body[: max(cut, 1)] if cut < len(body) else body,
+    )
     _check_compose("mastodon", request)
 
 
 @FUZZ
-@given(frame=st.text(max_size=300) | JSON_VALUES.map(json.dumps)
-       | st.builds(lambda event, payload: json.dumps({"event": event, "payload": payload}),
-                   st.sampled_from(["update", "notification", "conversation", "status.update"]),
-                   JSON_VALUES.map(json.dumps) | st.text(max_size=40)))
+@given(
+    frame=st.text(max_size=300)
+    | JSON_VALUES.map(json.dumps)
+    | st.builds(
+        lambda event, payload: json.dumps({"event": event, "payload": payload}),
+        st.sampled_from(["update", "notification", "conversation", "status.update"]),
+        JSON_VALUES.map(json.dumps) | st.text(max_size=40),
+    )
+)
 def test_websocket_frames(frame: str) -> None:
     for adapter in ADAPTERS_BY_NAME.values():
         harvest = adapter.harvest_websocket(frame)

@@ -42,11 +42,15 @@ def test_read_fixture_matches_expected(name: str) -> None:
 
 def test_other_graphql_queries_are_not_posts() -> None:
     spec = dict(load("linkedin_create_post_graphql.json")["request"])
-    spec["url"] = "https://www.linkedin.com/voyager/api/graphql?action=execute&queryId=" \
+    spec["url"] = (
+        "https://www.linkedin.com/voyager/api/graphql?action=execute&queryId="
         "voyagerFeedDashReactions.abc"
+    )
     assert ADAPTER.compose(to_request(spec)) is None
-    spec["url"] = "https://www.linkedin.com/voyager/api/graphql?action=execute&queryId=" \
+    spec["url"] = (
+        "https://www.linkedin.com/voyager/api/graphql?action=execute&queryId="
         "voyagerContentcreationDashShares.0000rotated"
+    )
     assert ADAPTER.compose(to_request(spec)) is not None
 
 
@@ -58,15 +62,27 @@ def test_new_conversation_is_a_first_contact() -> None:
 
 
 def test_sdui_comment_without_binding_takes_the_longest_string_state() -> None:
-    body = {"serverRequest": {"requestedArguments": {"payload": {}}}, "states": [
-        {"key": "x", "value": "short", "originalProtoCase": "stringValue"},
-        {"key": "y", "value": "the much longer comment text", "originalProtoCase": "stringValue"},
-    ]}
-    spec = {"method": "POST", "url": "https://www.linkedin.com/flagship-web/rsc-action/actions/"
-            "server-request?sduiid=com.linkedin.sdui.comments.createComment",
-            "headers": {"content-type": "application/json"}, "body": json.dumps(body)}
+    body = {
+        "serverRequest": {"requestedArguments": {"payload": {}}},
+        "states": [
+            {"key": "x", "value": "short", "originalProtoCase": "stringValue"},
+            {
+                "key": "y",
+                "value": "the much longer comment text",
+                "originalProtoCase": "stringValue",
+            },
+        ],
+    }
+    spec = {
+        "method": "POST",
+        "url": "https://www.linkedin.com/flagship-web/rsc-action/actions/"
+        "server-request?sduiid=com.linkedin.sdui.comments.createComment",
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps(body),
+    }
     compose = ADAPTER.compose(to_request(spec))
-    assert compose is not None and compose.draft.text == "the much longer comment text"
+    assert compose is not None
+    assert compose.draft.text == "the much longer comment text"
 
 
 def test_invite_without_a_note_is_no_draft() -> None:
@@ -79,22 +95,39 @@ def test_mentions_in_attributes_are_profile_urns() -> None:
     fixture = load("linkedin_create_post_graphql.json")
     body = json.loads(fixture["request"]["body"])
     body["variables"]["post"]["commentary"]["attributesV2"] = [
-        {"start": 0, "length": 3, "detailData": {"profileMention": {
-            "profile": "urn:li:fsd_profile:ACoAAJordan"}}}]
+        {
+            "start": 0,
+            "length": 3,
+            "detailData": {"profileMention": {"profile": "urn:li:fsd_profile:ACoAAJordan"}},
+        }
+    ]
     compose = ADAPTER.compose(to_request({**fixture["request"], "body": json.dumps(body)}))
     assert compose is not None
     assert compose.draft.mentions == ["urn:li:fsd_profile:ACoAAJordan"]
 
 
 def test_existing_conversation_reply_in_legacy_events_path() -> None:
-    body = {"eventCreate": {"value": {"com.linkedin.voyager.messaging.create.MessageCreate": {
-        "attributedBody": {"text": "following up", "attributes": []}, "attachments": []}}}}
-    spec = {"method": "POST", "url": "https://www.linkedin.com/voyager/api/messaging/"
-            "conversations/2-abc/events?action=create",
-            "headers": {"content-type": "application/json"}, "body": json.dumps(body)}
+    body = {
+        "eventCreate": {
+            "value": {
+                "com.linkedin.voyager.messaging.create.MessageCreate": {
+                    "attributedBody": {"text": "following up", "attributes": []},
+                    "attachments": [],
+                }
+            }
+        }
+    }
+    spec = {
+        "method": "POST",
+        "url": "https://www.linkedin.com/voyager/api/messaging/"
+        "conversations/2-abc/events?action=create",
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps(body),
+    }
     compose = ADAPTER.compose(to_request(spec))
     assert compose is not None
-    assert compose.conversation_ids == ["2-abc"] and compose.draft.text == "following up"
+    assert compose.conversation_ids == ["2-abc"]
+    assert compose.draft.text == "following up"
 
 
 def test_failure_is_a_restli_error() -> None:
@@ -108,19 +141,37 @@ def test_messenger_conversations_give_members_for_an_existing_thread() -> None:
     me = "urn:li:fsd_profile:ACoAAAcmeWebworks00000000000"
     sam = "urn:li:fsd_profile:ACoAASamRivera00000000000000"
     conversation = f"urn:li:msg_conversation:({me},2-ZmFrZS1jb252ZXJzYXRpb24taWQtMDAx)"
-    body = {"data": {"messengerConversationsBySyncToken": {"elements": [{
-        "entityUrn": conversation,
-        "conversationParticipants": [{"hostIdentityUrn": me}, {"hostIdentityUrn": sam}],
-    }]}}}
-    spec = {"request": {"method": "GET", "url": "https://www.linkedin.com/voyager/api/"
-                        "voyagerMessagingGraphQL/graphql?queryId=messengerConversations.abc"},
-            "response": {"status": 200, "headers": {}, "body": json.dumps(body)}}
+    body = {
+        "data": {
+            "messengerConversationsBySyncToken": {
+                "elements": [
+                    {
+                        "entityUrn": conversation,
+                        "conversationParticipants": [
+                            {"hostIdentityUrn": me},
+                            {"hostIdentityUrn": sam},
+                        ],
+                    }
+                ]
+            }
+        }
+    }
+    spec = {
+        "request": {
+            "method": "GET",
+            "url": "https://www.linkedin.com/voyager/api/"
+            "voyagerMessagingGraphQL/graphql?queryId=messengerConversations.abc",
+        },
+        "response": {"status": 200, "headers": {}, "body": json.dumps(body)},
+    }
     harvest = ADAPTER.harvest(response_of(spec))
-    assert harvest is not None and harvest.conversations == {conversation: [me, sam]}
+    assert harvest is not None
+    assert harvest.conversations == {conversation: [me, sam]}
     memory = Memory()
     memory.remember("linkedin", harvest)
     compose = ADAPTER.compose(
-        request_of(load("linkedin_message_create_existing_conversation.json")))
+        request_of(load("linkedin_message_create_existing_conversation.json"))
+    )
     draft = memory.enrich("linkedin", compose)
     assert draft.recipients == [sam]
     assert draft.prior_conversation is True

@@ -45,10 +45,15 @@ def test_streaming_frame_is_decoded_twice() -> None:
 
 def test_streaming_follow_notification_is_a_new_follower() -> None:
     account = {"id": "9", "acct": "kim@example.social", "username": "kim"}
-    payload = {"id": "1", "type": "follow", "created_at": "2026-05-04T09:00:00Z",
-               "account": account}
-    frame = json.dumps({"stream": ["user"], "event": "notification",
-                        "payload": json.dumps(payload)})
+    payload = {
+        "id": "1",
+        "type": "follow",
+        "created_at": "2026-05-04T09:00:00Z",
+        "account": account,
+    }
+    frame = json.dumps(
+        {"stream": ["user"], "event": "notification", "payload": json.dumps(payload)}
+    )
     harvest = ADAPTER.harvest_websocket(frame)
     assert harvest is not None
     assert [(f.id, f.handle) for f in harvest.new_followers] == [("9", "kim@example.social")]
@@ -77,24 +82,30 @@ def test_multipart_status_with_media_and_a_reply() -> None:
         ("media_ids[]", "5"),
         ("visibility", "public"),
     ]
-    body = b"".join(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-        for k, v in parts
-    ) + f"--{boundary}--\r\n".encode()
-    spec = _status_request("POST", "/api/v1/statuses", body,
-                           f"multipart/form-data; boundary={boundary}")
+    body = (
+        b"".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+            for k, v in parts
+        )
+        + f"--{boundary}--\r\n".encode()
+    )
+    spec = _status_request(
+        "POST", "/api/v1/statuses", body, f"multipart/form-data; boundary={boundary}"
+    )
     compose = ADAPTER.compose(to_request(spec))
     assert compose is not None
     assert compose.draft.kind == "reply"
     assert compose.draft.text == "@kim@example.social Hi! See https://shop.example"
-    assert compose.draft.reply_to is not None and compose.draft.reply_to.id == "111"
+    assert compose.draft.reply_to is not None
+    assert compose.draft.reply_to.id == "111"
     assert compose.draft.mentions == ["kim@example.social"]
 
 
 def test_edit_is_a_put_with_the_same_fields() -> None:
     body = urlencode({"status": "Edited: now 30% off", "spoiler_text": "Ad"}).encode()
-    spec = _status_request("PUT", "/api/v1/statuses/113456789012345678", body,
-                           "application/x-www-form-urlencoded")
+    spec = _status_request(
+        "PUT", "/api/v1/statuses/113456789012345678", body, "application/x-www-form-urlencoded"
+    )
     compose = ADAPTER.compose(to_request(spec))
     assert compose is not None
     assert compose.operation == "statuses.edit"
@@ -112,11 +123,13 @@ def test_direct_message_to_several_people_lists_them_all() -> None:
 
 
 def test_email_addresses_and_urls_are_not_mentions() -> None:
-    body = json.dumps({"status": "mail me@shop.example or https://x.example/@kim", "visibility":
-                       "public"})
+    body = json.dumps(
+        {"status": "mail me@shop.example or https://x.example/@kim", "visibility": "public"}
+    )
     spec = _status_request("POST", "/api/v1/statuses", body.encode(), "application/json")
     compose = ADAPTER.compose(to_request(spec))
-    assert compose is not None and compose.draft.mentions == []
+    assert compose is not None
+    assert compose.draft.mentions == []
 
 
 def test_same_path_without_a_status_body_is_not_mastodon() -> None:
@@ -142,14 +155,24 @@ def test_boost_keeps_the_original_post_only() -> None:
 
 def test_conversations_list_gives_members_and_who_wrote() -> None:
     account = {"id": "3", "acct": "sam@social.example"}
-    status = {"id": "9", "content": "<p>hi</p>", "visibility": "direct", "account": account,
-              "in_reply_to_id": None}
-    body = json.dumps([{"id": "c1", "unread": False, "accounts": [account],
-                        "last_status": status}])
-    response = response_of({"request": {"method": "GET",
-                                         "url": "https://mastodon.example/api/v1/conversations"},
-                            "response": {"status": 200, "body": body,
-                                         "headers": {"content-type": "application/json"}}})
+    status = {
+        "id": "9",
+        "content": "<p>hi</p>",
+        "visibility": "direct",
+        "account": account,
+        "in_reply_to_id": None,
+    }
+    body = json.dumps([{"id": "c1", "unread": False, "accounts": [account], "last_status": status}])
+    response = response_of(
+        {
+            "request": {"method": "GET", "url": "https://mastodon.example/api/v1/conversations"},
+            "response": {
+                "status": 200,
+                "body": body,
+                "headers": {"content-type": "application/json"},
+            },
+        }
+    )
     harvest = ADAPTER.harvest(response)
     assert harvest is not None
     assert harvest.conversations == {"c1": ["sam@social.example"]}

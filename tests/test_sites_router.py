@@ -104,11 +104,13 @@ def test_the_router_is_built_once_per_config_object() -> None:
 
 
 def test_configured_hosts_are_named_hosts_ports_and_suffixes_never_any_host_matches() -> None:
-    router = SiteRouter({
-        "x": Site(hosts=["x.com", "127.0.0.1:8123"]),
-        "bluesky": Site(hosts=["*.host.bsky.network"]),
-        "mastodon": Site(hosts=[]),  # still matched by its API paths on any host
-    })
+    router = SiteRouter(
+        {
+            "x": Site(hosts=["x.com", "127.0.0.1:8123"]),
+            "bluesky": Site(hosts=["*.host.bsky.network"]),
+            "mastodon": Site(hosts=[]),  # still matched by its API paths on any host
+        }
+    )
     assert router.is_configured_host("x.com", 443)
     assert router.is_configured_host("127.0.0.1", 8123)
     assert not router.is_configured_host("127.0.0.1", 8124)

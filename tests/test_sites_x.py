@@ -90,7 +90,8 @@ def test_draft_text_that_is_itself_json_is_kept_verbatim() -> None:
     body = json.loads(fixture["request"]["body"])
     body["variables"]["tweet_text"] = "[1, 2, 3]"
     compose = ADAPTER.compose(to_request({**fixture["request"], "body": json.dumps(body)}))
-    assert compose is not None and compose.draft.text == "[1, 2, 3]"
+    assert compose is not None
+    assert compose.draft.text == "[1, 2, 3]"
 
 
 def test_typed_mentions_are_mentions() -> None:
@@ -112,24 +113,35 @@ def _graphql(operation: str, variables: dict) -> dict:
 
 
 def test_scheduled_reply() -> None:
-    spec = _graphql("CreateScheduledTweet", {
-        "post_tweet_request": {"status": "Later: see my shop", "in_reply_to_status_id": "42",
-                               "auto_populate_reply_metadata": True, "media_ids": []},
-        "execute_at": 1777900000,
-    })
+    spec = _graphql(
+        "CreateScheduledTweet",
+        {
+            "post_tweet_request": {
+                "status": "Later: see my shop",
+                "in_reply_to_status_id": "42",
+                "auto_populate_reply_metadata": True,
+                "media_ids": [],
+            },
+            "execute_at": 1777900000,
+        },
+    )
     compose = ADAPTER.compose(to_request(spec))
     assert compose is not None
     assert compose.draft.kind == "reply"
-    assert compose.draft.reply_to is not None and compose.draft.reply_to.id == "42"
+    assert compose.draft.reply_to is not None
+    assert compose.draft.reply_to.id == "42"
     assert compose.draft.text == "Later: see my shop"
 
 
 def test_graphql_dm_mutation_names_its_participants() -> None:
-    spec = _graphql("useSendMessageMutation", {
-        "message": {"text": {"text": "hello there"}},
-        "requestId": "r1",
-        "target": {"participant_ids": ["1600000000000000001", "1600000000000000009"]},
-    })
+    spec = _graphql(
+        "useSendMessageMutation",
+        {
+            "message": {"text": {"text": "hello there"}},
+            "requestId": "r1",
+            "target": {"participant_ids": ["1600000000000000001", "1600000000000000009"]},
+        },
+    )
     compose = ADAPTER.compose(to_request(spec))
     assert compose is not None
     assert compose.draft.kind == "dm"
@@ -138,19 +150,25 @@ def test_graphql_dm_mutation_names_its_participants() -> None:
 
 
 def test_thread_continuation_is_a_reply() -> None:
-    spec = _graphql("CreateTweet", {
-        "tweet_text": "2/ more", "batch_compose": "BatchSubsequent",
-        "reply": {"in_reply_to_tweet_id": "77", "exclude_reply_user_ids": []},
-    })
+    spec = _graphql(
+        "CreateTweet",
+        {
+            "tweet_text": "2/ more",
+            "batch_compose": "BatchSubsequent",
+            "reply": {"in_reply_to_tweet_id": "77", "exclude_reply_user_ids": []},
+        },
+    )
     compose = ADAPTER.compose(to_request(spec))
-    assert compose is not None and compose.draft.kind == "reply"
+    assert compose is not None
+    assert compose.draft.kind == "reply"
 
 
 def test_a_held_graphql_post_is_refused_the_way_x_refuses_a_mutation() -> None:
     # HTTP 200 with `errors` and empty `data`, like X's "Status is a duplicate" (code 187):
     # the web client shows its error and keeps the draft; the browser logs no failed request.
     compose = ADAPTER.compose(request_of(load("x_create_tweet_reply.json"), cookie=COOKIE))
-    assert compose is not None and compose.failure is FAILURE
+    assert compose is not None
+    assert compose.failure is FAILURE
     assert FAILURE.status == 200
     document = json.loads(FAILURE.body)
     assert document["data"] == {}

@@ -69,12 +69,19 @@ def test_both_api_hosts_are_watched_by_default() -> None:
 
 
 def test_media_uploads_are_not_compose_requests() -> None:
-    upload = {"method": "POST", "url": "https://upload.twitter.com/1.1/media/upload.json",
-              "headers": {"content-type": "multipart/form-data; boundary=b"}, "body": ""}
+    upload = {
+        "method": "POST",
+        "url": "https://upload.twitter.com/1.1/media/upload.json",
+        "headers": {"content-type": "multipart/form-data; boundary=b"},
+        "body": "",
+    }
     assert adapter_for_request(to_request(upload)) is None
-    v2_upload = {"method": "POST", "url": "https://api.x.com/2/media/upload",
-                 "headers": {"content-type": "application/json"},
-                 "body": '{"media_category":"tweet_image","text":"not a post"}'}
+    v2_upload = {
+        "method": "POST",
+        "url": "https://api.x.com/2/media/upload",
+        "headers": {"content-type": "application/json"},
+        "body": '{"media_category":"tweet_image","text":"not a post"}',
+    }
     assert ADAPTER.compose(to_request(v2_upload)) is None
 
 
@@ -85,22 +92,37 @@ def test_likes_follows_and_deletes_are_not_compose_requests() -> None:
         ("DELETE", "/2/tweets/1790000000000000300", ""),
         ("GET", "/2/tweets", ""),
     ):
-        spec = {"method": method, "url": f"https://api.x.com{path}", "body": body,
-                "headers": {"content-type": "application/json"}}
+        spec = {
+            "method": method,
+            "url": f"https://api.x.com{path}",
+            "body": body,
+            "headers": {"content-type": "application/json"},
+        }
         assert ADAPTER.compose(to_request(spec)) is None, path
 
 
 def test_a_post_with_media_only_has_nothing_to_judge() -> None:
-    spec = {"method": "POST", "url": "https://api.x.com/2/tweets",
-            "headers": {"content-type": "application/json"},
-            "body": '{"media":{"media_ids":["1455952740635586573"]}}'}
+    spec = {
+        "method": "POST",
+        "url": "https://api.x.com/2/tweets",
+        "headers": {"content-type": "application/json"},
+        "body": '{"media":{"media_ids":["1455952740635586573"]}}',
+    }
     assert ADAPTER.compose(to_request(spec)) is None
 
 
 @pytest.mark.parametrize("body", [b"", b"{", b"\xff\xfe", b"[1,2]", b'{"text":{"a":1}}'])
 def test_malformed_bodies_are_not_read_and_do_not_raise(body: bytes) -> None:
-    request = WireRequest("POST", "https", "api.x.com", 443, "/2/tweets", {},
-                          {"content-type": "application/json"}, body)
+    request = WireRequest(
+        "POST",
+        "https",
+        "api.x.com",
+        443,
+        "/2/tweets",
+        {},
+        {"content-type": "application/json"},
+        body,
+    )
     assert ADAPTER.compose(request) is None
 
 
@@ -108,7 +130,8 @@ def test_v2_failure_is_a_problem_document_with_errors_starting_with_the_reason()
     assert V2_FAILURE.status == 403
     assert V2_FAILURE.headers["content-type"].startswith("application/json")
     document = json.loads(V2_FAILURE.body)
-    assert document["title"] == "Forbidden" and document["status"] == 403
+    assert document["title"] == "Forbidden"
+    assert document["status"] == 403
     assert document["type"] == "about:blank"
     assert document["detail"].startswith("Not sent: held by pullcheck")
     # No `code`: twitter-api-v2 tells v1 errors from v2 ones by its presence.
@@ -126,41 +149,66 @@ def test_v11_failure_is_the_v11_errors_list_with_an_undocumented_code() -> None:
 
 def test_form_body_wins_over_the_query_string() -> None:
     request = WireRequest(
-        "POST", "https", "api.twitter.com", 443, "/1.1/statuses/update.json",
-        {"status": "from the query"}, {"content-type": "application/x-www-form-urlencoded"},
+        "POST",
+        "https",
+        "api.twitter.com",
+        443,
+        "/1.1/statuses/update.json",
+        {"status": "from the query"},
+        {"content-type": "application/x-www-form-urlencoded"},
         b"status=from+the+body",
     )
     compose = ADAPTER.compose(request)
-    assert compose is not None and compose.draft.text == "from the body"
+    assert compose is not None
+    assert compose.draft.text == "from the body"
 
 
 def test_v11_quote_by_attachment_url() -> None:
     request = WireRequest(
-        "POST", "https", "api.twitter.com", 443, "/1.1/statuses/update.json",
+        "POST",
+        "https",
+        "api.twitter.com",
+        443,
+        "/1.1/statuses/update.json",
         {"status": "Look at this", "attachment_url": "https://x.com/jordan_bakes/status/123"},
-        {}, b"",
+        {},
+        b"",
     )
     compose = ADAPTER.compose(request)
-    assert compose is not None and compose.draft.kind == "quote"
-    assert compose.draft.reply_to is not None and compose.draft.reply_to.id == "123"
+    assert compose is not None
+    assert compose.draft.kind == "quote"
+    assert compose.draft.reply_to is not None
+    assert compose.draft.reply_to.id == "123"
 
 
 def test_mentions_in_api_text_are_read() -> None:
-    spec = {"method": "POST", "url": "https://api.x.com/2/tweets",
-            "headers": {"content-type": "application/json"},
-            "body": json.dumps({"text": "@sam @jordan_bakes @sam hire us"})}
+    spec = {
+        "method": "POST",
+        "url": "https://api.x.com/2/tweets",
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps({"text": "@sam @jordan_bakes @sam hire us"}),
+    }
     compose = ADAPTER.compose(to_request(spec))
-    assert compose is not None and compose.draft.mentions == ["sam", "jordan_bakes"]
+    assert compose is not None
+    assert compose.draft.mentions == ["sam", "jordan_bakes"]
 
 
 def test_reply_parent_comes_from_a_v2_lookup_seen_before() -> None:
     memory = Memory()
-    memory.remember("x", ADAPTER.harvest(response_of(
-        load("x_api_v2_read_tweet_lookup_response.json"))))
-    spec = {"method": "POST", "url": "https://api.x.com/2/tweets",
-            "headers": {"content-type": "application/json"},
-            "body": json.dumps({"text": "We build bakery sites, from 500 EUR: acme.example",
-                                "reply": {"in_reply_to_tweet_id": "1790000000000000300"}})}
+    memory.remember(
+        "x", ADAPTER.harvest(response_of(load("x_api_v2_read_tweet_lookup_response.json")))
+    )
+    spec = {
+        "method": "POST",
+        "url": "https://api.x.com/2/tweets",
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps(
+            {
+                "text": "We build bakery sites, from 500 EUR: acme.example",
+                "reply": {"in_reply_to_tweet_id": "1790000000000000300"},
+            }
+        ),
+    }
     draft = memory.enrich("x", ADAPTER.compose(to_request(spec)))
     assert draft.reply_to is not None
     assert draft.reply_to.author == "jordan_bakes"
@@ -169,8 +217,9 @@ def test_reply_parent_comes_from_a_v2_lookup_seen_before() -> None:
 
 def test_dm_to_someone_who_wrote_first_is_a_prior_conversation() -> None:
     memory = Memory()
-    memory.remember("x", ADAPTER.harvest(response_of(
-        load("x_api_v2_read_dm_events_response.json"))))
+    memory.remember(
+        "x", ADAPTER.harvest(response_of(load("x_api_v2_read_dm_events_response.json")))
+    )
     compose = ADAPTER.compose(request_of(load("x_api_v2_dm_with_participant.json")))
     draft = memory.enrich("x", compose)
     assert draft.recipients == ["1600000000000000009"]
@@ -179,32 +228,56 @@ def test_dm_to_someone_who_wrote_first_is_a_prior_conversation() -> None:
 
 def test_own_id_from_users_me() -> None:
     fixture = {
-        "request": {"method": "GET", "url": "https://api.x.com/2/users/me",
-                    "headers": {"authorization": "Bearer <token>"}},
-        "response": {"status": 200, "headers": {"content-type": "application/json"},
-                     "body": '{"data":{"id":"1600000000000000001","name":"Acme",'
-                             '"username":"acme_webworks"}}'},
+        "request": {
+            "method": "GET",
+            "url": "https://api.x.com/2/users/me",
+            "headers": {"authorization": "Bearer <token>"},
+        },
+        "response": {
+            "status": 200,
+            "headers": {"content-type": "application/json"},
+            "body": '{"data":{"id":"1600000000000000001","name":"Acme",'
+            '"username":"acme_webworks"}}',
+        },
     }
     harvest = ADAPTER.harvest(response_of(fixture))
-    assert harvest is not None and harvest.own_id == "1600000000000000001"
+    assert harvest is not None
+    assert harvest.own_id == "1600000000000000001"
     assert harvest.posts == []
 
 
 def test_v11_home_timeline_feeds_posts_seen() -> None:
-    body = json.dumps([{
-        "id": 1790000000000000600, "id_str": "1790000000000000600",
-        "full_text": "Any recommendations for a bookkeeper in Leeds?",
-        "in_reply_to_status_id_str": None,
-        "user": {"id_str": "1600000000000000007", "screen_name": "jordan_bakes"},
-    }])
+    body = json.dumps(
+        [
+            {
+                "id": 1790000000000000600,
+                "id_str": "1790000000000000600",
+                "full_text": "Any recommendations for a bookkeeper in Leeds?",
+                "in_reply_to_status_id_str": None,
+                "user": {"id_str": "1600000000000000007", "screen_name": "jordan_bakes"},
+            }
+        ]
+    )
     fixture = {
-        "request": {"method": "GET",
-                    "url": "https://api.twitter.com/1.1/statuses/home_timeline.json?tweet_mode=extended"},
+        "request": {
+            "method": "GET",
+            "url": "https://api.twitter.com/1.1/statuses/home_timeline.json?tweet_mode=extended",
+        },
         "response": {"status": 200, "headers": {"content-type": "application/json"}, "body": body},
     }
-    check_harvest(ADAPTER.harvest(response_of(fixture)), {"posts": [
-        {"id": "1790000000000000600", "author": "jordan_bakes", "author_id": "1600000000000000007",
-         "text": "Any recommendations for a bookkeeper in Leeds?"}]})
+    check_harvest(
+        ADAPTER.harvest(response_of(fixture)),
+        {
+            "posts": [
+                {
+                    "id": "1790000000000000600",
+                    "author": "jordan_bakes",
+                    "author_id": "1600000000000000007",
+                    "text": "Any recommendations for a bookkeeper in Leeds?",
+                }
+            ]
+        },
+    )
 
 
 def test_error_answers_are_not_harvested() -> None:
@@ -215,19 +288,48 @@ def test_error_answers_are_not_harvested() -> None:
 
 def test_group_dm_recipients_come_from_participants_seen_in_dm_events() -> None:
     memory = Memory()
-    events = json.dumps({"data": [
-        {"id": "1", "event_type": "ParticipantsJoin", "dm_conversation_id": "1582838223831",
-         "participant_ids": ["1600000000000000001", "1600000000000000009", "1600000000000000007"]},
-        {"id": "2", "event_type": "MessageCreate", "dm_conversation_id": "1582838223831",
-         "sender_id": "1600000000000000009", "text": "Welcome all"}]})
-    fixture = {"request": {"method": "GET", "url": "https://api.x.com/2/dm_events",
-                           "headers": {"authorization": OAUTH1}},
-               "response": {"status": 200, "headers": {"content-type": "application/json"},
-                            "body": events}}
+    events = json.dumps(
+        {
+            "data": [
+                {
+                    "id": "1",
+                    "event_type": "ParticipantsJoin",
+                    "dm_conversation_id": "1582838223831",
+                    "participant_ids": [
+                        "1600000000000000001",
+                        "1600000000000000009",
+                        "1600000000000000007",
+                    ],
+                },
+                {
+                    "id": "2",
+                    "event_type": "MessageCreate",
+                    "dm_conversation_id": "1582838223831",
+                    "sender_id": "1600000000000000009",
+                    "text": "Welcome all",
+                },
+            ]
+        }
+    )
+    fixture = {
+        "request": {
+            "method": "GET",
+            "url": "https://api.x.com/2/dm_events",
+            "headers": {"authorization": OAUTH1},
+        },
+        "response": {
+            "status": 200,
+            "headers": {"content-type": "application/json"},
+            "body": events,
+        },
+    }
     memory.remember("x", ADAPTER.harvest(response_of(fixture)))
-    spec = {"method": "POST", "url": "https://api.x.com/2/dm_conversations/1582838223831/messages",
-            "headers": {"content-type": "application/json", "authorization": OAUTH1},
-            "body": '{"text":"Hi all, 20% off websites this week: acme.example"}'}
+    spec = {
+        "method": "POST",
+        "url": "https://api.x.com/2/dm_conversations/1582838223831/messages",
+        "headers": {"content-type": "application/json", "authorization": OAUTH1},
+        "body": '{"text":"Hi all, 20% off websites this week: acme.example"}',
+    }
     draft = memory.enrich("x", ADAPTER.compose(to_request(spec)))
     assert draft.recipients == ["1600000000000000009", "1600000000000000007"]
     assert draft.prior_conversation is True
@@ -237,16 +339,19 @@ def test_group_dm_recipients_come_from_participants_seen_in_dm_events() -> None:
 
 ANY_JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=12),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.text(max_size=6), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3)
+    ),
     max_leaves=10,
 )
 
 
 def _rewrite(document, data):  # type: ignore[no-untyped-def]
     if isinstance(document, dict):
-        return {k: data.draw(ANY_JSON) if data.draw(st.integers(0, 3)) == 0 else
-                _rewrite(v, data) for k, v in document.items()}
+        return {
+            k: data.draw(ANY_JSON) if data.draw(st.integers(0, 3)) == 0 else _rewrite(v, data)
+            for k, v in document.items()
+        }
     if isinstance(document, list):
         return [_rewrite(v, data) for v in document]
     return document

@@ -64,8 +64,9 @@ def test_days_outside_the_window_are_left_out(store: StatsStore) -> None:
 
 
 def test_rule_codes_keep_their_names(store: StatsStore) -> None:
-    store.count("draft_checked", "x", rules=["PP201"], when=DAY,
-                names={"PP201": "unsolicited-pitch-reply"})
+    store.count(
+        "draft_checked", "x", rules=["PP201"], when=DAY, names={"PP201": "unsolicited-pitch-reply"}
+    )
     summary = store.summary(days=1, today=DAY.date())
     assert summary.rule_label("PP201") == "PP201 unsolicited-pitch-reply"
     assert summary.rule_label("PP999") == "PP999"
@@ -79,20 +80,25 @@ def test_unknown_event_is_refused(store: StatsStore) -> None:
 
 def test_the_file_holds_numbers_and_names_only(store: StatsStore, tmp_path: Path) -> None:
     _session(store)
-    columns = [row[1] for row in sqlite3.connect(tmp_path / FILENAME)
-               .execute("PRAGMA table_info(counts)")]
+    columns = [
+        row[1] for row in sqlite3.connect(tmp_path / FILENAME).execute("PRAGMA table_info(counts)")
+    ]
     assert columns == ["day", "platform", "event", "rule", "count"]
 
 
 def test_reading_without_a_stats_file_creates_none(tmp_path: Path) -> None:
     summary = read_summary(tmp_path, days=7, today=date(2026, 11, 20))
-    assert summary.totals["draft_checked"] == 0 and summary.first_day == date(2026, 11, 14)
+    assert summary.totals["draft_checked"] == 0
+    assert summary.first_day == date(2026, 11, 14)
     assert not (tmp_path / FILENAME).exists()
 
 
-def test_stats_command_prints_the_figures(store: StatsStore, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_stats_command_prints_the_figures(
+    store: StatsStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     today = datetime.now(UTC)
     store.count("draft_checked", "x", rules=["PP201"], when=today)
     store.count("hold", "x", when=today)
@@ -100,7 +106,8 @@ def test_stats_command_prints_the_figures(store: StatsStore, tmp_path: Path,
     monkeypatch.setenv("PULLCHECK_DATA_DIR", str(tmp_path))
     assert main(["stats", "--days", "3", "--json"]) == 0
     figures = json.loads(capsys.readouterr().out)
-    assert figures["totals"]["edited"] == 1 and figures["revised_share"] == 1.0
+    assert figures["totals"]["edited"] == 1
+    assert figures["revised_share"] == 1.0
     assert figures["rules"] == {"PP201": 1}
     assert main(["stats"]) == 0
     text = capsys.readouterr().out
@@ -118,9 +125,11 @@ def test_dashboard_shows_the_figures_without_any_script(store: StatsStore) -> No
     page = render_dashboard(store.summary(days=7, today=DAY.date()))
     figures = dict(re.findall(r'data-figure="(\w+)">([^<]+)<', page))
     assert figures["revised_share"] == "67%"
-    assert figures["draft_checked"] == "7" and figures["notpush"] == "1"
+    assert figures["draft_checked"] == "7"
+    assert figures["notpush"] == "1"
     assert figures["timed_out"] == "1"
-    assert "<script" not in page and "<style" not in page
+    assert "<script" not in page
+    assert "<style" not in page
     assert '<link rel="stylesheet" href="/dashboard.css">' in page
 
 

@@ -12,8 +12,10 @@ from pullcheck.proxy.tally import ProxyTally
 
 PAGE, OTHER_PAGE = "token-a", "token-b"
 X = "https://x.com"
-PITCH = ("Hi! We build fast, affordable websites for bakeries. See "
-         "https://acme-webworks.example/pricing and DM me for 20% off this week!")
+PITCH = (
+    "Hi! We build fast, affordable websites for bakeries. See "
+    "https://acme-webworks.example/pricing and DM me for 20% off this week!"
+)
 
 
 class Clock:
@@ -48,9 +50,12 @@ def test_a_dozen_pauses_in_one_draft_are_one_draft_and_one_warning(drafts: LiveD
 
 def test_a_warning_that_appears_midway_is_counted_when_it_first_shows(drafts: LiveDrafts) -> None:
     texts = typing(PITCH, 4)
-    news = [drafts.checked(PAGE, X, text, rules, warned)
-            for text, rules, warned in zip(texts, [[], [], ["PP202"], ["PP202", "PP201"]],
-                                           [False, False, True, True], strict=True)]
+    news = [
+        drafts.checked(PAGE, X, text, rules, warned)
+        for text, rules, warned in zip(
+            texts, [[], [], ["PP202"], ["PP202", "PP201"]], [False, False, True, True], strict=True
+        )
+    ]
     assert [n.first_warning for n in news] == [False, False, True, False]
     assert [n.new_rules for n in news] == [(), (), ("PP202",), ("PP201",)]
 

@@ -25,8 +25,10 @@ PITCH = {
     },
     "queryId": "SiM_cAu83R0wnrpmKQQSEw",
 }
-CALM = {"variables": {"tweet_text": "Lovely weather for a run today"},
-        "queryId": "SiM_cAu83R0wnrpmKQQSEw"}
+CALM = {
+    "variables": {"tweet_text": "Lovely weather for a run today"},
+    "queryId": "SiM_cAu83R0wnrpmKQQSEw",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -40,12 +42,14 @@ def private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def proxy(folder: Path, **options: Any) -> Iterator[tuple[PullcheckAddon, Any]]:
     config = folder / "config.yaml"
     # No banner page here: held posts wait for a decision instead of being refused.
-    config.write_text('mode: hold\nholds: {without_page: wait}\n'
-                      'offer:\n  - "websites for bakeries"\n')
+    config.write_text(
+        'mode: hold\nholds: {without_page: wait}\noffer:\n  - "websites for bakeries"\n'
+    )
     addon = PullcheckAddon()
     with taddons.context(addon) as tctx:
-        tctx.configure(addon, pullcheck_config=str(config),
-                       pullcheck_data_dir=str(folder / "data"), **options)
+        tctx.configure(
+            addon, pullcheck_config=str(config), pullcheck_data_dir=str(folder / "data"), **options
+        )
         try:
             yield addon, tctx
         finally:
@@ -53,14 +57,19 @@ def proxy(folder: Path, **options: Any) -> Iterator[tuple[PullcheckAddon, Any]]:
 
 
 def compose(body: dict[str, Any]) -> http.HTTPFlow:
-    return tflow.tflow(req=http.Request.make(
-        "POST", "https://x.com/i/api/graphql/SiM_cAu83R0wnrpmKQQSEw/CreateTweet",
-        json.dumps(body).encode(), {"content-type": "application/json",
-                                    "origin": "https://x.com"}))
+    return tflow.tflow(
+        req=http.Request.make(
+            "POST",
+            "https://x.com/i/api/graphql/SiM_cAu83R0wnrpmKQQSEw/CreateTweet",
+            json.dumps(body).encode(),
+            {"content-type": "application/json", "origin": "https://x.com"},
+        )
+    )
 
 
-async def ask_dashboard(addon: PullcheckAddon, path: str = "/",
-                        method: str = "GET") -> http.HTTPFlow:
+async def ask_dashboard(
+    addon: PullcheckAddon, path: str = "/", method: str = "GET"
+) -> http.HTTPFlow:
     flow = tflow.tflow(req=http.Request.make(method, f"http://pullcheck.localhost{path}"))
     await addon.request(flow)
     return flow
@@ -95,9 +104,11 @@ def test_dashboard_is_answered_by_the_proxy_and_locked_down(tmp_path: Path) -> N
     assert page.response.status_code == 200
     assert page.response.headers["content-type"].startswith("text/html")
     policy = page.response.headers["content-security-policy"]
-    assert "default-src 'none'" in policy and "style-src 'self'" in policy
+    assert "default-src 'none'" in policy
+    assert "style-src 'self'" in policy
     assert b"<script" not in page.response.content
-    assert css.response.status_code == 200 and b".cards" in css.response.content
+    assert css.response.status_code == 200
+    assert b".cards" in css.response.content
     assert (missing.response.status_code, posted.response.status_code) == (404, 405)
 
 
@@ -107,8 +118,9 @@ def test_figures_after_a_session_of_drafts_holds_and_timelines(tmp_path: Path) -
     async def session() -> None:
         with proxy(tmp_path, pullcheck_hold_timeout=1) as (addon, tctx):
             read = tflow.tflow(req=http.Request.make("GET", timeline["request"]["url"]))
-            read.response = http.Response.make(200, timeline["response"]["body"].encode(),
-                                               {"content-type": "application/json"})
+            read.response = http.Response.make(
+                200, timeline["response"]["body"].encode(), {"content-type": "application/json"}
+            )
             addon.response(read)
             calm = compose(CALM)
             await addon.request(calm)
@@ -125,8 +137,11 @@ def test_figures_after_a_session_of_drafts_holds_and_timelines(tmp_path: Path) -
     assert figures["totals"]["draft_checked"] == 5
     assert figures["totals"]["warning_shown"] == 4
     assert figures["totals"]["hold"] == 4
-    assert (figures["totals"]["edited"], figures["totals"]["sent_anyway"],
-            figures["totals"]["timed_out"]) == (2, 1, 1)
+    assert (
+        figures["totals"]["edited"],
+        figures["totals"]["sent_anyway"],
+        figures["totals"]["timed_out"],
+    ) == (2, 1, 1)
     assert figures["revised_share"] == pytest.approx(2 / 3, abs=1e-3)
     assert figures["rules"]["PP201"] == 4
     assert figures["rule_names"]["PP201"] == "unsolicited-pitch-reply"
@@ -134,12 +149,15 @@ def test_figures_after_a_session_of_drafts_holds_and_timelines(tmp_path: Path) -
     assert figures["totals"]["opportunity"] == 1
     page = flows["page"].response.text
     shown = dict(re.findall(r'data-figure="(\w+)">([^<]+)<', page))
-    assert shown["revised_share"] == "67%" and shown["hold"] == "4"
+    assert shown["revised_share"] == "67%"
+    assert shown["hold"] == "4"
     # Counts only: no draft text went into the stats file.
     stored = (tmp_path / "data" / "stats.sqlite3").read_bytes()
-    assert b"bakeries" not in stored and b"Lovely weather" not in stored
+    assert b"bakeries" not in stored
+    assert b"Lovely weather" not in stored
     kept = (tmp_path / "data" / "opportunities.sqlite3").read_bytes()
-    assert b"1790000000000000300" in kept and b"ordering online" not in kept
+    assert b"1790000000000000300" in kept
+    assert b"ordering online" not in kept
 
 
 def test_not_push_overrides_are_counted(tmp_path: Path) -> None:
@@ -155,15 +173,26 @@ def test_not_push_overrides_are_counted(tmp_path: Path) -> None:
     home = "http://127.0.0.1:8123"
     tally = ProxyTally.in_data_dir(tmp_path / "data")
     state = SimpleNamespace(
-        pages=PageTokens(), feed=VerdictFeed(), holds=HoldRegistry(timeout_s=5), engine=None,
-        memory=None, route=None, mode="warn", tally=tally,
+        pages=PageTokens(),
+        feed=VerdictFeed(),
+        holds=HoldRegistry(timeout_s=5),
+        engine=None,
+        memory=None,
+        route=None,
+        mode="warn",
+        tally=tally,
         config=SimpleNamespace(notpush_path=lambda: tmp_path / "notpush.yaml"),
     )
     request = tutils.treq(
-        method=b"POST", scheme=b"http", host="127.0.0.1", port=8123,
-        path=b"/__pullcheck__/notpush", headers=[(b"content-type", b"application/json")],
-        content=json.dumps({"code": "PP201", "recipient": "@jordan_bakes",
-                            "reason": "she asked me"}).encode(),
+        method=b"POST",
+        scheme=b"http",
+        host="127.0.0.1",
+        port=8123,
+        path=b"/__pullcheck__/notpush",
+        headers=[(b"content-type", b"application/json")],
+        content=json.dumps(
+            {"code": "PP201", "recipient": "@jordan_bakes", "reason": "she asked me"}
+        ).encode(),
     )
     request.headers["origin"] = home
     request.headers["sec-fetch-site"] = "same-origin"
@@ -180,12 +209,25 @@ def test_not_push_overrides_are_counted(tmp_path: Path) -> None:
 
 def live_check(token: str, text: str) -> http.HTTPFlow:
     """What the banner sends at a pause while a reply is typed on x.com."""
-    body = {"text": text, "kind": "reply", "platform": "x",
-            "reply_to_id": PITCH["variables"]["reply"]["in_reply_to_tweet_id"]}
-    return tflow.tflow(req=http.Request.make(
-        "POST", "https://x.com/__pullcheck__/check", json.dumps(body).encode(),
-        {"content-type": "application/json", "origin": "https://x.com",
-         "sec-fetch-site": "same-origin", "x-pullcheck-token": token}))
+    body = {
+        "text": text,
+        "kind": "reply",
+        "platform": "x",
+        "reply_to_id": PITCH["variables"]["reply"]["in_reply_to_tweet_id"],
+    }
+    return tflow.tflow(
+        req=http.Request.make(
+            "POST",
+            "https://x.com/__pullcheck__/check",
+            json.dumps(body).encode(),
+            {
+                "content-type": "application/json",
+                "origin": "https://x.com",
+                "sec-fetch-site": "same-origin",
+                "x-pullcheck-token": token,
+            },
+        )
+    )
 
 
 def test_live_checks_count_once_per_draft_and_the_send_joins_its_draft(tmp_path: Path) -> None:

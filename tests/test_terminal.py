@@ -22,7 +22,8 @@ C1_CSI = "\x9b31m"
 def no_raw_controls(text: str, newlines: bool = True) -> bool:
     allowed = {"\n"} if newlines else set()
     return not any(
-        (ord(c) < 0x20 and c not in allowed) or 0x7f <= ord(c) <= 0x9f
+        (ord(c) < 0x20 and c not in allowed)
+        or 0x7F <= ord(c) <= 0x9F
         or c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"
         for c in text
     )
@@ -57,8 +58,13 @@ def test_log_arguments_are_made_printable_but_numbers_still_format():
     logger.addHandler(handler)
     logger.propagate = False
     try:
-        logger.warning("no banner on %s: %r (%d tries, %.1f s)", f"http://evil{TITLE}",
-                       ValueError(f"bad {CLEAR}"), 3, 1.5)
+        logger.warning(
+            "no banner on %s: %r (%d tries, %.1f s)",
+            f"http://evil{TITLE}",
+            ValueError(f"bad {CLEAR}"),
+            3,
+            1.5,
+        )
         logger.warning(f"preformatted {TITLE}\nsecond line")
         try:
             raise ValueError(f"wire said {TITLE}")
@@ -68,7 +74,9 @@ def test_log_arguments_are_made_printable_but_numbers_still_format():
         logger.removeHandler(handler)
     out = stream.getvalue()
     assert no_raw_controls(out)
-    assert "3 tries, 1.5 s" in out and "ValueError" in out and "\\x1b]0;pwned\\x07" in out
+    assert "3 tries, 1.5 s" in out
+    assert "ValueError" in out
+    assert "\\x1b]0;pwned\\x07" in out
     assert "preformatted \\x1b]0;pwned\\x07\nsecond line" in out
 
 
@@ -84,7 +92,8 @@ def test_the_run_command_guards_mitmproxys_terminal_log():
         logging.getLogger("pullcheck").warning("pullcheck: no banner on %s", f"x{TITLE}")
     finally:
         handler.uninstall()
-    assert "pwned" in stream.getvalue() and no_raw_controls(stream.getvalue())
+    assert "pwned" in stream.getvalue()
+    assert no_raw_controls(stream.getvalue())
 
 
 def test_opportunities_prints_a_hostile_author_as_text(tmp_path: Path, monkeypatch, capsys):
@@ -92,8 +101,9 @@ def test_opportunities_prints_a_hostile_author_as_text(tmp_path: Path, monkeypat
     config = tmp_path / "config.yaml"
     config.write_text('offer: ["widgets in Albania"]\n')
     log = OpportunityLog.in_data_dir(tmp_path)
-    log.add(Opportunity(f"42{CLEAR}", "x", f"jordan{TITLE}{RLO}", 1_780_000_000.0,
-                        "widgets in Albania"))
+    log.add(
+        Opportunity(f"42{CLEAR}", "x", f"jordan{TITLE}{RLO}", 1_780_000_000.0, "widgets in Albania")
+    )
     log.close()
     assert main(["opportunities", "--config", str(config), "--days", "100000"]) == 0
     out = capsys.readouterr().out

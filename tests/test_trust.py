@@ -15,8 +15,12 @@ from pullcheck.proxy.trust import (
     scope_of,
 )
 
-ROUTE = SiteRoute({"bluesky": {"hosts": ["pds.example", "*.bsky.app"]},
-                   "mastodon": {"hosts": ["mastodon.social", "home.example"]}})
+ROUTE = SiteRoute(
+    {
+        "bluesky": {"hosts": ["pds.example", "*.bsky.app"]},
+        "mastodon": {"hosts": ["mastodon.social", "home.example"]},
+    }
+)
 
 
 def test_configured_bluesky_hosts_share_one_scope_and_others_get_their_own():
@@ -46,7 +50,8 @@ def test_a_rate_limit_refills_with_time():
     assert [limit.allow("a") for _ in range(3)] == [True, True, False]
     assert limit.allow("b")
     now[0] += 10  # one token back at 6 a minute
-    assert limit.allow("a") and not limit.allow("a")
+    assert limit.allow("a")
+    assert not limit.allow("a")
 
 
 def test_untrusted_writes_are_limited_per_host_and_in_all_and_said_once(caplog):

@@ -30,12 +30,15 @@ def test_a_disguised_link_is_a_link_spanning_its_original_words(
     assert text[links[0].start : links[0].end] == shown
 
 
-@pytest.mark.parametrize("text", [
-    "Plain text. Nothing to undo here.",
-    "trabalho com clínicas em Lisboa",
-    "connect the dots, then decide",
-    "5 * 3 = 15",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Plain text. Nothing to undo here.",
+        "trabalho com clínicas em Lisboa",
+        "connect the dots, then decide",
+        "5 * 3 = 15",
+    ],
+)
 def test_text_without_a_disguise_is_left_alone(text: str) -> None:
     assert not extract(text, BOOK).links
 

@@ -45,16 +45,23 @@ def start(tmp_path: Path, config: str = "mode: hold\n", **options) -> RunningPro
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("path", [
-    "/__pullcheck__/banner.js?v=1&t=abc",
-    "/__pullcheck__/check",
-    "/__pullcheck__/events?t=abc",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/__pullcheck__/banner.js?v=1&t=abc",
+        "/__pullcheck__/check",
+        "/__pullcheck__/events?t=abc",
+    ],
+)
 def test_control_paths_on_a_site_without_the_banner_never_reach_it(tmp_path, hostile, path):
     with start(tmp_path) as proxy:
         method = "POST" if path.endswith("check") else "GET"
-        status, headers, body = fetch(proxy, method, f"http://{hostile.address}{path}",
-                                      b'{"text": "hi"}' if method == "POST" else b"")
+        status, headers, body = fetch(
+            proxy,
+            method,
+            f"http://{hostile.address}{path}",
+            b'{"text": "hi"}' if method == "POST" else b"",
+        )
     assert (status, body) == (404, b"")
     assert headers["cache-control"] == "no-store"
     assert hostile.received == []
@@ -64,8 +71,13 @@ def test_control_paths_on_a_site_without_the_banner_never_reach_it(tmp_path, hos
 def test_control_paths_on_a_host_matched_by_mastodon_paths_never_reach_it(tmp_path, hostile):
     with start(tmp_path) as proxy:
         # The host is recognised as a Mastodon instance (its statuses path is judged) ...
-        fetch(proxy, "POST", f"http://{hostile.address}/api/v1/statuses",
-              b'{"status": "hello there"}', {"content-type": "application/json"})
+        fetch(
+            proxy,
+            "POST",
+            f"http://{hostile.address}/api/v1/statuses",
+            b'{"status": "hello there"}',
+            {"content-type": "application/json"},
+        )
         judged = proxy.addon.state.verdicts_judged
         # ... but it has no banner, so its control paths are nobody's.
         status, _, body = fetch(proxy, "GET", f"http://{hostile.address}/__pullcheck__/banner.js")
@@ -75,8 +87,14 @@ def test_control_paths_on_a_host_matched_by_mastodon_paths_never_reach_it(tmp_pa
 
 
 def _posted(proxy: RunningProxy, hostile: Upstream, body: bytes, headers: dict[str, str]):
-    return fetch(proxy, "POST", f"http://{hostile.address}/api/v1/statuses", body,
-                 {"content-type": "application/json", **headers}, timeout=60)
+    return fetch(
+        proxy,
+        "POST",
+        f"http://{hostile.address}/api/v1/statuses",
+        body,
+        {"content-type": "application/json", **headers},
+        timeout=60,
+    )
 
 
 def _bomb(encoding: str) -> bytes:
@@ -106,9 +124,11 @@ def test_a_compression_bomb_reaches_the_site_as_sent_and_the_proxy_stays_small(
         finally:
             tracemalloc.stop()
         judged = proxy.addon.state.verdicts_judged
-    assert status == 200 and judged == 0
+    assert status == 200
+    assert judged == 0
     (received,) = hostile.requests_to("POST", "/api/v1/statuses")
-    assert received.body == bomb and received.headers["content-encoding"] == encoding
+    assert received.body == bomb
+    assert received.headers["content-encoding"] == encoding
     assert peak < 64 * 1024 * 1024  # mitmproxy's own decoding made all 256 MiB
 
 
@@ -120,8 +140,9 @@ def test_other_traffic_goes_on_while_a_hostile_4_mb_post_is_read(tmp_path, hosti
     try:
         with start(tmp_path) as proxy, ThreadPoolExecutor(2) as pool:
             fetch(proxy, "GET", f"http://{quiet.address}/warm-up")
-            attacks = [pool.submit(_posted, proxy, hostile, body, {})
-                       for body in (text, keys, text, keys)]
+            attacks = [
+                pool.submit(_posted, proxy, hostile, body, {}) for body in (text, keys, text, keys)
+            ]
             slowest = 0.0
             while not all(attack.done() for attack in attacks):
                 started = time.monotonic()

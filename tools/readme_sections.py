@@ -157,8 +157,13 @@ def run_accuracy(corpora: Path, config: Config, fail_on: str) -> dict[str, dict[
         results[csv_path.stem] = {
             "overall": _summed([result["overall"] for result in by_half.values()]),
             "rules": {
-                code: _summed([result["rules"][code] for result in by_half.values()
-                               if code in result["rules"]])
+                code: _summed(
+                    [
+                        result["rules"][code]
+                        for result in by_half.values()
+                        if code in result["rules"]
+                    ]
+                )
                 for code in codes
             },
             "halves": {half: result["overall"] for half, result in by_half.items()},
@@ -169,14 +174,38 @@ def run_accuracy(corpora: Path, config: Config, fail_on: str) -> dict[str, dict[
 # Commands shown in the README's command-line section, run for real when the README is made so
 # the output printed there is the output you get.
 CLI_EXAMPLES: tuple[tuple[str, ...], ...] = (
-    ("check", "--kind", "reply", "--parent", "Sunset over the harbour tonight",
-     "Nice photo! Our agency builds websites like this, hire us: acme-web.example"),
-    ("check", "--kind", "reply", "--parent", "I'm looking for a widget seller in Albania",
-     "We sell widgets in Tirana and ship across Albania: acme.example"),
-    ("check", "--json", "--kind", "dm", "--no-prior-conversation",
-     "We offer SEO audits at 50% off"),
-    ("check", "--kind", "reply", "--parent", "Just adopted a puppy, any tips for the first week?",
-     "Cute! Our agency builds websites, hire us: acme.example"),
+    (
+        "check",
+        "--kind",
+        "reply",
+        "--parent",
+        "Sunset over the harbour tonight",
+        "Nice photo! Our agency builds websites like this, hire us: acme-web.example",
+    ),
+    (
+        "check",
+        "--kind",
+        "reply",
+        "--parent",
+        "I'm looking for a widget seller in Albania",
+        "We sell widgets in Tirana and ship across Albania: acme.example",
+    ),
+    (
+        "check",
+        "--json",
+        "--kind",
+        "dm",
+        "--no-prior-conversation",
+        "We offer SEO audits at 50% off",
+    ),
+    (
+        "check",
+        "--kind",
+        "reply",
+        "--parent",
+        "Just adopted a puppy, any tips for the first week?",
+        "Cute! Our agency builds websites, hire us: acme.example",
+    ),
 )
 
 
@@ -252,12 +281,19 @@ def current_block(text: str, name: str) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=DOCS_COMMAND, description=__doc__.splitlines()[0])
     parser.add_argument("--readme", type=Path, default=DEFAULT_README)
-    parser.add_argument("--corpora", type=Path, default=DEFAULT_CORPORA,
-                        help="folder of labelled CSV files (default: ../shared/corpora)")
+    parser.add_argument(
+        "--corpora",
+        type=Path,
+        default=DEFAULT_CORPORA,
+        help="folder of labelled CSV files (default: ../shared/corpora)",
+    )
     parser.add_argument("--fail-on", choices=("info", "warning", "error"), default="warning")
     parser.add_argument("--rules-only", action="store_true", help="leave the accuracy table")
-    parser.add_argument("--check", action="store_true",
-                        help="change nothing; exit 1 if the rule table is out of date")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 if the rule table is out of date",
+    )
     args = parser.parse_args(argv)
 
     config = Config()  # the built-in pack and defaults, never the user's own config
@@ -265,8 +301,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     text = args.readme.read_text(encoding="utf-8")
     if args.check:
         if current_block(text, "rules") != table:
-            print(f"{args.readme}: the rule table is out of date; run `{DOCS_COMMAND}`",
-                  file=sys.stderr)
+            print(
+                f"{args.readme}: the rule table is out of date; run `{DOCS_COMMAND}`",
+                file=sys.stderr,
+            )
             return 1
         print(f"{args.readme}: the rule table matches the rule pack")
         return 0

@@ -99,11 +99,19 @@ def read_tune_rows(
                 label = (row.get("label") or "").strip().lower()
                 if label not in ("push", "ok"):
                     raise SystemExit(f"{path}:{line}: label must be push or ok, not {label!r}")
-                examples.append(Example(name, row_id, features_of(row.get("text") or "", spec),
-                                        int(label == "push"), trusted))
+                examples.append(
+                    Example(
+                        name,
+                        row_id,
+                        features_of(row.get("text") or "", spec),
+                        int(label == "push"),
+                        trusted,
+                    )
+                )
                 rows += 1
-        record.append({"file": name, "sha256": hashlib.sha256(raw).hexdigest(),
-                       "half": "tune", "rows": rows})
+        record.append(
+            {"file": name, "sha256": hashlib.sha256(raw).hexdigest(), "half": "tune", "rows": rows}
+        )
     return examples, record
 
 
@@ -178,8 +186,9 @@ def choose_threshold(examples: list[Example], margins: list[float]) -> tuple[flo
     raise SystemExit(f"no threshold reaches precision {PRECISION_TARGET} out of fold")
 
 
-def build_model(folder: Path, spec: FeatureSpec = SPEC, seed: int = SEED,
-                epochs: int = EPOCHS) -> SecondOpinion:
+def build_model(
+    folder: Path, spec: FeatureSpec = SPEC, seed: int = SEED, epochs: int = EPOCHS
+) -> SecondOpinion:
     examples, record = read_tune_rows(folder, spec)
     margins = out_of_fold_margins(examples, seed, epochs)
     threshold, choice = choose_threshold(examples, margins)
@@ -192,26 +201,44 @@ def build_model(folder: Path, spec: FeatureSpec = SPEC, seed: int = SEED,
         else:
             chars[unit] = weight
     return SecondOpinion(
-        spec=spec, bias=round(bias, DECIMALS), char_weights=chars, word_weights=words,
+        spec=spec,
+        bias=round(bias, DECIMALS),
+        char_weights=chars,
+        word_weights=words,
         threshold=threshold,
-        provenance={"corpora": record, "seed": seed, "epochs": epochs,
-                    "learning_rate": LEARNING_RATE, "threshold_choice": choice},
+        provenance={
+            "corpora": record,
+            "seed": seed,
+            "epochs": epochs,
+            "learning_rate": LEARNING_RATE,
+            "threshold_choice": choice,
+        },
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpora", type=Path, default=DEFAULT_CORPORA,
-                        help="folder holding youtube.csv (and twcs, jigsaw, conversations)")
-    parser.add_argument("--out", type=Path, default=builtin_model_path(),
-                        help="model file to write (default: the one shipped in the package)")
+    parser.add_argument(
+        "--corpora",
+        type=Path,
+        default=DEFAULT_CORPORA,
+        help="folder holding youtube.csv (and twcs, jigsaw, conversations)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=builtin_model_path(),
+        help="model file to write (default: the one shipped in the package)",
+    )
     args = parser.parse_args(argv)
     model = build_model(args.corpora)
     args.out.write_text(model.to_json(), encoding="utf-8")
     choice = model.provenance["threshold_choice"]
-    print(f"{args.out}: {len(model.char_weights)} n-gram and {len(model.word_weights)} word "
-          f"weights, threshold {model.threshold:g} (out of fold: precision "
-          f"{choice['out_of_fold_precision']}, recall {choice['out_of_fold_recall']})")
+    print(
+        f"{args.out}: {len(model.char_weights)} n-gram and {len(model.word_weights)} word "
+        f"weights, threshold {model.threshold:g} (out of fold: precision "
+        f"{choice['out_of_fold_precision']}, recall {choice['out_of_fold_recall']})"
+    )
     return 0
 
 

@@ -44,8 +44,10 @@ class AuditLog:
         """The audit log the config asks for, or None when it is off (the default)."""
         if not config.audit_log.enabled:
             return None
-        return cls(config.audit_log.path or data_dir / DEFAULT_FILE_NAME,
-                   int(config.audit_log.max_mb * 1000 * 1000))
+        return cls(
+            config.audit_log.path or data_dir / DEFAULT_FILE_NAME,
+            int(config.audit_log.max_mb * 1000 * 1000),
+        )
 
     @property
     def previous(self) -> Path:
@@ -53,7 +55,12 @@ class AuditLog:
         return self.path.with_name(self.path.name + ".1")
 
     def write(
-        self, draft: Draft, verdict: Verdict, *, origin: str = "", held: bool = False,
+        self,
+        draft: Draft,
+        verdict: Verdict,
+        *,
+        origin: str = "",
+        held: bool = False,
         when: float | None = None,
     ) -> None:
         text = draft.text if draft.text_available else None

@@ -72,9 +72,12 @@ class _Strict(BaseModel):
         cleaned: dict[str, Any] = {}
         for key, item in value.items():
             field = cls.model_fields.get(key) if isinstance(key, str) else None
-            if field is not None and item is None:
-                if field.get_default(call_default_factory=True) is not None:
-                    continue
+            if (
+                field is not None
+                and item is None
+                and field.get_default(call_default_factory=True) is not None
+            ):
+                continue
             if field is not None and isinstance(item, str) and _is_list(field.annotation):
                 item = [item]
             cleaned[key] = item
@@ -327,8 +330,10 @@ class ConfigError(Exception):
 def _format_problem(
     file: Path | None, line: int | None, key: str | None, message: str, hint: str | None
 ) -> str:
-    where = f"{file}:{line}: " if file is not None and line is not None else (
-        f"{file}: " if file is not None else ""
+    where = (
+        f"{file}:{line}: "
+        if file is not None and line is not None
+        else (f"{file}: " if file is not None else "")
     )
     text = f"{where}key '{key}': {message}" if key else f"{where}{message}"
     if hint:
@@ -357,8 +362,9 @@ def _edit_distance(a: str, b: str) -> int:
     for i, char_a in enumerate(a, 1):
         current = [i] + [0] * len(b)
         for j, char_b in enumerate(b, 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1,
-                             previous[j - 1] + (char_a != char_b))
+            current[j] = min(
+                previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)
+            )
             if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
                 current[j] = min(current[j], previous2[j - 2] + 1)
         previous2, previous = previous, current
@@ -418,8 +424,9 @@ def load_config(
     located, sources = _read_layers(path, seen=())
     data = located.data if located.data is not None else {}
     if not isinstance(data, dict):
-        raise ConfigError([(path, 1, None, "a config file is a mapping of 'key: value' lines",
-                            None)])
+        raise ConfigError(
+            [(path, 1, None, "a config file is a mapping of 'key: value' lines", None)]
+        )
     # Every problem in the file is reported at once: the type errors pydantic finds, then the
     # names it cannot know (sites, rule codes, rule parameters) checked on what was written, so
     # a second mistake does not surface only after the first is fixed.
@@ -441,8 +448,9 @@ def load_config(
             rows += error.problems
     if pack is not None:
         overrides = config.rules if config is not None else data.get("rules")
-        rule_problems, renamed = _check_rules(overrides if isinstance(overrides, dict) else {},
-                                              pack)
+        rule_problems, renamed = _check_rules(
+            overrides if isinstance(overrides, dict) else {}, pack
+        )
         problems += rule_problems
         if config is not None:
             # Codes given by slug are stored under their code: the engine sees one name a rule.
@@ -477,8 +485,14 @@ def _without_noise_inside_unknown_names(problems: list[Problem]) -> list[Problem
     """`sites.mastadon: {hosts: 3}`: the unknown site name is the problem; what its settings
     would have been wrong about is noise until the name is fixed."""
     unknown = [problem.path for problem in problems if problem.unknown_name]
-    return [problem for problem in problems if problem.unknown_name or not any(
-        len(problem.path) >= len(path) and problem.path[:len(path)] == path for path in unknown)]
+    return [
+        problem
+        for problem in problems
+        if problem.unknown_name
+        or not any(
+            len(problem.path) >= len(path) and problem.path[: len(path)] == path for path in unknown
+        )
+    ]
 
 
 def _with_notpush(config: Config, sources: list[Path]) -> Config:
@@ -527,18 +541,37 @@ def _read_layers(path: Path, seen: tuple[Path, ...]) -> tuple[LocatedData, list[
             if not isinstance(include, Path):
                 continue  # pydantic reports the wrong type with its line
             if include.resolve() in (*seen, resolved):
-                raise ConfigError([(where.file, where.line, f"include[{index}]",
-                                    f"'{include}' includes itself (a loop)", None)])
+                raise ConfigError(
+                    [
+                        (
+                            where.file,
+                            where.line,
+                            f"include[{index}]",
+                            f"'{include}' includes itself (a loop)",
+                            None,
+                        )
+                    ]
+                )
             if not include.exists():
-                raise ConfigError([(where.file, where.line, f"include[{index}]",
-                                    f"no such file: {include}", None)])
+                raise ConfigError(
+                    [
+                        (
+                            where.file,
+                            where.line,
+                            f"include[{index}]",
+                            f"no such file: {include}",
+                            None,
+                        )
+                    ]
+                )
             refused = not_a_regular_file(include)
             if refused:
                 raise ConfigError([(where.file, where.line, f"include[{index}]", refused, None)])
             included, included_sources = _read_layers(include, (*seen, resolved))
             if included.data is not None and not isinstance(included.data, dict):
-                raise ConfigError([(include, 1, None,
-                                    "a config file is a mapping of 'key: value' lines", None)])
+                raise ConfigError(
+                    [(include, 1, None, "a config file is a mapping of 'key: value' lines", None)]
+                )
             located = merge_layer(located, included)
             sources.extend(included_sources)
     return located, sources
@@ -555,10 +588,14 @@ def not_a_regular_file(path: Path) -> str | None:
     if stat.S_ISREG(mode):
         return None
     kind = (
-        "a folder" if stat.S_ISDIR(mode)
-        else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
-        else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-        else "a socket" if stat.S_ISSOCK(mode)
+        "a folder"
+        if stat.S_ISDIR(mode)
+        else "a FIFO (named pipe)"
+        if stat.S_ISFIFO(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
         else "not a regular file"
     )
     return f"'{path}' is {kind}, not a regular file; not read"
@@ -731,8 +768,9 @@ def _check_rules(
         code = key.upper() if key.upper() in rules else by_name.get(key)
         if code is None:
             hint = closest(key, [*rules, *by_name])
-            problems.append(Problem(("rules", key), f"unknown rule code '{key}'", hint,
-                                    unknown_name=True))
+            problems.append(
+                Problem(("rules", key), f"unknown rule code '{key}'", hint, unknown_name=True)
+            )
             continue
         override = value if isinstance(value, RuleOverride) else _valid_override(value)
         if override is None:
@@ -742,11 +780,13 @@ def _check_rules(
         for param, param_value in override.params.items():
             if param not in defaults:
                 known = ", ".join(sorted(defaults)) or "none"
-                problems.append(Problem(
-                    ("rules", key, "params", param),
-                    f"rule {code} has no parameter '{param}' (its parameters: {known})",
-                    closest(param, defaults),
-                ))
+                problems.append(
+                    Problem(
+                        ("rules", key, "params", param),
+                        f"rule {code} has no parameter '{param}' (its parameters: {known})",
+                        closest(param, defaults),
+                    )
+                )
                 continue
             problem = _param_type_problem(defaults[param], param_value)
             if problem:
@@ -826,8 +866,17 @@ def read_notpush(path: Path) -> Allowlist:
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict):
             where = located.where.get((index,)) or located.where.get(("entries", index))
-            raise ConfigError([(path, where.line if where else None, f"[{index}]",
-                                "each entry is a mapping with recipient or domain", None)])
+            raise ConfigError(
+                [
+                    (
+                        path,
+                        where.line if where else None,
+                        f"[{index}]",
+                        "each entry is a mapping with recipient or domain",
+                        None,
+                    )
+                ]
+            )
         item = _NotPushEntry.model_validate(entry)
         if item.recipient or item.handle:
             handles.append(str(item.recipient or item.handle))

@@ -15,7 +15,7 @@ from typing import Any
 SECTION_SHAPES: dict[str, str] = {
     "SiteConfig": "on, off or a mapping such as {hosts: [...]}",
     "RuleOverride": "on, off, shadow, info, warning, error or a mapping such as "
-                    "{severity: error, params: {...}}",
+    "{severity: error, params: {...}}",
     "Allowlist": "a mapping such as {handles: [...], domains: [...]}",
     "ScoreThresholds": "a mapping such as {warning: 35, error: 60, add_up: 60}",
     "SentLogConfig": "a mapping such as {retention_days: 30}",
@@ -66,8 +66,12 @@ def _what_it_takes(kind: str, context: dict[str, Any], loc: tuple[Any, ...]) -> 
         return "text (put quotes around it if YAML reads it as something else)"
     if kind in ("path_type", "path_parsing"):
         return "a file or folder path"
-    for bound, words in (("gt", "a number above"), ("ge", "a number of at least"),
-                         ("lt", "a number below"), ("le", "a number of at most")):
+    for bound, words in (
+        ("gt", "a number above"),
+        ("ge", "a number of at least"),
+        ("lt", "a number below"),
+        ("le", "a number of at most"),
+    ):
         if kind.startswith(("greater_than", "less_than")) and bound in context:
             return f"{words} {_number(context[bound])}"
     return None

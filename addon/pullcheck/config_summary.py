@@ -56,18 +56,15 @@ def _rule_state(override: RuleOverride | None, default_severity: str | None) -> 
 def _default_severities(config: Config) -> dict[str, str]:
     try:
         rules = pack_rules(rule_pack(config))
-    except Exception:  # noqa: BLE001 - a summary must never stop a reload
+    except Exception:
         return {}
     return {code: str(getattr(rule, "severity", "") or "") for code, rule in rules.items()}
 
 
 def _rule_changes(old: Config, new: Config) -> list[str]:
     old_defaults, new_defaults = _default_severities(old), _default_severities(new)
-    changes = []
-    for code in sorted(set(new_defaults) - set(old_defaults)):
-        changes.append(f"rule {code} added")
-    for code in sorted(set(old_defaults) - set(new_defaults)):
-        changes.append(f"rule {code} removed")
+    changes = [f"rule {code} added" for code in sorted(set(new_defaults) - set(old_defaults))]
+    changes += [f"rule {code} removed" for code in sorted(set(old_defaults) - set(new_defaults))]
     for code in sorted(set(old.rules) | set(new.rules)):
         if code not in new_defaults:
             continue

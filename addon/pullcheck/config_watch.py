@@ -111,7 +111,7 @@ class ConfigWatcher:
         except ConfigError as error:
             self._reject(error)
             return False
-        except Exception as error:  # noqa: BLE001 - a broken reload must never stop the proxy
+        except Exception as error:
             self._reject(ConfigError([(self.path, None, None, f"reload failed: {error!r}", None)]))
             return False
         with self._lock:
@@ -144,7 +144,7 @@ class ConfigWatcher:
 def _summary(previous: Config, config: Config) -> str:
     try:
         return reload_summary(previous, config)
-    except Exception:  # noqa: BLE001 - describing the change must never undo it
+    except Exception:
         log.exception("pullcheck: could not describe the config change")
         return "config reloaded"
 
@@ -194,6 +194,6 @@ def _ready_engine(config: Config, history: SentHistory) -> Any:
     engine = build_engine(config, history)
     try:
         engine.pack.phrasebook.compile_all()
-    except Exception:  # noqa: BLE001 - compiling on first use instead is slower, not wrong
+    except Exception:
         log.exception("pullcheck: compiling the phrase regexes ahead failed; they compile on use")
     return engine

@@ -91,7 +91,14 @@ class _Context:
     """Per-draft facts shared by the rules; the near-duplicate count is computed lazily."""
 
     __slots__ = (
-        "draft", "features", "ask", "audience", "now", "history", "_signature", "_similar",
+        "_signature",
+        "_similar",
+        "ask",
+        "audience",
+        "draft",
+        "features",
+        "history",
+        "now",
     )
 
     def __init__(
@@ -195,13 +202,20 @@ class Engine:
             features = self.features_of(draft)
             parent = draft.reply_to.text if draft.reply_to is not None else None
             ask = answer_for(
-                draft, features, self._parent(parent), self.pack.topics,
-                self.writer_of(draft), self.settings.offer,
+                draft,
+                features,
+                self._parent(parent),
+                self.pack.topics,
+                self.writer_of(draft),
+                self.settings.offer,
             )
         except Exception:  # fail open: an unreadable draft gets an empty verdict
             self._log_once("features", "feature extraction failed")
             return Judgement(
-                Verdict(), [], extract("", self.pack.phrasebook), Ask("unknown", None),
+                Verdict(),
+                [],
+                extract("", self.pack.phrasebook),
+                Ask("unknown", None),
                 complete=False,
             )
         context = _Context(draft, features, ask, moment, self.history)
@@ -335,8 +349,10 @@ class Engine:
             if severity_rank(gated) > severity_rank(level):
                 level = gated
         weak = sum(1 for finding in push if finding.severity == "info")
-        if push and severity_rank(level) < 2 and (
-            score >= settings.add_up_score or weak >= settings.add_up_count
+        if (
+            push
+            and severity_rank(level) < 2
+            and (score >= settings.add_up_score or weak >= settings.add_up_count)
         ):
             level = "warning"
         ordered = sorted(findings, key=lambda found: (-severity_rank(found.severity), found.code))

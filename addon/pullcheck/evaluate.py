@@ -159,9 +159,7 @@ def _replay_sent(row: Row, engine: Engine) -> Draft:
     return draft
 
 
-def evaluate_rows(
-    rows: list[Row], engine: Engine, fail_on: str = "warning"
-) -> dict[str, Any]:
+def evaluate_rows(rows: list[Row], engine: Engine, fail_on: str = "warning") -> dict[str, Any]:
     """Overall and per-rule metrics, a confusion matrix and the misses."""
     threshold = severity_rank(fail_on)
     overall = Counts()

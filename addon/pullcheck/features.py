@@ -29,7 +29,13 @@ from pullcheck.phrases import Hit, Phrasebook, normalise
 from pullcheck.unmask import unmask
 
 BUILTIN_SIGNALS = (
-    "link", "shortener", "promo-link", "mention", "shouting", "exclamations", "question",
+    "link",
+    "shortener",
+    "promo-link",
+    "mention",
+    "shouting",
+    "exclamations",
+    "question",
 )
 
 # Caps are shouting only with enough letters: "OK" or "USA" in a short reply is not.

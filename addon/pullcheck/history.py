@@ -7,6 +7,7 @@ and the tests, the SQLite one in `pullcheck.sentlog` outlives a proxy restart.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -47,7 +48,7 @@ def _bands(max_distance: int) -> tuple[tuple[int, int], ...]:
     on at least one (pigeonhole): a lookup per band finds every candidate."""
     count = max_distance + 1
     edges = [index * 64 // count for index in range(count + 1)]
-    pairs = zip(edges, edges[1:], strict=False)
+    pairs = itertools.pairwise(edges)
     return tuple((low, (1 << (high - low)) - 1) for low, high in pairs)
 
 

@@ -57,8 +57,10 @@ def compile_pattern(source: str, ignore_case: bool = False) -> Any:
 def _reason(source: str, detail: str) -> str:
     for sign, feature in _UNSUPPORTED:
         if sign.search(source):
-            return (f"uses {feature}, which the linear-time engine (RE2) does not support; "
-                    "rule patterns must match in time linear in the text")
+            return (
+                f"uses {feature}, which the linear-time engine (RE2) does not support; "
+                "rule patterns must match in time linear in the text"
+            )
     return f"not a valid RE2 pattern ({detail})"
 
 
@@ -85,7 +87,7 @@ def _nested_repeat(items: Any, inside: bool) -> bool:
     for op, arg in items:
         name = str(op)
         if name in _REPEATS:
-            low, high, sub = arg
+            _low, high, sub = arg
             unbounded = high == re._parser.MAXREPEAT or high > 16  # type: ignore[attr-defined]
             body = sub.data if hasattr(sub, "data") else list(sub)
             if inside and (unbounded or _has_choice_or_repeat(body)):

@@ -84,8 +84,25 @@ def _lower_set(values: list[object]) -> frozenset[str]:
 
 # Paths on social sites that are not someone's page.
 NOT_PROFILE_PATHS = frozenset(
-    {"watch", "story.php", "photo.php", "video.php", "share", "sharer", "search", "hashtag",
-     "home", "login", "intent", "events", "groups", "help", "explore", "p", "status"}
+    {
+        "watch",
+        "story.php",
+        "photo.php",
+        "video.php",
+        "share",
+        "sharer",
+        "search",
+        "hashtag",
+        "home",
+        "login",
+        "intent",
+        "events",
+        "groups",
+        "help",
+        "explore",
+        "p",
+        "status",
+    }
 )
 
 

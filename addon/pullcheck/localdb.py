@@ -15,6 +15,7 @@ A bad data folder must never stop the proxy (the browser would have nothing to t
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -70,7 +71,9 @@ def open_private_db(path: Path, schema: str = "") -> sqlite3.Connection:
         moved = _move_aside(path)
         logger.warning(
             "pullcheck: %s is not a readable database (%s); moved it to %s and started a new one",
-            path, error, moved.name if moved else "nowhere (it could not be moved)",
+            path,
+            error,
+            moved.name if moved else "nowhere (it could not be moved)",
         )
         if moved is None:
             return _in_memory(path, schema, error)
@@ -115,7 +118,8 @@ def _prepare(db: sqlite3.Connection, schema: str) -> None:
 def _in_memory(path: Path, schema: str, error: BaseException) -> sqlite3.Connection:
     logger.warning(
         "pullcheck: cannot keep %s on disk (%s); keeping it in memory until the proxy stops",
-        path, error,
+        path,
+        error,
     )
     db = sqlite3.connect(IN_MEMORY, check_same_thread=False, isolation_level=None)
     _prepare(db, schema)
@@ -135,10 +139,9 @@ def _move_aside(path: Path) -> Path | None:
         return None
     for suffix in ("-wal", "-shm"):
         companion = path.with_name(path.name + suffix)
-        try:
+        # none, or not movable: SQLite ignores a WAL without its database
+        with contextlib.suppress(OSError):
             companion.replace(target.with_name(target.name + suffix))
-        except OSError:
-            pass  # none, or not movable: SQLite ignores a WAL without its database
     return target
 
 

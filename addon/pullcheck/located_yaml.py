@@ -122,9 +122,15 @@ def _walk(
             key = str(key_node.value)
             if key in result:
                 first = where[(*path, key)].line
-                located.problems.append((Location(file, line), (
-                    f"key '{dotted((*path, key))}' is written twice (lines {first} and {line});"
-                    " keep one")))
+                located.problems.append(
+                    (
+                        Location(file, line),
+                        (
+                            f"key '{dotted((*path, key))}' is written twice "
+                            f"(lines {first} and {line}); keep one"
+                        ),
+                    )
+                )
             where[(*path, key)] = Location(file, line)
             _check_size(where, file, line)
             result[key] = _walk(value_node, (*path, key), file, located, constructor)
@@ -145,8 +151,9 @@ def _walk(
 
 def _check_size(where: dict[KeyPath, Location], file: Path, line: int) -> None:
     if len(where) > MAX_KEYS:
-        raise YamlProblem(file, line, f"more than {MAX_KEYS} keys and items (aliases that "
-                          "expand without end?)")
+        raise YamlProblem(
+            file, line, f"more than {MAX_KEYS} keys and items (aliases that expand without end?)"
+        )
 
 
 def dotted(path: KeyPath) -> str:
@@ -197,9 +204,13 @@ def _take(
     size = len(path)
     for key in [k for k in where if len(k) > size and k[:size] == path]:
         del where[key]
-    for key, location in over_where.items():
-        if len(key) > size and key[:size] == path:
-            where[key] = location
+    where.update(
+        {
+            key: location
+            for key, location in over_where.items()
+            if len(key) > size and key[:size] == path
+        }
+    )
 
 
 def line_of(where: dict[KeyPath, Location], path: KeyPath) -> Location | None:

@@ -72,8 +72,12 @@ class ScopedLru(Generic[V]):
     goes whole. `on_evict(scope, key, value)` hears every eviction (for secondary indexes).
     Not locked: `Memory` holds the lock."""
 
-    def __init__(self, capacity: int, max_scopes: int = MAX_SCOPES,
-                 on_evict: Callable[[Scope, str, V], None] | None = None) -> None:
+    def __init__(
+        self,
+        capacity: int,
+        max_scopes: int = MAX_SCOPES,
+        on_evict: Callable[[Scope, str, V], None] | None = None,
+    ) -> None:
         self.capacity = max(1, capacity)
         self.max_scopes = max(1, max_scopes)
         self._on_evict = on_evict
@@ -167,8 +171,9 @@ class SeenPosts:
             post.author_id = post.author_id or old.author_id
         self._posts.put(where, post.id, post)
 
-    def get(self, platform: str, post_id: str, scope: str | None = DEFAULT_SCOPE
-            ) -> SeenPost | None:
+    def get(
+        self, platform: str, post_id: str, scope: str | None = DEFAULT_SCOPE
+    ) -> SeenPost | None:
         """The post seen on `scope`; `scope=None` looks in every scope (diagnostics only:
         never for a draft, which must use only what its own host taught)."""
         if scope is not None:
@@ -193,8 +198,7 @@ class SeenPosts:
 class Followers:
     """New followers per scope, bounded; looked up by id or by handle."""
 
-    def __init__(self, capacity: int = DEFAULT_MAX_FOLLOWERS,
-                 max_scopes: int = MAX_SCOPES) -> None:
+    def __init__(self, capacity: int = DEFAULT_MAX_FOLLOWERS, max_scopes: int = MAX_SCOPES) -> None:
         self._by_id: ScopedLru[Follower] = ScopedLru(capacity, max_scopes, self._evicted)
         self._by_handle: dict[tuple[Scope, str], str] = {}
 
@@ -252,8 +256,9 @@ MAX_CONVERSATION_MEMBERS = 256
 class Conversations:
     """Conversation id -> members and history, per scope, bounded (`ScopedLru`)."""
 
-    def __init__(self, capacity: int = DEFAULT_MAX_CONVERSATIONS,
-                 max_scopes: int = MAX_SCOPES) -> None:
+    def __init__(
+        self, capacity: int = DEFAULT_MAX_CONVERSATIONS, max_scopes: int = MAX_SCOPES
+    ) -> None:
         self._items: ScopedLru[Conversation] = ScopedLru(capacity, max_scopes, self._evicted)
         self._by_member: dict[tuple[Scope, str], set[str]] = {}
 
@@ -264,12 +269,14 @@ class Conversations:
     def __len__(self) -> int:
         return len(self._items)
 
-    def get(self, platform: str, conversation_id: str, scope: str = DEFAULT_SCOPE
-            ) -> Conversation | None:
+    def get(
+        self, platform: str, conversation_id: str, scope: str = DEFAULT_SCOPE
+    ) -> Conversation | None:
         return self._items.get((platform, scope), conversation_id, touch=False)
 
-    def touch(self, platform: str, conversation_id: str, scope: str = DEFAULT_SCOPE
-              ) -> Conversation:
+    def touch(
+        self, platform: str, conversation_id: str, scope: str = DEFAULT_SCOPE
+    ) -> Conversation:
         where = (platform, scope)
         conversation = self._items.get(where, conversation_id)
         if conversation is None:
@@ -277,8 +284,9 @@ class Conversations:
             self._items.put(where, conversation_id, conversation)
         return conversation
 
-    def set_members(self, platform: str, conversation_id: str, members: list[str],
-                    scope: str = DEFAULT_SCOPE) -> None:
+    def set_members(
+        self, platform: str, conversation_id: str, members: list[str], scope: str = DEFAULT_SCOPE
+    ) -> None:
         conversation = self.touch(platform, conversation_id, scope)
         where = (platform, scope)
         for member in conversation.members:
@@ -287,8 +295,9 @@ class Conversations:
         for member in conversation.members:
             self._by_member.setdefault((where, _key(member)), set()).add(conversation_id)
 
-    def with_member(self, platform: str, member: str, scope: str = DEFAULT_SCOPE
-                    ) -> list[tuple[str, Conversation]]:
+    def with_member(
+        self, platform: str, member: str, scope: str = DEFAULT_SCOPE
+    ) -> list[tuple[str, Conversation]]:
         where = (platform, scope)
         ids = self._by_member.get((where, _key(member)), set())
         found = []
@@ -298,8 +307,9 @@ class Conversations:
                 found.append((conversation_id, conversation))
         return found
 
-    def member_lists(self, platform: str, limit: int, scope: str = DEFAULT_SCOPE
-                     ) -> list[tuple[str, ...]]:
+    def member_lists(
+        self, platform: str, limit: int, scope: str = DEFAULT_SCOPE
+    ) -> list[tuple[str, ...]]:
         lists = []
         for conversation in reversed(self._items.group((platform, scope)).values()):
             if len(conversation.members) >= 2:
@@ -348,8 +358,9 @@ class Memory:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def remember(self, platform: str, harvest: Harvest, now: float | None = None,
-                 scope: str = DEFAULT_SCOPE) -> None:
+    def remember(
+        self, platform: str, harvest: Harvest, now: float | None = None, scope: str = DEFAULT_SCOPE
+    ) -> None:
         """Store what one read response of `scope` showed."""
         now = self._clock() if now is None else now
         with self._lock:
@@ -396,8 +407,9 @@ class Memory:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def seen_post(self, platform: str, post_id: str, scope: str | None = DEFAULT_SCOPE
-                  ) -> SeenPost | None:
+    def seen_post(
+        self, platform: str, post_id: str, scope: str | None = DEFAULT_SCOPE
+    ) -> SeenPost | None:
         """The post as `scope` showed it (`scope=None`: in any scope, for diagnostics)."""
         with self._lock:
             return self.posts.get(platform, post_id, scope)
@@ -406,8 +418,9 @@ class Memory:
         with self._lock:
             return set(self._own.get((platform, scope), ()))
 
-    def is_new_follower(self, platform: str, who: str, now: float | None = None,
-                        scope: str = DEFAULT_SCOPE) -> bool | None:
+    def is_new_follower(
+        self, platform: str, who: str, now: float | None = None, scope: str = DEFAULT_SCOPE
+    ) -> bool | None:
         """True when `who` followed within the window, False when earlier, None when unknown."""
         now = self._clock() if now is None else now
         with self._lock:
@@ -439,8 +452,14 @@ class Memory:
 
     # -- enriching a draft -----------------------------------------------------------------
 
-    def enrich(self, platform: str, compose: Compose, now: float | None = None,
-               scope: str = DEFAULT_SCOPE, learn: bool = True) -> Draft:
+    def enrich(
+        self,
+        platform: str,
+        compose: Compose,
+        now: float | None = None,
+        scope: str = DEFAULT_SCOPE,
+        learn: bool = True,
+    ) -> Draft:
         """The compose's draft with what memory knows of `scope`: the parent post, recipients,
         history. `learn=False` (a host that may not teach) reads only: the sender is not
         noted as the user and no first send into a conversation is recorded."""
@@ -476,8 +495,9 @@ class Memory:
                     platform, scope, recipients, now
                 )
             if draft.prior_conversation is None:
-                prior = self._prior_locked(platform, scope, compose.conversation_ids,
-                                           recipients, now, learn)
+                prior = self._prior_locked(
+                    platform, scope, compose.conversation_ids, recipients, now, learn
+                )
                 if prior is not None:
                     update["prior_conversation"] = prior
             elif learn:
@@ -497,29 +517,37 @@ class Memory:
             shared &= {_key(m) for m in members}
         return shared if len(shared) == 1 else set()
 
-    def _new_follower_locked(self, platform: str, scope: str, recipients: list[str],
-                             now: float) -> bool | None:
+    def _new_follower_locked(
+        self, platform: str, scope: str, recipients: list[str], now: float
+    ) -> bool | None:
         answers = []
         for recipient in recipients:
             follower = self.followers.find(platform, recipient, scope)
-            answers.append(None if follower is None else
-                           now - follower.time <= self.new_follower_window_s)
+            answers.append(
+                None if follower is None else now - follower.time <= self.new_follower_window_s
+            )
         if any(a is True for a in answers):
             return True
         if answers and all(a is False for a in answers):
             return False
         return None
 
-    def _mark_send_locked(self, platform: str, scope: str, conversation_ids: list[str],
-                          now: float) -> None:
+    def _mark_send_locked(
+        self, platform: str, scope: str, conversation_ids: list[str], now: float
+    ) -> None:
         for conversation_id in conversation_ids:
             conversation = self.conversations.touch(platform, conversation_id, scope)
             if conversation.first_send is None:
                 conversation.first_send = now
 
     def _prior_locked(
-        self, platform: str, scope: str, conversation_ids: list[str], recipients: list[str],
-        now: float, learn: bool,
+        self,
+        platform: str,
+        scope: str,
+        conversation_ids: list[str],
+        recipients: list[str],
+        now: float,
+        learn: bool,
     ) -> bool | None:
         related: list[Conversation] = []
         for conversation_id in conversation_ids:
@@ -529,14 +557,17 @@ class Memory:
         if not conversation_ids:
             for recipient in recipients:
                 related.extend(
-                    c for _, c in self.conversations.with_member(platform, recipient, scope))
+                    c for _, c in self.conversations.with_member(platform, recipient, scope)
+                )
         answer: bool | None = None
         wanted = {_key(r) for r in recipients}
         for conversation in related:
             # The other side wrote in it, or it was already there before this session's first
             # attempt to write into it.
-            spoke = bool(conversation.senders & wanted) if wanted else bool(
-                conversation.senders - self._own_ids_locked(platform, scope)
+            spoke = (
+                bool(conversation.senders & wanted)
+                if wanted
+                else bool(conversation.senders - self._own_ids_locked(platform, scope))
             )
             existed = conversation.first_seen is not None and (
                 conversation.first_send is None or conversation.first_seen < conversation.first_send

@@ -61,19 +61,24 @@ def append_notpush(path: Path, entry: dict[str, str], max_entries: int = MAX_ENT
             existing = yaml.safe_load(path.read_text(encoding="utf-8"))
         if existing is not None and not isinstance(existing, dict | list):
             raise ValueError(f"{path}: not a list of 'Not push' entries")
-        entries = list((existing.get("entries") or []) if isinstance(existing, dict)
-                       else existing or [])
+        entries = list(
+            (existing.get("entries") or []) if isinstance(existing, dict) else existing or []
+        )
         if any(_same(entry, old) for old in entries):
             return False
         if len(entries) >= max_entries:
             raise NotPushFull(
                 f"the 'Not push' list is full ({max_entries} entries); edit or trim {path} "
-                "to add more")
+                "to add more"
+            )
         if isinstance(existing, dict):
             existing["entries"] = [*entries, entry]
             temporary = path.with_suffix(path.suffix + ".tmp")
-            _write_private(temporary, yaml.safe_dump(existing, sort_keys=False,
-                                                     allow_unicode=True), append=False)
+            _write_private(
+                temporary,
+                yaml.safe_dump(existing, sort_keys=False, allow_unicode=True),
+                append=False,
+            )
             temporary.replace(path)
             return True
         text = yaml.safe_dump([entry], sort_keys=False, allow_unicode=True)
@@ -85,8 +90,7 @@ def append_notpush(path: Path, entry: dict[str, str], max_entries: int = MAX_ENT
 def _same(entry: dict[str, str], old: Any) -> bool:
     if not isinstance(old, dict):
         return False
-    return all(str(old.get(key) or "").lower() == (entry.get(key) or "").lower()
-               for key in _KEYS)
+    return all(str(old.get(key) or "").lower() == (entry.get(key) or "").lower() for key in _KEYS)
 
 
 def _write_private(path: Path, text: str, append: bool) -> None:

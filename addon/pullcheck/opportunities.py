@@ -51,12 +51,14 @@ CREATE INDEX IF NOT EXISTS opportunities_seen_at ON opportunities (seen_at);
 """
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 # Words that carry no offer: articles, prepositions, pronouns, "small talk" verbs.
-_SMALL_WORDS = frozenset("""
+_SMALL_WORDS = frozenset(
+    """
 a an the and or but of for in on at to from by with without about into over under near
 my our your their his her its i we you they me us them it this that these those some any
 is are was were be been am do does did have has had can could will would should may might
 what who where when which how why best good great really very just please help need needs
-""".split())
+""".split()
+)
 
 
 def content_stems(text: str) -> set[str]:
@@ -109,12 +111,18 @@ class Opportunity:
     text: str = ""
 
     def public(self) -> dict[str, Any]:
-        return {"post_id": self.post_id, "platform": self.platform, "author": self.author,
-                "when": self.when, "phrase": self.phrase}
+        return {
+            "post_id": self.post_id,
+            "platform": self.platform,
+            "author": self.author,
+            "when": self.when,
+            "phrase": self.phrase,
+        }
 
 
-def spot(posts: Iterable[Any], matcher: OfferMatcher,
-         asks: Callable[[str], Any]) -> list[Opportunity]:
+def spot(
+    posts: Iterable[Any], matcher: OfferMatcher, asks: Callable[[str], Any]
+) -> list[Opportunity]:
     """Opportunities among harvested posts (`SeenPost`-like: id, platform, author, text).
 
     The cheap offer match runs first; the ask detection only on posts that match."""
@@ -127,16 +135,16 @@ def spot(posts: Iterable[Any], matcher: OfferMatcher,
         phrase = matcher.match(text)
         if phrase is None or asks(text).answer != "yes":
             continue
-        found.append(Opportunity(str(post.id), str(post.platform), post.author, now, phrase,
-                                 text))
+        found.append(Opportunity(str(post.id), str(post.platform), post.author, now, phrase, text))
     return found
 
 
 class OpportunityLog:
     """Opportunities seen: SQLite on disk (no text), the most recent with text in memory."""
 
-    def __init__(self, path: Path, max_per_day: int = MAX_PER_DAY,
-                 max_rows: int = MAX_ROWS) -> None:
+    def __init__(
+        self, path: Path, max_per_day: int = MAX_PER_DAY, max_rows: int = MAX_ROWS
+    ) -> None:
         self.path = path
         self.max_per_day = max_per_day
         self.max_rows = max_rows
@@ -158,14 +166,23 @@ class OpportunityLog:
         with self._lock:
             day = _day_start(opportunity.when)
             if self._today is None or self._today[0] != day:
-                self._today = (day, int(self._db.execute(
-                    "SELECT COUNT(*) FROM opportunities WHERE seen_at >= ? AND seen_at < ?",
-                    (day, day + 86400)).fetchone()[0]))
+                self._today = (
+                    day,
+                    int(
+                        self._db.execute(
+                            "SELECT COUNT(*) FROM opportunities WHERE seen_at >= ? AND seen_at < ?",
+                            (day, day + 86400),
+                        ).fetchone()[0]
+                    ),
+                )
             if self._today[1] >= self.max_per_day:
                 if self._full_day_said != day:
                     self._full_day_said = day
-                    logger.warning("pullcheck: %d pull opportunities today, the most kept in a "
-                                   "day; more are not stored until tomorrow", self.max_per_day)
+                    logger.warning(
+                        "pullcheck: %d pull opportunities today, the most kept in a "
+                        "day; more are not stored until tomorrow",
+                        self.max_per_day,
+                    )
                 return False
             self._recent[key] = opportunity
             self._recent.move_to_end(key)
@@ -174,8 +191,13 @@ class OpportunityLog:
             cursor = self._db.execute(
                 "INSERT OR IGNORE INTO opportunities (platform, post_id, author, seen_at, "
                 "phrase) VALUES (?, ?, ?, ?, ?)",
-                (opportunity.platform, opportunity.post_id, opportunity.author,
-                 opportunity.when, opportunity.phrase),
+                (
+                    opportunity.platform,
+                    opportunity.post_id,
+                    opportunity.author,
+                    opportunity.when,
+                    opportunity.phrase,
+                ),
             )
             if cursor.rowcount != 1:
                 return False
@@ -188,7 +210,9 @@ class OpportunityLog:
     def _drop_oldest_locked(self, count: int) -> None:
         self._db.execute(
             "DELETE FROM opportunities WHERE rowid IN "
-            "(SELECT rowid FROM opportunities ORDER BY seen_at LIMIT ?)", (count,))
+            "(SELECT rowid FROM opportunities ORDER BY seen_at LIMIT ?)",
+            (count,),
+        )
         self._rows = int(self._db.execute("SELECT COUNT(*) FROM opportunities").fetchone()[0])
 
     def __len__(self) -> int:
@@ -212,9 +236,12 @@ class OpportunityLog:
 
     def listed(self, since: float = 0.0, include_dismissed: bool = False) -> list[Opportunity]:
         """From disk, newest first, without text."""
-        query = ("SELECT post_id, platform, author, seen_at, phrase FROM opportunities "
-                 "WHERE seen_at >= ?" + ("" if include_dismissed else " AND dismissed = 0")
-                 + " ORDER BY seen_at DESC")
+        query = (
+            "SELECT post_id, platform, author, seen_at, phrase FROM opportunities "
+            "WHERE seen_at >= ?"
+            + ("" if include_dismissed else " AND dismissed = 0")
+            + " ORDER BY seen_at DESC"
+        )
         with self._lock:
             rows = self._db.execute(query, (since,)).fetchall()
         return [Opportunity(str(p), str(s), a, float(w), str(ph)) for p, s, a, w, ph in rows]

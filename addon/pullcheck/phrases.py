@@ -43,8 +43,18 @@ from pullcheck.linear_regex import PatternError, compile_pattern, vetted_re
 # Curly quotes and look-alike apostrophes become straight ones, one character for one, so spans
 # found in the translated text are spans of the original text.
 QUOTE_TRANSLATION = str.maketrans(
-    {"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u02bc": "'", "\u2032": "'", "`": "'",
-     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"'}
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201b": "'",
+        "\u02bc": "'",
+        "\u2032": "'",
+        "`": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2033": '"',
+    }
 )
 assert all(code > 127 for code in QUOTE_TRANSLATION if code != ord("`")), "see normalise()"
 
@@ -121,9 +131,9 @@ def _inflected(word: str) -> str:
     if word == HANDLE:
         return r"@\w+"
     if word.startswith(HANDLE):
-        return r"@\w+" + _literal(word[len(HANDLE):])
+        return r"@\w+" + _literal(word[len(HANDLE) :])
     if word.startswith(NUMBER):
-        return NUMBER_REGEX + _literal(word[len(NUMBER):])
+        return NUMBER_REGEX + _literal(word[len(NUMBER) :])
     if word.startswith("="):
         return _literal(word[1:])
     if word.endswith("*"):
@@ -196,7 +206,7 @@ def _word_forms(word: str) -> list[str] | None:
 def _runs(form: str) -> set[tuple[str, ...]]:
     """The word runs a form splits into, with and without its (optional) apostrophes."""
     if form.startswith(NUMBER):
-        return {(NUMBER,) + run for run in _runs(form[len(NUMBER):])}
+        return {(NUMBER, *run) for run in _runs(form[len(NUMBER) :])}
     return {tuple(WORD_RUN.findall(form)), tuple(WORD_RUN.findall(form.replace("'", "")))}
 
 
@@ -223,7 +233,7 @@ def phrase_heads(phrase: str) -> set[tuple[str, str | None]] | None:
                         # Any word: as a second word it leaves the second word open.
                         if any(not done for done in extended):
                             return None
-                        extended = {(done + (ANY,))[:2] for done in extended}
+                        extended = {((*done, ANY))[:2] for done in extended}
                         continue
                     forms = _word_forms(word.lower())
                     if forms is None:
@@ -311,7 +321,7 @@ class PairEntry:
     few hundred, and compiling them all took a third of a second. The proxy compiles them all
     when it loads a config (`PhraseIndex.compile_all`)."""
 
-    __slots__ = ("groups", "group_set", "regex", "_parts")
+    __slots__ = ("_parts", "group_set", "groups", "regex")
 
     def __init__(self, parts: dict[str, list[str]]) -> None:
         self.groups = tuple(parts)
@@ -536,10 +546,13 @@ class PhraseIndex:
         # the next candidate may start at the very next word.
         openings = {
             # A number may be glued to what follows it ("150p", "50%").
-            first: r"(?!\w)" if union is None and first != NUMBER
-            else "" if union is None
+            first: r"(?!\w)"
+            if union is None and first != NUMBER
+            else ""
+            if union is None
             else ("(?=\\W*" if first == NUMBER else "(?=\\W+")
-            + _trie({second: r"(?!\w)" for second in union}) + ")"
+            + _trie(dict.fromkeys(union, r"(?!\w)"))
+            + ")"
             for first, (union, _) in by_word.items()
         }
         # Group 1 of a candidate is its first word, group 2 the word after it, so the hot loop
@@ -620,9 +633,7 @@ class PhraseIndex:
                 pending = entry
                 pending_start = match.start()
         if pending is not None and pending[0] is None:
-            self._try(
-                text, text, pending_start, pending[1], None, found, reach, first_only, True
-            )
+            self._try(text, text, pending_start, pending[1], None, found, reach, first_only, True)
 
     @staticmethod
     def _try(
@@ -707,9 +718,7 @@ class PhraseIndex:
                                     reach[group] = FOUND_FIRST if first_only else end
                     if number is not None and word[0].isdigit():
                         # A number may be glued to its next word ("150p"): no filtering.
-                        self._try(
-                            lowered, text, start, number, ANY_WORD, found, reach, first_only
-                        )
+                        self._try(lowered, text, start, number, ANY_WORD, found, reach, first_only)
             else:
                 self._scan_words(text, found, reach, first_only)
         # Scanned patterns run over the whole text. Their hits join the index's in text order,
@@ -847,9 +856,7 @@ def compile_group(
         try:
             index.add_pattern(spec.group, pattern, built_in)
         except (re.error, PatternError) as error:
-            raise PhraseError(
-                f"pattern {pattern!r}: {error}", key=("patterns", number)
-            ) from error
+            raise PhraseError(f"pattern {pattern!r}: {error}", key=("patterns", number)) from error
     size = len(spec.phrases) + len(spec.patterns)
     if not size:
         raise PhraseError(f"group {spec.group!r} has no phrases and no patterns")
@@ -905,9 +912,7 @@ class Phrasebook:
             return
         groups = self.translations.setdefault(group.language, {})
         if group.name in groups:
-            raise PhraseError(
-                f"phrase group {group.name!r} ({group.language}) is defined twice"
-            )
+            raise PhraseError(f"phrase group {group.name!r} ({group.language}) is defined twice")
         groups[group.name] = group
         self.language_index.setdefault(group.language, PhraseIndex()).merge(group.index)
 
@@ -978,9 +983,7 @@ def load_phrase_file(
     return groups
 
 
-def load_group_file(
-    path: Path, built_in: bool = False, check_examples: bool = True
-) -> PhraseGroup:
+def load_group_file(path: Path, built_in: bool = False, check_examples: bool = True) -> PhraseGroup:
     """Read and compile one phrase group file; errors are `PhraseError` naming the problem."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))

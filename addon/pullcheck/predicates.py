@@ -28,8 +28,7 @@ class DraftContext(Protocol):
     ask: Ask
     audience: set[str]
 
-    def near_duplicate_recipients(self, hours: float, bits: int) -> int:
-        ...
+    def near_duplicate_recipients(self, hours: float, bits: int) -> int: ...
 
 
 Predicate = Callable[[DraftContext], bool]
@@ -45,10 +44,7 @@ def compile_conditions(when: Conditions, params: dict[str, Any]) -> Predicate:
     checks = _checks(when, params)
 
     def holds(context: DraftContext) -> bool:
-        for check in checks:
-            if not check(context):
-                return False
-        return True
+        return all(check(context) for check in checks)
 
     return holds
 
@@ -141,10 +137,7 @@ def _near_duplicates(needed: Any, params: dict[str, Any]) -> Predicate:
 
 
 def _has_all(signals: dict[str, Any], names: tuple[str, ...]) -> bool:
-    for name in names:
-        if name not in signals:
-            return False
-    return True
+    return all(name in signals for name in names)
 
 
 def _range(low: Any, high: Any, params: dict[str, Any]) -> tuple[float | None, float | None]:

@@ -58,10 +58,18 @@ def pitch_spans(features: Features) -> list[tuple[int, int]]:
 
 def sentence_around(text: str, start: int, end: int) -> str:
     """The sentence (or dash-separated clause) holding text[start:end]."""
-    left = max((text.rfind(mark, 0, start) + len(mark) for mark in SENTENCE_ENDS
-                if text.rfind(mark, 0, start) >= 0), default=0)
-    right = min((at for at in (text.find(mark, end) for mark in SENTENCE_ENDS) if at >= 0),
-                default=len(text))
+    left = max(
+        (
+            text.rfind(mark, 0, start) + len(mark)
+            for mark in SENTENCE_ENDS
+            if text.rfind(mark, 0, start) >= 0
+        ),
+        default=0,
+    )
+    right = min(
+        (at for at in (text.find(mark, end) for mark in SENTENCE_ENDS) if at >= 0),
+        default=len(text),
+    )
     return text[left:right].strip()
 
 
@@ -98,8 +106,11 @@ def answer_for(
         return parent_ask
     if writer and addressed:
         others = ", ".join(f"@{name}" for name in sorted(addressed))
-        return Ask("other", parent_ask.evidence,
-                   f"They wrote to {others}, not to you; this pitches your own offer.")
+        return Ask(
+            "other",
+            parent_ask.evidence,
+            f"They wrote to {others}, not to you; this pitches your own offer.",
+        )
     text = features.text
     pitch = " ".join(dict.fromkeys(sentence_around(text, start, end) for start, end in spans))
     offered = subject_of(pitch, lexicon, offer)
@@ -109,11 +120,13 @@ def answer_for(
     if not switched and (offered.meets(asked) or not offered.stems):
         # (An offer that names nothing, "hire us", cannot be told off-topic.)
         return parent_ask
-    asked_words = sentence_around(
-        parent_text, *_evidence_span(parent_text, parent_ask.evidence)
-    ) or parent_text
+    asked_words = (
+        sentence_around(parent_text, *_evidence_span(parent_text, parent_ask.evidence))
+        or parent_text
+    )
     return Ask(
-        "other", parent_ask.evidence,
+        "other",
+        parent_ask.evidence,
         f"They asked about {_describe(asked, asked_words)}; "
         f"this offers {_describe(offered, pitch)}.",
     )

@@ -82,7 +82,11 @@ class Conditions(BaseModel):
     second_opinion: bool | None = None
 
     @field_validator(
-        "min_links", "max_links", "min_mentions", "max_mentions", "max_words",
+        "min_links",
+        "max_links",
+        "min_mentions",
+        "max_mentions",
+        "max_words",
         "near_duplicate_recipients",
     )
     @classmethod
@@ -98,8 +102,10 @@ class Conditions(BaseModel):
     def yaml_yes_no(cls, value: Any) -> Any:
         # YAML 1.1 reads a bare yes/no as a boolean; mean the words.
         if isinstance(value, list):
-            return [{True: "yes", False: "no"}.get(item, item) if isinstance(item, bool)
-                    else item for item in value]
+            return [
+                {True: "yes", False: "no"}.get(item, item) if isinstance(item, bool) else item
+                for item in value
+            ]
         return value
 
     def signals(self) -> set[str]:
@@ -112,7 +118,11 @@ class Conditions(BaseModel):
         found = [
             (name, getattr(self, name))
             for name in (
-                "min_links", "max_links", "min_mentions", "max_mentions", "max_words",
+                "min_links",
+                "max_links",
+                "min_mentions",
+                "max_mentions",
+                "max_words",
                 "near_duplicate_recipients",
             )
             if getattr(self, name) is not None
@@ -181,7 +191,8 @@ class Example(BaseModel):
                 self.new_follower if self.new_follower is not None else facts.new_follower
             ),
             prior_conversation=(
-                self.prior_conversation if self.prior_conversation is not None
+                self.prior_conversation
+                if self.prior_conversation is not None
                 else facts.prior_conversation
             ),
             context=self.context,
@@ -249,9 +260,7 @@ class RulePack:
 
     def only(self, code: str) -> RulePack:
         """A pack with this one rule (and every phrase group): rules are tested alone."""
-        return RulePack(
-            (self.by_code[code],), self.phrasebook, self.folders, topics=self.topics
-        )
+        return RulePack((self.by_code[code],), self.phrasebook, self.folders, topics=self.topics)
 
 
 def builtin_rules_dir() -> Path:
@@ -283,8 +292,8 @@ def load_phrasebook(folders: list[Path], builtin_examples: bool = False) -> Phra
                 if key in origin:
                     where = f" ({group.language})" if group.language else ""
                     raise RulePackError(
-                        f"phrase group '{group.name}'{where} is already defined in "
-                        f"{origin[key]}", path
+                        f"phrase group '{group.name}'{where} is already defined in {origin[key]}",
+                        path,
                     )
                 origin[key] = path
                 book.add(group)
@@ -318,21 +327,21 @@ def load_rule_pack(
             if rule.code in origin:
                 raise RulePackError(
                     f"duplicate rule code {rule.code} (already in {origin[rule.code]})",
-                    path, rule.code,
+                    path,
+                    rule.code,
                 )
             if rule.name in names:
                 raise RulePackError(
                     f"duplicate rule name {rule.name} (already in {names[rule.name]})",
-                    path, rule.code,
+                    path,
+                    rule.code,
                 )
             _check_signals(rule, known_signals, path)
             _check_params(rule, path)
             _check_model(rule, path)
             reason = never_fires(rule.when, rule.params)
             if reason:
-                raise RulePackError(
-                    f"rule {rule.code} can never fire: {reason}", path, rule.code
-                )
+                raise RulePackError(f"rule {rule.code} can never fire: {reason}", path, rule.code)
             origin[rule.code] = path
             names[rule.name] = path
             rules.append(rule)
@@ -375,7 +384,8 @@ def _check_signals(rule: Rule, known: set[str], path: Path) -> None:
         raise RulePackError(
             f"rule {rule.code} names unknown phrase group or signal {', '.join(unknown)} "
             f"(known: {', '.join(sorted(known))})",
-            path, rule.code,
+            path,
+            rule.code,
         )
 
 
@@ -384,14 +394,16 @@ def _check_params(rule: Rule, path: Path) -> None:
         if isinstance(value, str) and value[1:] not in rule.params:
             raise RulePackError(
                 f"rule {rule.code}: '{key}: {value}' names a param the rule does not define",
-                path, rule.code,
+                path,
+                rule.code,
             )
     if rule.when.uses_history():
         for needed in ("window_hours", "max_distance"):
             if needed not in rule.params:
                 raise RulePackError(
                     f"rule {rule.code} counts near-duplicates and needs params.{needed}",
-                    path, rule.code,
+                    path,
+                    rule.code,
                 )
 
 
@@ -407,7 +419,8 @@ def _check_model(rule: Rule, path: Path) -> None:
     except ModelError as error:
         raise RulePackError(
             f"rule {rule.code} asks the learned second opinion, which cannot load: {error}",
-            path, rule.code,
+            path,
+            rule.code,
         ) from error
 
 
@@ -439,7 +452,8 @@ def never_fires(when: Conditions, params: dict[str, Any]) -> str | None:
         if low is not None and high is not None and low > high:
             return f"'{low_name}' ({low:g}) is above '{high_name}' ({high:g})"
     for signal, low_name, high_name in (
-        ("link", "min_links", "max_links"), ("mention", "min_mentions", "max_mentions")
+        ("link", "min_links", "max_links"),
+        ("mention", "min_mentions", "max_mentions"),
     ):
         low = resolve(getattr(when, low_name), params) or 0
         high = resolve(getattr(when, high_name), params)

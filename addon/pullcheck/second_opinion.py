@@ -41,8 +41,11 @@ class FeatureSpec:
     words: bool = True
 
     def to_json(self) -> dict[str, Any]:
-        return {"char_sizes": list(self.char_sizes), "max_chars": self.max_chars,
-                "words": self.words}
+        return {
+            "char_sizes": list(self.char_sizes),
+            "max_chars": self.max_chars,
+            "words": self.words,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FeatureSpec:
@@ -61,8 +64,9 @@ def prepared(text: str, spec: FeatureSpec) -> str:
 def char_units(text: str, spec: FeatureSpec) -> list[str]:
     """Every character n-gram the model reads (for training; judging never builds the list)."""
     ready = prepared(text, spec)
-    return [ready[at : at + size] for size in spec.char_sizes
-            for at in range(len(ready) - size + 1)]
+    return [
+        ready[at : at + size] for size in spec.char_sizes for at in range(len(ready) - size + 1)
+    ]
 
 
 def word_units(text: str, spec: FeatureSpec) -> list[str]:
@@ -99,8 +103,7 @@ class SecondOpinion:
             positions = len(ready) - size + 1
             if positions <= 0:
                 continue
-            total += sum(map(get, map(ready.__getitem__, islice(slices, positions)),
-                             repeat(0.0)))
+            total += sum(map(get, map(ready.__getitem__, islice(slices, positions)), repeat(0.0)))
             count += positions
         if self.spec.words:
             words = ready.split()
@@ -122,8 +125,8 @@ class SecondOpinion:
         header = {
             "format": FORMAT,
             "about": "pullcheck's learned second opinion (rule PP207): a linear model on "
-                     "character n-grams and words; a statistical guess, written by "
-                     "tools/train_second_opinion.py",
+            "character n-grams and words; a statistical guess, written by "
+            "tools/train_second_opinion.py",
             "features": self.spec.to_json(),
             "threshold": self.threshold,
             "bias": self.bias,
@@ -133,8 +136,9 @@ class SecondOpinion:
         }
         text = json.dumps(header, ensure_ascii=False, indent=1)
         for marker, weights in (("@chars", self.char_weights), ("@words", self.word_weights)):
-            compact = json.dumps(dict(sorted(weights.items())), ensure_ascii=False,
-                                 separators=(",", ":"))
+            compact = json.dumps(
+                dict(sorted(weights.items())), ensure_ascii=False, separators=(",", ":")
+            )
             text = text.replace(json.dumps(marker), compact, 1)
         return text + "\n"
 

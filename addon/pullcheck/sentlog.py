@@ -112,8 +112,7 @@ class SqliteSentLog:
         """Read the window from the file again (caller holds the lock)."""
         windows: dict[str, _Window] = {}
         rows = self._db.execute(
-            "SELECT time, platform, recipients, signature FROM sent WHERE time >= ?"
-            " ORDER BY time",
+            "SELECT time, platform, recipients, signature FROM sent WHERE time >= ? ORDER BY time",
             (self._retention_start(),),
         )
         for when, platform, recipients, signature in rows:
@@ -170,7 +169,10 @@ class SqliteSentLog:
                 self._full_day_said = day
                 logger.warning(
                     "pullcheck: %d sends recorded today in %s, the most kept in a day; "
-                    "further sends today are not recorded", self.max_per_day, self.path)
+                    "further sends today are not recorded",
+                    self.max_per_day,
+                    self.path,
+                )
             return False
         self._day = (day, self._day[1] + 1)
         return True

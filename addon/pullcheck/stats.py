@@ -25,10 +25,26 @@ from typing import Literal
 
 from pullcheck.localdb import drop_freed_pages, open_private_db
 
-Event = Literal["draft_checked", "warning_shown", "hold", "sent_anyway", "edited", "timed_out",
-                "notpush", "opportunity"]
-EVENTS: tuple[str, ...] = ("draft_checked", "warning_shown", "hold", "sent_anyway", "edited",
-                           "timed_out", "notpush", "opportunity")
+Event = Literal[
+    "draft_checked",
+    "warning_shown",
+    "hold",
+    "sent_anyway",
+    "edited",
+    "timed_out",
+    "notpush",
+    "opportunity",
+]
+EVENTS: tuple[str, ...] = (
+    "draft_checked",
+    "warning_shown",
+    "hold",
+    "sent_anyway",
+    "edited",
+    "timed_out",
+    "notpush",
+    "opportunity",
+)
 FILENAME = "stats.sqlite3"
 # The row of an event as a whole; rows with a rule code count the same event per rule.
 ALL_RULES = ""
@@ -91,13 +107,17 @@ class StatsSummary:
             "last_day": self.last_day.isoformat(),
             "totals": {event: self.totals[event] for event in EVENTS},
             "revised_share": round(share, 4) if share is not None else None,
-            "by_platform": {p: {e: c[e] for e in EVENTS if c[e]}
-                            for p, c in sorted(self.by_platform.items())},
-            "by_day": {d.isoformat(): {e: c[e] for e in EVENTS if c[e]}
-                       for d, c in sorted(self.by_day.items())},
+            "by_platform": {
+                p: {e: c[e] for e in EVENTS if c[e]} for p, c in sorted(self.by_platform.items())
+            },
+            "by_day": {
+                d.isoformat(): {e: c[e] for e in EVENTS if c[e]}
+                for d, c in sorted(self.by_day.items())
+            },
             "rules": dict(self.rules.most_common()),
-            "rule_names": {code: self.rule_names[code] for code in self.rules
-                           if code in self.rule_names},
+            "rule_names": {
+                code: self.rule_names[code] for code in self.rules if code in self.rule_names
+            },
         }
 
 
@@ -116,16 +136,24 @@ class StatsStore:
         """Drop the counts of days older than `KEEP_DAYS`; returns how many rows went."""
         first = (today or datetime.now(UTC).date()) - timedelta(days=KEEP_DAYS - 1)
         with self._lock:
-            return self._db.execute("DELETE FROM counts WHERE day < ?",
-                                    (first.isoformat(),)).rowcount
+            return self._db.execute(
+                "DELETE FROM counts WHERE day < ?", (first.isoformat(),)
+            ).rowcount
 
     @classmethod
     def in_data_dir(cls, folder: Path) -> StatsStore:
         return cls(folder / FILENAME)
 
-    def count(self, event: str, platform: str, rules: Iterable[str] = (),
-              when: datetime | None = None, amount: int = 1,
-              names: dict[str, str] | None = None, whole: bool = True) -> None:
+    def count(
+        self,
+        event: str,
+        platform: str,
+        rules: Iterable[str] = (),
+        when: datetime | None = None,
+        amount: int = 1,
+        names: dict[str, str] | None = None,
+        whole: bool = True,
+    ) -> None:
         """Add `amount` to an event, and to the same event per rule code in `rules`.
         `names` (code -> rule name) is remembered so the dashboard can say what a code means.
         `whole=False` adds to the rule codes only: a draft already counted whose verdict
@@ -142,7 +170,9 @@ class StatsStore:
             if fresh:
                 self._db.executemany(
                     "INSERT INTO rule_names (code, name) VALUES (?, ?) "
-                    "ON CONFLICT (code) DO UPDATE SET name = excluded.name", fresh.items())
+                    "ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+                    fresh.items(),
+                )
                 self._known_names.update(fresh)
             self._db.executemany(
                 "INSERT INTO counts (day, platform, event, rule, count) VALUES (?, ?, ?, ?, ?) "
@@ -170,8 +200,7 @@ class StatsStore:
         first = last - timedelta(days=max(days, 1) - 1)
         with self._lock:
             rows = self._db.execute(
-                "SELECT day, platform, event, rule, count FROM counts "
-                "WHERE day >= ? AND day <= ?",
+                "SELECT day, platform, event, rule, count FROM counts WHERE day >= ? AND day <= ?",
                 (first.isoformat(), last.isoformat()),
             ).fetchall()
         with self._lock:

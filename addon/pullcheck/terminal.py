@@ -45,8 +45,7 @@ class PrintableLogRecords(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, Mapping):  # `%(name)s` formatting
-            record.args = {k: _Printed(v) if _needs_care(v) else v
-                           for k, v in record.args.items()}
+            record.args = {k: _Printed(v) if _needs_care(v) else v for k, v in record.args.items()}
         elif record.args:
             args = record.args if isinstance(record.args, tuple) else (record.args,)
             record.args = tuple(_Printed(a) if _needs_care(a) else a for a in args)

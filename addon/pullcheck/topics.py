@@ -60,9 +60,7 @@ class TopicLexicon:
     # Single-stem terms, for one lookup per word: stem -> topic names; and the longer terms,
     # each under its first stem, so only terms whose first stem is present are checked.
     _single: dict[str, set[str]] = field(default_factory=dict, repr=False)
-    _longer: dict[str, list[tuple[str, tuple[str, ...]]]] = field(
-        default_factory=dict, repr=False
-    )
+    _longer: dict[str, list[tuple[str, tuple[str, ...]]]] = field(default_factory=dict, repr=False)
 
     def add_file(self, path: Path) -> None:
         try:
@@ -92,8 +90,7 @@ class TopicLexicon:
     def content(self, text: str) -> set[str]:
         """The stems of `text` that can carry a topic."""
         return {
-            word for word in stems_of(text)
-            if len(word) >= MIN_STEM and word not in self.generic
+            word for word in stems_of(text) if len(word) >= MIN_STEM and word not in self.generic
         }
 
     def topics_in(self, stems: Iterable[str]) -> set[str]:

@@ -19,24 +19,40 @@ from dataclasses import dataclass
 # led by a look-behind tries every position, a substring search is C-fast).
 DISGUISES: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
     # "shop dot net", "shop [dot] net", "shop(dot)net"
-    (("dot",), re.compile(
-        r"(?<=[a-z0-9])\s*[\[(]?\s*\bdot\b\s*[\])]?\s*(?=[a-z0-9])", re.IGNORECASE), "."),
+    (
+        ("dot",),
+        re.compile(r"(?<=[a-z0-9])\s*[\[(]?\s*\bdot\b\s*[\])]?\s*(?=[a-z0-9])", re.IGNORECASE),
+        ".",
+    ),
     # "mysite*com"
     (("*",), re.compile(r"(?<=[a-z0-9])\*(?=[a-z0-9])", re.IGNORECASE), "."),
     # "bit.ly\aB3"
     (("\\",), re.compile(r"(?<=[a-z0-9])\\(?=[a-z0-9])", re.IGNORECASE), "/"),
     # "tinyurl . com", "tinyurl .com", "tinyurl. com"
-    ((" .", ". com", ". net", ". org"), re.compile(
-        r"(?<=[a-z0-9])\s+\.\s*(?=[a-z0-9])|(?<=[a-z0-9])\.\s+(?=(?:com|net|org)\b)",
-        re.IGNORECASE), "."),
+    (
+        (" .", ". com", ". net", ". org"),
+        re.compile(
+            r"(?<=[a-z0-9])\s+\.\s*(?=[a-z0-9])|(?<=[a-z0-9])\.\s+(?=(?:com|net|org)\b)",
+            re.IGNORECASE,
+        ),
+        ".",
+    ),
     # "best deals com" at the end of a clause (not "com" as a word: Portuguese "trabalho com")
-    ((" com$", " net$", " org$"), re.compile(
-        r"(?<=[a-z0-9])\s+(?=(?:com|net|org)(?:\s*$|\s*[/,;!?)]|\.\s|\.$))",
-        re.IGNORECASE), "."),
+    (
+        (" com$", " net$", " org$"),
+        re.compile(
+            r"(?<=[a-z0-9])\s+(?=(?:com|net|org)(?:\s*$|\s*[/,;!?)]|\.\s|\.$))", re.IGNORECASE
+        ),
+        ".",
+    ),
     # "tinyurl.com / xyz"
-    ((" /", "/ "), re.compile(
-        r"(?<=\.(?:com|net|org))\s*/\s*(?=\w)|(?<=\.(?:ly|io|co))\s*/\s*(?=\w)",
-        re.IGNORECASE), "/"),
+    (
+        (" /", "/ "),
+        re.compile(
+            r"(?<=\.(?:com|net|org))\s*/\s*(?=\w)|(?<=\.(?:ly|io|co))\s*/\s*(?=\w)", re.IGNORECASE
+        ),
+        "/",
+    ),
 )
 
 
@@ -98,8 +114,11 @@ def _has(lowered: str, hint: str) -> bool:
     at = lowered.find(word)
     while at >= 0:
         after = lowered[at + len(word) : at + len(word) + 1]
-        if not after or after in CLAUSE_END or (after.isspace() and not lowered[
-                at + len(word):].strip()[:1].isalnum()):
+        if (
+            not after
+            or after in CLAUSE_END
+            or (after.isspace() and not lowered[at + len(word) :].strip()[:1].isalnum())
+        ):
             return True
         at = lowered.find(word, at + 1)
     return False

@@ -22,17 +22,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from atproto import Client, models
     from atproto_client.request import Request
 
-    client = Client(base_url="https://bsky.social/xrpc",
-                    request=Request(timeout=httpx.Timeout(args.timeout)))
+    client = Client(
+        base_url="https://bsky.social/xrpc", request=Request(timeout=httpx.Timeout(args.timeout))
+    )
     client.login("alice.example.com", "app-password")
     if args.action == "dm":
         chat = client.with_bsky_chat_proxy().chat.bsky.convo
         convo = chat.get_convo_for_members(
             models.ChatBskyConvoGetConvoForMembers.Params(members=[args.recipient])
         ).convo
-        sent = chat.send_message(models.ChatBskyConvoSendMessage.Data(
-            convo_id=convo.id, message=models.ChatBskyConvoDefs.MessageInput(text=args.text),
-        ))
+        sent = chat.send_message(
+            models.ChatBskyConvoSendMessage.Data(
+                convo_id=convo.id,
+                message=models.ChatBskyConvoDefs.MessageInput(text=args.text),
+            )
+        )
         return {"message_id": sent.id, "convo_id": convo.id}
     reply_to = None
     if args.action == "reply":

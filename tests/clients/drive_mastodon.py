@@ -14,8 +14,12 @@ ACTIONS = ("post", "reply", "dm")
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from mastodon import Mastodon
 
-    client = Mastodon(access_token="fake-access-token", api_base_url="https://mastodon.social",
-                      version_check_mode="none", request_timeout=args.timeout)
+    client = Mastodon(
+        access_token="fake-access-token",
+        api_base_url="https://mastodon.social",
+        version_check_mode="none",
+        request_timeout=args.timeout,
+    )
     if args.action == "dm":
         # A Mastodon DM reaches exactly the accounts its text mentions.
         status = client.status_post(f"@{args.recipient} {args.text}", visibility="direct")

@@ -19,10 +19,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     import praw
 
     reddit = praw.Reddit(
-        client_id="fake-client-id", client_secret="fake-client-secret",
-        username="alice", password="fake-password",
+        client_id="fake-client-id",
+        client_secret="fake-client-secret",
+        username="alice",
+        password="fake-password",
         user_agent="pullcheck-client-tests/1.0 (by u/alice)",
-        check_for_updates=False, timeout=args.timeout,
+        check_for_updates=False,
+        timeout=args.timeout,
     )
     if args.action == "submit":
         title, _, body = args.text.partition("\n\n")

@@ -17,15 +17,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     import tweepy
 
-    client = tweepy.Client(consumer_key="fake-consumer-key", consumer_secret="fake-secret",
-                           access_token="1-fake-access-token", access_token_secret="fake")
+    client = tweepy.Client(
+        consumer_key="fake-consumer-key",
+        consumer_secret="fake-secret",
+        access_token="1-fake-access-token",
+        access_token_secret="fake",
+    )
     # tweepy has no timeout option; its requests session is public.
     client.session.request = functools.partial(client.session.request, timeout=args.timeout)
     if args.action == "dm":
         response = client.create_direct_message(participant_id=args.recipient, text=args.text)
         return {"dm_event_id": response.data["dm_event_id"]}
     response = client.create_tweet(
-        text=args.text, in_reply_to_tweet_id=args.target if args.action == "reply" else None,
+        text=args.text,
+        in_reply_to_tweet_id=args.target if args.action == "reply" else None,
     )
     return {"id": response.data["id"]}
 

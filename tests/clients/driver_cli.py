@@ -44,7 +44,7 @@ def report(actions: Sequence[str], run: Callable[[argparse.Namespace], dict[str,
     args = arguments(actions)
     try:
         result = {"ok": True, **run(args)}
-    except Exception as error:  # noqa: BLE001 - the library's error is the result
+    except Exception as error:
         traceback.print_exc()
         kind = type(error)
         result = {

@@ -51,8 +51,9 @@ def read_car(path: Path) -> Archive:
         raise ArchiveError(f"{path}: the CAR file names no root block")
     commit = blocks.get(roots[0])
     if not isinstance(commit, dict) or "data" not in commit or "did" not in commit:
-        raise ArchiveError(f"{path}: the root block is not a repository commit: "
-                           "not a Bluesky repository export")
+        raise ArchiveError(
+            f"{path}: the root block is not a repository commit: not a Bluesky repository export"
+        )
     owner = str(commit["did"])
     items: list[ArchiveItem] = []
     skipped = 0
@@ -71,8 +72,9 @@ def read_car(path: Path) -> Archive:
     return archive
 
 
-def _walk(blocks: dict[bytes, Any], node_cid: Any, path: Path,
-          depth: int = 0) -> Iterator[tuple[str, Any]]:
+def _walk(
+    blocks: dict[bytes, Any], node_cid: Any, path: Path, depth: int = 0
+) -> Iterator[tuple[str, Any]]:
     """Keys and record links of the MST under `node_cid`, in key order."""
     if node_cid is None:
         return

@@ -27,8 +27,9 @@ class Bundle:
                 self._zip = zipfile.ZipFile(path)
             except (zipfile.BadZipFile, EOFError) as error:
                 raise ArchiveError(f"{path}: not a readable zip file ({error})") from error
-            self._names = sorted(info.filename for info in self._zip.infolist()
-                                 if not info.is_dir())
+            self._names = sorted(
+                info.filename for info in self._zip.infolist() if not info.is_dir()
+            )
 
     def names(self) -> list[str]:
         return list(self._names)
@@ -36,7 +37,8 @@ class Bundle:
     def find(self, *endings: str) -> list[str]:
         """Names that are one of `endings` or end with `/` + one of them, shortest first."""
         found = [
-            name for name in self._names
+            name
+            for name in self._names
             if any(name == end or name.endswith("/" + end) for end in endings)
         ]
         return sorted(found, key=lambda name: (name.count("/"), name))
@@ -49,8 +51,9 @@ class Bundle:
             return (self.path / name).read_bytes()
         except (zipfile.BadZipFile, EOFError, OSError, KeyError) as error:
             # A zip cut short often lists its files but fails when one is inflated.
-            raise ArchiveError(f"{where}: cannot be read, the archive looks truncated "
-                               f"or damaged ({error})") from error
+            raise ArchiveError(
+                f"{where}: cannot be read, the archive looks truncated or damaged ({error})"
+            ) from error
 
     def describe(self, name: str) -> str:
         return f"{self.path}:{name}" if self._zip else str(self.path / name)

@@ -57,8 +57,9 @@ def has_columns(bundle: Bundle, name: str, required: Iterable[str]) -> bool:
     return _header_line(text, set(required)) is not None
 
 
-def read_table(bundle: Bundle, name: str, required: Iterable[str],
-               what: str) -> list[dict[str, str]]:
+def read_table(
+    bundle: Bundle, name: str, required: Iterable[str], what: str
+) -> list[dict[str, str]]:
     """The rows of a CSV table as dicts keyed by its header; `what` names the table in errors
     ("LinkedIn's messages.csv")."""
     where = bundle.describe(name)
@@ -68,8 +69,9 @@ def read_table(bundle: Bundle, name: str, required: Iterable[str],
     if start is None:
         first = text.lstrip().splitlines()[:1]
         seen = f" (its first line: {first[0][:120]!r})" if first else " (the file is empty)"
-        raise ArchiveError(f"{where}: not {what}: no header with the columns "
-                           f"{', '.join(sorted(wanted))}{seen}")
+        raise ArchiveError(
+            f"{where}: not {what}: no header with the columns {', '.join(sorted(wanted))}{seen}"
+        )
     lines = text.splitlines(keepends=True)
     reader = csv.reader(io.StringIO("".join(lines[start:])), strict=True)
     rows: list[dict[str, str]] = []
@@ -82,7 +84,8 @@ def read_table(bundle: Bundle, name: str, required: Iterable[str],
                 line = start + reader.line_num
                 raise ArchiveError(
                     f"{where}:{line}: a row has {len(row)} fields where the header has "
-                    f"{len(header)}: the file looks truncated or damaged")
+                    f"{len(header)}: the file looks truncated or damaged"
+                )
             rows.append(dict(zip(header, row, strict=True)))
     except csv.Error as error:
         found = _CSV_ERROR_LINE.search(str(error))

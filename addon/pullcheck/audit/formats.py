@@ -16,9 +16,11 @@ from pullcheck.audit.mastodon_outbox import (
 from pullcheck.audit.reddit_export import is_reddit_export, read_reddit_export
 from pullcheck.audit.x_archive import is_x_archive, read_x_archive
 
-EXPECTED = ("an X archive (its zip, or the folder with data/tweets.js), a Mastodon export "
-            "(outbox.json, or its zip or folder), a Bluesky repository export (.car), or the "
-            "zip or folder of a LinkedIn or Reddit data export")
+EXPECTED = (
+    "an X archive (its zip, or the folder with data/tweets.js), a Mastodon export "
+    "(outbox.json, or its zip or folder), a Bluesky repository export (.car), or the "
+    "zip or folder of a LinkedIn or Reddit data export"
+)
 
 
 def open_archive(path: Path) -> Archive:

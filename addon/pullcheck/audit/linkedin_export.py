@@ -36,8 +36,12 @@ _TAG = re.compile(r"<[^>]{0,200}>")
 
 
 def is_linkedin_export(bundle: Bundle) -> bool:
-    for stem, columns in (("messages", MESSAGES), ("Shares", SHARES),
-                          ("Comments", COMMENTS), ("Invitations", INVITATIONS)):
+    for stem, columns in (
+        ("messages", MESSAGES),
+        ("Shares", SHARES),
+        ("Comments", COMMENTS),
+        ("Invitations", INVITATIONS),
+    ):
         if any(has_columns(bundle, name, columns) for name in find_tables(bundle, stem)):
             return True
     return False
@@ -51,8 +55,10 @@ def read_linkedin_export(bundle: Bundle) -> Archive:
     if not (shares or comments or messages or invitations) and not any(
         find_tables(bundle, stem) for stem in ("Shares", "Comments", "messages", "Invitations")
     ):
-        raise ArchiveError(f"{bundle.path}: no Shares.csv, Comments.csv, messages.csv or "
-                           "Invitations.csv: not a LinkedIn export")
+        raise ArchiveError(
+            f"{bundle.path}: no Shares.csv, Comments.csv, messages.csv or "
+            "Invitations.csv: not a LinkedIn export"
+        )
     owner_url = _invitation_owner(invitations) or _conversation_owner(messages)
     owner_name = _owner_name(bundle)
     # messages.csv may spell profiles differently from Invitations.csv (a member URN instead of
@@ -72,10 +78,16 @@ def read_linkedin_export(bundle: Bundle) -> Archive:
         if not text:
             skipped += 1
             continue
-        items.append(ArchiveItem(platform=PLATFORM, kind="comment", text=text,
-                                 when=export_time(row.get("Date")),
-                                 item_id=row.get("Link", ""),
-                                 reply_to_id=row.get("Link") or None))
+        items.append(
+            ArchiveItem(
+                platform=PLATFORM,
+                kind="comment",
+                text=text,
+                when=export_time(row.get("Date")),
+                item_id=row.get("Link", ""),
+                reply_to_id=row.get("Link") or None,
+            )
+        )
     sent, received = _messages(messages, message_owner, owner_name)
     items.extend(sent)
     skipped += received
@@ -107,9 +119,14 @@ def _share(row: dict[str, str]) -> ArchiveItem | None:
     if not text:
         return None
     shared = row.get("SharedUrl", "").strip()
-    return ArchiveItem(platform=PLATFORM, kind="post", text=text,
-                       when=export_time(row.get("Date")), item_id=row.get("ShareLink", ""),
-                       links=[shared] if shared.startswith(("http://", "https://")) else [])
+    return ArchiveItem(
+        platform=PLATFORM,
+        kind="post",
+        text=text,
+        when=export_time(row.get("Date")),
+        item_id=row.get("ShareLink", ""),
+        links=[shared] if shared.startswith(("http://", "https://")) else [],
+    )
 
 
 def _invitation_owner(invitations: list[dict[str, str]]) -> str | None:
@@ -129,8 +146,9 @@ def _conversation_owner(messages: list[dict[str, str]]) -> str | None:
     conversations: dict[str, set[str]] = {}
     for row in messages:
         people = conversations.setdefault(row.get("CONVERSATION ID", ""), set())
-        people.update(k for k in [profile_key(row.get("SENDER PROFILE URL")),
-                                  *_recipient_keys(row)] if k)
+        people.update(
+            k for k in [profile_key(row.get("SENDER PROFILE URL")), *_recipient_keys(row)] if k
+        )
     if len(conversations) < 2:
         return None
     shared = set.intersection(*conversations.values())
@@ -162,8 +180,9 @@ def _is_owner(row: dict[str, str], owner_url: str | None, owner_name: str | None
     return None
 
 
-def _messages(rows: list[dict[str, str]], owner_url: str | None,
-              owner_name: str | None) -> tuple[list[ArchiveItem], int]:
+def _messages(
+    rows: list[dict[str, str]], owner_url: str | None, owner_name: str | None
+) -> tuple[list[ArchiveItem], int]:
     ordered = sorted(rows, key=lambda r: _sort_time(export_time(r.get("DATE"))))
     heard_from: dict[str, set[str]] = {}  # conversation -> people who wrote in it
     sent: list[ArchiveItem] = []
@@ -188,24 +207,31 @@ def _messages(rows: list[dict[str, str]], owner_url: str | None,
             left_out += 1
             continue
         spoke = heard_from.get(conversation, set())
-        sent.append(ArchiveItem(
-            platform=PLATFORM, kind="dm", text=text, when=export_time(row.get("DATE")),
-            item_id=conversation, recipients=recipients,
-            prior_conversation=any(r in spoke for r in recipients),
-        ))
+        sent.append(
+            ArchiveItem(
+                platform=PLATFORM,
+                kind="dm",
+                text=text,
+                when=export_time(row.get("DATE")),
+                item_id=conversation,
+                recipients=recipients,
+                prior_conversation=any(r in spoke for r in recipients),
+            )
+        )
     return sent, left_out
 
 
-def _invitations(rows: list[dict[str, str]], messages: list[dict[str, str]],
-                 owner_url: str | None) -> tuple[list[ArchiveItem], int]:
+def _invitations(
+    rows: list[dict[str, str]], messages: list[dict[str, str]], owner_url: str | None
+) -> tuple[list[ArchiveItem], int]:
     # When each person first wrote to the owner: a note after that is not to a stranger.
     first_heard: dict[str, datetime] = {}
     for row in messages:
         sender = profile_key(row.get("SENDER PROFILE URL"))
         when = export_time(row.get("DATE"))
-        if sender and sender != owner_url and when is not None:
-            if sender not in first_heard or when < first_heard[sender]:
-                first_heard[sender] = when
+        heard_earlier = sender in first_heard and when is not None and when >= first_heard[sender]
+        if sender and sender != owner_url and when is not None and not heard_earlier:
+            first_heard[sender] = when
     notes: list[ArchiveItem] = []
     left_out = 0
     for row in rows:
@@ -216,12 +242,17 @@ def _invitations(rows: list[dict[str, str]], messages: list[dict[str, str]],
         invitee = profile_key(row.get("inviteeProfileUrl")) or row.get("To", "").strip()
         when = export_time(row.get("Sent At"))
         heard = first_heard.get(invitee)
-        notes.append(ArchiveItem(
-            platform=PLATFORM, kind="connect-note", text=text, when=when,
-            item_id=row.get("inviteeProfileUrl", "") or row.get("To", ""),
-            recipients=[invitee] if invitee else [],
-            prior_conversation=bool(heard and when and heard < when),
-        ))
+        notes.append(
+            ArchiveItem(
+                platform=PLATFORM,
+                kind="connect-note",
+                text=text,
+                when=when,
+                item_id=row.get("inviteeProfileUrl", "") or row.get("To", ""),
+                recipients=[invitee] if invitee else [],
+                prior_conversation=bool(heard and when and heard < when),
+            )
+        )
     return notes, left_out
 
 

@@ -58,11 +58,12 @@ def _read(raw: bytes, where: str) -> Archive:
     except UnicodeDecodeError as error:
         raise ArchiveError(f"{where}: not UTF-8 text ({error})") from error
     except json.JSONDecodeError as error:
-        raise ArchiveError(f"{where}:{error.lineno}: truncated or not valid JSON "
-                           f"(column {error.colno}: {error.msg})") from error
+        raise ArchiveError(
+            f"{where}:{error.lineno}: truncated or not valid JSON "
+            f"(column {error.colno}: {error.msg})"
+        ) from error
     if not isinstance(data, dict) or not isinstance(data.get("orderedItems"), list):
-        raise ArchiveError(f"{where}: not an ActivityStreams outbox "
-                           "(no 'orderedItems' list)")
+        raise ArchiveError(f"{where}: not an ActivityStreams outbox (no 'orderedItems' list)")
     items: list[ArchiveItem] = []
     skipped = 0
     owner: str | None = None

@@ -15,8 +15,9 @@ PLAIN_STEPS = 10
 class Progress:
     """Counts items done out of `total`; silent for archives shorter than `min_total`."""
 
-    def __init__(self, total: int, label: str = "items", stream: TextIO | None = None,
-                 min_total: int = 2000) -> None:
+    def __init__(
+        self, total: int, label: str = "items", stream: TextIO | None = None, min_total: int = 2000
+    ) -> None:
         self.total = total
         self.label = label
         self.stream = stream if stream is not None else sys.stderr

@@ -40,11 +40,13 @@ def is_reddit_export(bundle: Bundle) -> bool:
 def read_reddit_export(bundle: Bundle) -> Archive:
     posts = _rows(bundle, "posts", POSTS, "Reddit's posts.csv")
     comments = _rows(bundle, "comments", COMMENTS, "Reddit's comments.csv")
-    messages = (_rows(bundle, "messages", MESSAGES, "Reddit's messages.csv")
-                + _rows(bundle, "messages_archive", MESSAGES, "Reddit's messages_archive.csv"))
+    messages = _rows(bundle, "messages", MESSAGES, "Reddit's messages.csv") + _rows(
+        bundle, "messages_archive", MESSAGES, "Reddit's messages_archive.csv"
+    )
     if not any(find_tables(bundle, stem) for stem in ("posts", "comments", "messages")):
-        raise ArchiveError(f"{bundle.path}: no posts.csv, comments.csv or messages.csv: "
-                           "not a Reddit export")
+        raise ArchiveError(
+            f"{bundle.path}: no posts.csv, comments.csv or messages.csv: not a Reddit export"
+        )
     owner = _owner(bundle, messages)
     items: list[ArchiveItem] = []
     skipped = 0
@@ -59,16 +61,20 @@ def read_reddit_export(bundle: Bundle) -> Archive:
         if not text or text in _GONE:
             skipped += 1
             continue
-        items.append(ArchiveItem(
-            platform=PLATFORM, kind="comment", text=text, when=export_time(row.get("date")),
-            item_id=row.get("id", ""),
-            reply_to_id=row.get("parent") or row.get("link") or None,
-        ))
+        items.append(
+            ArchiveItem(
+                platform=PLATFORM,
+                kind="comment",
+                text=text,
+                when=export_time(row.get("date")),
+                item_id=row.get("id", ""),
+                reply_to_id=row.get("parent") or row.get("link") or None,
+            )
+        )
     sent, received = _messages(messages, owner)
     items.extend(sent)
     skipped += received
-    archive = Archive(PLATFORM, str(bundle.path), f"u/{owner}" if owner else None, items,
-                      skipped)
+    archive = Archive(PLATFORM, str(bundle.path), f"u/{owner}" if owner else None, items, skipped)
     archive.sort_by_time()
     return archive
 
@@ -91,9 +97,14 @@ def _post(row: dict[str, str]) -> ArchiveItem | None:
     url = row.get("url", "").strip()
     own_page = f"/comments/{row.get('id', '')}/" in url or url == row.get("permalink", "")
     links = [url] if url.startswith(("http://", "https://")) and not own_page else []
-    return ArchiveItem(platform=PLATFORM, kind="post", text=text,
-                       when=export_time(row.get("date")), item_id=row.get("id", ""),
-                       links=links)
+    return ArchiveItem(
+        platform=PLATFORM,
+        kind="post",
+        text=text,
+        when=export_time(row.get("date")),
+        item_id=row.get("id", ""),
+        links=links,
+    )
 
 
 def _owner(bundle: Bundle, messages: list[dict[str, str]]) -> str | None:
@@ -148,11 +159,17 @@ def _messages(rows: list[dict[str, str]], owner: str | None) -> tuple[list[Archi
         if not text:
             left_out += 1
             continue
-        sent.append(ArchiveItem(
-            platform=PLATFORM, kind="dm", text=text, when=export_time(row.get("date")),
-            item_id=message_id, recipients=[recipient] if recipient else [],
-            prior_conversation=recipient.lower() in heard_from,
-        ))
+        sent.append(
+            ArchiveItem(
+                platform=PLATFORM,
+                kind="dm",
+                text=text,
+                when=export_time(row.get("date")),
+                item_id=message_id,
+                recipients=[recipient] if recipient else [],
+                prior_conversation=recipient.lower() in heard_from,
+            )
+        )
     return sent, left_out
 
 

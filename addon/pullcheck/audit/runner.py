@@ -57,8 +57,13 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def run_audit(archive: Archive, engine: Engine, progress_stream: TextIO | None = None,
-              progress_min: int = 2000, workers: int | None = None) -> AuditSummary:
+def run_audit(
+    archive: Archive,
+    engine: Engine,
+    progress_stream: TextIO | None = None,
+    progress_min: int = 2000,
+    workers: int | None = None,
+) -> AuditSummary:
     started = time.perf_counter()
     items = archive.items
     count = default_workers(len(items)) if workers is None else max(1, workers)
@@ -91,8 +96,14 @@ class _Share:
     of: int
 
 
-def _judge_share(items: list[ArchiveItem], engine: Engine, summary: AuditSummary, index: int,
-                 of: int, advance: Any) -> None:
+def _judge_share(
+    items: list[ArchiveItem],
+    engine: Engine,
+    summary: AuditSummary,
+    index: int,
+    of: int,
+    advance: Any,
+) -> None:
     history = engine.history
     assert isinstance(history, ChronologicalSentHistory)
     for position in range(index, len(items), of):
@@ -100,7 +111,7 @@ def _judge_share(items: list[ArchiveItem], engine: Engine, summary: AuditSummary
         history.as_of(position)
         try:
             verdict = engine.judge(item.to_draft(), now=item.timestamp)
-        except Exception as error:  # noqa: BLE001 - one odd item must not end a long audit
+        except Exception as error:
             summary.note_failure(item, error)
         else:
             summary.add(item, verdict)
@@ -108,16 +119,18 @@ def _judge_share(items: list[ArchiveItem], engine: Engine, summary: AuditSummary
     history.as_of(None)
 
 
-def _judge_in_processes(archive: Archive, engine: Engine, count: int,
-                        progress: Progress) -> AuditSummary | None:
+def _judge_in_processes(
+    archive: Archive, engine: Engine, count: int, progress: Progress
+) -> AuditSummary | None:
     """Fork `count` workers, each judging every count-th item; None if any of them failed
     (the caller then judges everything itself)."""
     context = multiprocessing.get_context("fork")
     done = context.Value("q", 0)
     results: Any = context.Queue()
     processes = [
-        context.Process(target=_worker, args=(archive, engine, _Share(n, count), done, results),
-                        daemon=True)
+        context.Process(
+            target=_worker, args=(archive, engine, _Share(n, count), done, results), daemon=True
+        )
         for n in range(count)
     ]
     for process in processes:
@@ -181,9 +194,10 @@ def _records_in_processes(items: list[ArchiveItem], count: int) -> list[SentReco
     _SHARED_ITEMS = items
     try:
         with multiprocessing.get_context("fork").Pool(count) as pool:
-            parts = pool.map(_records_of_range,
-                             [(start, start + step) for start in range(0, len(items), step)])
-    except Exception:  # noqa: BLE001 - fall back to one process, same result
+            parts = pool.map(
+                _records_of_range, [(start, start + step) for start in range(0, len(items), step)]
+            )
+    except Exception:
         return None
     finally:
         _SHARED_ITEMS = []

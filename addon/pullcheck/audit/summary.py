@@ -37,7 +37,7 @@ def wording(text: str) -> str:
 
 
 def items(count: int) -> str:
-    """"1 item", "2 items", "1,000 items"."""
+    """ "1 item", "2 items", "1,000 items"."""
     return f"{count:,} item" + ("" if count == 1 else "s")
 
 
@@ -96,8 +96,7 @@ class Example:
         """One example for both (of the same wording): the worse text, the counts added."""
         kept = other if other.score > self.score else self
         kept.times = self.times + other.times
-        kept.varied = (self.varied or other.varied
-                       or _exact(self.text) != _exact(other.text))
+        kept.varied = self.varied or other.varied or _exact(self.text) != _exact(other.text)
         dates = [d for d in (self.first, self.last, other.first, other.last) if d]
         kept.first, kept.last = (min(dates), max(dates)) if dates else ("", "")
         return kept
@@ -129,8 +128,12 @@ class AuditSummary:
 
     @classmethod
     def of(cls, archive: Archive) -> AuditSummary:
-        return cls(platform=archive.platform, source=archive.source, owner=archive.owner,
-                   skipped=archive.skipped)
+        return cls(
+            platform=archive.platform,
+            source=archive.source,
+            owner=archive.owner,
+            skipped=archive.skipped,
+        )
 
     @property
     def share(self) -> float:
@@ -143,8 +146,10 @@ class AuditSummary:
         self.levels[verdict.level] += 1
         when = item.when
         month = f"{when.year:04d}-{when.month:02d}" if when else "undated"
-        for tally in (self.months.setdefault(month, Tally()),
-                      self.kinds.setdefault(item.kind, Tally())):
+        for tally in (
+            self.months.setdefault(month, Tally()),
+            self.kinds.setdefault(item.kind, Tally()),
+        ):
             tally.total += 1
             tally.push += push
         if any(finding.weight < 0 for finding in verdict.findings):
@@ -155,7 +160,8 @@ class AuditSummary:
             rule = self.rules.get(finding.code)
             if rule is None:
                 rule = self.rules[finding.code] = RuleTally(
-                    finding.code, finding.name, finding.severity, 0, finding.instead)
+                    finding.code, finding.name, finding.severity, 0, finding.instead
+                )
             rule.count += 1
         if push:
             self._remember_example(item, verdict)

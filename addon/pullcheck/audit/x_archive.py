@@ -27,8 +27,12 @@ from pullcheck.models import Kind
 
 PLATFORM = "x"
 _STATUS_URL = re.compile(r"^https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/\w+/status/(\d+)")
-_MONTHS = {name: number for number, name in enumerate(
-    "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), start=1)}
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), start=1
+    )
+}
 _PART = re.compile(r"(?:^|/)(tweets?)(?:-part(\d+))?\.js$")
 
 
@@ -43,8 +47,9 @@ def read_x_archive(bundle: Bundle) -> Archive:
     tweet_files = _tweet_files(bundle)
     dm_files = bundle.find("data/direct-messages.js")
     if not tweet_files and not dm_files:
-        raise ArchiveError(f"{bundle.path}: no data/tweets.js or data/direct-messages.js: "
-                           "not an X archive")
+        raise ArchiveError(
+            f"{bundle.path}: no data/tweets.js or data/direct-messages.js: not an X archive"
+        )
     for name in tweet_files:
         for entry in _records(bundle, name):
             tweet = entry.get("tweet", entry) if isinstance(entry, dict) else None
@@ -57,7 +62,8 @@ def read_x_archive(bundle: Bundle) -> Archive:
                 items.append(item)
     if dm_files:
         conversations = [
-            entry["dmConversation"] for entry in _records(bundle, dm_files[0])
+            entry["dmConversation"]
+            for entry in _records(bundle, dm_files[0])
             if isinstance(entry, dict) and isinstance(entry.get("dmConversation"), dict)
         ]
         me = owner_id or _infer_owner_id(conversations)
@@ -89,14 +95,16 @@ def _records(bundle: Bundle, name: str) -> list[Any]:
         raise ArchiveError(f"{where}: not UTF-8 text ({error})") from error
     head, equals, body = text.partition("=")
     if not equals or not head.strip().startswith("window.YTD."):
-        raise ArchiveError(f"{where}: does not start with 'window.YTD.…= [' "
-                           "as the files of an X archive do")
+        raise ArchiveError(
+            f"{where}: does not start with 'window.YTD.…= [' as the files of an X archive do"
+        )
     try:
         data = json.loads(body.strip().rstrip(";"))
     except json.JSONDecodeError as error:
         line = head.count("\n") + error.lineno
-        raise ArchiveError(f"{where}:{line}: truncated or not valid JSON "
-                           f"(column {error.colno}: {error.msg})") from error
+        raise ArchiveError(
+            f"{where}:{line}: truncated or not valid JSON (column {error.colno}: {error.msg})"
+        ) from error
     if not isinstance(data, list):
         raise ArchiveError(f"{where}: expected an array after '='")
     return data
@@ -113,8 +121,9 @@ def _owner(bundle: Bundle) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _tweet_item(tweet: dict[str, Any], owner_id: str | None,
-                owner_handle: str | None) -> ArchiveItem | None:
+def _tweet_item(
+    tweet: dict[str, Any], owner_id: str | None, owner_handle: str | None
+) -> ArchiveItem | None:
     full_text = _str(tweet.get("full_text") or tweet.get("text")) or ""
     if full_text.startswith("RT @") or tweet.get("retweeted") is True:
         return None  # someone else's words
@@ -140,16 +149,21 @@ def _tweet_item(tweet: dict[str, Any], owner_id: str | None,
             text = text.replace(short, expanded)
         links.append(expanded)
     mentions = [
-        m["screen_name"] for m in entities.get("user_mentions") or []
-        if isinstance(m, dict) and isinstance(m.get("screen_name"), str)
+        m["screen_name"]
+        for m in entities.get("user_mentions") or []
+        if isinstance(m, dict)
+        and isinstance(m.get("screen_name"), str)
         and _mention_start(m) >= start
     ]
     reply_to_id = _str(tweet.get("in_reply_to_status_id_str"))
     reply_to_author = _str(tweet.get("in_reply_to_screen_name"))
     reply_to_user = _str(tweet.get("in_reply_to_user_id_str"))
     own_thread = bool(reply_to_id) and (
-        (owner_handle is not None and reply_to_author is not None
-         and reply_to_author.lower() == owner_handle.lower())
+        (
+            owner_handle is not None
+            and reply_to_author is not None
+            and reply_to_author.lower() == owner_handle.lower()
+        )
         or (owner_id is not None and reply_to_user == owner_id)
     )
     kind: Kind
@@ -199,16 +213,18 @@ def _dm_items(conversation: dict[str, Any], me: str | None) -> tuple[list[Archiv
                 if _str(url.get("url")):
                     text = text.replace(url["url"], url["expanded"])
                 links.append(url["expanded"])
-        sent.append(ArchiveItem(
-            platform=PLATFORM,
-            kind="dm",
-            text=text,
-            when=iso_time(create.get("createdAt")),
-            item_id=_str(create.get("id")) or "",
-            recipients=[recipient] if recipient else [],
-            links=links,
-            prior_conversation=bool(recipient and recipient in heard_from),
-        ))
+        sent.append(
+            ArchiveItem(
+                platform=PLATFORM,
+                kind="dm",
+                text=text,
+                when=iso_time(create.get("createdAt")),
+                item_id=_str(create.get("id")) or "",
+                recipients=[recipient] if recipient else [],
+                links=links,
+                prior_conversation=bool(recipient and recipient in heard_from),
+            )
+        )
     return sent, received
 
 
@@ -258,9 +274,15 @@ def _twitter_time(value: Any) -> datetime | None:
         try:
             sign = -1 if value[20] == "-" else 1
             offset = timedelta(hours=int(value[21:23]), minutes=int(value[23:25]))
-            return datetime(int(value[26:30]), month, int(value[8:10]), int(value[11:13]),
-                            int(value[14:16]), int(value[17:19]),
-                            tzinfo=UTC if not offset else timezone(sign * offset))
+            return datetime(
+                int(value[26:30]),
+                month,
+                int(value[8:10]),
+                int(value[11:13]),
+                int(value[14:16]),
+                int(value[17:19]),
+                tzinfo=UTC if not offset else timezone(sign * offset),
+            )
         except ValueError:
             pass
     try:

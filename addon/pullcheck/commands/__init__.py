@@ -6,6 +6,16 @@ COMMANDS; the order here is the order of `pullcheck --help`.
 """
 
 COMMANDS: list[str] = [
-    "run", "check", "rules", "explain", "eval", "config", "forget", "audit", "stats", "demo",
-    "opportunities", "holds",
+    "run",
+    "check",
+    "rules",
+    "explain",
+    "eval",
+    "config",
+    "forget",
+    "audit",
+    "stats",
+    "demo",
+    "opportunities",
+    "holds",
 ]

@@ -34,15 +34,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "HTML report: push share per month and per kind, the rules that fire most, the worst "
         "examples with their pull alternatives.",
     )
-    parser.add_argument("path", type=Path, metavar="PATH",
-                        help="X archive (zip or folder), Mastodon outbox.json (or its export "
-                        "zip/folder), Bluesky repository .car file, or a LinkedIn or Reddit "
-                        "data export (zip or folder)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="FILE",
-                        help=f"where to write the HTML report (default: {DEFAULT_OUT})")
+    parser.add_argument(
+        "path",
+        type=Path,
+        metavar="PATH",
+        help="X archive (zip or folder), Mastodon outbox.json (or its export "
+        "zip/folder), Bluesky repository .car file, or a LinkedIn or Reddit "
+        "data export (zip or folder)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        metavar="FILE",
+        help=f"where to write the HTML report (default: {DEFAULT_OUT})",
+    )
     add_config_option(parser)
-    parser.add_argument("--json", action="store_true",
-                        help="print the summary as JSON instead of text")
+    parser.add_argument(
+        "--json", action="store_true", help="print the summary as JSON instead of text"
+    )
     parser.set_defaults(func=run)
 
 
@@ -93,19 +103,23 @@ def _text_summary(summary: AuditSummary, out: Path) -> str:
         f"Push: {summary.push:,} items ({100 * summary.share:.1f}%) flagged at warning or above.",
     ]
     if summary.kinds:
-        kinds = ", ".join(f"{printable(kind)} {t.push:,}/{t.total:,}"
-                          for kind, t in sorted(summary.kinds.items()))
+        kinds = ", ".join(
+            f"{printable(kind)} {t.push:,}/{t.total:,}" for kind, t in sorted(summary.kinds.items())
+        )
         lines.append(f"By kind (push/all): {kinds}.")
     rules = summary.top_rules(3)
     if rules:
-        lines.append("Rules that fire most: "
-                     + ", ".join(f"{printable(r.code)} {printable(r.name)} ({r.count:,})"
-                                 for r in rules) + ".")
+        lines.append(
+            "Rules that fire most: "
+            + ", ".join(f"{printable(r.code)} {printable(r.name)} ({r.count:,})" for r in rules)
+            + "."
+        )
     if summary.skipped:
         verb = "is" if summary.skipped == 1 else "are"
         lines.append(f"Left out {items(summary.skipped)} that {verb} not your own writing.")
     if summary.unjudged:
-        lines.append(f"Could not judge {items(summary.unjudged)}; "
-                     f"first: {printable(summary.first_error)}")
+        lines.append(
+            f"Could not judge {items(summary.unjudged)}; first: {printable(summary.first_error)}"
+        )
     lines.append(f"Report: {out}")
     return "\n".join(lines)

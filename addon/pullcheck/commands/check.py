@@ -35,30 +35,55 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog="example: pullcheck check --kind reply --parent 'Nice sunset!' "
         "'Check out my photo shop: shop.example'",
     )
-    parser.add_argument("text", nargs="?", default="-", metavar="TEXT",
-                        help="the draft; '-' or nothing reads it from standard input")
+    parser.add_argument(
+        "text",
+        nargs="?",
+        default="-",
+        metavar="TEXT",
+        help="the draft; '-' or nothing reads it from standard input",
+    )
     parser.add_argument("--kind", choices=KINDS, default="post", help="default: post")
-    parser.add_argument("--parent", metavar="TEXT",
-                        help="the post this draft answers (what they wrote)")
+    parser.add_argument(
+        "--parent", metavar="TEXT", help="the post this draft answers (what they wrote)"
+    )
     parser.add_argument("--parent-author", metavar="HANDLE", help="who wrote the parent")
-    parser.add_argument("--platform", default="other",
-                        help="x, mastodon, bluesky, linkedin, reddit, ... (default: other)")
-    parser.add_argument("--recipient", action="append", default=[], metavar="HANDLE",
-                        help="who receives it (a DM); repeat for several")
-    parser.add_argument("--new-follower", action=argparse.BooleanOptionalAction, default=None,
-                        help="the recipient just followed or connected with you (or not); "
-                        "unknown when not given")
-    parser.add_argument("--prior-conversation", action=argparse.BooleanOptionalAction,
-                        default=None,
-                        help="you have talked with the recipient before (or not); unknown "
-                        "when not given")
-    parser.add_argument("--context", default="",
-                        help="what the proxy would know, as facts separated by ';': 'new "
-                        "follower', 'no prior conversation', 'they wrote first', 'writer is "
-                        "@H', 'parent addressed @H', 'r/smallbusiness' (flags above win)")
-    parser.add_argument("--me", metavar="HANDLE",
-                        help="your own handle on this site (default: the config's me:); a reply "
-                        "to a post that addressed you answers your own customer")
+    parser.add_argument(
+        "--platform",
+        default="other",
+        help="x, mastodon, bluesky, linkedin, reddit, ... (default: other)",
+    )
+    parser.add_argument(
+        "--recipient",
+        action="append",
+        default=[],
+        metavar="HANDLE",
+        help="who receives it (a DM); repeat for several",
+    )
+    parser.add_argument(
+        "--new-follower",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the recipient just followed or connected with you (or not); unknown when not given",
+    )
+    parser.add_argument(
+        "--prior-conversation",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="you have talked with the recipient before (or not); unknown when not given",
+    )
+    parser.add_argument(
+        "--context",
+        default="",
+        help="what the proxy would know, as facts separated by ';': 'new "
+        "follower', 'no prior conversation', 'they wrote first', 'writer is "
+        "@H', 'parent addressed @H', 'r/smallbusiness' (flags above win)",
+    )
+    parser.add_argument(
+        "--me",
+        metavar="HANDLE",
+        help="your own handle on this site (default: the config's me:); a reply "
+        "to a post that addressed you answers your own customer",
+    )
     add_config_option(parser)
     add_fail_on_option(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -84,7 +109,8 @@ def draft_from_args(args: argparse.Namespace, text: str) -> Draft:
             args.new_follower if args.new_follower is not None else facts.new_follower
         ),
         prior_conversation=(
-            args.prior_conversation if args.prior_conversation is not None
+            args.prior_conversation
+            if args.prior_conversation is not None
             else facts.prior_conversation
         ),
         context=args.context,
@@ -151,6 +177,13 @@ def render_finding(text: str, finding: FindingModel) -> list[str]:
         lines.append(f"  | «{finding.trigger}»")
     for label, text in (("why", finding.why), ("instead", finding.instead)):
         if text.strip():
-            lines.append(textwrap.fill(" ".join(text.split()), WIDTH, initial_indent=f"  {label}: ",
-                                       subsequent_indent="    ", break_on_hyphens=False))
+            lines.append(
+                textwrap.fill(
+                    " ".join(text.split()),
+                    WIDTH,
+                    initial_indent=f"  {label}: ",
+                    subsequent_indent="    ",
+                    break_on_hyphens=False,
+                )
+            )
     return lines

@@ -32,13 +32,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Validate FILE (and the files it includes). Exit 0 when valid, 2 when not: "
         "each problem is printed as FILE:LINE: key 'k': message (did you mean ...?).",
     )
-    check.add_argument("file", nargs="?", type=Path, metavar="FILE",
-                       help="default: the default config path")
+    check.add_argument(
+        "file", nargs="?", type=Path, metavar="FILE", help="default: the default config path"
+    )
     check.set_defaults(func=run_check)
 
     path = actions.add_parser("path", help="print where the default config file is")
-    path.add_argument("--data-dir", action="store_true",
-                      help="print the data folder (sent log, Not-push list) instead")
+    path.add_argument(
+        "--data-dir",
+        action="store_true",
+        help="print the data folder (sent log, Not-push list) instead",
+    )
     path.set_defaults(func=run_path)
 
     init = actions.add_parser(
@@ -77,8 +81,10 @@ def run_path(args: argparse.Namespace) -> int:
     path = default_config_path()
     print(path)
     if not path.exists():
-        print("(no file there yet: the defaults apply; `pullcheck config init` writes one)",
-              file=sys.stderr)
+        print(
+            "(no file there yet: the defaults apply; `pullcheck config init` writes one)",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 

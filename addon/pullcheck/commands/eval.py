@@ -36,13 +36,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "reaches --fail-on. Exit 0, or 2 on a bad file or config.",
     )
     parser.add_argument("file", type=Path, metavar="FILE.csv")
-    parser.add_argument("--json", action="store_true",
-                        help='one object: {"overall": {...}, "rules": {CODE: {...}}}')
-    parser.add_argument("--half", choices=("tune", "check"),
-                        help="only the rows of this half (split by a hash of the row id): "
-                        "tune on one, measure on the other")
-    parser.add_argument("--show-misses", type=int, default=0, metavar="N",
-                        help="print up to N false positives and N false negatives")
+    parser.add_argument(
+        "--json", action="store_true", help='one object: {"overall": {...}, "rules": {CODE: {...}}}'
+    )
+    parser.add_argument(
+        "--half",
+        choices=("tune", "check"),
+        help="only the rows of this half (split by a hash of the row id): "
+        "tune on one, measure on the other",
+    )
+    parser.add_argument(
+        "--show-misses",
+        type=int,
+        default=0,
+        metavar="N",
+        help="print up to N false positives and N false negatives",
+    )
     add_fail_on_option(parser)
     add_config_option(parser)
     parser.set_defaults(func=run)
@@ -91,21 +100,27 @@ def _rate(value: float | None, places: int = 3) -> str:
     return "  n/a" if value is None else f"{value:.{places}f}"
 
 
-def render_report(
-    path: Path, result: dict[str, Any], fail_on: str, half: str | None = None
-) -> str:
+def render_report(path: Path, result: dict[str, Any], fail_on: str, half: str | None = None) -> str:
     overall = result["overall"]
-    header = f"{'':<10} {'precision':>9} {'recall':>7} {'F1':>6} {'FP rate':>8} " \
-             f"{'TP':>6} {'FP':>6} {'TN':>6} {'FN':>6}"
+    header = (
+        f"{'':<10} {'precision':>9} {'recall':>7} {'F1':>6} {'FP rate':>8} "
+        f"{'TP':>6} {'FP':>6} {'TN':>6} {'FN':>6}"
+    )
 
     def row(name: str, m: dict[str, Any]) -> str:
-        return (f"{name:<10} {_rate(m['precision']):>9} {_rate(m['recall']):>7} "
-                f"{_rate(m['f1']):>6} {_rate(m['false_positive_rate'], 4):>8} "
-                f"{m['tp']:>6} {m['fp']:>6} {m['tn']:>6} {m['fn']:>6}")
+        return (
+            f"{name:<10} {_rate(m['precision']):>9} {_rate(m['recall']):>7} "
+            f"{_rate(m['f1']):>6} {_rate(m['false_positive_rate'], 4):>8} "
+            f"{m['tp']:>6} {m['fp']:>6} {m['tn']:>6} {m['fn']:>6}"
+        )
 
     which = f" ({half} half)" if half else ""
-    lines = [f"{path}{which}: {overall['rows']} rows, flagged = verdict reaches {fail_on}", "",
-             header, row("overall", overall)]
+    lines = [
+        f"{path}{which}: {overall['rows']} rows, flagged = verdict reaches {fail_on}",
+        "",
+        header,
+        row("overall", overall),
+    ]
     for code, values in sorted(result["rules"].items()):
         lines.append(row(code, values))
     tp, fp, tn, fn = (overall[key] for key in ("tp", "fp", "tn", "fn"))
@@ -130,10 +145,12 @@ def render_misses(result: dict[str, Any], count: int) -> str:
     misses = result.get("misses") or {}
     if isinstance(misses, list):
         groups = {
-            "false positives (label ok, flagged)":
-                [m for m in misses if _field(m, "label") == "ok"],
-            "false negatives (label push, passed)":
-                [m for m in misses if _field(m, "label") == "push"],
+            "false positives (label ok, flagged)": [
+                m for m in misses if _field(m, "label") == "ok"
+            ],
+            "false negatives (label push, passed)": [
+                m for m in misses if _field(m, "label") == "push"
+            ],
         }
     else:
         groups = {

@@ -47,8 +47,11 @@ def run(args: argparse.Namespace) -> int:
         names = {r.name: code for code, r in rules.items()}
         guess = closest(args.code.upper(), rules) or closest(args.code, names)
         hint = f" (did you mean '{guess}'?)" if guess else ""
-        print(f"pullcheck explain: unknown rule '{args.code}'{hint}; `pullcheck rules` lists "
-              "them all", file=sys.stderr)
+        print(
+            f"pullcheck explain: unknown rule '{args.code}'{hint}; `pullcheck rules` lists "
+            "them all",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     print(rule_page(rule, config))
     return EXIT_OK
@@ -57,9 +60,16 @@ def run(args: argparse.Namespace) -> int:
 def _para(text: str, indent: str = "") -> str:
     paragraphs = [" ".join(part.split()) for part in str(text).strip().split("\n\n")]
     return "\n\n".join(
-        textwrap.fill(part, WIDTH, initial_indent=indent, subsequent_indent=indent,
-                      break_long_words=False, break_on_hyphens=False)
-        for part in paragraphs if part
+        textwrap.fill(
+            part,
+            WIDTH,
+            initial_indent=indent,
+            subsequent_indent=indent,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        for part in paragraphs
+        if part
     )
 
 
@@ -70,7 +80,7 @@ def describe_situation(example: Any) -> str:
     parent = getattr(example, "parent", None)
     if parent:
         author = getattr(example, "parent_author", None)
-        parts.append(f"answering {'@' + author + ' ' if author else ''}\"{parent}\"")
+        parts.append(f'answering {"@" + author + " " if author else ""}"{parent}"')
     recipients = getattr(example, "recipients", None) or []
     if recipients:
         parts.append("to " + ", ".join(recipients))
@@ -106,8 +116,9 @@ def rule_page(rule: Any, config: Config) -> str:
     state = "on"
     if override and override.enabled is False:
         state = "off in your config"
-    elif (override and override.shadow) or (getattr(rule, "shadow", False)
-                                             and not (override and override.shadow is False)):
+    elif (override and override.shadow) or (
+        getattr(rule, "shadow", False) and not (override and override.shadow is False)
+    ):
         state = "shadow (counted, not shown)"
     what = getattr(rule, "what_it_does", None) or rule.message
     lines = [
@@ -119,9 +130,9 @@ def rule_page(rule: Any, config: Config) -> str:
         _para(what),
         "",
         # `{reason}` is filled in per draft ("They asked about pets; this offers web design.").
-        "Message shown: \""
+        'Message shown: "'
         + " ".join(rule.message.split()).replace("{reason}", "<why, for this draft>")
-        + "\"",
+        + '"',
         "",
         "## Why is this bad?",
         _para(rule.why),
@@ -149,10 +160,14 @@ def rule_page(rule: Any, config: Config) -> str:
             lines.append(f"  {name} = {default}{now}")
         example_name, example_value = sorted(params.items())[0]
         lines.append("")
-        lines.append(f"Change one in the config: rules: {{{rule.code}: {{params: "
-                     f"{{{example_name}: {example_value}}}}}}}")
+        lines.append(
+            f"Change one in the config: rules: {{{rule.code}: {{params: "
+            f"{{{example_name}: {example_value}}}}}}}"
+        )
     else:
         lines.append("  No parameters.")
-    lines.append(f"Switch it off with `rules: {{{rule.code}: off}}`; change its severity with "
-                 f"`rules: {{{rule.code}: info}}`.")
+    lines.append(
+        f"Switch it off with `rules: {{{rule.code}: off}}`; change its severity with "
+        f"`rules: {{{rule.code}: info}}`."
+    )
     return "\n".join(lines)

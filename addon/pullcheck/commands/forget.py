@@ -38,17 +38,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="wipe the sent log (--all: everything pullcheck keeps)",
         description="Delete every record of sent messages (time, site, kind, recipients, link "
         "domains, similarity signatures): the link-blast rule starts from nothing. With "
-        "--all, also your numbers, the pull opportunities and the audit log. The \"Not "
-        "push\" list is a setting and stays (it is notpush.yaml in the data folder). A "
+        '--all, also your numbers, the pull opportunities and the audit log. The "Not '
+        'push" list is a setting and stays (it is notpush.yaml in the data folder). A '
         "running proxy sees the wipe at once, except the opportunities it spotted since it "
         "started, which it shows until it stops.",
     )
-    parser.add_argument("--all", action="store_true",
-                        help="also wipe your numbers, pull opportunities and the audit log")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="also wipe your numbers, pull opportunities and the audit log",
+    )
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    parser.add_argument("--data-dir", metavar="DIR", type=Path,
-                        help="the data folder (default: $PULLCHECK_DATA_DIR or "
-                        "~/.local/share/pullcheck)")
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        type=Path,
+        help="the data folder (default: $PULLCHECK_DATA_DIR or ~/.local/share/pullcheck)",
+    )
     add_config_option(parser)
     parser.set_defaults(func=forget)
 
@@ -62,8 +68,9 @@ def forget(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         stores += [
             Store("your numbers", folder / STATS_FILE_NAME, _wipe_store(StatsStore)),
-            Store("pull opportunities", folder / OPPORTUNITIES_FILE_NAME,
-                  _wipe_store(OpportunityLog)),
+            Store(
+                "pull opportunities", folder / OPPORTUNITIES_FILE_NAME, _wipe_store(OpportunityLog)
+            ),
             Store("audit log", audit, _delete),
             # The file the audit log rotated out when it was full (it holds text too).
             Store("audit log (previous)", audit.with_name(audit.name + ".1"), _delete),
@@ -74,8 +81,10 @@ def forget(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not args.yes:
         if not sys.stdin.isatty():
-            print("pullcheck forget: not a terminal; pass --yes to wipe without asking",
-                  file=sys.stderr)
+            print(
+                "pullcheck forget: not a terminal; pass --yes to wipe without asking",
+                file=sys.stderr,
+            )
             return EXIT_USAGE
         listed = "\n".join(f"  {store.label}: {store.path}" for store in present)
         answer = input(f"Wipe\n{listed}\n? [y/N] ").strip().lower()

@@ -32,8 +32,10 @@ class NoProxy(Exception):
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    data_help = ("the running proxy's data folder (default: $PULLCHECK_DATA_DIR or "
-                 "~/.local/share/pullcheck; what `pullcheck run --data-dir` was given)")
+    data_help = (
+        "the running proxy's data folder (default: $PULLCHECK_DATA_DIR or "
+        "~/.local/share/pullcheck; what `pullcheck run --data-dir` was given)"
+    )
     holds = subparsers.add_parser(
         "holds",
         help="list the posts the running proxy holds",
@@ -96,9 +98,12 @@ def ask(path: Path, request: dict[str, Any], timeout_s: float = TIMEOUT_S) -> di
 
 
 def _no_proxy(command: str, path: Path, error: Exception) -> int:
-    print(f"pullcheck {command}: no pullcheck proxy is running with the data folder "
-          f"{path.parent} ({error}); start one with `pullcheck run`, or pass the --data-dir it "
-          "uses", file=sys.stderr)
+    print(
+        f"pullcheck {command}: no pullcheck proxy is running with the data folder "
+        f"{path.parent} ({error}); start one with `pullcheck run`, or pass the --data-dir it "
+        "uses",
+        file=sys.stderr,
+    )
     return EXIT_NO_PROXY
 
 
@@ -130,8 +135,11 @@ def list_holds(args: argparse.Namespace) -> int:
 def describe(hold: dict[str, Any]) -> str:
     """Several lines for one hold: what, where from, why, the text, how to decide."""
     site = hold.get("origin") or "(no page)"
-    came = ("from its page" if hold.get("own")
-            else f"NOT from the site's page: from {hold.get('from_origin') or 'an unknown origin'}")
+    came = (
+        "from its page"
+        if hold.get("own")
+        else f"NOT from the site's page: from {hold.get('from_origin') or 'an unknown origin'}"
+    )
     lines = [
         f"{hold.get('hold_id')}  {hold.get('platform')} {hold.get('kind')} ({hold.get('level')})"
         f"  {' '.join(hold.get('codes') or []) or '-'}  held {_age(hold.get('age_s'))}",
@@ -172,8 +180,11 @@ def decide_hold(args: argparse.Namespace) -> int:
         print(f"pullcheck decide: {error}", file=sys.stderr)
         return EXIT_REFUSED
     if answer.get("ok"):
-        done = ("released: the request goes to the site, once" if args.choice == "send"
-                else "not sent; the draft stays in its box")
+        done = (
+            "released: the request goes to the site, once"
+            if args.choice == "send"
+            else "not sent; the draft stays in its box"
+        )
         print(f"{args.hold_id}: {done}")
         return EXIT_OK
     if answer.get("status") == "invalid":
@@ -181,4 +192,3 @@ def decide_hold(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     print(f"pullcheck decide: {args.hold_id}: {answer.get('error', 'refused')}", file=sys.stderr)
     return EXIT_REFUSED
-

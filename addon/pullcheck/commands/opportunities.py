@@ -25,8 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Posts seen through the proxy that ask for help or a recommendation and "
         "match a phrase of `offer:` in your config: answer them.",
     )
-    parser.add_argument("--days", type=int, default=14, metavar="N",
-                        help="how many days back (default: 14)")
+    parser.add_argument(
+        "--days", type=int, default=14, metavar="N", help="how many days back (default: 14)"
+    )
     parser.add_argument("--all", action="store_true", help="include dismissed ones")
     parser.add_argument("--json", action="store_true", help="print them as JSON")
     add_config_option(parser)
@@ -52,8 +53,10 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps([o.public() for o in found], indent=2))
         return EXIT_OK
     if not config.offer:
-        print("No `offer:` phrases in your config: add what you offer, for example\n"
-              '  offer: ["bookkeeping for small businesses"]')
+        print(
+            "No `offer:` phrases in your config: add what you offer, for example\n"
+            '  offer: ["bookkeeping for small businesses"]'
+        )
     if not found:
         print(f"No opportunities in the last {args.days} days.")
         return EXIT_OK
@@ -61,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
     for o in found:
         when = datetime.fromtimestamp(o.when, UTC).strftime("%Y-%m-%d %H:%M")
         # Author, id and site came from a website: shown, never obeyed by the terminal.
-        print(f"  {when}  {printable(o.platform):<9} {printable(o.post_id):<24} "
-              f"{printable(o.author or '?'):<20} asks for: {printable(o.phrase)}")
+        print(
+            f"  {when}  {printable(o.platform):<9} {printable(o.post_id):<24} "
+            f"{printable(o.author or '?'):<20} asks for: {printable(o.phrase)}"
+        )
     return EXIT_OK

@@ -25,7 +25,7 @@ def rule_rows(config: Config) -> list[dict[str, str]]:
     rows = []
     for code, rule in sorted(pack_rules(rule_pack(config)).items()):
         override = config.rules.get(code)
-        severity = (override.severity if override and override.severity else rule.severity)
+        severity = override.severity if override and override.severity else rule.severity
         shadow = bool(getattr(rule, "shadow", False))
         if override and override.shadow is not None:
             shadow = override.shadow

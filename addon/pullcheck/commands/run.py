@@ -24,7 +24,8 @@ CA_CERT_NAME = "mitmproxy-ca-cert.pem"
 # mitmproxy's own advice when the port is taken names its `--mode regular@PORT`, which
 # `pullcheck run` does not take; `PortHint` rewrites it to `--port PORT`.
 MITMPROXY_PORT_ADVICE = re.compile(
-    r"Try specifying a different port by using `--mode regular@(?P<port>\d+)`\.")
+    r"Try specifying a different port by using `--mode regular@(?P<port>\d+)`\."
+)
 PROXYSERVER_LOGGER = "mitmproxy.addons.proxyserver"
 
 
@@ -36,20 +37,37 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "browser at it and trust mitmproxy's CA certificate (printed at start).",
         epilog="example: pullcheck run --mode hold --set pullcheck_hold_timeout=60",
     )
-    parser.add_argument("--listen-host", default="127.0.0.1",
-                        help="address to listen on (default: 127.0.0.1; keep it on loopback)")
+    parser.add_argument(
+        "--listen-host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1; keep it on loopback)",
+    )
     parser.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
-    parser.add_argument("--config", metavar="FILE", type=Path,
-                        help="pullcheck config file (default: $PULLCHECK_CONFIG or "
-                        "~/.config/pullcheck/config.yaml, if it exists)")
-    parser.add_argument("--mode", choices=("off", "warn", "hold"),
-                        help="override the config's mode")
-    parser.add_argument("--data-dir", metavar="DIR", type=Path,
-                        help="where the sent log lives (default: $PULLCHECK_DATA_DIR or "
-                        "~/.local/share/pullcheck)")
-    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
-                        help="any mitmproxy or pullcheck option, e.g. pullcheck_max_body=1000000;"
-                        " repeat for several")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        type=Path,
+        help="pullcheck config file (default: $PULLCHECK_CONFIG or "
+        "~/.config/pullcheck/config.yaml, if it exists)",
+    )
+    parser.add_argument(
+        "--mode", choices=("off", "warn", "hold"), help="override the config's mode"
+    )
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        type=Path,
+        help="where the sent log lives (default: $PULLCHECK_DATA_DIR or ~/.local/share/pullcheck)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any mitmproxy or pullcheck option, e.g. pullcheck_max_body=1000000;"
+        " repeat for several",
+    )
     parser.set_defaults(func=run)
 
 
@@ -119,8 +137,11 @@ async def _serve(master: Any, opts: Any, listen_host: str, specs: list[str]) -> 
     master.addons.add(Announcement(addon, listen_host))
     show_hold_lines()
     if listen_host not in ("127.0.0.1", "::1", "localhost"):
-        print(f"pullcheck run: warning: listening on {listen_host}, not loopback: anyone who "
-              "can reach it can use this proxy", file=sys.stderr)
+        print(
+            f"pullcheck run: warning: listening on {listen_host}, not loopback: anyone who "
+            "can reach it can use this proxy",
+            file=sys.stderr,
+        )
     await master.run()
     return EXIT_OK
 
@@ -131,7 +152,7 @@ class HoldLines(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             print(record.getMessage(), flush=True)
-        except Exception:  # noqa: BLE001 - a closed terminal must not stop the proxy
+        except Exception:
             self.handleError(record)
 
 
@@ -187,10 +208,12 @@ class PortHint(logging.Filter):
         advice = MITMPROXY_PORT_ADVICE.search(message)
         if advice is not None:
             port = advice["port"]
-            record.msg = (message[: advice.start()]
-                          + f"Another program (another pullcheck?) listens there: stop it, or "
-                          f"choose another port, e.g. `pullcheck run --port {port}`."
-                          + message[advice.end():])
+            record.msg = (
+                message[: advice.start()]
+                + f"Another program (another pullcheck?) listens there: stop it, or "
+                f"choose another port, e.g. `pullcheck run --port {port}`."
+                + message[advice.end() :]
+            )
             record.args = None
         return True
 
@@ -215,11 +238,12 @@ def startup_notes(addon: Any, addresses: list[str], ca: Path) -> str:
     state = addon.state
     address = addresses[0].replace("0.0.0.0", "127.0.0.1")
     if address.startswith("::"):
-        address = "[::1]" + address[address.rfind(":"):]
+        address = "[::1]" + address[address.rfind(":") :]
     sites = watched_sites(state)
     lines = [
         f"pullcheck is active: mode {state.mode}, holding at {state.hold_at}"
-        if state.mode == "hold" else f"pullcheck is active: mode {state.mode}",
+        if state.mode == "hold"
+        else f"pullcheck is active: mode {state.mode}",
         f"  proxy:     http://{address}  (listening on {', '.join(addresses)})",
         f"  watching:  {sites or 'no sites (all switched off in the config)'}",
         f"  config:    {state.config_path}"
@@ -237,8 +261,12 @@ def startup_notes(addon: Any, addresses: list[str], ca: Path) -> str:
         f"  browse through it: chromium --proxy-server=http://{address}"
         "  (or your system's proxy settings)",
         "  decide held posts in the page's banner, or here: pullcheck holds; pullcheck decide ID"
-        " send|edit" + ("" if state.config.holds.without_page == "wait" else
-                        " (with no page of the site open, a flagged post is refused at once)"),
+        " send|edit"
+        + (
+            ""
+            if state.config.holds.without_page == "wait"
+            else " (with no page of the site open, a flagged post is refused at once)"
+        ),
         "  stop with Ctrl-C",
     ]
     return "\n".join(lines)

@@ -25,8 +25,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "opportunities. The same figures are on http://pullcheck.localhost/ while the proxy "
         "runs.",
     )
-    parser.add_argument("--days", type=_positive, default=30, metavar="N",
-                        help="how many days back, today included (default: 30)")
+    parser.add_argument(
+        "--days",
+        type=_positive,
+        default=30,
+        metavar="N",
+        help="how many days back, today included (default: 30)",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.set_defaults(func=run)
 
@@ -48,17 +53,24 @@ def run(args: argparse.Namespace) -> int:
 
 
 def render_text(summary: StatsSummary) -> str:
-    lines = [f"Your numbers, {summary.first_day} to {summary.last_day} (UTC); counts only.",
-             "A draft counts once, however many times the banner checked it while you typed.",
-             ""]
+    lines = [
+        f"Your numbers, {summary.first_day} to {summary.last_day} (UTC); counts only.",
+        "A draft counts once, however many times the banner checked it while you typed.",
+        "",
+    ]
     share = summary.revised_share
     if share is None:
         lines.append("  Held posts revised: none decided yet (held posts need mode: hold).")
     else:
-        extra = (f"; {summary.totals['timed_out']:,} more got no answer and were not sent"
-                 if summary.totals["timed_out"] else "")
-        lines.append(f"  Held posts revised: {100 * share:.0f}% ({summary.totals['edited']:,} "
-                     f"edited, {summary.totals['sent_anyway']:,} sent anyway{extra})")
+        extra = (
+            f"; {summary.totals['timed_out']:,} more got no answer and were not sent"
+            if summary.totals["timed_out"]
+            else ""
+        )
+        lines.append(
+            f"  Held posts revised: {100 * share:.0f}% ({summary.totals['edited']:,} "
+            f"edited, {summary.totals['sent_anyway']:,} sent anyway{extra})"
+        )
     lines.append("")
     width = max(len(label) for _, label in FIGURES)
     lines += [f"  {label:<{width}}  {summary.totals[event]:>7,}" for event, label in FIGURES]
@@ -70,13 +82,16 @@ def render_text(summary: StatsSummary) -> str:
         lines += ["", f"  drafts checked per day (peak {peak:,}):", f"  |{spark}|"]
     if summary.rules:
         lines += ["", "  Rules that fire most:"]
-        lines += [f"    {count:>6,}  {printable(summary.rule_label(code))}"
-                  for code, count in summary.rules.most_common(5)]
+        lines += [
+            f"    {count:>6,}  {printable(summary.rule_label(code))}"
+            for code, count in summary.rules.most_common(5)
+        ]
     if summary.by_platform:
         lines += ["", "  Per site (checked / warned / held / edited / sent anyway):"]
         for platform, counts in sorted(summary.by_platform.items()):
-            figures = " / ".join(f"{counts[e]:,}" for e in
-                                 ("draft_checked", "warning_shown", "hold", "edited",
-                                  "sent_anyway"))
+            figures = " / ".join(
+                f"{counts[e]:,}"
+                for e in ("draft_checked", "warning_shown", "hold", "edited", "sent_anyway")
+            )
             lines.append(f"    {platform:<10} {figures}")
     return "\n".join(lines)

@@ -131,28 +131,38 @@ class PullcheckAddon:
 
     def load(self, loader: Loader) -> None:
         loader.add_option(
-            "pullcheck_config", str, "",
+            "pullcheck_config",
+            str,
+            "",
             "pullcheck's YAML config file. Empty: $PULLCHECK_CONFIG or "
             "$XDG_CONFIG_HOME/pullcheck/config.yaml (the defaults when it does not exist).",
         )
         loader.add_option(
-            "pullcheck_mode", str, "",
+            "pullcheck_mode",
+            str,
+            "",
             "Override the config's mode: off, warn (judge and show) or hold (hold flagged "
             "posts until Send anyway / Edit). Empty: the config's mode.",
         )
         loader.add_option(
             # mitmproxy compares option types with Optional[int]; keep that spelling.
-            "pullcheck_hold_timeout", Optional[int], None,  # type: ignore[arg-type]  # noqa: UP045
+            "pullcheck_hold_timeout",
+            Optional[int],  # noqa: UP045
+            None,  # type: ignore[arg-type]
             "Seconds a held post waits for a decision before it counts as Edit (not sent). "
             "Unset: the config's hold_timeout_s (120).",
         )
         loader.add_option(
-            "pullcheck_max_body", int, DEFAULT_MAX_BODY,
+            "pullcheck_max_body",
+            int,
+            DEFAULT_MAX_BODY,
             "Bodies larger than this many bytes (on the wire or decoded) are not analysed; "
             "the flow passes through untouched.",
         )
         loader.add_option(
-            "pullcheck_data_dir", str, "",
+            "pullcheck_data_dir",
+            str,
+            "",
             "Where the sent log, your numbers, pull opportunities and the Not push list "
             "live. Empty: $PULLCHECK_DATA_DIR or $XDG_DATA_HOME/pullcheck "
             "(~/.local/share/pullcheck).",
@@ -199,8 +209,12 @@ class PullcheckAddon:
         state = self.state
         if state is not None:
             self._open_control_socket(state)
-            logger.info("pullcheck active: mode %s; watching %s; config %s",
-                        state.mode, state.route.describe() or "no sites", state.config_path)
+            logger.info(
+                "pullcheck active: mode %s; watching %s; config %s",
+                state.mode,
+                state.route.describe() or "no sites",
+                state.config_path,
+            )
 
     def done(self) -> Awaitable[None] | None:
         """Stop: end pending holds (their clients get the site's failure response, not a dropped
@@ -297,12 +311,14 @@ class PullcheckAddon:
         for hold in self.state.holds.pending():
             shown = hold.listing()
             # Origins and text come from web pages: shown, never obeyed by the terminal.
-            lines.append(printable(
-                f"{hold.hold_id} {hold.origin or '-'} {hold.level} "
-                f"{shown.get('platform')}/{shown.get('kind')} {','.join(hold.codes)} "
-                f"{'' if hold.own else 'from ' + (hold.from_origin or 'no origin') + ' '}"
-                f"{shown['age_s']:.0f}s: {_one_line(shown.get('text', ''))}"
-            ))
+            lines.append(
+                printable(
+                    f"{hold.hold_id} {hold.origin or '-'} {hold.level} "
+                    f"{shown.get('platform')}/{shown.get('kind')} {','.join(hold.codes)} "
+                    f"{'' if hold.own else 'from ' + (hold.from_origin or 'no origin') + ' '}"
+                    f"{shown['age_s']:.0f}s: {_one_line(shown.get('text', ''))}"
+                )
+            )
         return lines
 
     # -- hooks -----------------------------------------------------------------------------
@@ -360,13 +376,14 @@ class PullcheckAddon:
         flow.metadata[ANSWERED_BY_PULLCHECK] = True
         try:
             await control.handle(flow, state)
-        except Exception as error:  # noqa: BLE001 - the page asked the proxy, not the site
+        except Exception as error:
             state.failsafe.record("control", error)
             flow.response = None
         if flow.response is None:
             # Never forward a control request (it carries the page token) to the site.
             flow.response = http.Response.make(
-                500, b'{"error":"pullcheck control endpoint failed"}',
+                500,
+                b'{"error":"pullcheck control endpoint failed"}',
                 {"content-type": "application/json", "cache-control": "no-store"},
             )
 
@@ -395,9 +412,12 @@ class PullcheckAddon:
         if content_type is None:
             content_type = response.headers.get("content-type", "").lower()
         injector = self._inject
-        if "text/html" in content_type and injector is not None:
-            if state.route.is_configured_origin(host, req.port):
-                _inject_banner(injector, flow, state)
+        if (
+            "text/html" in content_type
+            and injector is not None
+            and state.route.is_configured_origin(host, req.port)
+        ):
+            _inject_banner(injector, flow, state)
         if judged is not None or not 200 <= response.status_code < 300:
             return
         if content_type.startswith(_SKIP_READ_TYPES) or _SKIP_READ_SCRIPT in content_type:
@@ -423,7 +443,8 @@ class PullcheckAddon:
         if len(message.content) > state.max_body:
             return
         harvest_flow.learn_from_message(
-            req, message.content.decode("utf-8", "replace"), state, adapter)
+            req, message.content.decode("utf-8", "replace"), state, adapter
+        )
 
 
 def _one_line(text: str, limit: int = 80) -> str:
@@ -436,7 +457,7 @@ def _inject_banner(injector: BannerInjector, flow: http.HTTPFlow, state: ProxySt
     snapshot = ResponseSnapshot(flow.response)
     try:
         injector.inject_banner(flow, state)
-    except Exception as error:  # noqa: BLE001 - the page must arrive as the site sent it
+    except Exception as error:
         snapshot.restore()
         state.failsafe.record("inject", error)
 

@@ -78,7 +78,8 @@ async def check(flow: http.HTTPFlow, state: EndpointState, origin: str) -> http.
     asked = parse_body(flow, CheckRequest)
     if asked is None:
         return json_response(
-            400, {"error": "expected JSON {text, kind, platform, reply_to_id, ...}"})
+            400, {"error": "expected JSON {text, kind, platform, reply_to_id, ...}"}
+        )
     platform = platform_of(flow, state, asked.platform)
     request = flow.request
     scope = scope_of(getattr(state, "route", None), platform, request.host.lower(), request.port)
@@ -99,9 +100,15 @@ async def check(flow: http.HTTPFlow, state: EndpointState, origin: str) -> http.
     )
 
 
-def _count_live_check(flow: http.HTTPFlow, state: EndpointState, origin: str, platform: str,
-                      text: str, verdict: Verdict) -> None:
-    """"Your numbers" count the draft (once, however many pauses it is checked at), off the
+def _count_live_check(
+    flow: http.HTTPFlow,
+    state: EndpointState,
+    origin: str,
+    platform: str,
+    text: str,
+    verdict: Verdict,
+) -> None:
+    """ "Your numbers" count the draft (once, however many pauses it is checked at), off the
     event loop like every other count."""
     tally = getattr(state, "tally", None)
     if tally is None or not text.strip():

@@ -136,8 +136,11 @@ class ControlSocket:
         if command == "decide":
             hold_id, choice = ask.get("id"), ask.get("choice")
             if not isinstance(hold_id, str) or choice not in CHOICES:
-                return {"ok": False, "status": "invalid",
-                        "error": "expected {cmd: decide, id, choice: send|edit}"}
+                return {
+                    "ok": False,
+                    "status": "invalid",
+                    "error": "expected {cmd: decide, id, choice: send|edit}",
+                }
             status = state.holds.decide_status(hold_id, choice)
             if status != "applied":
                 return {"ok": False, "status": status, "error": ENDED_MESSAGES[status]}

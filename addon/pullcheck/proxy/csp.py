@@ -391,8 +391,9 @@ def meta_blocks(
     for value in meta_policies:
         for policy in parse_header(value):
             for need in NEEDS:
-                if not allows(policy, need, page, paths.of(need), nonce if need == "script"
-                              else None):
+                if not allows(
+                    policy, need, page, paths.of(need), nonce if need == "script" else None
+                ):
                     directive = policy.effective(need)
                     name = directive.name if directive else need
                     return f"a <meta> CSP ({name}) blocks the banner's {need}"

@@ -51,8 +51,9 @@ def _respond(request: http.Request, stats: StatsStore | None) -> http.Response:
         return _plain(405, "only GET\n", {"allow": "GET, HEAD"})
     url = urlsplit(request.path)
     if url.path == STYLESHEET_PATH:
-        return http.Response.make(200, stylesheet(),
-                                  {**_HEADERS, "content-type": "text/css; charset=utf-8"})
+        return http.Response.make(
+            200, stylesheet(), {**_HEADERS, "content-type": "text/css; charset=utf-8"}
+        )
     if url.path not in ("/", "/stats.json"):
         return _plain(404, "not found\n")
     days = _days(parse_qs(url.query).get("days", [""])[0])
@@ -62,10 +63,16 @@ def _respond(request: http.Request, stats: StatsStore | None) -> http.Response:
         return _plain(503, "pullcheck's stats store is not open\n")
     summary = stats.summary(days)
     if url.path == "/stats.json":
-        return http.Response.make(200, json.dumps(summary.to_dict()).encode(),
-                                  {**_HEADERS, "content-type": "application/json"})
-    return http.Response.make(200, render_dashboard(summary).encode(),
-                              {**_HEADERS, "content-type": "text/html; charset=utf-8"})
+        return http.Response.make(
+            200,
+            json.dumps(summary.to_dict()).encode(),
+            {**_HEADERS, "content-type": "application/json"},
+        )
+    return http.Response.make(
+        200,
+        render_dashboard(summary).encode(),
+        {**_HEADERS, "content-type": "text/html; charset=utf-8"},
+    )
 
 
 def _days(value: str) -> int | None:
@@ -77,6 +84,8 @@ def _days(value: str) -> int | None:
 
 
 def _plain(status: int, text: str, extra: dict[str, str] | None = None) -> http.Response:
-    return http.Response.make(status, text.encode(),
-                              {**_HEADERS, "content-type": "text/plain; charset=utf-8",
-                               **(extra or {})})
+    return http.Response.make(
+        status,
+        text.encode(),
+        {**_HEADERS, "content-type": "text/plain; charset=utf-8", **(extra or {})},
+    )

@@ -68,7 +68,7 @@ class FailSafe:
     def guard(self, stage: str) -> Iterator[None]:
         try:
             yield
-        except Exception as exc:  # noqa: BLE001 - failing open is the point
+        except Exception as exc:
             self.record(stage, exc)
 
     def record(self, stage: str, exc: BaseException) -> Cause:
@@ -85,11 +85,13 @@ class FailSafe:
                 self._logged_count[cause] = n
         if due:
             if n == 1:
-                self._log.warning("pullcheck passed a flow through untouched after %s (%s)",
-                                  cause, exc)
+                self._log.warning(
+                    "pullcheck passed a flow through untouched after %s (%s)", cause, exc
+                )
             else:
-                self._log.warning("pullcheck: %s happened %d more times (%d in all)",
-                                  cause, since, n)
+                self._log.warning(
+                    "pullcheck: %s happened %d more times (%d in all)", cause, since, n
+                )
         return cause
 
 
@@ -97,7 +99,7 @@ class ResponseSnapshot:
     """What a response looked like before a step that may change it, so a failed step leaves
     the response byte-identical (headers, wire body, status)."""
 
-    __slots__ = ("_response", "_headers", "_raw", "_status")
+    __slots__ = ("_headers", "_raw", "_response", "_status")
 
     def __init__(self, response: http.Response) -> None:
         self._response = response

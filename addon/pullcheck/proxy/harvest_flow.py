@@ -22,8 +22,9 @@ from pullcheck.sites.adapter import SiteAdapter
 from pullcheck.sites.wire import Harvest
 
 
-def record_if_accepted(state: ProxyState, judged: Judged, response: http.Response,
-                       content_type: str) -> None:
+def record_if_accepted(
+    state: ProxyState, judged: Judged, response: http.Response, content_type: str
+) -> None:
     with state.failsafe.guard("sent-log"):
         if judged.may_store and site_accepted(response, content_type):
             reuse = judged.judgement if judged.engine is state.engine else None
@@ -44,8 +45,9 @@ def learn_from_response(flow: http.HTTPFlow, state: ProxyState, adapter: SiteAda
             remember(state, adapter.name, harvest, req)
 
 
-def learn_from_message(req: http.Request, text: str, state: ProxyState,
-                       adapter: SiteAdapter) -> None:
+def learn_from_message(
+    req: http.Request, text: str, state: ProxyState, adapter: SiteAdapter
+) -> None:
     """A text message from the site on a watched streaming connection."""
     with state.failsafe.guard(f"harvest-ws:{adapter.name}"):
         if not may_teach(state, req.scheme, req.host.lower(), req.port, adapter.name):
@@ -61,5 +63,6 @@ def remember(state: ProxyState, platform: str, harvest: Harvest, req: http.Reque
     scope = scope_of(state.route, platform, req.host.lower(), req.port)
     state.memory.remember(platform, harvest, scope=scope)
     if state.tally:
-        state.tally.harvested(platform, harvest.posts, state.config.offer, state.feed,
-                              page_origin(req))
+        state.tally.harvested(
+            platform, harvest.posts, state.config.offer, state.feed, page_origin(req)
+        )

@@ -63,8 +63,9 @@ class HoldRequest(NamedTuple):
             flow_id=flow.id,
             client_id=flow.client_conn.id,
             client_ip=str(peer[0]) if peer else None,
-            fingerprint=request_fingerprint(req.method, req.pretty_url, req.raw_content or b"",
-                                            req.headers.get("origin")),
+            fingerprint=request_fingerprint(
+                req.method, req.pretty_url, req.raw_content or b"", req.headers.get("origin")
+            ),
             sent_from=req.headers.get("origin"),
             request_origin=request_origin(req),
             host=req.host,
@@ -83,8 +84,9 @@ class HoldFlow:
         self._released: OrderedDict[str, str] = OrderedDict()
         self._sent_answers: dict[str, asyncio.Future[http.Response | None]] = {}
 
-    async def hold(self, ask: HoldRequest, state: ProxyState,
-                   judged: Judged) -> http.Response | None:
+    async def hold(
+        self, ask: HoldRequest, state: ProxyState, judged: Judged
+    ) -> http.Response | None:
         """Hold (or join the hold of) this request until it is decided: None when it goes
         upstream now, else the answer its client gets instead."""
         hold = state.holds.join(ask.fingerprint, ask.client_ip, ask.flow_id)
@@ -94,8 +96,14 @@ class HoldFlow:
             hold_log.info("pullcheck: a retry of %s joined hold %s", _what(hold), hold.hold_id)
         else:
             verdict = verdict_json(judged.verdict)
-            origin = provenance(ask.sent_from, judged.platform, ask.request_origin,
-                                state.route, ask.host.lower(), ask.port)
+            origin = provenance(
+                ask.sent_from,
+                judged.platform,
+                ask.request_origin,
+                state.route,
+                ask.host.lower(),
+                ask.port,
+            )
             if state.config.holds.without_page == "reject" and not (
                 origin.channel and page_tokens(state).live_page(origin.channel)
             ):
@@ -109,20 +117,30 @@ class HoldFlow:
                 "operation": judged.compose.operation,
             }
             hold = state.holds.open(
-                ask.flow_id, origin.channel, verdict, summary,
+                ask.flow_id,
+                origin.channel,
+                verdict,
+                summary,
                 post=HeldPost.of(judged.platform, judged.compose.operation, judged.draft),
-                from_origin=origin.sent_from, own=origin.own, key=ask.fingerprint,
-                client=ask.client_ip, timeout_s=state.hold_timeout_s,
+                from_origin=origin.sent_from,
+                own=origin.own,
+                key=ask.fingerprint,
+                client=ask.client_ip,
+                timeout_s=state.hold_timeout_s,
             )
             if state.tally:
                 with state.failsafe.guard("tally"):
                     state.tally.held(judged.platform)
             if hold.origin:
                 state.feed.publish(hold.origin, {"type": "hold", **hold.public()})
-            hold_log.info("pullcheck: held %s (%s) %s%s — pullcheck decide %s send|edit",
-                          _what(hold), hold.level, " ".join(hold.codes) or "-",
-                          "" if hold.own else f" from {hold.from_origin or 'no origin'}",
-                          hold.hold_id)
+            hold_log.info(
+                "pullcheck: held %s (%s) %s%s — pullcheck decide %s send|edit",
+                _what(hold),
+                hold.level,
+                " ".join(hold.codes) or "-",
+                "" if hold.own else f" from {hold.from_origin or 'no origin'}",
+                hold.hold_id,
+            )
         self.waiting[ask.flow_id] = ask.client_id
         try:
             outcome = await state.holds.wait(hold, ask.flow_id)
@@ -145,8 +163,14 @@ class HoldFlow:
         return not_sent(judged, refusal.reason(hold.verdict, why, timeout=state.hold_timeout_s))
 
     @staticmethod
-    def refuse(ask: HoldRequest, state: ProxyState, judged: Judged, verdict: dict[str, Any],
-               channel: str, why: str) -> http.Response:
+    def refuse(
+        ask: HoldRequest,
+        state: ProxyState,
+        judged: Judged,
+        verdict: dict[str, Any],
+        channel: str,
+        why: str,
+    ) -> http.Response:
         """No page can show this hold (a script, a bot, a closed tab), or too many wait already:
         answer at once with the site's failure response and the findings, like a linter failing
         a build."""
@@ -155,10 +179,16 @@ class HoldFlow:
             with state.failsafe.guard("tally"):
                 state.tally.held(judged.platform)
         codes = " ".join(f["code"] for f in verdict.get("findings", [])) or "-"
-        hold_log.info("pullcheck: refused %s %s (%s) %s: %s", judged.platform,
-                      judged.draft.kind, verdict.get("level"), codes,
-                      f"no pullcheck page of {channel or ask.host} is open"
-                      if why == "no-page" else "too many posts are held already")
+        hold_log.info(
+            "pullcheck: refused %s %s (%s) %s: %s",
+            judged.platform,
+            judged.draft.kind,
+            verdict.get("level"),
+            codes,
+            f"no pullcheck page of {channel or ask.host} is open"
+            if why == "no-page"
+            else "too many posts are held already",
+        )
         return answer
 
     async def _answer_like_the_sender(self, judged: Judged, hold: Hold) -> http.Response:
@@ -195,8 +225,9 @@ class HoldFlow:
         if released is not None:
             # An HTTP/2 client that reset its stream during the hold (its connection stayed
             # open, so no disconnect was seen): mitmproxy reports it only now, and sends nothing.
-            hold_log.info("pullcheck: hold %s: the client had gone (%s); nothing was sent",
-                          released, error)
+            hold_log.info(
+                "pullcheck: hold %s: the client had gone (%s); nothing was sent", released, error
+            )
 
     def client_gone(self, client_id: str, state: ProxyState) -> None:
         """A client connection closed: the holds it waited on lose that flow (and end as "gone"
@@ -205,8 +236,10 @@ class HoldFlow:
             if waiting_client == client_id:
                 ended = state.holds.flow_gone(flow_id)
                 if ended is not None:
-                    hold_log.info("pullcheck: hold %s: the client disconnected; nothing was sent",
-                                  ended.hold_id)
+                    hold_log.info(
+                        "pullcheck: hold %s: the client disconnected; nothing was sent",
+                        ended.hold_id,
+                    )
 
 
 def not_sent(judged: Judged, text: str) -> http.Response:

@@ -62,8 +62,12 @@ def request_fingerprint(method: str, url: str, body: bytes, origin: str | None =
     """What makes two requests "the same request" for joining a hold: method, URL, body and the
     `Origin` they were sent from (so another page cannot slip its copy in as the one sent)."""
     digest = hashlib.sha256()
-    parts = (method.upper().encode(), url.encode("utf-8", "surrogateescape"), body,
-             (origin or "").encode("utf-8", "surrogateescape"))
+    parts = (
+        method.upper().encode(),
+        url.encode("utf-8", "surrogateescape"),
+        body,
+        (origin or "").encode("utf-8", "surrogateescape"),
+    )
     for part in parts:
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
@@ -215,8 +219,18 @@ class HoldRegistry:
         loop that will wait."""
         # Unguessable ids: another page must not be able to release a post by counting.
         hold_id = f"h{next(self._serial)}-{secrets.token_hex(6)}"
-        hold = Hold(hold_id, flow_id, origin, verdict, summary, post=post,
-                    from_origin=from_origin, own=own, key=key, client=client)
+        hold = Hold(
+            hold_id,
+            flow_id,
+            origin,
+            verdict,
+            summary,
+            post=post,
+            from_origin=from_origin,
+            own=own,
+            key=key,
+            client=client,
+        )
         loop = asyncio.get_running_loop()
         hold._future = loop.create_future()
         hold.flows.append(flow_id)
@@ -237,8 +251,9 @@ class HoldRegistry:
                     return hold
         return None
 
-    async def wait(self, hold: Hold, flow_id: str | None = None,
-                   timeout_s: float | None = None) -> Outcome:
+    async def wait(
+        self, hold: Hold, flow_id: str | None = None, timeout_s: float | None = None
+    ) -> Outcome:
         """The decision for `hold`: "send", "edit", "timeout" (which means edit), "gone" or
         "shutdown". With "send", only `hold.sender` goes upstream."""
         assert hold._future is not None

@@ -63,10 +63,20 @@ SCRIPT_PATH = "/__pullcheck__/banner.js"
 _TAG_NAME = re.compile(rb"<(/?)([A-Za-z][A-Za-z0-9:-]*)")
 _TAG_REST = re.compile(rb"""(?:[^>"']|"[^"]*"|'[^']*')*>""")
 # Elements whose content is text to the parser (or, for template, not the head's): skipped.
-_RAW_TEXT = frozenset((
-    b"script", b"style", b"title", b"textarea", b"template", b"xmp", b"iframe", b"noembed",
-    b"noframes", b"noscript",
-))
+_RAW_TEXT = frozenset(
+    (
+        b"script",
+        b"style",
+        b"title",
+        b"textarea",
+        b"template",
+        b"xmp",
+        b"iframe",
+        b"noembed",
+        b"noframes",
+        b"noscript",
+    )
+)
 # Each raw-text element's end tag, in any case.
 _CLOSERS = {name: re.compile(rb"</(?i:" + name + rb")(?=[\s/>])") for name in _RAW_TEXT}
 # A head with more tags than this is not walked to its end (the page is left alone).

@@ -69,8 +69,12 @@ class JudgeFlow:
         if raw is None:
             return None  # streamed past the proxy: nothing to read
         if len(raw) > state.max_body:
-            state.failsafe.record(stage, judging.NotRead(
-                f"body of {len(raw)} bytes is over pullcheck_max_body ({state.max_body})"))
+            state.failsafe.record(
+                stage,
+                judging.NotRead(
+                    f"body of {len(raw)} bytes is over pullcheck_max_body ({state.max_body})"
+                ),
+            )
             return None
         deadline = time.monotonic() + self.budget_s
         with state.failsafe.guard(stage):
@@ -81,14 +85,22 @@ class JudgeFlow:
                     compose, cut = judging.read_compose(request, adapter, state.max_body)
                 else:
                     compose, cut = await self._workers.run(
-                        self.budget_s, judging.read_compose, request, adapter, state.max_body,
+                        self.budget_s,
+                        judging.read_compose,
+                        request,
+                        adapter,
+                        state.max_body,
                     )
             except judging.NotRead as error:
                 state.failsafe.record(stage, error)
                 return None
             except judging.OverBudget:
-                state.failsafe.record(stage, judging.OverBudget(
-                    f"reading the body took longer than {self.budget_s * 1000:.0f} ms"))
+                state.failsafe.record(
+                    stage,
+                    judging.OverBudget(
+                        f"reading the body took longer than {self.budget_s * 1000:.0f} ms"
+                    ),
+                )
                 return None
             if compose is None:
                 return None
@@ -97,8 +109,11 @@ class JudgeFlow:
             may_store = trusted or state.untrusted_writes.allow(host_key(host, request.port))
             origin = page_origin(request)
             enriched = state.memory.enrich(
-                adapter.name, compose,
-                scope=scope_of(state.route, adapter.name, host, request.port), learn=trusted)
+                adapter.name,
+                compose,
+                scope=scope_of(state.route, adapter.name, host, request.port),
+                learn=trusted,
+            )
             draft, truncated = judging.bounded_draft(enriched)
             engine = state.engine
             try:
@@ -108,8 +123,9 @@ class JudgeFlow:
             except judging.OverBudget:
                 reason = f"judging took longer than {self.budget_s * 1000:.0f} ms"
                 state.failsafe.record(stage, judging.OverBudget(reason))
-                state.feed.publish(origin, unjudged_event(
-                    self._next_id(), adapter.name, compose, draft, reason))
+                state.feed.publish(
+                    origin, unjudged_event(self._next_id(), adapter.name, compose, draft, reason)
+                )
                 return None
             verdict = judgement.verdict
             judged = Judged(
@@ -142,8 +158,9 @@ class JudgeFlow:
         held = state.should_hold(verdict.level)
         if state.audit_log and judged.may_store:
             audit_log = state.audit_log
-            state.later("audit_log", lambda: audit_log.write(draft, verdict, origin=origin,
-                                                              held=held))
+            state.later(
+                "audit_log", lambda: audit_log.write(draft, verdict, origin=origin, held=held)
+            )
         state.feed.publish(origin, verdict_event(judged, held))
 
 

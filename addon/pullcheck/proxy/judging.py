@@ -124,8 +124,9 @@ def capped_strings(body: bytes, content_type: str) -> tuple[bytes, bool]:
         return json.dumps(shorter, ensure_ascii=False).encode("utf-8"), True
     if "x-www-form-urlencoded" in ctype:
         try:
-            fields = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True,
-                               max_num_fields=10_000)
+            fields = parse_qsl(
+                body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=10_000
+            )
         except ValueError:
             return body, False
         if not any(len(v) > MAX_TEXT_CHARS or len(k) > MAX_TEXT_CHARS for k, v in fields):

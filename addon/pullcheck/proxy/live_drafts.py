@@ -66,8 +66,7 @@ class _Draft:
         shorter = min(self.length, len(text))
         if shorter == 0:
             return None
-        kept = (_common_prefix(self.head, text[:SAMPLE])
-                + _common_suffix(self.tail, text[-SAMPLE:]))
+        kept = _common_prefix(self.head, text[:SAMPLE]) + _common_suffix(self.tail, text[-SAMPLE:])
         return kept if 2 * kept >= min(shorter, 2 * SAMPLE) else None
 
 
@@ -81,13 +80,15 @@ class LiveDrafts:
     def __len__(self) -> int:
         return len(self._drafts)
 
-    def checked(self, page: str, origin: str, text: str, rules: Iterable[str],
-                warned: bool) -> News:
+    def checked(
+        self, page: str, origin: str, text: str, rules: Iterable[str], warned: bool
+    ) -> News:
         """A live check of `text` on `page` (the page token) at `origin`."""
         now = self._clock()
         with self._lock:
-            found = self._closest(text, now, lambda d: d.page == page and d.origin == origin,
-                                  sent_ok=True)
+            found = self._closest(
+                text, now, lambda d: d.page == page and d.origin == origin, sent_ok=True
+            )
             if found is None:
                 draft = _Draft(page, origin, "", "", 0, now)
                 self._remember(draft)
@@ -115,8 +116,9 @@ class LiveDrafts:
             draft.take(text, now)
             return news
 
-    def _closest(self, text: str, now: float, mine: Callable[[_Draft], bool],
-                 sent_ok: bool) -> tuple[int, _Draft] | None:
+    def _closest(
+        self, text: str, now: float, mine: Callable[[_Draft], bool], sent_ok: bool
+    ) -> tuple[int, _Draft] | None:
         best: tuple[int, _Draft] | None = None
         best_kept = -1
         for draft_id, draft in self._drafts.items():

@@ -69,8 +69,13 @@ async def notpush(flow: http.HTTPFlow, state: EndpointState, origin: str) -> htt
     entry["origin"] = origin
     if not notpush_rate_limit(state).allow(origin):
         # Any script on the page can call this: a few a minute is all a person clicks.
-        return json_response(429, {"ok": False, "error": "too many 'Not push' choices from "
-                                                         "this page; try again in a minute"})
+        return json_response(
+            429,
+            {
+                "ok": False,
+                "error": "too many 'Not push' choices from this page; try again in a minute",
+            },
+        )
     path = notpush_path(state)
     try:
         # Off the event loop: a slow disk or a long file must not stall other traffic.

@@ -70,6 +70,5 @@ async def decide(flow: http.HTTPFlow, state: EndpointState, origin: str) -> http
     # `origin` binds the decision to this page's holds: another origin's id is "unknown".
     status = state.holds.decide_status(decision.hold_id, decision.decision, origin=origin)
     if status != "applied":
-        return json_response(
-            409, {"ok": False, "status": status, "error": ENDED_MESSAGES[status]})
+        return json_response(409, {"ok": False, "status": status, "error": ENDED_MESSAGES[status]})
     return json_response(200, {"ok": True, "decision": decision.decision})

@@ -37,8 +37,14 @@ def origin_parts(value: str) -> tuple[str, str, int] | None:
     return scheme, host, port if port is not None else (443 if scheme == "https" else 80)
 
 
-def provenance(sent_from: str | None, site: str, request_origin: str, route: Any,
-               request_host: str, request_port: int) -> Provenance:
+def provenance(
+    sent_from: str | None,
+    site: str,
+    request_origin: str,
+    route: Any,
+    request_host: str,
+    request_port: int,
+) -> Provenance:
     """Where a compose request for `site` (sent to `request_origin`) came from."""
     if sent_from is not None and sent_from.strip().lower() not in ("", "null"):
         parts = origin_parts(sent_from)

@@ -113,8 +113,12 @@ class ProxyState:
 
         try:
             watcher = ConfigWatcher(
-                config_path, on_change=on_change, on_error=on_error, history=sent_log,
-                missing_ok=missing_ok, data_folder=data_dir,
+                config_path,
+                on_change=on_change,
+                on_error=on_error,
+                history=sent_log,
+                missing_ok=missing_ok,
+                data_folder=data_dir,
             )
         except BaseException:
             sent_log.close()
@@ -192,8 +196,11 @@ class ProxyState:
             platform = hold.post.platform if hold.post else str(hold.summary.get("platform"))
             with self.failsafe.guard("tally"):
                 self.tally.decided(platform, hold.outcome)
-        hold_log.info("pullcheck: hold %s: %s", hold.hold_id, OUTCOME_WORDS.get(
-            str(hold.outcome), str(hold.outcome)))
+        hold_log.info(
+            "pullcheck: hold %s: %s",
+            hold.hold_id,
+            OUTCOME_WORDS.get(str(hold.outcome), str(hold.outcome)),
+        )
 
     def record_sent(self, draft: Any, judged: Any = None) -> None:
         """A compose request went out and the site accepted it: log it (in the background).

@@ -46,22 +46,22 @@ class ProxyTally:
 
     # -- drafts and holds ------------------------------------------------------------------
 
-    def judged(self, platform: str, verdict: Any, origin: str | None = None,
-               text: str = "") -> None:
+    def judged(
+        self, platform: str, verdict: Any, origin: str | None = None, text: str = ""
+    ) -> None:
         """A compose request from a page at `origin` was judged on the wire (a send)."""
         try:
             news = self.drafts.sent(origin, text, _codes(verdict), _warns(verdict))
             self._add(platform, verdict, news)
-        except Exception as error:  # noqa: BLE001 - counting must never hold up a post
+        except Exception as error:
             self._log_once("judged", error)
 
-    def checked_live(self, page: str, origin: str, platform: str, text: str,
-                     verdict: Any) -> None:
+    def checked_live(self, page: str, origin: str, platform: str, text: str, verdict: Any) -> None:
         """The banner asked for a verdict on the draft being typed on `page` (its token)."""
         try:
             news = self.drafts.checked(page, origin, text, _codes(verdict), _warns(verdict))
             self._add(platform, verdict, news)
-        except Exception as error:  # noqa: BLE001 - a live check must be answered regardless
+        except Exception as error:
             self._log_once("checked_live", error)
 
     def _add(self, platform: str, verdict: Any, news: News) -> None:
@@ -70,8 +70,13 @@ class ProxyTally:
         names = {f.code: f.name for f in verdict.findings if f.code in news.new_rules}
         with self.stats.together():  # one commit for the counts of one draft
             if news.new_draft or news.new_rules:
-                self.stats.count("draft_checked", platform, rules=news.new_rules, names=names,
-                                 whole=news.new_draft)
+                self.stats.count(
+                    "draft_checked",
+                    platform,
+                    rules=news.new_rules,
+                    names=names,
+                    whole=news.new_draft,
+                )
             if news.first_warning:
                 self.stats.count("warning_shown", platform)
 
@@ -89,8 +94,14 @@ class ProxyTally:
 
     # -- opportunities ---------------------------------------------------------------------
 
-    def harvested(self, platform: str, posts: Iterable[Any], offer: list[str],
-                  feed: Any = None, origin: str | None = None) -> list[Opportunity]:
+    def harvested(
+        self,
+        platform: str,
+        posts: Iterable[Any],
+        offer: list[str],
+        feed: Any = None,
+        origin: str | None = None,
+    ) -> list[Opportunity]:
         """Posts read from a timeline: the opportunities among them. New ones are counted and
         logged once; every one found is published to the page's feed (an "opportunity" event,
         without the text), so the banner can badge it again after a reload."""
@@ -108,7 +119,7 @@ class ProxyTally:
                 for opportunity in found[:MAX_PUBLISHED]:
                     feed.publish(origin, {"type": "opportunity", **opportunity.public()})
             return found
-        except Exception as error:  # noqa: BLE001 - a timeline must reach the page regardless
+        except Exception as error:
             self._log_once("harvested", error)
             return []
 
@@ -119,14 +130,15 @@ class ProxyTally:
     def _count(self, event: str, platform: str) -> None:
         try:
             self.stats.count(event, platform)
-        except Exception as error:  # noqa: BLE001 - see `judged`
+        except Exception as error:
             self._log_once(event, error)
 
     def _log_once(self, where: str, error: Exception) -> None:
         if where not in self._failed:
             self._failed.add(where)
-            logger.warning("pullcheck stats: %s failed: %r (further errors not logged)",
-                           where, error)
+            logger.warning(
+                "pullcheck stats: %s failed: %r (further errors not logged)", where, error
+            )
 
 
 def _codes(verdict: Any) -> list[str]:

@@ -46,7 +46,7 @@ def instance_host(route: Any, platform: str, host: str, port: int) -> str:
     """The host a flow speaks for: `streaming.INSTANCE` of a configured Mastodon instance is
     that instance; any other host is itself."""
     if platform == "mastodon" and host.startswith(_STREAMING_PREFIX) and route is not None:
-        below = host[len(_STREAMING_PREFIX):]
+        below = host[len(_STREAMING_PREFIX) :]
         if route.is_configured_origin(below, port):
             return below
     return host
@@ -85,8 +85,13 @@ class RateLimit:
     (least recently used forgotten: a forgotten key starts with a full bucket again, so the
     global bucket of `UntrustedWrites` is what bounds many keys)."""
 
-    def __init__(self, per_minute: float, burst: int, max_keys: int = 1024,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        per_minute: float,
+        burst: int,
+        max_keys: int = 1024,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.per_second = per_minute / 60.0
         self.burst = float(burst)
         self.max_keys = max_keys
@@ -118,8 +123,7 @@ class UntrustedWrites:
     MAX_SAID = 32
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._per_host = RateLimit(self.PER_HOST_PER_MINUTE, self.PER_HOST_PER_MINUTE,
-                                   clock=clock)
+        self._per_host = RateLimit(self.PER_HOST_PER_MINUTE, self.PER_HOST_PER_MINUTE, clock=clock)
         self._all = RateLimit(self.ALL_HOSTS_PER_MINUTE, self.ALL_HOSTS_PER_MINUTE, clock=clock)
         self.refused = 0
         self._said: set[str] = set()
@@ -133,5 +137,7 @@ class UntrustedWrites:
             logger.warning(
                 "pullcheck: %s is not a configured host and sends many posts: further ones are "
                 "judged but not stored (sent log, audit log, numbers); add it to sites.*.hosts "
-                "if it is yours (said once)", host)
+                "if it is yours (said once)",
+                host,
+            )
         return False

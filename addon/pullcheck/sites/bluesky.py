@@ -65,8 +65,12 @@ def account_from(req: WireRequest) -> str | None:
 class BlueskyAdapter:
     name: str = "bluesky"
     default_hosts: tuple[str, ...] = (
-        "bsky.social", "*.host.bsky.network", "api.bsky.chat", "public.api.bsky.app",
-        "api.bsky.app", "bsky.app",
+        "bsky.social",
+        "*.host.bsky.network",
+        "api.bsky.chat",
+        "public.api.bsky.app",
+        "api.bsky.app",
+        "bsky.app",
     )
     any_host: bool = True
     any_host_paths: tuple[str, ...] = ("/xrpc/",)
@@ -137,8 +141,9 @@ class BlueskyAdapter:
         )
         return Compose(method, draft, [], FAILURE, sender=sender)
 
-    def _messages(self, method: str, items: list[dict[str, Any]],
-                  sender: str | None) -> Compose | None:
+    def _messages(
+        self, method: str, items: list[dict[str, Any]], sender: str | None
+    ) -> Compose | None:
         conversations: list[str] = []
         texts: list[str] = []
         mentions: list[str] = []
@@ -264,8 +269,9 @@ def _conversation(node: dict[str, Any], harvest: Harvest) -> None:
         harvest.empty_conversations.append(conversation)
 
 
-def _messages(document: dict[str, Any], conversation: str | None, older_page: bool,
-              harvest: Harvest) -> None:
+def _messages(
+    document: dict[str, Any], conversation: str | None, older_page: bool, harvest: Harvest
+) -> None:
     messages = document.get("messages")
     if not conversation or not isinstance(messages, list):
         return
@@ -278,7 +284,6 @@ def _messages(document: dict[str, Any], conversation: str | None, older_page: bo
         sender = string(dig(message, "sender", "did"))
         if sender and sender not in senders:
             senders.append(sender)
-
 
 
 def _log(document: dict[str, Any], harvest: Harvest) -> None:

@@ -29,8 +29,10 @@ _NORM_COMMENTS = re.compile(r"^/voyager/api/voyagerSocialDashNormComments/?$")
 _SDUI = re.compile(r"^/flagship-web/rsc-action/actions/server-request/?$")
 _MESSAGES = re.compile(r"^/voyager/api/voyagerMessagingDashMessengerMessages/?$")
 _LEGACY_CONVERSATIONS = re.compile(r"^/voyager/api/messaging/conversations(?:/([^/]+)/events)?/?$")
-_INVITE = re.compile(r"^/voyager/api/(?:voyagerRelationshipsDashMemberRelationships"
-                     r"|growth/normInvitations)/?$")
+_INVITE = re.compile(
+    r"^/voyager/api/(?:voyagerRelationshipsDashMemberRelationships"
+    r"|growth/normInvitations)/?$"
+)
 _READ = re.compile(r"^/voyager/api/(?:graphql|feed/|voyagerMessagingGraphQL/)")
 _PROFILE_URN = re.compile(r"urn:li:fsd_profile:[\w-]+")
 _UPDATE = "com.linkedin.voyager.dash.feed.Update"
@@ -69,8 +71,10 @@ class LinkedInAdapter:
         if _NORM_COMMENTS.match(path):
             body = self._body(req)
             return self._comment(
-                "normComments", text_value(dig(body, "commentary", "text")),
-                string(body.get("threadUrn")), dig(body, "commentary", "attributesV2"),
+                "normComments",
+                text_value(dig(body, "commentary", "text")),
+                string(body.get("threadUrn")),
+                dig(body, "commentary", "attributesV2"),
             )
         if _SDUI.match(path):
             if req.query.get("sduiid") != "com.linkedin.sdui.comments.createComment":
@@ -112,8 +116,9 @@ class LinkedInAdapter:
         )
         return Compose(operation, draft, [], FAILURE)
 
-    def _comment(self, operation: str, text: str | None, thread: str | None,
-                 attributes: Any) -> Compose | None:
+    def _comment(
+        self, operation: str, text: str | None, thread: str | None, attributes: Any
+    ) -> Compose | None:
         if text is None:
             return None
         draft = Draft(
@@ -136,13 +141,18 @@ class LinkedInAdapter:
         )
         if text is None:
             strings = [
-                v for v in (text_value(s.get("value")) for s in states
-                            if s.get("originalProtoCase", "stringValue") == "stringValue")
+                v
+                for v in (
+                    text_value(s.get("value"))
+                    for s in states
+                    if s.get("originalProtoCase", "stringValue") == "stringValue"
+                )
                 if v
             ]
             text = max(strings, key=len) if strings else None
-        activity = string(dig(payload, "threadUrn", "threadUrnActivityThreadUrn", "activityUrn",
-                              "activityId"))
+        activity = string(
+            dig(payload, "threadUrn", "threadUrnActivityThreadUrn", "activityUrn", "activityId")
+        )
         thread = f"urn:li:activity:{activity}" if activity else None
         if thread is None and key:
             found = re.search(r"urn:li:(?:activity|ugcPost):\d+", key)
@@ -156,8 +166,7 @@ class LinkedInAdapter:
             return None
         conversation = string(dig(message, "conversationUrn"))
         named = body.get("hostRecipientUrns")
-        recipients = [s for s in (string(r) for r in named) if s] if isinstance(
-            named, list) else []
+        recipients = [s for s in (string(r) for r in named) if s] if isinstance(named, list) else []
         sender = string(body.get("mailboxUrn"))
         draft = Draft(
             platform=self.name,
@@ -167,8 +176,9 @@ class LinkedInAdapter:
             # No conversation yet: the first message to these people.
             prior_conversation=False if (recipients and not conversation) else None,
         )
-        return Compose("createMessage", draft, [conversation] if conversation else [], FAILURE,
-                       sender=sender)
+        return Compose(
+            "createMessage", draft, [conversation] if conversation else [], FAILURE, sender=sender
+        )
 
     def _legacy_message(self, body: dict[str, Any], conversation: str | None) -> Compose | None:
         create = body.get("conversationCreate") if conversation is None else body
@@ -177,8 +187,7 @@ class LinkedInAdapter:
         if text is None:
             return None
         named = dig(create, "recipients")
-        recipients = [s for s in (string(r) for r in named) if s] if isinstance(
-            named, list) else []
+        recipients = [s for s in (string(r) for r in named) if s] if isinstance(named, list) else []
         context = "InMail" if dig(create, "subtype") == "INMAIL" else ""
         draft = Draft(
             platform=self.name,
@@ -188,16 +197,21 @@ class LinkedInAdapter:
             prior_conversation=False if conversation is None and recipients else None,
             context=context,
         )
-        return Compose("messaging.conversations", draft, [conversation] if conversation else [],
-                       FAILURE)
+        return Compose(
+            "messaging.conversations", draft, [conversation] if conversation else [], FAILURE
+        )
 
     def _invite(self, body: dict[str, Any]) -> Compose | None:
         text = text_value(body.get("customMessage")) or text_value(body.get("message"))
         if not text:
             return None  # an invitation without a note carries no draft
         invitee = string(dig(body, "invitee", "inviteeUnion", "memberProfile")) or string(
-            dig(body, "invitee", "com.linkedin.voyager.growth.invitation.InviteeProfile",
-                "profileId")
+            dig(
+                body,
+                "invitee",
+                "com.linkedin.voyager.growth.invitation.InviteeProfile",
+                "profileId",
+            )
         )
         kind: Kind = "connect-note"
         draft = Draft(
@@ -284,7 +298,8 @@ def _conversation(node: dict[str, Any], harvest: Harvest) -> None:
     if not conversation or not conversation.startswith("urn:li:msg_conversation:"):
         return
     members = [
-        s for s in (string(dig(p, "hostIdentityUrn")) for p in node["conversationParticipants"])
+        s
+        for s in (string(dig(p, "hostIdentityUrn")) for p in node["conversationParticipants"])
         if s
     ]
     if members:

@@ -18,8 +18,23 @@ import re
 from bs4 import BeautifulSoup, NavigableString, Tag
 
 _BLOCKS = frozenset(
-    {"p", "div", "li", "ul", "ol", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6",
-     "table", "tr"}
+    {
+        "p",
+        "div",
+        "li",
+        "ul",
+        "ol",
+        "blockquote",
+        "pre",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "table",
+        "tr",
+    }
 )
 _SKIP = frozenset({"script", "style", "template", "noscript"})
 _MANY_NEWLINES = re.compile(r"\n{3,}")
@@ -39,7 +54,7 @@ def html_to_text(fragment: str) -> str:
     try:
         soup = BeautifulSoup(fragment, "html.parser")
         return element_text(soup)
-    except Exception:  # noqa: BLE001 - markup we cannot parse still has readable text
+    except Exception:
         return html.unescape(re.sub(r"<[^>]*>", " ", fragment)).strip()
 
 

@@ -49,9 +49,18 @@ FAILURE = json_failure(422, {"error": HELD_MESSAGE})
 class MastodonAdapter:
     name: str = "mastodon"
     default_hosts: tuple[str, ...] = (
-        "mastodon.social", "mastodon.online", "mstdn.social", "mas.to", "fosstodon.org",
-        "hachyderm.io", "infosec.exchange", "mastodon.world", "techhub.social",
-        "universeodon.com", "mastodon.art", "social.vivaldi.net",
+        "mastodon.social",
+        "mastodon.online",
+        "mstdn.social",
+        "mas.to",
+        "fosstodon.org",
+        "hachyderm.io",
+        "infosec.exchange",
+        "mastodon.world",
+        "techhub.social",
+        "universeodon.com",
+        "mastodon.art",
+        "social.vivaldi.net",
     )
     any_host: bool = True
     # Path prefixes for a cheap first test on an unknown host; `paths` is the exact one.
@@ -129,9 +138,11 @@ class MastodonAdapter:
         payload = frame.get("payload")
         if event not in ("update", "status.update", "notification", "conversation"):
             return None
-        document = read_json(payload.encode("utf-8", errors="replace")) if isinstance(
-            payload, str
-        ) else payload
+        document = (
+            read_json(payload.encode("utf-8", errors="replace"))
+            if isinstance(payload, str)
+            else payload
+        )
         if not isinstance(document, dict):
             return None
         harvest = Harvest(source=f"streaming:{event}")

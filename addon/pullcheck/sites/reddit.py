@@ -39,9 +39,7 @@ from pullcheck.sites.wire import (
 
 _SHREDDIT_COMMENT = re.compile(r"^/svc/shreddit/(t[13]_[a-z0-9]+)/create-comment/?$")
 _API = re.compile(r"^/api/(comment|submit|compose)/?$")
-_MATRIX_SEND = re.compile(
-    r"^/_matrix/client/(?:v3|r0)/rooms/([^/]+)/send/m\.room\.message/[^/]+$"
-)
+_MATRIX_SEND = re.compile(r"^/_matrix/client/(?:v3|r0)/rooms/([^/]+)/send/m\.room\.message/[^/]+$")
 _MATRIX_SYNC = re.compile(r"^/_matrix/client/(?:v3|r0)/sync$")
 _SUBREDDIT = re.compile(r"/r/([A-Za-z0-9_]+)")
 _MAX_HTML = 4 * 1024 * 1024
@@ -67,8 +65,13 @@ FAILURE_MATRIX = json_failure(403, {"errcode": "M_FORBIDDEN", "error": HELD_MESS
 class RedditAdapter:
     name: str = "reddit"
     default_hosts: tuple[str, ...] = (
-        "www.reddit.com", "reddit.com", "old.reddit.com", "oauth.reddit.com", "sh.reddit.com",
-        "new.reddit.com", "matrix.redditspace.com",
+        "www.reddit.com",
+        "reddit.com",
+        "old.reddit.com",
+        "oauth.reddit.com",
+        "sh.reddit.com",
+        "new.reddit.com",
+        "matrix.redditspace.com",
     )
     any_host: bool = False
     any_host_paths: tuple[str, ...] = ()
@@ -95,11 +98,8 @@ class RedditAdapter:
         content = fields.get("content")
         links: list[str] = []
         text: str | None
-        if isinstance(content, dict):
-            text = richtext_text(content, links)
-        else:
-            # mode=markdown sends the text itself
-            text = text_value(content)
+        # mode=markdown sends the text itself; richtext sends a document
+        text = richtext_text(content, links) if isinstance(content, dict) else text_value(content)
         if text is None:
             return None
         sub = _SUBREDDIT.search(req.headers.get("referer", ""))
@@ -127,7 +127,9 @@ class RedditAdapter:
             kind = "dm" if parent and parent.startswith("t4_") else "reply"
             sub = _SUBREDDIT.search(req.headers.get("referer", ""))
             draft = Draft(
-                platform=self.name, kind=kind, text=text,
+                platform=self.name,
+                kind=kind,
+                text=text,
                 reply_to=ReplyTarget(id=parent) if parent else None,
                 context=f"comment in r/{sub.group(1)}" if sub else "comment",
             )
@@ -139,7 +141,8 @@ class RedditAdapter:
                 return None
             subreddit = text_value(fields.get("sr")) or ""
             draft = Draft(
-                platform=self.name, kind="post",
+                platform=self.name,
+                kind="post",
                 text=f"{title}\n\n{body}" if body else title,
                 links=[url] if url and fields.get("kind") == "link" else [],
                 context=f"post in r/{subreddit}" if subreddit else "post",
@@ -151,7 +154,9 @@ class RedditAdapter:
             subject = text_value(fields.get("subject")) or ""
             recipient = to.strip().removeprefix("/u/").removeprefix("u/")
             draft = Draft(
-                platform=self.name, kind="dm", text=text,
+                platform=self.name,
+                kind="dm",
+                text=text,
                 recipients=[recipient] if recipient else [],
                 context=f"private message, subject: {subject}" if subject else "private message",
             )
@@ -238,10 +243,16 @@ def _listings(document: Any, harvest: Harvest) -> None:
         else:
             text = text_value(data.get("body")) or ""
             parent = string(data.get("parent_id"))
-        harvest.posts.append(SeenPost(
-            id=name, platform="reddit", author=string(data.get("author")), text=text,
-            in_reply_to=parent, author_id=string(data.get("author_fullname")),
-        ))
+        harvest.posts.append(
+            SeenPost(
+                id=name,
+                platform="reddit",
+                author=string(data.get("author")),
+                text=text,
+                in_reply_to=parent,
+                author_id=string(data.get("author_fullname")),
+            )
+        )
 
 
 def _sync(document: Any, harvest: Harvest) -> None:
@@ -290,7 +301,7 @@ class ShredditReader(HTMLParser):
         try:
             self.feed(page[start:] if start > 0 else page)
             self.close()
-        except Exception:  # noqa: BLE001 - a broken page still yields what was read
+        except Exception:
             pass
         self._finish()
 
@@ -339,10 +350,16 @@ class ShredditReader(HTMLParser):
             text = body
             parent = attrs.get("parentid") or None
         if post_id.startswith(("t1_", "t3_")):
-            self.posts.append(SeenPost(
-                id=post_id, platform="reddit", author=attrs.get("author") or None, text=text,
-                in_reply_to=parent, author_id=attrs.get("author-id") or None,
-            ))
+            self.posts.append(
+                SeenPost(
+                    id=post_id,
+                    platform="reddit",
+                    author=attrs.get("author") or None,
+                    text=text,
+                    in_reply_to=parent,
+                    author_id=attrs.get("author-id") or None,
+                )
+            )
         self._current = None
         self._pieces = []
         self._capture_depth = 0

@@ -75,7 +75,7 @@ class Compose:
 class SeenPost:
     """A post seen on a read response. Compact (`__slots__`): memory keeps 100,000 of them."""
 
-    __slots__ = ("id", "platform", "author", "text", "in_reply_to", "author_id")
+    __slots__ = ("author", "author_id", "id", "in_reply_to", "platform", "text")
 
     def __init__(
         self,
@@ -133,6 +133,10 @@ class Harvest:
 
     def __bool__(self) -> bool:
         return bool(
-            self.posts or self.new_followers or self.conversations or self.conversation_senders
-            or self.own_id or self.empty_conversations
+            self.posts
+            or self.new_followers
+            or self.conversations
+            or self.conversation_senders
+            or self.own_id
+            or self.empty_conversations
         )

@@ -75,14 +75,19 @@ def conversation_members(conversation_id: str) -> list[str]:
 class XAdapter:
     name: str = "x"
     default_hosts: tuple[str, ...] = (
-        "x.com", "twitter.com", "api.x.com", "api.twitter.com", "mobile.x.com",
+        "x.com",
+        "twitter.com",
+        "api.x.com",
+        "api.twitter.com",
+        "mobile.x.com",
         "mobile.twitter.com",
     )
     any_host: bool = False
     any_host_paths: tuple[str, ...] = ()
     paths: re.Pattern[str] = re.compile(
-        "|".join(p.pattern for p in (_GRAPHQL, _DM_NEW, _DM_READ, _NOTIFICATIONS_LEGACY,
-                                     x_api.PATHS))
+        "|".join(
+            p.pattern for p in (_GRAPHQL, _DM_NEW, _DM_READ, _NOTIFICATIONS_LEGACY, x_api.PATHS)
+        )
     )
 
     def compose(self, req: WireRequest) -> Compose | None:
@@ -205,8 +210,13 @@ class XAdapter:
                 conversations.append(conversation)
                 if not recipients:
                     recipients = _others(conversation_members(conversation), sender)
-        draft = Draft(platform=self.name, kind="dm", text=text, recipients=recipients,
-                      mentions=_mentions(text))
+        draft = Draft(
+            platform=self.name,
+            kind="dm",
+            text=text,
+            recipients=recipients,
+            mentions=_mentions(text),
+        )
         return Compose("useSendMessageMutation", draft, conversations, FAILURE, sender=sender)
 
     def _xchat(self, req: WireRequest) -> Compose | None:
@@ -231,8 +241,10 @@ class XAdapter:
         if resp.status != 200:
             return None
         graphql = _GRAPHQL.match(req.path)
-        if not graphql and not _DM_READ.match(req.path) and not _NOTIFICATIONS_LEGACY.match(
-            req.path
+        if (
+            not graphql
+            and not _DM_READ.match(req.path)
+            and not _NOTIFICATIONS_LEGACY.match(req.path)
         ):
             return x_api.harvest(resp, self.name) if x_api.is_read_path(req.path) else None
         document = read_json(resp.body)

@@ -58,9 +58,19 @@ _CONVERSATION_SPLIT = re.compile(r"[-:]")
 
 # Every path a compose or read above can start with (the X adapter's path regex includes it).
 PATHS = re.compile(
-    "|".join(p.pattern for p in (
-        _V2_TWEETS, _V2_DM_WITH, _V2_DM_IN, _V2_DM_NEW, _V11_STATUS, _V11_DM, _V2_READ, _V11_READ,
-    ))
+    "|".join(
+        p.pattern
+        for p in (
+            _V2_TWEETS,
+            _V2_DM_WITH,
+            _V2_DM_IN,
+            _V2_DM_NEW,
+            _V11_STATUS,
+            _V11_DM,
+            _V2_READ,
+            _V11_READ,
+        )
+    )
 )
 
 # API v2 answers a refused write with an RFC 7807 problem (`title`, `type`, `status`, `detail`),
@@ -72,13 +82,16 @@ PATHS = re.compile(
 # first entry has no `code`. No `code` here, so both read it as a v2 error. 403 is neither
 # retried by tweepy (unless the user set retry_count) nor by twitter-api-v2, unlike 429/5xx.
 # Served as application/json: twitter-api-v2 parses a body only when its content type says so.
-V2_FAILURE: FailureResponse = json_failure(403, {
-    "title": "Forbidden",
-    "type": "about:blank",
-    "status": 403,
-    "detail": HELD_MESSAGE,
-    "errors": [{"message": HELD_MESSAGE}],
-})
+V2_FAILURE: FailureResponse = json_failure(
+    403,
+    {
+        "title": "Forbidden",
+        "type": "about:blank",
+        "status": 403,
+        "detail": HELD_MESSAGE,
+        "errors": [{"message": HELD_MESSAGE}],
+    },
+)
 
 # API v1.1 errors are `{"errors": [{"code", "message"}]}`: tweepy's `API` raises
 # `Forbidden("403 Forbidden\n<code> - <message>")`, twitter-api-v2 "Request failed with code
@@ -160,14 +173,26 @@ def _v2_tweet(req: WireRequest, platform: str) -> Compose | None:
         context = "edit of a post"
     elif string(body.get("community_id")):
         context = "post in a community"
-    draft = Draft(platform=platform, kind=kind, text=text, reply_to=target,
-                  mentions=_mentions(text), context=context)
+    draft = Draft(
+        platform=platform,
+        kind=kind,
+        text=text,
+        reply_to=target,
+        mentions=_mentions(text),
+        context=context,
+    )
     return Compose("api/2/tweets", draft, [], V2_FAILURE, sender=account_from(req))
 
 
 def _dm(platform: str, text: str, recipients: list[str], **extra: Any) -> Draft:
-    return Draft(platform=platform, kind="dm", text=text, recipients=recipients,
-                 mentions=_mentions(text), **extra)
+    return Draft(
+        platform=platform,
+        kind="dm",
+        text=text,
+        recipients=recipients,
+        mentions=_mentions(text),
+        **extra,
+    )
 
 
 def _v2_dm_with(req: WireRequest, platform: str, participant: str) -> Compose | None:
@@ -178,8 +203,13 @@ def _v2_dm_with(req: WireRequest, platform: str, participant: str) -> Compose | 
     # The one-to-one conversation may already exist: its id lets memory say whether the other
     # side ever wrote in it.
     conversations = [one_to_one_conversation(sender, participant)] if sender else []
-    return Compose("api/2/dm_conversations/with/messages", _dm(platform, text, [participant]),
-                   conversations, V2_FAILURE, sender=sender)
+    return Compose(
+        "api/2/dm_conversations/with/messages",
+        _dm(platform, text, [participant]),
+        conversations,
+        V2_FAILURE,
+        sender=sender,
+    )
 
 
 def _v2_dm_in(req: WireRequest, platform: str, conversation: str) -> Compose | None:
@@ -189,8 +219,13 @@ def _v2_dm_in(req: WireRequest, platform: str, conversation: str) -> Compose | N
     sender = account_from(req)
     members = conversation_members(conversation)
     recipients = [m for m in members if m != sender] if sender in members else members
-    return Compose("api/2/dm_conversations/messages", _dm(platform, text, recipients),
-                   [conversation], V2_FAILURE, sender=sender)
+    return Compose(
+        "api/2/dm_conversations/messages",
+        _dm(platform, text, recipients),
+        [conversation],
+        V2_FAILURE,
+        sender=sender,
+    )
 
 
 def _v2_group(req: WireRequest, platform: str) -> Compose | None:
@@ -202,8 +237,9 @@ def _v2_group(req: WireRequest, platform: str) -> Compose | None:
     ids = body.get("participant_ids")
     recipients = [s for s in (string(i) for i in (ids if isinstance(ids, list) else [])) if s]
     recipients = [r for r in dict.fromkeys(recipients) if r != sender]
-    draft = _dm(platform, text, recipients, context=f"new group conversation with "
-                f"{len(recipients)} people")
+    draft = _dm(
+        platform, text, recipients, context=f"new group conversation with {len(recipients)} people"
+    )
     return Compose("api/2/dm_conversations", draft, [], V2_FAILURE, sender=sender)
 
 
@@ -225,8 +261,9 @@ def _v11_status(req: WireRequest, platform: str) -> Compose | None:
         kind, target = "quote", ReplyTarget(id=quoted.group(1))
     else:
         kind, target = "post", None
-    draft = Draft(platform=platform, kind=kind, text=text, reply_to=target,
-                  mentions=_mentions(text))
+    draft = Draft(
+        platform=platform, kind=kind, text=text, reply_to=target, mentions=_mentions(text)
+    )
     return Compose("api/1.1/statuses/update", draft, [], V11_FAILURE, sender=account_from(req))
 
 
@@ -238,8 +275,13 @@ def _v11_dm(req: WireRequest, platform: str) -> Compose | None:
         return None
     sender = account_from(req)
     conversations = [one_to_one_conversation(sender, recipient)] if sender else []
-    return Compose("api/1.1/direct_messages/events/new", _dm(platform, text, [recipient]),
-                   conversations, V11_FAILURE, sender=sender)
+    return Compose(
+        "api/1.1/direct_messages/events/new",
+        _dm(platform, text, [recipient]),
+        conversations,
+        V11_FAILURE,
+        sender=sender,
+    )
 
 
 # -- read side ---------------------------------------------------------------------------------
@@ -316,9 +358,14 @@ def _v2_post(node: dict[str, Any], platform: str, handles: dict[str, str]) -> Se
     for reference in references if isinstance(references, list) else []:
         if dig(reference, "type") == "replied_to":
             parent = string(dig(reference, "id"))
-    return SeenPost(id=post_id, platform=platform,
-                    author=handles.get(author_id) if author_id else None,
-                    text=text, in_reply_to=parent, author_id=author_id)
+    return SeenPost(
+        id=post_id,
+        platform=platform,
+        author=handles.get(author_id) if author_id else None,
+        text=text,
+        in_reply_to=parent,
+        author_id=author_id,
+    )
 
 
 def _dm_event(node: dict[str, Any], harvest: Harvest) -> None:
@@ -348,8 +395,12 @@ def _v11_post(status: Any, platform: str) -> SeenPost | None:
     post_id = string(status.get("id_str")) or string(status.get("id"))
     if not post_id:
         return None
-    text = (text_value(dig(status, "extended_tweet", "full_text"))
-            or text_value(status.get("full_text")) or text_value(status.get("text")) or "")
+    text = (
+        text_value(dig(status, "extended_tweet", "full_text"))
+        or text_value(status.get("full_text"))
+        or text_value(status.get("text"))
+        or ""
+    )
     user = status.get("user")
     return SeenPost(
         id=post_id,
