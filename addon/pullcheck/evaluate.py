@@ -143,7 +143,7 @@ def read_corpus(path: Path, half: str | None = None) -> list[Row]:
     return rows
 
 
-def _replay_sent(row: Row, engine: Engine) -> Draft:
+def replay_sent(row: Row, engine: Engine) -> Draft:
     """For "sent to N people": the same message already went to N-1 others (as the proxy's
     sent log would know), and this copy goes to one more. Returns the draft to judge."""
     if not row.sent_to or row.sent_to < 2:
@@ -167,7 +167,7 @@ def evaluate_rows(rows: list[Row], engine: Engine, fail_on: str = "warning") -> 
     false_positives: list[dict[str, Any]] = []
     false_negatives: list[dict[str, Any]] = []
     for row in rows:
-        judgement = engine.judge_fully(_replay_sent(row, engine))
+        judgement = engine.judge_fully(replay_sent(row, engine))
         verdict = judgement.verdict
         push = row.label == "push"
         flagged = severity_rank(verdict.level) >= threshold
