@@ -83,6 +83,10 @@ class ProxyTally:
     def held(self, platform: str) -> None:
         self._count("hold", platform)
 
+    def refused(self, platform: str) -> None:
+        """A flagged post answered at once with the site's failure: nobody was asked."""
+        self._count("refused", platform)
+
     def decided(self, platform: str, outcome: str) -> None:
         """A held post's outcome: "send", "edit" or "timeout"."""
         event = OUTCOME_EVENTS.get(outcome)
