@@ -124,7 +124,10 @@ class MastodonAdapter:
             return None
         harvest = Harvest(source=req.path)
         if req.path.rstrip("/").endswith("verify_credentials") and isinstance(document, dict):
+            # The signed-in account (CredentialAccount): its `acct` is how this instance's
+            # posts name it and how people @mention it.
             harvest.own_id = string(document.get("acct"))
+            harvest.own_handle = harvest.own_id
             return harvest if harvest else None
         read_document(document, harvest)
         return harvest if harvest else None
