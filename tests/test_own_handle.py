@@ -111,6 +111,15 @@ def test_an_x_viewer_of_another_account_than_the_cookies_teaches_no_handle() -> 
     assert harvest.own_handle is None
 
 
+def test_a_mastodon_page_without_the_signed_in_account_teaches_nothing() -> None:
+    fixture = load("mastodon_read_web_ui_initial_state_response.json")
+    signed_out = fixture["response"]["body"].replace('"me":"109000000000000001"', '"me":null')
+    fixture["response"]["body"] = signed_out
+    assert ADAPTERS_BY_NAME["mastodon"].harvest(response_of(fixture)) is None
+    fixture["response"]["body"] = "<html><head></head><body>About this server</body></html>"
+    assert ADAPTERS_BY_NAME["mastodon"].harvest(response_of(fixture)) is None
+
+
 def test_a_signed_out_reddit_me_answer_teaches_nothing() -> None:
     fixture = load("reddit_read_api_me_response.json")
     fixture["response"]["body"] = "{}"
