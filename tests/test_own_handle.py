@@ -120,6 +120,36 @@ def test_a_mastodon_page_without_the_signed_in_account_teaches_nothing() -> None
     assert ADAPTERS_BY_NAME["mastodon"].harvest(response_of(fixture)) is None
 
 
+def v11_verify_credentials(user_id: str) -> Any:
+    """The answer about the account whose OAuth 1.0a token (id 1600000000000000001) asks."""
+    token = 'OAuth oauth_token="1600000000000000001-<rest>", oauth_version="1.0"'
+    body = json.dumps({"id": int(user_id), "id_str": user_id, "screen_name": "acme_webworks"})
+    return response_of(
+        {
+            "request": {
+                "method": "GET",
+                "url": "https://api.x.com/1.1/account/verify_credentials.json",
+                "headers": {"authorization": token},
+            },
+            "response": {
+                "status": 200,
+                "headers": {"content-type": "application/json"},
+                "body": body,
+            },
+        }
+    )
+
+
+def test_x_api_v11_verify_credentials_names_the_tokens_account() -> None:
+    harvest = ADAPTERS_BY_NAME["x"].harvest(v11_verify_credentials("1600000000000000001"))
+    assert harvest is not None
+    assert (harvest.own_id, harvest.own_handle) == ("1600000000000000001", "acme_webworks")
+
+
+def test_x_api_v11_verify_credentials_of_another_account_teaches_nothing() -> None:
+    assert ADAPTERS_BY_NAME["x"].harvest(v11_verify_credentials("1600000000000000099")) is None
+
+
 def test_a_signed_out_reddit_me_answer_teaches_nothing() -> None:
     fixture = load("reddit_read_api_me_response.json")
     fixture["response"]["body"] = "{}"
