@@ -261,7 +261,8 @@ class LinkedInAdapter:
 
 
 def _signed_in(document: dict[str, Any], harvest: Harvest) -> None:
-    me = document.get("data") if isinstance(document.get("data"), dict) else document
+    data = document.get("data")
+    me: dict[str, Any] = data if isinstance(data, dict) else document
     profile = me.get("miniProfile")
     if not isinstance(profile, dict):
         wanted = string(me.get("*miniProfile")) or string(me.get("miniProfile"))
