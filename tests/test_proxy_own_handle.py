@@ -93,7 +93,8 @@ def start(tmp_path: Path, config_body: str) -> RunningProxy:
         pullcheck_config=str(write_config(tmp_path, config_body)),
         pullcheck_data_dir=str(tmp_path / "data"),
         confdir=str(tmp_path / "mitmproxy"),
-    ).start()
+        # The first start in a process loads mitmproxy and the rule pack: slow on a busy machine.
+    ).start(timeout=60)
 
 
 @pytest.fixture(autouse=True)
@@ -135,7 +136,7 @@ def x_reply(proxy: RunningProxy, site: Upstream, user_id: str) -> tuple[int, byt
     return status, content
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(120)
 def test_a_reply_by_the_account_the_customer_addressed_goes_out_and_another_accounts_is_held(
     tmp_path, x_site
 ):
@@ -158,7 +159,7 @@ def test_a_reply_by_the_account_the_customer_addressed_goes_out_and_another_acco
     assert len(x_site.requests_to("POST", CREATE_TWEET)) == 1
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(120)
 def test_the_same_reply_before_any_account_answer_falls_back_to_the_config_me(tmp_path, x_site):
     config = f"me: {{x: rival_web}}\nsites:\n  x: {{hosts: ['{x_site.address}']}}\n"
     with start(tmp_path, config) as proxy:
@@ -210,7 +211,7 @@ def mastodon_reply(proxy: RunningProxy, site: Upstream) -> tuple[int, bytes]:
     return status, content
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(120)
 def test_a_hostile_host_cannot_set_the_users_handle_for_their_instance(tmp_path, instance, hostile):
     config = f"me: {{mastodon: rival_web}}\nsites:\n  mastodon: {{hosts: ['{instance.address}']}}\n"
     with start(tmp_path, config) as proxy:
