@@ -235,7 +235,10 @@ class Config(_Strict):
     # What you sell, in your words: posts asking for it are pull opportunities.
     offer: list[str] = Field(default_factory=list)
     # Your own handle per site (`me: "@acme"` for every site): a reply to a post that addressed
-    # you answers your own customer. Used when the site's requests do not say who you are.
+    # you answers your own customer. A fallback: the handle a site's own read answers name as
+    # signed in on that host (memory, `Harvest.own_handle`) wins, since it is the account that
+    # really writes there; `me:` counts where nothing was learned (the CLI, eval, before the
+    # site's first answer about the account, a host that may not teach).
     me: dict[str, str] = Field(default_factory=dict)
     # Other languages whose phrases are searched in drafts guessed to be in them (ISO 639-1;
     # English is always searched). None: every language the rule pack has.

@@ -186,7 +186,8 @@ class Engine:
         return Parent(ask, features, subject)
 
     def writer_of(self, draft: Draft) -> str | None:
-        """Who writes the draft: the draft says so, else the config's `me:` for its site."""
+        """Who writes the draft: the draft says so (on the wire, memory fills it with the
+        handle the site named as signed in), else the config's `me:` for its site."""
         return draft.author or self._me.get(draft.platform) or self._me.get("*")
 
     # -- public API -----------------------------------------------------------------------
