@@ -530,14 +530,12 @@ class Memory:
                     update["author"] = author
 
             target = draft.reply_to
-            if target is not None and target.id and (target.author is None or target.text is None):
+            if target is not None and target.id:
                 seen = self.posts.get(platform, target.id, scope)
                 if seen is not None:
-                    update["reply_to"] = ReplyTarget(
-                        id=target.id,
-                        author=target.author if target.author is not None else seen.author,
-                        text=target.text if target.text is not None else seen.text,
-                    )
+                    filled = self._reply_target_locked(platform, scope, target, seen)
+                    if filled != target:
+                        update["reply_to"] = filled
 
             recipients = list(draft.recipients)
             for conversation_id in compose.conversation_ids:
@@ -561,6 +559,25 @@ class Memory:
             elif learn:
                 self._mark_send_locked(platform, scope, compose.conversation_ids, now)
         return draft.model_copy(update=update) if update else draft
+
+    def _reply_target_locked(
+        self, platform: str, scope: str, target: ReplyTarget, seen: SeenPost
+    ) -> ReplyTarget:
+        """The reply target with what the draft did not say: the parent's author and text, and
+        whom the parent addressed when it was itself a reply (the author of the post it
+        answered: a customer replying under a brand's post wrote to that brand, though only X
+        and Mastodon put an @mention in the text; Bluesky, Reddit and LinkedIn do not)."""
+        addressed = target.addressed
+        if not addressed and seen.in_reply_to:
+            answered = self.posts.get(platform, seen.in_reply_to, scope)
+            if answered is not None and answered.author:
+                addressed = (answered.author,)
+        return ReplyTarget(
+            id=target.id,
+            author=target.author if target.author is not None else seen.author,
+            text=target.text if target.text is not None else seen.text,
+            addressed=addressed,
+        )
 
     def _own_ids_locked(self, platform: str, scope: str) -> set[str]:
         own = self._own.get((platform, scope))
