@@ -701,7 +701,8 @@ def _check_sites(sites: dict[str, Any]) -> Iterable[Problem]:
 
 
 def _load_pack(rule_folders: list[Path], located: LocatedData, main: Path) -> Any:
-    from pullcheck.rulebook import RulePackError, builtin_rules_dir, load_rule_pack
+    from pullcheck.example_check import load_checked_pack
+    from pullcheck.rulebook import RulePackError, builtin_rules_dir
 
     for index, folder in enumerate(rule_folders):
         if not folder.is_dir():
@@ -714,7 +715,7 @@ def _load_pack(rule_folders: list[Path], located: LocatedData, main: Path) -> An
     if cached is not None:
         return cached
     try:
-        pack = load_rule_pack(folders)
+        pack = load_checked_pack(folders)
     except RulePackError as error:
         path: KeyPath = ("rule_folders",) if rule_folders else ()
         raise _problems_error(
