@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 from pullcheck.cli import main
-from pullcheck.config import Config, pack_rules, rule_pack
+from pullcheck.config import Config
+from pullcheck.pack_cache import pack_rules, rule_pack
 
 PUSH_DM = "Thanks for following! Visit my website acme-web.example and get 20% off today"
 PULL_POST = "We just published our notes from the meetup, thanks to everyone who came!"

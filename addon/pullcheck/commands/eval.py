@@ -20,7 +20,7 @@ from pullcheck.commands.options import (
     add_fail_on_option,
     load_cli_config,
 )
-from pullcheck.config import build_engine
+from pullcheck.engine_factory import build_engine
 from pullcheck.history import InMemorySentHistory
 
 METRIC_KEYS = ("precision", "recall", "f1", "false_positive_rate", "tp", "fp", "tn", "fn", "rows")

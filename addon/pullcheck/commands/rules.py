@@ -6,7 +6,8 @@ import argparse
 import json
 
 from pullcheck.commands.options import EXIT_OK, EXIT_USAGE, add_config_option, load_cli_config
-from pullcheck.config import Config, pack_rules, rule_pack
+from pullcheck.config import Config
+from pullcheck.pack_cache import pack_rules, rule_pack
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

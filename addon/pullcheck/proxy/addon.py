@@ -35,7 +35,8 @@ from mitmproxy.optmanager import OptManager
 
 # Loaded by path (`mitmdump -s .../addon.py`), this file is the module `__mitmproxy_script__.addon`;
 # the absolute imports below still resolve to the installed `pullcheck` package.
-from pullcheck.config import ConfigError, data_dir, default_config_path
+from pullcheck.config import ConfigError
+from pullcheck.places import data_dir, default_config_path
 from pullcheck.proxy import control, dashboard_route, harvest_flow, inject
 from pullcheck.proxy.control_socket import ControlSocket
 from pullcheck.proxy.failsafe import ResponseSnapshot
