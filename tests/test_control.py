@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 import yaml
 from mitmproxy.test import tflow, tutils
-from pullcheck.config import read_notpush
+from pullcheck.config_layers import read_notpush
 from pullcheck.notpush import MAX_ENTRIES
 from pullcheck.proxy.control import handle
 from pullcheck.proxy.feed import VerdictFeed
@@ -574,7 +574,7 @@ def test_notpush_reloads_the_config_at_once(tmp_path):
 
 
 def test_notpush_answers_once_the_reloaded_config_allows_the_recipient(tmp_path):
-    from pullcheck.config import Allowlist
+    from pullcheck.config_schema import Allowlist
 
     state = make_state(tmp_path)
     polls = []

@@ -93,7 +93,8 @@ def test_the_file_never_contains_the_text(tmp_path):
     importlib.util.find_spec("pullcheck.engine") is None, reason="engine not built yet"
 )
 def test_the_engine_records_sends_without_their_text(tmp_path):
-    from pullcheck.config import Config, build_engine
+    from pullcheck.config import Config
+    from pullcheck.engine_factory import build_engine
 
     log = SqliteSentLog(tmp_path / FILE_NAME)
     engine = build_engine(Config(), log)

@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from pullcheck.builtin_ask import asks_for_help
 from pullcheck.models import Draft, ReplyTarget
 from pullcheck.sites.wire import Compose, Follower, Harvest, SeenPost
 
@@ -485,8 +486,6 @@ class Memory:
     def posts_asking(self, platform: str | None = None) -> Iterator[SeenPost]:
         """Seen posts whose text asks for help (for pull-opportunity work), newest first
         within each scope."""
-        from pullcheck.features import asks_for_help
-
         with self._lock:
             posts = self.posts.snapshot()
         for post in reversed(posts):

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import yaml
 
+from pullcheck.language import FUNCTION_WORDS
+
 LEXICON_FILE = Path("lexicon") / "topics.yaml"
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 # A stem this short says nothing about a topic ("go", "ok").
@@ -127,8 +129,6 @@ def subject_of(text: str, lexicon: TopicLexicon, extra: Iterable[str] = ()) -> S
 def load_lexicon(folders: Iterable[Path]) -> TopicLexicon:
     """The built-in topics extended by each folder's `lexicon/topics.yaml`, in order. The
     function words of every language the language guess knows are generic too."""
-    from pullcheck.language import FUNCTION_WORDS
-
     lexicon = TopicLexicon()
     for words in FUNCTION_WORDS.values():
         lexicon.generic = lexicon.generic | {stem(word) for word in words}

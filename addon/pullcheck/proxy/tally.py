@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pullcheck.features import asks_for_help
+from pullcheck.builtin_ask import asks_for_help
 from pullcheck.models import severity_rank
 from pullcheck.opportunities import OfferMatcher, Opportunity, OpportunityLog, spot
 from pullcheck.proxy.live_drafts import LiveDrafts, News
