@@ -129,7 +129,11 @@ class _Context:
         key = (hours, bits)
         if key not in self._similar:
             earlier = self.history.recipients_of_similar(
-                self.draft.platform, self.signature(), self.now - hours * 3600, bits
+                self.draft.platform,
+                self.signature(),
+                self.now - hours * 3600,
+                bits,
+                scope=self.draft.scope,
             )
             self._similar[key] = len(set(earlier) | self.audience)
         return self._similar[key]
@@ -269,6 +273,7 @@ class Engine:
             recipients=tuple(sorted(audience_of(draft, features))),
             link_domains=tuple(features.link_domains()),
             signature=signature,
+            scope=draft.scope,
         )
 
     def features_of(self, draft: Draft) -> Features:

@@ -29,7 +29,7 @@ from pullcheck.proxy.endpoint_http import (
     platform_of,
     verdict_json,
 )
-from pullcheck.proxy.trust import scope_of
+from pullcheck.proxy.trust import history_scope, scope_of
 from pullcheck.sites.wire import Compose, FailureResponse
 
 
@@ -57,6 +57,7 @@ def draft_of(check: CheckRequest, platform: str, state: EndpointState, scope: st
         reply_to=reply_to,
         recipients=[r.lstrip("@") for r in check.recipients],
         links=check.links,
+        scope=history_scope(scope),
     )
     memory = getattr(state, "memory", None)
     if memory is None:

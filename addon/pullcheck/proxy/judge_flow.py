@@ -23,7 +23,7 @@ from pullcheck.proxy import judging
 from pullcheck.proxy.endpoint_http import verdict_json
 from pullcheck.proxy.flowwire import needs_decoding, page_origin
 from pullcheck.proxy.state import ProxyState
-from pullcheck.proxy.trust import host_key, may_teach, scope_of
+from pullcheck.proxy.trust import history_scope, host_key, may_teach, scope_of
 from pullcheck.sites.adapter import SiteAdapter
 from pullcheck.sites.wire import Compose
 
@@ -128,12 +128,9 @@ class JudgeFlow:
             trusted = may_teach(state, request.scheme, host, request.port)
             may_store = trusted or state.untrusted_writes.allow(host_key(host, request.port))
             origin = page_origin(request)
-            enriched = state.memory.enrich(
-                adapter.name,
-                compose,
-                scope=scope_of(state.route, adapter.name, host, request.port),
-                learn=trusted,
-            )
+            scope = scope_of(state.route, adapter.name, host, request.port)
+            enriched = state.memory.enrich(adapter.name, compose, scope=scope, learn=trusted)
+            enriched = enriched.model_copy(update={"scope": history_scope(scope)})
             draft, truncated = judging.bounded_draft(enriched)
             engine = state.engine
             try:
