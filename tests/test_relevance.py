@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
+from pullcheck.builtin_ask import asks_for_help
 from pullcheck.engine import Engine, EngineSettings
-from pullcheck.features import asks_for_help
 from pullcheck.history import InMemorySentHistory
 from pullcheck.models import Draft, ReplyTarget
 from pullcheck.rulebook import builtin_pack
