@@ -20,25 +20,40 @@ Phrase syntax, kept tiny so marketers' wording can be written down by anyone:
 - `~` is any one word, `#` a number (`#% off`, `#p per msg`), `@handle` any @mention.
 
 A match never starts or ends inside another word, nor ends before an apostrophe ("you won" is
-not in "you won't"). Phrases are compiled once, on first use, and indexed by the two words they
-start with (see `PhraseIndex`): one trie-shaped regex finds where any phrase can start, and only
-there do the phrase regexes run, for all groups at once.
+not in "you won't").
+
+How phrases are matched (one strategy, for every phrase of every group and language). The
+draft is cut once into tokens, the runs of letters, digits, `_` and `'`, lower-cased, with the
+gaps of blanks and punctuation between them; a span is always a pair of offsets into the draft
+itself (quotes are straightened one character for one, see `normalise`). Each phrase is parsed
+once into pieces (a word, or a choice of word runs that may be optional), and each word into a
+test on one whole token: a finite set of spellings (the word, its inflections, with and without
+its apostrophes) or, for `~`, `#`, `@handle` and `word*`, a small regex; punctuation written in
+a word ("15-min", "#%", "w/") must stand in the gap there. An index maps the spellings a
+phrase's first two tokens can have to the phrases that can start so; one pass over the tokens
+looks each one (with the token after it) up, and only there runs the phrases found, as a small
+backtracking-free search over the tokens that follows every alternative at once. Of a group's
+matches the one that starts first wins, and of those starting together the longest. Raw
+`patterns` are regular expressions (`phrase_patterns`), run over the whole text; their matches
+join the phrases' by the same rule. Building the index is parsing and filling dictionaries: no
+regex is compiled per phrase, so the shipped pack's index is built in milliseconds.
 """
 
 from __future__ import annotations
 
 import re
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from pullcheck.linear_regex import PatternError, compile_pattern, vetted_re
+from pullcheck.linear_regex import PatternError
+from pullcheck.phrase_patterns import PatternEntry, Span, compile_raw_pattern, pattern_spans
 
 # Curly quotes and look-alike apostrophes become straight ones, one character for one, so spans
 # found in the translated text are spans of the original text.
@@ -58,17 +73,17 @@ QUOTE_TRANSLATION = str.maketrans(
 )
 assert all(code > 127 for code in QUOTE_TRANSLATION if code != ord("`")), "see normalise()"
 
-# Between two words of a phrase: any run of blanks or punctuation (not letters, digits, `'`).
+# A text is cut into tokens (runs of letters, digits, `_` and `'`) and the gaps between them;
+# between two words of a phrase stands any gap (a run of blanks or punctuation).
+TOKEN_SPLIT = re.compile(r"([\w']+)")
+PLAIN_RUN = re.compile(r"\w+")
 WORD_GAP = r"[^\w']+"
-WORD_RUN = re.compile(r"\w+")
 # `@handle` in a phrase stands for any @mention ("guide by @handle"); `#` for a number, alone
 # or glued to what follows ("#% off", "#p per msg").
 HANDLE = "@handle"
 NUMBER = "#"
 # `~` stands for any one word ("check out my ~ song").
 ANY = "~"
-NUMBER_REGEX = r"(?<!\d[,.])\d+(?:[,.]\d+)*+"
-LEADING_WORD = re.compile(r"\w+")
 # Short words are not inflected: "us" must not match "used", "my" must not match "mies".
 INFLECT_FROM = 4
 VOWELS = frozenset("aeiou")
@@ -124,37 +139,74 @@ class PhraseGroupFile(BaseModel):
         return values
 
 
-def _inflected(word: str) -> str:
-    """A regex for `word` and its simple inflections."""
-    if word == ANY:
-        return r"[\w']+"
-    if word == HANDLE:
-        return r"@\w+"
-    if word.startswith(HANDLE):
-        return r"@\w+" + _literal(word[len(HANDLE) :])
-    if word.startswith(NUMBER):
-        return NUMBER_REGEX + _literal(word[len(NUMBER) :])
-    if word.startswith("="):
-        return _literal(word[1:])
-    if word.endswith("*"):
-        return _literal(word[:-1]) + r"\w*"
-    if len(word) < INFLECT_FROM or not word.isalpha():
-        return _literal(word)
-    stem = re.escape(word)
-    if word.endswith("e"):
-        return re.escape(word[:-1]) + r"(?:e|es|ed|ing)"
-    if word.endswith("y") and word[-2] not in VOWELS:
-        return re.escape(word[:-1]) + r"(?:y|ies|ied|ying)"
-    return stem + r"(?:s|es|ed|ing|'s)?"
+# ---- Parsing: a phrase becomes pieces of word tests -------------------------------------------
 
 
-def _literal(word: str) -> str:
-    """A word as written, with its apostrophes optional."""
-    return "'?".join(re.escape(part) for part in word.split("'"))
+class WordTest(NamedTuple):
+    """A test on one token (lower-cased): one of a finite set of spellings, or a regex that
+    must match the whole token. `number`: the token opens a number, which may run on over
+    `,` or `.` between digits ("1,000.50") and end glued to what follows ("150p")."""
+
+    forms: frozenset[str] | None
+    pattern: re.Pattern[str] | None = None
+    number: bool = False
+
+
+# A word of a phrase: its tests, one per token it covers, and the punctuation written between
+# or around them ("15-min": a test, "-", a test; "#%": a number, "%"; "@handle": "@", a test).
+Atom = WordTest | str
+Word = tuple[Atom, ...]
+# One piece of a phrase: its alternatives (each a run of words) and whether it may be left out.
+Piece = tuple[tuple[tuple[Word, ...], ...], bool]
+
+ANY_TOKEN = WordTest(None, re.compile(r"[\w']+"))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Phrase:
+    """One phrase of one group, parsed (compared by identity: cheap as a dictionary key)."""
+
+    group: str
+    text: str
+    pieces: tuple[Piece, ...]
+
+
+def parse_phrase(phrase: str) -> tuple[Piece, ...]:
+    """The pieces of one phrase of the tiny syntax; a malformed phrase is a `PhraseError`."""
+    pieces: list[Piece] = []
+    for token in _split_tokens(phrase):
+        if token.startswith("(") and token.endswith(")"):
+            alternatives = _split_alternatives(token[1:-1])
+            optional = any(not alt.strip() for alt in alternatives)
+            choices = tuple(
+                tuple(_word(word) for word in alt.lower().split())
+                for alt in alternatives
+                if alt.strip()
+            )
+            if not choices:
+                raise PhraseError(f"empty choice in phrase {phrase!r}")
+            pieces.append((choices, optional))
+        elif "(" in token or ")" in token:
+            raise PhraseError(f"a choice must stand alone between spaces in {phrase!r}")
+        else:
+            pieces.append((((_word(token.lower()),),), False))
+    if not pieces or all(optional for _, optional in pieces):
+        raise PhraseError(f"phrase {phrase!r} could match nothing")
+    first_words = [words[0] for words in pieces[0][0]]
+    if not all(any(isinstance(atom, WordTest) for atom in word) for word in first_words):
+        raise PhraseError(f"phrase {phrase!r} must begin with a word, not punctuation")
+    return tuple(pieces)
+
+
+# A phrase of words and choices, each standing alone between spaces (most phrases: read in C).
+PLAIN_PHRASE = re.compile(r"\s*(?:\([^()]*\)|[^\s()]+)(?:\s+(?:\([^()]*\)|[^\s()]+))*\s*")
+PHRASE_TOKEN = re.compile(r"\([^()]*\)|[^\s()]+")
 
 
 def _split_tokens(phrase: str) -> list[str]:
     """Words and `( ... )` choices, in order."""
+    if PLAIN_PHRASE.fullmatch(phrase):
+        return PHRASE_TOKEN.findall(phrase)
     tokens: list[str] = []
     depth = 0
     current = ""
@@ -178,24 +230,63 @@ def _split_tokens(phrase: str) -> list[str]:
     return tokens
 
 
-def _words(text: str) -> str:
-    """Regex for a run of words separated by gaps."""
-    words = text.split()
-    if not words:
-        return ""
-    return WORD_GAP.join(_inflected(word.lower()) for word in words)
+def _split_alternatives(inner: str) -> list[str]:
+    if "(" in inner:
+        raise PhraseError(f"nested choices are not supported: ({inner})")
+    return inner.split("|")
 
 
-def _word_forms(word: str) -> list[str] | None:
-    """Every surface form `_inflected(word)` matches, lower-case; None when open-ended."""
-    if word.startswith(HANDLE) or word.endswith("*"):
-        return None
+@lru_cache(maxsize=8192)
+def _word(word: str) -> Word:
+    """The tests and punctuation of one (lower-case) word of a phrase."""
+    if word == ANY:
+        return (ANY_TOKEN,)
+    if word.startswith(HANDLE):
+        glued, after = _glued(word[len(HANDLE) :])
+        handle = WordTest(None, _pattern(r"\w+" + _literal(glued)))
+        return ("@", handle, *_atoms(after, inflect=False))
     if word.startswith(NUMBER):
-        return [word]
+        glued, after = _glued(word[len(NUMBER) :])
+        number = WordTest(None, _pattern(r"\d+" + _literal(glued)), number=True)
+        return (number, *_atoms(after, inflect=False))
     if word.startswith("="):
-        return [word[1:]]
-    if len(word) < INFLECT_FROM or not word.isalpha():
-        return [word]
+        return _atoms(word[1:], inflect=False)
+    if word.endswith("*"):
+        atoms = _atoms(word[:-1], inflect=False, prefix=True)
+        if not atoms or isinstance(atoms[-1], str):
+            raise PhraseError(f"'*' must follow a letter: {word!r}")
+        return atoms
+    return _atoms(word, inflect=True)
+
+
+def _glued(rest: str) -> tuple[str, str]:
+    """What is glued to a number or handle (`p` of `#p`, `'s` of `@handle's`), and the rest."""
+    glued = re.match(r"[\w']*", rest)
+    assert glued is not None
+    return glued.group(), rest[glued.end() :]
+
+
+def _atoms(text: str, inflect: bool, prefix: bool = False) -> Word:
+    """Runs of letters become token tests; what stands between them is punctuation to find."""
+    if inflect and len(text) >= INFLECT_FROM and text.isalpha():
+        return (WordTest(frozenset(_word_forms(text))),)
+    if "'" not in text and not prefix and PLAIN_RUN.fullmatch(text):
+        return (WordTest(frozenset((text,))),)
+    parts = TOKEN_SPLIT.split(text)
+    atoms: list[Atom] = []
+    for index, part in enumerate(parts):
+        if index % 2 == 0:
+            if part:
+                atoms.append(part)
+        elif prefix and index == len(parts) - 2:
+            atoms.append(WordTest(None, _pattern(_literal(part) + r"\w*")))
+        else:
+            atoms.append(WordTest(frozenset(_spellings(part))))
+    return tuple(atoms)
+
+
+def _word_forms(word: str) -> list[str]:
+    """A word of four letters or more and its simple inflections."""
     if word.endswith("e"):
         return [word[:-1] + ending for ending in ("e", "es", "ed", "ing")]
     if word.endswith("y") and word[-2] not in VOWELS:
@@ -203,623 +294,369 @@ def _word_forms(word: str) -> list[str] | None:
     return [word + ending for ending in ("", "s", "es", "ed", "ing", "'s")]
 
 
-def _runs(form: str) -> set[tuple[str, ...]]:
-    """The word runs a form splits into, with and without its (optional) apostrophes."""
-    if form.startswith(NUMBER):
-        return {(NUMBER, *run) for run in _runs(form[len(NUMBER) :])}
-    return {tuple(WORD_RUN.findall(form)), tuple(WORD_RUN.findall(form.replace("'", "")))}
+def _spellings(run: str) -> set[str]:
+    """A run as written, each of its apostrophes kept or left out (`i'm`, `im`)."""
+    pieces = run.split("'")
+    forms = {pieces[0]}
+    for piece in pieces[1:]:
+        forms = {form + "'" + piece for form in forms} | {form + piece for form in forms}
+    return forms
 
 
-def phrase_heads(phrase: str) -> set[tuple[str, str | None]] | None:
-    """The first two words a match of `phrase` can start with (None for the second when the
-    match may be a single word); None when that cannot be known (the phrase is scanned)."""
-    heads: set[tuple[str, ...]] = {()}
-    for token in _split_tokens(phrase):
-        if all(len(head) >= 2 for head in heads):
+def _literal(word: str) -> str:
+    """A regex for a word as written, with its apostrophes optional."""
+    return "'?".join(re.escape(part) for part in word.split("'"))
+
+
+@lru_cache(maxsize=1024)
+def _pattern(source: str) -> re.Pattern[str]:
+    return re.compile(source)
+
+
+@lru_cache(maxsize=1024)
+def _gap_pattern(source: str) -> re.Pattern[str]:
+    return re.compile(source)
+
+
+# ---- Matching a parsed phrase at one place -------------------------------------------------
+
+# A place in a match: (next token, punctuation still owed before it as regex source, None
+# before the first token; punctuation written before the first token, as "@" of "@handle").
+State = tuple[int, "str | None", str]
+
+
+class Tokens(NamedTuple):
+    """A text cut into tokens (lower-cased) and the gaps around them: gaps[k] comes before
+    tokens[k], gaps[-1] after the last token. `parts`: gaps and tokens in turn, as cut from
+    `subject` (the text, lower-cased when that keeps every character at its place)."""
+
+    tokens: list[str]
+    gaps: list[str]
+    parts: list[str]
+    subject: str
+
+
+def tokenise(text: str) -> Tokens:
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        parts = TOKEN_SPLIT.split(lowered)
+        return Tokens(parts[1::2], parts[0::2], parts, lowered)
+    # A few characters grow when lowered ("İ"): lower each token alone, so offsets stay.
+    parts = TOKEN_SPLIT.split(text)
+    return Tokens([token.lower() for token in parts[1::2]], parts[0::2], parts, text)
+
+
+def _take(test: WordTest, cut: Tokens, at: int, part: str | None) -> int:
+    """The token after what `test` takes at token `at` (`part`: only the part of that token
+    after an apostrophe, when a match starts there); -1 when it does not match."""
+    subject = cut.tokens[at] if part is None else part
+    if test.forms is not None:
+        return at + 1 if subject in test.forms else -1
+    assert test.pattern is not None
+    if not test.number:
+        return at + 1 if test.pattern.fullmatch(subject) else -1
+    tokens, gaps = cut.tokens, cut.gaps
+    # Not the digits after a separator of a number ("1,000": "000" is no number of its own).
+    if part is None and at and gaps[at] in SEPARATORS and tokens[at - 1][-1:].isdecimal():
+        return -1
+    # The number runs on while a separator and digits follow (taken whole: "1,000p" is one).
+    last = len(tokens) - 1
+    while at < last and subject.isdecimal() and gaps[at + 1] in SEPARATORS:
+        if not tokens[at + 1][:1].isdecimal():
             break
-        if token.startswith("(") and token.endswith(")"):
-            choices = [alt.split() for alt in _split_alternatives(token[1:-1])]
-        else:
-            choices = [[token]]
-        grown: set[tuple[str, ...]] = set()
-        for head in heads:
-            if len(head) >= 2:
-                grown.add(head)
-                continue
-            for words in choices:
-                extended = {head}
-                for word in words:
-                    if word == ANY:
-                        # Any word: as a second word it leaves the second word open.
-                        if any(not done for done in extended):
-                            return None
-                        extended = {((*done, ANY))[:2] for done in extended}
-                        continue
-                    forms = _word_forms(word.lower())
-                    if forms is None:
-                        return None
-                    extended = {
-                        (done + run)[:2]
-                        for done in extended
-                        for form in forms
-                        for run in _runs(form)
-                    }
-                grown |= extended
-        heads = grown
-    pairs: set[tuple[str, str | None]] = set()
-    for head in heads:
-        if not head:
-            return None
-        second = head[1] if len(head) > 1 else None
-        pairs.add((head[0], None if second == ANY else second))
-    return pairs
+        at += 1
+        subject = tokens[at]
+    return at + 1 if test.pattern.fullmatch(subject) else -1
 
 
-def phrase_regex(phrase: str) -> str:
-    """Translate one phrase of the tiny syntax into a regex (without word boundaries)."""
-    pieces: list[tuple[str, bool]] = []  # (regex, optional)
-    for token in _split_tokens(phrase):
-        if token.startswith("(") and token.endswith(")"):
-            alternatives = _split_alternatives(token[1:-1])
-            optional = any(not alt.strip() for alt in alternatives)
-            choices = [_words(alt) for alt in alternatives if alt.strip()]
-            if not choices:
-                raise PhraseError(f"empty choice in phrase {phrase!r}")
-            pieces.append(("(?:" + "|".join(choices) + ")", optional))
-        elif "(" in token or ")" in token:
-            raise PhraseError(f"a choice must stand alone between spaces in {phrase!r}")
-        else:
-            pieces.append((_inflected(token.lower()), False))
-    if not pieces or all(optional for _, optional in pieces):
-        raise PhraseError(f"phrase {phrase!r} could match nothing")
-    regex = ""
-    count = len(pieces)
-    for index, (piece, optional) in enumerate(pieces):
-        last = index == count - 1
-        # An optional last piece brings its own leading gap, so the piece before it does not.
-        before_optional_last = index == count - 2 and pieces[-1][1]
-        if optional and last:
-            regex += f"(?:{WORD_GAP}{piece})?"
-        elif optional:
-            regex += f"(?:{piece}{WORD_GAP})?"
-        else:
-            regex += piece + ("" if last or before_optional_last else WORD_GAP)
-    return regex
-
-
-def _split_alternatives(inner: str) -> list[str]:
-    parts: list[str] = []
-    depth = 0
-    current = ""
-    for char in inner:
-        if char == "(":
-            raise PhraseError(f"nested choices are not supported: ({inner})")
-        if char == "|" and depth == 0:
-            parts.append(current)
-            current = ""
+def _step(word: Word, state: State, cut: Tokens, part: str | None) -> State | None:
+    """`state` after `word`, or None when the word does not fit there. `part`: the part of the
+    first token after an apostrophe, when the match starts there."""
+    at, owed, before = state
+    for atom in word:
+        if atom.__class__ is str:
+            if owed is None:
+                before += atom  # type: ignore[operator]
+            else:
+                owed += re.escape(atom)  # type: ignore[arg-type]
             continue
-        current += char
-    parts.append(current)
-    return parts
+        if at >= len(cut.tokens):
+            return None
+        if owed is None:
+            if before and (part is not None or not cut.gaps[at].endswith(before)):
+                return None
+            at = _take(atom, cut, at, part)  # type: ignore[arg-type]
+        else:
+            if owed != WORD_GAP and not _gap_pattern(owed).fullmatch(cut.gaps[at]):
+                return None
+            at = _take(atom, cut, at, None)  # type: ignore[arg-type]
+        if at < 0:
+            return None
+        owed = ""
+    if owed is None:
+        return None  # punctuation alone cannot open a match
+    return at, owed + WORD_GAP, before
 
 
-# For a first word: every second word any of its phrases allows (None: any), and per group
-# one regex with the second words that group allows.
-# (group, regex source for lower-cased text, possible second words or None). Kept as source:
-# outside numbers only the rare word-by-word path needs them, so most are never compiled.
-GroupEntry = tuple[str, str, frozenset[str] | None]
-IndexEntry = tuple[frozenset[str] | None, list[GroupEntry]]
+def match_ends(phrase: Phrase, cut: Tokens, at: int, part: str | None) -> list[State]:
+    """Every way `phrase` can match from token `at`: its end states."""
+    states: list[State] = [(at, None, "")]
+    for alternatives, optional in phrase.pieces:
+        grown = list(states) if optional else []
+        for state in states:
+            for words in alternatives:
+                reached: State | None = state
+                for word in words:
+                    reached = _step(word, reached, cut, part)
+                    if reached is None:
+                        break
+                if reached is not None and reached not in grown:
+                    grown.append(reached)
+        if not grown:
+            return []
+        states = grown
+    return [state for state in states if state[1] is not None]
 
 
-class PairEntry:
-    """The phrases of every group that may start with one pair of words: ONE regex of optional
-    lookaheads (one per group, so a single match call reports in `Match.regs` where each
-    group's phrase ends), the group names in that order, and the same names as a set (so a
-    first-hits search can tell in one step that a candidate adds nothing).
+# ---- The index: every phrase of every group, by the words it can start with ----------------
 
-    The regex is compiled on first use: a command that judges one draft needs a handful of the
-    few hundred, and compiling them all took a third of a second. The proxy compiles them all
-    when it loads a config (`PhraseIndex.compile_all`)."""
-
-    __slots__ = ("_parts", "group_set", "groups", "regex")
-
-    def __init__(self, parts: dict[str, list[str]]) -> None:
-        self.groups = tuple(parts)
-        self.group_set = frozenset(self.groups)
-        self.regex: re.Pattern[str] | None = None
-        self._parts = parts
-
-    def compiled(self) -> re.Pattern[str]:
-        if self.regex is None:
-            # Longest wording first, so "check out my channel" wins over "check out".
-            source = "".join(
-                "(?:(?=(" + "|".join(sorted(self._parts[name], key=len, reverse=True)) + ")))?"
-                for name in self.groups
-            )
-            self.regex = _compiled(source, 0)
-        return self.regex
+# Index keys besides spellings: a number, and "any token" (a phrase opening with `~`, `word*`
+# or `@handle`, or one whose next token cannot be told).
+NUMBER_KEY = "#"
+SEPARATORS = frozenset(",.")
 
 
-# A group's reach once its first hit is known, when only first hits are wanted: no later
-# position is worth trying for it.
-FOUND_FIRST = sys.maxsize
-
-# Passed as the following word when the caller already knows the first two words fit.
-ANY_WORD = "\x00any"
-
-# A scanned regex: (group, case-insensitive regex on the text, case-sensitive regex for the
-# lower-cased text or None, the characters every match opens with or None). IGNORECASE stops
-# the regex engine from skipping ahead to a pattern's first characters: `(?:win|won|claim) ...`
-# cost 0.3 ms on 3,000 characters, ten times the case-sensitive form on lower-cased text.
-ScannedEntry = tuple[str, Any, Any, "str | None"]
-
-# Non-ASCII characters that IGNORECASE relates to an ASCII letter (ſ ~ s, K ~ k, ı ~ i, ...):
-# only text without them may take the lower-cased path, where they would not match.
-CASE_TWINS = re.compile("[\u00df\u0130\u0131\u017f\u1e9e\u212a\ufb00-\ufb06]")
-# Group openings that carry no flags; any other `(?` (an inline flag) keeps IGNORECASE.
-PLAIN_GROUPS = re.compile(r"\(\?(?::|=|!|<=|<!|P<\w+>|P=\w+\))")
-
-
-# A pattern's opening, when it is one plain character or a class of plain characters that must
-# be there: `[$€£¥] ?\d`, `@\w+`. Plain: not a regex metacharacter, a backslash, a range or a
-# negation.
-PLAIN_OPENING = re.compile(r"\[([^\]\\^-]+)\](?![?*{])|([^.^$*+?{}\[\]\\|()])(?![?*{])")
-
-
-def opening_chars(source: str) -> str | None:
-    """The characters every match of `source` starts with, when its opening says so plainly and
-    they have no case (so IGNORECASE matches them as written); None otherwise."""
-    opening = PLAIN_OPENING.match(source)
-    if opening is None or _alternates_at_top(source):
-        return None
-    chars = opening[1] or opening[2]
-    if any(char.lower() != char.upper() for char in chars):
-        return None
-    return chars
+def phrase_heads(pieces: tuple[Piece, ...]) -> set[tuple[WordTest, WordTest | None]]:
+    """The tests of the first two tokens a match can open with (None for the second when the
+    match may end after one token, or the first is a number, which may cover several)."""
+    states: set[tuple[WordTest, ...]] = {()}
+    for alternatives, optional in pieces:
+        if all(len(state) >= 2 for state in states):
+            break
+        grown = set(states) if optional else set()
+        for state in states:
+            if len(state) >= 2:
+                grown.add(state)
+                continue
+            for words in alternatives:
+                tests = [atom for word in words for atom in word if isinstance(atom, WordTest)]
+                grown.add((*state, *tests)[:2])
+        states = grown
+    heads: set[tuple[WordTest, WordTest | None]] = set()
+    for state in states:
+        if not state:
+            continue
+        second = state[1] if len(state) > 1 and not state[0].number else None
+        heads.add((state[0], second))
+    return heads
 
 
-def _alternates_at_top(source: str) -> bool:
-    """Whether `source` has a `|` outside every group and class (`@x|y` opens with `y` too)."""
-    depth = 0
-    in_class = escaped = False
-    for char in source:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
-            return True
-    return False
+def _by_following(
+    heads: tuple[tuple[Phrase, WordTest | None], ...],
+) -> dict[str | None, tuple[Phrase, ...]]:
+    """Phrases by the spelling of the token that follows their first (None: any token; the
+    list for a spelling also holds those)."""
+    following: dict[str | None, dict[Phrase, None]] = {}
+    for phrase, second in heads:
+        for key in _keys(second):
+            following.setdefault(key, {})[phrase] = None
+    open_after = following.get(None, {})
+    return {
+        key: tuple({**phrases, **open_after}) if key is not None else tuple(phrases)
+        for key, phrases in following.items()
+    }
 
 
-def lowered_twin(source: str, compile: Callable[[str], Any] = re.compile) -> Any | None:
-    """A case-sensitive regex that matches lower-cased text exactly where `source` matches the
-    text with IGNORECASE; None when that cannot be promised from the source alone.
-
-    Safe when the source names no upper-case letter (so no `\\S`, `\\W`, `[A-Z]`), no other
-    cased non-ASCII letter, no code written as a number (`\\x41`, `\\101`, back-references) and
-    no inline flag: then every letter it can match is compared in lower case either way."""
-    if any(char.isupper() for char in source):
-        return None
-    if any(not char.isascii() and char.lower() != char.upper() for char in source):
-        return None
-    if re.search(r"\\[0-9xuUN]", source) or "(?" in PLAIN_GROUPS.sub("", source):
-        return None
-    return compile(source)
+def _keys(test: WordTest | None) -> Iterator[str | None]:
+    if test is None or (test.forms is None and not test.number):
+        yield None
+    elif test.number:
+        yield NUMBER_KEY
+    else:
+        yield from test.forms  # type: ignore[misc]
 
 
 class PhraseIndex:
-    """Phrases looked up by the two words they start with.
-
-    Trying a big alternation at every character costs ~1 ms per group on 3,000 characters.
-    Instead one regex, laid out as a character trie of every phrase's possible first word (each
-    followed by a lookahead for its possible second words), finds the few places where some
-    phrase can start; there, one regex per (first word, second word) reports every group's
-    match at once. Raw patterns, and phrases whose opening cannot be known (`word*` or
-    `@handle` first, `~` first), are scanned over the whole text instead."""
+    """Every phrase of a set of groups, looked up by the spellings of the first two tokens it
+    can start with, and the groups' raw patterns."""
 
     def __init__(self) -> None:
-        # first word -> group -> (regex parts, possible second words or None for "any")
-        self._parts: dict[str, dict[str, tuple[list[str], set[str] | None]]] = {}
-        self.by_word: dict[str, IndexEntry] = {}
-        # (first word, second word or None for "any") -> group -> regex parts: a regex per pair
-        # holds only the phrases that can match there, so each try is short.
-        self._pair_parts: dict[tuple[str, str | None], dict[str, list[str]]] = {}
-        # Built from those: first word -> second word (or None) -> entry, for the hot loop.
-        self.by_first: dict[str, dict[str | None, PairEntry]] = {}
-        self.first_groups: dict[str, frozenset[str]] = {}
-        self.candidates_source: str | None = None
-        self.candidates_ascii: re.Pattern[str] | None = None
-        self._candidates_unicode: re.Pattern[str] | None = None
-        self.scanned: list[ScannedEntry] = []
-        # Built on first use: a group loaded only to be merged into a phrasebook never is.
-        self._dirty = True
+        self.phrases: list[Phrase] = []
+        self.patterns: list[PatternEntry] = []
+        # first token -> second token (None: any) -> phrases; and for phrases whose first token
+        # is open: second token (None: any) -> phrases.
+        self._heads: dict[str, tuple[tuple[Phrase, WordTest | None], ...]] = {}
+        self._by_first: dict[str, dict[str | None, tuple[Phrase, ...]]] = {}
+        self._by_second: dict[str | None, tuple[Phrase, ...]] = {}
+        self._built = False
 
     def add_phrase(self, group: str, phrase: str) -> None:
-        # Nor may it end before an apostrophe: "you won" is not in "you won't".
-        body = phrase_regex(phrase) + r"(?![\w'])"
-        re.compile(body)
-        heads = phrase_heads(phrase)
-        if heads is None:
-            # No leading look-behind (it would stop the regex engine from skipping ahead to the
-            # first character); `_bounded` checks the start instead.
-            self._add_scanned(group, body)
-            return
-        for first, second in heads:
-            self._add(first, group, [body], None if second is None else {second})
-            self._add_pair((first, second), group, [body])
-
-    def _add_pair(self, pair: tuple[str, str | None], group: str, bodies: list[str]) -> None:
-        self._dirty = True
-        parts = self._pair_parts.setdefault(pair, {}).setdefault(group, [])
-        parts.extend(body for body in bodies if body not in parts)
-
-    def _add(self, first: str, group: str, bodies: list[str], seconds: set[str] | None) -> None:
-        self._dirty = True
-        parts, known = self._parts.setdefault(first, {}).setdefault(group, ([], set()))
-        parts.extend(body for body in bodies if body not in parts)
-        if seconds is None or known is None:
-            self._parts[first][group] = (parts, None)
-        else:
-            known |= seconds
+        self.phrases.append(Phrase(group, phrase, parse_phrase(phrase)))
+        self._built = False
 
     def add_pattern(self, group: str, pattern: str, built_in: bool = False) -> None:
-        # A raw pattern is compiled by RE2 (linear time: no pattern can stall judging); the
-        # built-in pack's own stay on `re` once vetted (see `linear_regex`). PatternError says
-        # why one cannot be. Phrases stay on `re`: their regexes are made by `phrase_regex`
-        # from the tiny syntax above, never written by hand.
-        self._dirty = True
-        if built_in:
-            regex = vetted_re(pattern, re.IGNORECASE)
-            twin = lowered_twin(pattern)
-        else:
-            regex = compile_pattern(pattern, ignore_case=True)
-            twin = lowered_twin(pattern, compile_pattern)
-        self.scanned.append((group, regex, twin, opening_chars(pattern)))
-
-    def _add_scanned(self, group: str, source: str) -> None:
-        self._dirty = True
-        self.scanned.append(
-            (group, re.compile(source, re.IGNORECASE), lowered_twin(source), opening_chars(source))
-        )
+        """`re.error` or `PatternError` when the pattern cannot be used (see `phrase_patterns`)."""
+        self.patterns.append(compile_raw_pattern(group, pattern, built_in))
 
     def merge(self, other: PhraseIndex) -> None:
-        for first, groups in other._parts.items():
-            for group, (parts, seconds) in groups.items():
-                self._add(first, group, parts, None if seconds is None else set(seconds))
-        for pair, pair_groups in other._pair_parts.items():
-            for group, parts in pair_groups.items():
-                self._add_pair(pair, group, parts)
-        self.scanned.extend(other.scanned)
+        self.phrases.extend(other.phrases)
+        self.patterns.extend(other.patterns)
+        self._built = False
 
     def build(self) -> None:
-        """Index the phrases: per first word each group's alternation, longest wording first so
-        "check out my channel" wins over "check out"; per (first, second word) one regex for
-        all groups; and the one candidate regex that finds where phrases may start."""
-        by_word: dict[str, IndexEntry] = {}
-        for first, groups in self._parts.items():
-            entries = [
-                (
-                    group,
-                    # Phrases are lower-case and text is lowered once: no IGNORECASE (slower).
-                    "|".join(sorted(parts, key=len, reverse=True)),
-                    None if seconds is None else frozenset(seconds),
-                )
-                for group, (parts, seconds) in groups.items()
-            ]
-            union: set[str] | None = set()
-            for _, _, seconds in entries:
-                if seconds is None:
-                    union = None
-                    break
-                union |= seconds  # type: ignore[operator]
-            by_word[first] = (None if union is None else frozenset(union), entries)
-        self.by_word = by_word
-        # For the hot loop: first word -> second word -> ONE entry that also holds the phrases
-        # open after the first word (second None), so each candidate costs one match.
-        self.by_first = {}
-        for (first, second), pair_groups in self._pair_parts.items():
-            parts = pair_groups
-            if second is not None and (first, None) in self._pair_parts:
-                parts = {name: list(texts) for name, texts in pair_groups.items()}
-                for name, texts in self._pair_parts[(first, None)].items():
-                    parts.setdefault(name, []).extend(t for t in texts if t not in parts[name])
-            self.by_first.setdefault(first, {})[second] = PairEntry(parts)
-        # Every group a first word can lead to: a first-hits search skips the word at once when
-        # they all have their hit (in long, pitch-dense text, most candidates).
-        self.first_groups = {
-            first: frozenset().union(*(entry.group_set for entry in seconds.values()))
-            for first, seconds in self.by_first.items()
-        }
-        # One regex that finds, in lower-cased text, only the places where a phrase's first two
-        # words occur. Written as a character trie, so the regex engine rejects most positions
-        # after a character or two, in C; Python then runs only the few group regexes there.
-        # The second word sits in a lookahead, so a candidate consumes only its first word and
-        # the next candidate may start at the very next word.
-        openings = {
-            # A number may be glued to what follows it ("150p", "50%").
-            first: r"(?!\w)"
-            if union is None and first != NUMBER
-            else ""
-            if union is None
-            else ("(?=\\W*" if first == NUMBER else "(?=\\W+")
-            + _trie(dict.fromkeys(union, r"(?!\w)"))
-            + ")"
-            for first, (union, _) in by_word.items()
-        }
-        # Group 1 of a candidate is its first word, group 2 the word after it, so the hot loop
-        # needs no second match. Every first word starts with a word character, so a candidate
-        # starts the text or follows a non-word character: the search form consumes that
-        # character, because a pattern led by a character class lets the regex engine skip to
-        # the next one in C instead of trying a match at every position (~25% faster on prose).
-        # A candidate at the very start of the text is found by matching a space put in front
-        # of it, so no second form is compiled for it (compiling is the slow part of loading).
-        # ASCII text gets its own copy compiled with re.ASCII: on ASCII the word classes mean
-        # the same, and testing them is cheaper (the scan takes ~25% less time). The copy for
-        # other text is compiled when such text first comes (or by `compile_all`).
-        if openings:
-            self.candidates_source = r"\W(" + _trie(openings) + r")(?:(?=\W*(\w+)))?"
-            self.candidates_ascii = re.compile(self.candidates_source, re.ASCII)
-        else:
-            self.candidates_source = self.candidates_ascii = None
-        self._candidates_unicode = None
-        self._dirty = False
+        """Index every phrase by the spellings its first token can have. What may follow is
+        sorted out per first word when a draft first holds that word (`_seconds`): most of the
+        index is never needed by one command, and sorting all of it would cost more than the
+        rest of the build."""
+        by_first: dict[str, dict[tuple[Phrase, WordTest | None], None]] = {}
+        opening_any: dict[tuple[Phrase, WordTest | None], None] = {}
+        for phrase in self.phrases:
+            for first_test, second_test in phrase_heads(phrase.pieces):
+                head = (phrase, second_test)
+                if first_test.forms is not None:
+                    for form in first_test.forms:
+                        by_first.setdefault(form, {})[head] = None
+                elif first_test.number:
+                    by_first.setdefault(NUMBER_KEY, {})[head] = None
+                else:
+                    opening_any[head] = None
+        self._heads = {first: tuple(heads) for first, heads in by_first.items()}
+        self._by_first = {}
+        self._by_second = _by_following(tuple(opening_any))
+        self._built = True
 
-    def compile_all(self) -> None:
-        """Compile now what is otherwise compiled on first use, so that no draft waits for it
-        (the proxy calls this when it loads a config)."""
-        if self._dirty:
-            self.build()
-        if self.candidates_source is not None:
-            self._unicode_candidates()
-        for seconds in self.by_first.values():
-            for entry in seconds.values():
-                entry.compiled()
-
-    def _unicode_candidates(self) -> re.Pattern[str]:
-        # Kept on the index, not left to `_compiled`'s cache: recompiling it costs ~0.3 s.
-        if self._candidates_unicode is None:
-            assert self.candidates_source is not None
-            self._candidates_unicode = re.compile(self.candidates_source)
-        return self._candidates_unicode
-
-    def _candidates(self, lowered: str) -> Iterator[tuple[int, str, str | None]]:
-        """(start, first word, following word) of every place a phrase may start, in order."""
-        regex = self.candidates_ascii if lowered.isascii() else self._unicode_candidates()
-        assert regex is not None
-        position = 0
-        candidate = regex.match(" " + lowered)
-        if candidate is not None:
-            position = candidate.end() - 1
-            yield 0, candidate[1], candidate[2]
-        search = regex.search
-        while True:
-            # One back: a number ("5,") may end on the non-word character before a candidate.
-            candidate = search(lowered, position - 1 if position else 0)
-            if candidate is None:
-                return
-            position = candidate.end()
-            yield candidate.start(1), candidate[1], candidate[2]
-
-    def _scan_words(
-        self, text: str, found: dict[str, list[Hit]], reach: dict[str, int], first_only: bool
-    ) -> None:
-        """The slow path, word by word, for text whose length changes when lower-cased."""
-        by_word = self.by_word
-        # A word that starts some phrase is held until the next word is known: the second
-        # word decides whether any regex needs to run at all.
-        pending_start = -1
-        pending: IndexEntry | None = None
-        for match in WORD_RUN.finditer(text):
-            word = match.group().lower()
-            if pending is not None:
-                if pending[0] is None or word in pending[0]:
-                    self._try(
-                        text, text, pending_start, pending[1], word, found, reach, first_only, True
-                    )
-                pending = None
-            entry = by_word.get(word)
-            if entry is None and word[0].isdigit():
-                entry = by_word.get(NUMBER)
-            if entry is not None:
-                pending = entry
-                pending_start = match.start()
-        if pending is not None and pending[0] is None:
-            self._try(text, text, pending_start, pending[1], None, found, reach, first_only, True)
-
-    @staticmethod
-    def _try(
-        subject: str,
-        text: str,
-        start: int,
-        entries: list[GroupEntry],
-        following: str | None,
-        found: dict[str, list[Hit]],
-        reach: dict[str, int],
-        first_only: bool,
-        ignore_case: bool = False,
-    ) -> None:
-        """Run, at `start` of `subject` (the lowered text, or `text` itself when
-        `ignore_case`), the regexes of the groups whose phrases may go on with `following`."""
-        for group, source, seconds in entries:
-            if following is not ANY_WORD and seconds is not None and following not in seconds:
-                continue
-            if reach.get(group, -1) > start:
-                continue
-            match = _compiled(source, re.IGNORECASE if ignore_case else 0).match(subject, start)
-            if match is not None and match.end() > start:
-                end = match.end()
-                found.setdefault(group, []).append(Hit(group, start, end, text[start:end]))
-                reach[group] = FOUND_FIRST if first_only else end
+    def seconds(self, first: str) -> dict[str | None, tuple[Phrase, ...]] | None:
+        """For a first token: the phrases to try, by the token that follows (None: whatever
+        follows; the lists for a following token include those)."""
+        seconds = self._by_first.get(first)
+        if seconds is None:
+            heads = self._heads.get(first)
+            if heads is None:
+                return None
+            seconds = self._by_first[first] = _by_following(heads)
+        return seconds
 
     def find(self, text: str, first_only: bool = False) -> dict[str, list[Hit]]:
-        """Every group's non-overlapping hits in `text`, in text order; with `first_only`, each
-        group's first hit alone (the same hit as the full search's first: a group stops being
-        tried once it has one, and candidates whose groups all have one are skipped)."""
-        if self._dirty:
+        """Every group's hits in `text`, in text order, without overlaps; with `first_only`,
+        each group's first hit alone (the full search's first). Of two matches of a group, the
+        one that starts first wins, and at the same start the longer."""
+        if not self._built:
             self.build()
-        found: dict[str, list[Hit]] = {}
-        reach: dict[str, int] = {}  # per group: end of its last hit (hits do not overlap)
-        settled = found.keys()  # groups with a hit (a live view)
-        by_word = self.by_word
-        # Lower-case once; a few characters change length when lowered ("İ"), and then
-        # each word is lowered on its own so positions stay those of `text`.
-        lowered = text.lower()
-        same_length = len(lowered) == len(text)
-        if by_word:
-            if same_length and self.candidates_source is not None:
-                by_first = self.by_first
-                first_groups = self.first_groups
-                number = by_word[NUMBER][1] if NUMBER in by_word else None
-                # First words whose groups all have their first hit: a set lookup skips them
-                # (long pitch-dense text meets the same few words again and again).
-                spent: set[str] = set()
-                for start, word, following in self._candidates(lowered):
-                    # Hot loop: kept inline, one dict per first word.
-                    if word in spent:
-                        continue
-                    seconds = by_first.get(word)
-                    if first_only and seconds is not None and settled >= first_groups[word]:
-                        if not word[0].isdigit():  # a number has its own groups, below
-                            spent.add(word)
-                        seconds = None
-                    if seconds is not None:
-                        # The entry for the following word already holds the phrases open
-                        # after the first word; fall back to those alone, then to numbers.
-                        entry = seconds.get(following)
-                        if entry is None:
-                            entry = seconds.get(None)
-                        keys: tuple[Any, ...] = (entry,)
-                        if following and following[0].isdigit():
-                            keys = (entry, seconds.get(NUMBER))
-                        for entry in keys:
-                            if entry is None:
-                                continue
-                            if first_only and settled >= entry.group_set:
-                                continue
-                            match = (entry.regex or entry.compiled()).match(lowered, start)
-                            if match is None:
-                                continue
-                            spans = match.regs
-                            for index, group in enumerate(entry.groups, 1):
-                                end = spans[index][1]
-                                if end > start and reach.get(group, -1) <= start:
-                                    found.setdefault(group, []).append(
-                                        Hit(group, start, end, text[start:end])
-                                    )
-                                    reach[group] = FOUND_FIRST if first_only else end
-                    if number is not None and word[0].isdigit():
-                        # A number may be glued to its next word ("150p"): no filtering.
-                        self._try(lowered, text, start, number, ANY_WORD, found, reach, first_only)
-            else:
-                self._scan_words(text, found, reach, first_only)
-        # Scanned patterns run over the whole text. Their hits join the index's in text order,
-        # and of two that overlap the one that starts first stays: a pattern's "$49" before an
-        # indexed "per month" is the group's first hit.
-        scanned: dict[str, list[Hit]] = {}
-        case_free = same_length and (text.isascii() or CASE_TWINS.search(text) is None)
-        for group, regex, twin, opening in self.scanned:
-            subject, pattern = (lowered, twin) if case_free and twin is not None else (text, regex)
-            begin = 0
-            if opening is not None:
-                # No match starts before the first of its opening characters, which str.find
-                # finds far faster than the regex engine tests a character class.
-                begin = min((at for at in map(subject.find, opening) if at >= 0), default=-1)
-                if begin < 0:
-                    continue
-            matches = pattern.finditer(subject, begin)
-            for match in matches:
-                start, end = match.span()
-                if end <= start or not _bounded(text, start, end):
-                    continue
-                scanned.setdefault(group, []).append(Hit(group, start, end, text[start:end]))
-                if first_only:
-                    break  # every later match starts later still
-        for group, extra in scanned.items():
-            found[group] = _merged(found.get(group, []), extra, first_only)
-        return found
+        spans: dict[str, list[Span]] = (
+            _phrase_spans(self, tokenise(text), first_only) if self.phrases else {}
+        )
+        for group, span in pattern_spans(self.patterns, text, first_only):
+            spans.setdefault(group, []).append(span)
+        return {
+            group: [Hit(group, start, end, text[start:end]) for start, end in kept]
+            for group, group_spans in spans.items()
+            for kept in [_leftmost_longest(group_spans, first_only)]
+        }
 
 
-def _merged(indexed: list[Hit], extra: list[Hit], first_only: bool) -> list[Hit]:
-    """Two lists of one group's hits as one, in text order, without overlaps: the hit that
-    starts first stays (at the same start, the indexed one)."""
-    kept: list[Hit] = []
+def _phrase_spans(index: PhraseIndex, cut: Tokens, first_only: bool) -> dict[str, list[Span]]:
+    """Per group, the longest match at each place where one of its phrases starts; with
+    `first_only`, a group is no longer tried after the first place where it matched."""
+    tokens = cut.tokens
+    count = len(tokens)
+    seconds_of, by_second = index.seconds, index._by_second
+    numbers = (seconds_of(NUMBER_KEY) or {}).get(None)
+    found: dict[str, list[Span]] = {}
+    offsets: list[int] = []
+    for at in range(count):
+        token = tokens[at]
+        following = tokens[at + 1] if at + 1 < count else None
+        phrases = _phrases_for(seconds_of(token), by_second, following)
+        if numbers is not None and token[0].isdecimal():
+            phrases = (*phrases, *numbers)
+        if phrases:
+            _longest_at(phrases, cut, at, None, found, first_only, offsets)
+        if "'" in token:
+            # A match may also start after an apostrophe ("'check out my ..."): never inside
+            # a word, but an apostrophe is no word.
+            raw = cut.parts[2 * at + 1]
+            skip = raw.find("'")
+            while skip >= 0:
+                part = raw[skip + 1 :].lower()
+                if part:
+                    phrases = _phrases_for(seconds_of(part), by_second, following)
+                    if numbers is not None and part[0].isdecimal():
+                        phrases = (*phrases, *numbers)
+                    if phrases:
+                        _longest_at(phrases, cut, at, (skip + 1, part), found, first_only, offsets)
+                skip = raw.find("'", skip + 1)
+    return found
+
+
+def _phrases_for(
+    seconds: dict[str | None, tuple[Phrase, ...]] | None,
+    by_second: dict[str | None, tuple[Phrase, ...]],
+    following: str | None,
+) -> tuple[Phrase, ...]:
+    """The phrases to try at a token: those its spelling opens (`seconds`, by what follows)
+    and those any token may open (`by_second`)."""
+    phrases: tuple[Phrase, ...] = ()
+    number = following is not None and following[0].isdecimal()
+    for table in (seconds, by_second):
+        if table:
+            phrases += table.get(following) or table.get(None) or ()
+            if number and NUMBER_KEY in table:
+                phrases += table[NUMBER_KEY]
+    return phrases
+
+
+def _longest_at(
+    phrases: Iterable[Phrase],
+    cut: Tokens,
+    at: int,
+    after: tuple[int, str] | None,
+    found: dict[str, list[Span]],
+    first_only: bool,
+    offsets: list[int],
+) -> None:
+    """Add to `found` each group's longest match starting at token `at` (or `after[0]`
+    characters into it, where `after[1]` is the rest of the token)."""
+    best: dict[str, Span] = {}
+    part = after[1] if after is not None else None
+    for phrase in phrases:
+        group = phrase.group
+        if first_only and group in found:
+            continue
+        for end_at, owed, before in match_ends(phrase, cut, at, part):
+            if not offsets:
+                offsets.extend(accumulate(map(len, cut.parts)))
+            start = offsets[2 * at] + (after[0] if after is not None else 0) - len(before)
+            end = offsets[2 * end_at - 1]
+            if owed != WORD_GAP:
+                # Punctuation written after the last token ("w/", "#%"): it must follow it.
+                tail = _gap_pattern(owed[: -len(WORD_GAP)] + r"(?![\w'])").match(cut.subject, end)
+                if tail is None:
+                    continue
+                end = tail.end()
+            known = best.get(group)
+            if known is None or (start, -end) < (known[0], -known[1]):
+                best[group] = (start, end)
+    for group, span in best.items():
+        found.setdefault(group, []).append(span)
+
+
+def _leftmost_longest(spans: list[Span], first_only: bool) -> list[Span]:
+    """Spans in text order without overlaps: the one that starts first stays, and of two that
+    start together the longer."""
+    kept: list[Span] = []
     reach = -1
-    for hit in sorted(indexed + extra, key=lambda hit: hit.start):
-        if hit.start >= reach:
-            kept.append(hit)
-            reach = hit.end
+    for start, end in sorted(spans, key=lambda span: (span[0], -span[1])):
+        if start >= reach:
+            kept.append((start, end))
+            reach = end
             if first_only:
                 break
     return kept
 
 
-@lru_cache(maxsize=4096)
-def _compiled(source: str, flags: int) -> re.Pattern[str]:
-    return re.compile(source, flags)
-
-
-def _trie(items: dict[str, str]) -> str:
-    """A regex matching any of the words (each followed by its own continuation regex), laid
-    out as a character trie: alternatives at each level start with distinct characters.
-
-    A continuation shared by every word below a node is written once, after that node's
-    alternatives (`visit(?:s|ed|ing|)C` rather than `visit(?:sC|edC|ingC|C)`): the same matches
-    in the same order, and the candidate regex of a whole rule pack is several times shorter,
-    so it compiles in a fraction of the time."""
-    root: dict[str, Any] = {}
-    for word, continuation in items.items():
-        node = root
-        for char in word:
-            node = node.setdefault(char, {})
-        node.setdefault("", []).append(continuation)
-
-    def render(node: dict[str, Any]) -> tuple[str, str]:
-        """(body, continuation): the node's regex is body + continuation."""
-        parts = [
-            ((NUMBER_REGEX if char == NUMBER and node is root else re.escape(char)) + body, tail)
-            for char in sorted(node)
-            if char
-            for body, tail in [render(node[char])]
-        ]
-        if "" in node:
-            ends = node[""]
-            parts.append(("", ends[0] if len(ends) == 1 else "(?:" + "|".join(ends) + ")"))
-        tails = {tail for _, tail in parts}
-        if len(tails) == 1:
-            bodies = [body for body, _ in parts]
-            return _alternation(bodies), tails.pop()
-        return _alternation([body + tail for body, tail in parts]), ""
-
-    body, tail = render(root)
-    return body + tail
-
-
-def _alternation(alternatives: list[str]) -> str:
-    return alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
-
-
-def _bounded(text: str, start: int, end: int) -> bool:
-    """A match must not start or end inside a word."""
-    before = text[start - 1] if start > 0 else " "
-    if text[start].isalnum() and (before.isalnum() or before == "_"):
-        return False
-    return not (
-        end < len(text) and text[end - 1].isalnum() and (text[end].isalnum() or text[end] == "_")
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class PhraseGroup:
-    """A named group of phrases, indexed by first word."""
+    """A named group of phrases, with its own index (to check its examples when it loads)."""
 
     name: str
     description: str
@@ -917,10 +754,11 @@ class Phrasebook:
         self.language_index.setdefault(group.language, PhraseIndex()).merge(group.index)
 
     def compile_all(self) -> None:
-        """Compile every regex now instead of on first use (see `PhraseIndex.compile_all`)."""
-        self.index.compile_all()
+        """Build every index now instead of on first use, so that no draft waits for it (the
+        proxy calls this when it loads a config)."""
+        self.index.build()
         for index in self.language_index.values():
-            index.compile_all()
+            index.build()
 
     def find_all(
         self, normalised_text: str, first_only: bool = False, language: str | None = None
@@ -934,7 +772,11 @@ class Phrasebook:
         if index is None:
             return found
         for group, hits in index.find(normalised_text, first_only).items():
-            found[group] = _merged(found.get(group, []), hits, first_only)
+            spans = [(hit.start, hit.end) for hit in (*found.get(group, ()), *hits)]
+            found[group] = [
+                Hit(group, start, end, normalised_text[start:end])
+                for start, end in _leftmost_longest(spans, first_only)
+            ]
         return found
 
 
