@@ -76,7 +76,9 @@ assert all(code > 127 for code in QUOTE_TRANSLATION if code != ord("`")), "see n
 # A text is cut into tokens (runs of letters, digits, `_` and `'`) and the gaps between them;
 # between two words of a phrase stands any gap (a run of blanks or punctuation).
 TOKEN_SPLIT = re.compile(r"([\w']+)")
-PLAIN_RUN = re.compile(r"\w+")
+TOKEN_RUN = re.compile(r"[\w']+")
+# The same for ASCII text, where testing the classes is cheaper.
+TOKEN_SPLIT_ASCII = re.compile(r"([\w']+)", re.ASCII)
 WORD_GAP = r"[^\w']+"
 # `@handle` in a phrase stands for any @mention ("guide by @handle"); `#` for a number, alone
 # or glued to what follows ("#% off", "#p per msg").
@@ -154,8 +156,10 @@ class WordTest(NamedTuple):
 
 # A word of a phrase: its tests, one per token it covers, and the punctuation written between
 # or around them ("15-min": a test, "-", a test; "#%": a number, "%"; "@handle": "@", a test).
+# A word that is one token with a set of spellings (most words) is that set itself, which the
+# matcher tests inline.
 Atom = WordTest | str
-Word = tuple[Atom, ...]
+Word = frozenset[str] | tuple[Atom, ...]
 # One piece of a phrase: its alternatives (each a run of words) and whether it may be left out.
 Piece = tuple[tuple[tuple[Word, ...], ...], bool]
 
@@ -193,7 +197,7 @@ def parse_phrase(phrase: str) -> tuple[Piece, ...]:
     if not pieces or all(optional for _, optional in pieces):
         raise PhraseError(f"phrase {phrase!r} could match nothing")
     first_words = [words[0] for words in pieces[0][0]]
-    if not all(any(isinstance(atom, WordTest) for atom in word) for word in first_words):
+    if not all(_tests_of(word) for word in first_words):
         raise PhraseError(f"phrase {phrase!r} must begin with a word, not punctuation")
     return tuple(pieces)
 
@@ -236,6 +240,13 @@ def _split_alternatives(inner: str) -> list[str]:
     return inner.split("|")
 
 
+def _tests_of(word: Word) -> list[WordTest]:
+    """The token tests of a word, in order."""
+    if isinstance(word, frozenset):
+        return [WordTest(word)]
+    return [atom for atom in word if isinstance(atom, WordTest)]
+
+
 @lru_cache(maxsize=8192)
 def _word(word: str) -> Word:
     """The tests and punctuation of one (lower-case) word of a phrase."""
@@ -244,19 +255,23 @@ def _word(word: str) -> Word:
     if word.startswith(HANDLE):
         glued, after = _glued(word[len(HANDLE) :])
         handle = WordTest(None, _pattern(r"\w+" + _literal(glued)))
-        return ("@", handle, *_atoms(after, inflect=False))
+        return ("@", handle, *_as_atoms(_atoms(after, inflect=False)))
     if word.startswith(NUMBER):
         glued, after = _glued(word[len(NUMBER) :])
         number = WordTest(None, _pattern(r"\d+" + _literal(glued)), number=True)
-        return (number, *_atoms(after, inflect=False))
+        return (number, *_as_atoms(_atoms(after, inflect=False)))
     if word.startswith("="):
         return _atoms(word[1:], inflect=False)
     if word.endswith("*"):
-        atoms = _atoms(word[:-1], inflect=False, prefix=True)
+        atoms = _as_atoms(_atoms(word[:-1], inflect=False, prefix=True))
         if not atoms or isinstance(atoms[-1], str):
             raise PhraseError(f"'*' must follow a letter: {word!r}")
         return atoms
     return _atoms(word, inflect=True)
+
+
+def _as_atoms(word: Word) -> tuple[Atom, ...]:
+    return (WordTest(word),) if isinstance(word, frozenset) else word
 
 
 def _glued(rest: str) -> tuple[str, str]:
@@ -269,9 +284,9 @@ def _glued(rest: str) -> tuple[str, str]:
 def _atoms(text: str, inflect: bool, prefix: bool = False) -> Word:
     """Runs of letters become token tests; what stands between them is punctuation to find."""
     if inflect and len(text) >= INFLECT_FROM and text.isalpha():
-        return (WordTest(frozenset(_word_forms(text))),)
-    if "'" not in text and not prefix and PLAIN_RUN.fullmatch(text):
-        return (WordTest(frozenset((text,))),)
+        return frozenset(_word_forms(text))
+    if not prefix and TOKEN_RUN.fullmatch(text):
+        return frozenset(_spellings(text))
     parts = TOKEN_SPLIT.split(text)
     atoms: list[Atom] = []
     for index, part in enumerate(parts):
@@ -338,6 +353,9 @@ class Tokens(NamedTuple):
 
 def tokenise(text: str) -> Tokens:
     lowered = text.lower()
+    if lowered.isascii():
+        parts = TOKEN_SPLIT_ASCII.split(lowered)
+        return Tokens(parts[1::2], parts[0::2], parts, lowered)
     if len(lowered) == len(text):
         parts = TOKEN_SPLIT.split(lowered)
         return Tokens(parts[1::2], parts[0::2], parts, lowered)
@@ -400,6 +418,8 @@ def _step(word: Word, state: State, cut: Tokens, part: str | None) -> State | No
 
 def match_ends(phrase: Phrase, cut: Tokens, at: int, part: str | None) -> list[State]:
     """Every way `phrase` can match from token `at`: its end states."""
+    tokens = cut.tokens
+    count = len(tokens)
     states: list[State] = [(at, None, "")]
     for alternatives, optional in phrase.pieces:
         grown = list(states) if optional else []
@@ -407,9 +427,27 @@ def match_ends(phrase: Phrase, cut: Tokens, at: int, part: str | None) -> list[S
             for words in alternatives:
                 reached: State | None = state
                 for word in words:
-                    reached = _step(word, reached, cut, part)
-                    if reached is None:
+                    if word.__class__ is not frozenset:
+                        reached = _step(word, reached, cut, part)  # type: ignore[arg-type]
+                        if reached is None:
+                            break
+                        continue
+                    # One token with a set of spellings (most words): inline.
+                    index, owed, before = reached  # type: ignore[misc]
+                    if index >= count:
+                        reached = None
                         break
+                    if owed is None:
+                        subject = tokens[index] if part is None else part
+                    else:
+                        if owed != WORD_GAP and not _gap_pattern(owed).fullmatch(cut.gaps[index]):
+                            reached = None
+                            break
+                        subject = tokens[index]
+                    if subject not in word:
+                        reached = None
+                        break
+                    reached = (index + 1, WORD_GAP, before)
                 if reached is not None and reached not in grown:
                     grown.append(reached)
         if not grown:
@@ -428,7 +466,7 @@ SEPARATORS = frozenset(",.")
 
 def phrase_heads(pieces: tuple[Piece, ...]) -> set[tuple[WordTest, WordTest | None]]:
     """The tests of the first two tokens a match can open with (None for the second when the
-    match may end after one token, or the first is a number, which may cover several)."""
+    match may end after one token). A number counts as one token, however many it covers."""
     states: set[tuple[WordTest, ...]] = {()}
     for alternatives, optional in pieces:
         if all(len(state) >= 2 for state in states):
@@ -439,14 +477,14 @@ def phrase_heads(pieces: tuple[Piece, ...]) -> set[tuple[WordTest, WordTest | No
                 grown.add(state)
                 continue
             for words in alternatives:
-                tests = [atom for word in words for atom in word if isinstance(atom, WordTest)]
+                tests = [test for word in words for test in _tests_of(word)]
                 grown.add((*state, *tests)[:2])
         states = grown
     heads: set[tuple[WordTest, WordTest | None]] = set()
     for state in states:
         if not state:
             continue
-        second = state[1] if len(state) > 1 and not state[0].number else None
+        second = state[1] if len(state) > 1 else None
         heads.add((state[0], second))
     return heads
 
@@ -488,6 +526,7 @@ class PhraseIndex:
         self._heads: dict[str, tuple[tuple[Phrase, WordTest | None], ...]] = {}
         self._by_first: dict[str, dict[str | None, tuple[Phrase, ...]]] = {}
         self._by_second: dict[str | None, tuple[Phrase, ...]] = {}
+        self._groups_by_first: dict[str, frozenset[str]] = {}
         self._built = False
 
     def add_phrase(self, group: str, phrase: str) -> None:
@@ -522,6 +561,7 @@ class PhraseIndex:
                     opening_any[head] = None
         self._heads = {first: tuple(heads) for first, heads in by_first.items()}
         self._by_first = {}
+        self._groups_by_first = {}
         self._by_second = _by_following(tuple(opening_any))
         self._built = True
 
@@ -535,6 +575,25 @@ class PhraseIndex:
                 return None
             seconds = self._by_first[first] = _by_following(heads)
         return seconds
+
+    def groups_tried_at(self, token: str) -> frozenset[str]:
+        """The groups of every phrase that may be tried where `token` stands (those opening
+        with its spelling, with a number if it is one, with any token)."""
+        if token[0].isdecimal() and token not in self._heads:
+            token = NUMBER_KEY
+        groups = self._groups_by_first.get(token)
+        if groups is None:
+            opened = {phrase.group for phrase, _ in self._heads.get(token, ())}
+            if token[0].isdecimal():
+                opened.update(phrase.group for phrase, _ in self._heads.get(NUMBER_KEY, ()))
+            opened.update(
+                phrase.group for phrases in self._by_second.values() for phrase in phrases
+            )
+            # Only spellings of the index (and NUMBER_KEY) are kept: the cache stays bounded.
+            groups = frozenset(opened)
+            if token in self._heads or token == NUMBER_KEY:
+                self._groups_by_first[token] = groups
+        return groups
 
     def find(self, text: str, first_only: bool = False) -> dict[str, list[Hit]]:
         """Every group's hits in `text`, in text order, without overlaps; with `first_only`,
@@ -560,17 +619,48 @@ def _phrase_spans(index: PhraseIndex, cut: Tokens, first_only: bool) -> dict[str
     tokens = cut.tokens
     count = len(tokens)
     seconds_of, by_second = index.seconds, index._by_second
-    numbers = (seconds_of(NUMBER_KEY) or {}).get(None)
+    numbers = seconds_of(NUMBER_KEY)
+    # Only tokens that may open a phrase are visited, found with set operations (in C): a
+    # spelling some phrase opens with, a number, a token with an apostrophe inside.
+    distinct = set(tokens)
+    tables = {token: seconds_of(token) for token in distinct.intersection(index._heads)}
+    if numbers is not None:
+        tables.update((token, tables.get(token)) for token in distinct if token[0].isdecimal())
+    tables.update((token, tables.get(token)) for token in distinct if "'" in token)
+    positions: Iterable[int] = [at for at, token in enumerate(tokens) if token in tables]
+    if None in by_second:
+        positions = range(count)  # a phrase opening with `~` may start anywhere
+    elif by_second:
+        # Phrases opening with `@handle` or `word*`, found by the token after their first.
+        after = {
+            at - 1
+            for second in distinct.intersection(by_second)
+            for at in _where(tokens, second)
+            if at
+        }
+        if after:
+            positions = sorted(after.union(positions))
     found: dict[str, list[Span]] = {}
     offsets: list[int] = []
-    for at in range(count):
+    # Spellings whose groups all have their first hit (first_only): skipped from then on.
+    spent: set[str] = set()
+    for at in positions:
         token = tokens[at]
+        if token in spent:
+            continue
         following = tokens[at + 1] if at + 1 < count else None
-        phrases = _phrases_for(seconds_of(token), by_second, following)
-        if numbers is not None and token[0].isdecimal():
-            phrases = (*phrases, *numbers)
+        table = tables.get(token)
+        phrases = (table.get(following) or table.get(None) or ()) if table else ()
+        if by_second or token[0].isdecimal() or (following and following[0].isdecimal()):
+            # The rarer tables: phrases opening with a number, or with any token; a number
+            # following.
+            phrases = _phrases_for(table, by_second, following)
+            if numbers is not None and token[0].isdecimal():
+                phrases += _phrases_for(numbers, {}, _after_number(cut, at))
         if phrases:
             _longest_at(phrases, cut, at, None, found, first_only, offsets)
+            if first_only and "'" not in token and found.keys() >= index.groups_tried_at(token):
+                spent.add(token)
         if "'" in token:
             # A match may also start after an apostrophe ("'check out my ..."): never inside
             # a word, but an apostrophe is no word.
@@ -581,11 +671,33 @@ def _phrase_spans(index: PhraseIndex, cut: Tokens, first_only: bool) -> dict[str
                 if part:
                     phrases = _phrases_for(seconds_of(part), by_second, following)
                     if numbers is not None and part[0].isdecimal():
-                        phrases = (*phrases, *numbers)
+                        phrases += _phrases_for(numbers, {}, _after_number(cut, at))
                     if phrases:
                         _longest_at(phrases, cut, at, (skip + 1, part), found, first_only, offsets)
                 skip = raw.find("'", skip + 1)
     return found
+
+
+def _where(tokens: list[str], token: str) -> Iterator[int]:
+    """Every index of `token` in `tokens` (list.index scans in C)."""
+    at = -1
+    try:
+        while True:
+            at = tokens.index(token, at + 1)
+            yield at
+    except ValueError:
+        return
+
+
+def _after_number(cut: Tokens, at: int) -> str | None:
+    """The token after the number that starts at token `at` ("1,000 per": "per")."""
+    tokens, gaps = cut.tokens, cut.gaps
+    last = len(tokens) - 1
+    while at < last and tokens[at].isdecimal() and gaps[at + 1] in SEPARATORS:
+        if not tokens[at + 1][:1].isdecimal():
+            break
+        at += 1
+    return tokens[at + 1] if at < last else None
 
 
 def _phrases_for(
