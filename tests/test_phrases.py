@@ -160,10 +160,22 @@ def test_scanned_patterns_match_as_with_ignorecase(text: str) -> None:
         r"(?:win|won) \d",
         r"k\d",  # cased: IGNORECASE also takes "K" (and the Kelvin sign)
         r"[A-Z]{2}\d",  # an upper-case range matches lower case only with IGNORECASE
+        r"(?:^|[^\w-])-\s?\d{1,2}\s?%",  # not run over text without "-" and "%"
+        r"(?x) - \d+",  # verbose: its blanks are not characters to find
     ],
 )
 @pytest.mark.parametrize(
-    "text", ["no money here", "it is £5 or $6", "x$7 and $ 8", "£", "99", "K9 T&Cs apply WON 5"]
+    "text",
+    [
+        "no money here",
+        "it is £5 or $6",
+        "x$7 and $ 8",
+        "£",
+        "99",
+        "K9 T&Cs apply WON 5",
+        "-20% now, or a -5 % cut",
+        "a-5%",
+    ],
 )
 def test_a_pattern_finds_what_its_regex_finds_with_ignorecase(pattern: str, text: str) -> None:
     expected = [match.group() for match in re.finditer(pattern, text, re.IGNORECASE)]

@@ -24,6 +24,7 @@ class PatternEntry(NamedTuple):
     regex: Any
     twin: Any
     opening: str | None
+    required: str = ""
 
 
 def compile_raw_pattern(group: str, pattern: str, built_in: bool = False) -> PatternEntry:
@@ -34,7 +35,7 @@ def compile_raw_pattern(group: str, pattern: str, built_in: bool = False) -> Pat
     else:
         regex = compile_pattern(pattern, ignore_case=True)
         twin = lowered_twin(pattern, compile_pattern)
-    return PatternEntry(group, regex, twin, opening_chars(pattern))
+    return PatternEntry(group, regex, twin, opening_chars(pattern), required_chars(pattern))
 
 
 # Non-ASCII characters that IGNORECASE relates to an ASCII letter (ſ ~ s, K ~ k, ı ~ i, ...):
@@ -60,6 +61,46 @@ def opening_chars(source: str) -> str | None:
     if any(char.lower() != char.upper() for char in chars):
         return None
     return chars
+
+
+def required_chars(source: str) -> str:
+    """Characters every match of `source` contains, read plainly from it: those written at its
+    top level (outside groups and classes, not made optional), without case (so IGNORECASE
+    matches them as written). A text without one of them cannot match: `-\\s?\\d{1,2}\\s?%` is
+    not run over text without a "%"."""
+    if _alternates_at_top(source) or "(?" in PLAIN_GROUPS.sub("", source):
+        return ""  # an alternative, or an inline flag (`(?x)` makes blanks no literals)
+    required = ""
+    depth = 0
+    in_class = False
+    index = 0
+    while index < len(source):
+        char = source[index]
+        literal = None
+        if char == "\\":
+            escaped = source[index + 1 : index + 2]
+            if escaped and not escaped.isalnum():
+                literal = escaped
+            index += 2
+        else:
+            if in_class:
+                in_class = char != "]"
+            elif char == "[":
+                in_class = True
+            elif char == "(":
+                depth += 1
+            elif char == ")":
+                depth -= 1
+            elif char == "{":
+                index = max(index, source.find("}", index))  # a count, not literals
+            elif depth == 0 and char not in ".^$*+?{}|":
+                literal = char
+            index += 1
+        optional = source[index : index + 1] in ("?", "*", "{")
+        cased = literal is not None and literal.lower() != literal.upper()
+        if literal and depth == 0 and not in_class and not optional and not cased:
+            required += literal if literal not in required else ""
+    return required
 
 
 def _alternates_at_top(source: str) -> bool:
@@ -106,7 +147,9 @@ def pattern_spans(
     """(group, span) of the raw patterns' matches (with `first_only`, each pattern's first)."""
     lowered: str | None = None
     case_free = text.isascii() or CASE_TWINS.search(text) is None
-    for group, regex, twin, opening in patterns:
+    for group, regex, twin, opening, required in patterns:
+        if required and any(char not in text for char in required):
+            continue
         if case_free and twin is not None:
             if lowered is None:
                 lowered = text.lower()

@@ -527,6 +527,12 @@ class PhraseIndex:
         self._by_first: dict[str, dict[str | None, tuple[Phrase, ...]]] = {}
         self._by_second: dict[str | None, tuple[Phrase, ...]] = {}
         self._groups_by_first: dict[str, frozenset[str]] = {}
+        self._open_groups: frozenset[str] = frozenset()
+        self._head_set: frozenset[str] = frozenset()
+        self._learned: set[str] = set()
+        self._pairs: set[tuple[str, str]] = set()
+        self._singles: set[str] = set()
+        self._before_number: set[str] = set()
         self._built = False
 
     def add_phrase(self, group: str, phrase: str) -> None:
@@ -560,9 +566,12 @@ class PhraseIndex:
                 else:
                     opening_any[head] = None
         self._heads = {first: tuple(heads) for first, heads in by_first.items()}
+        self._head_set = frozenset(self._heads)
         self._by_first = {}
         self._groups_by_first = {}
+        self._learned, self._pairs, self._singles, self._before_number = set(), set(), set(), set()
         self._by_second = _by_following(tuple(opening_any))
+        self._open_groups = frozenset(phrase.group for phrase, _ in opening_any)
         self._built = True
 
     def seconds(self, first: str) -> dict[str | None, tuple[Phrase, ...]] | None:
@@ -576,23 +585,36 @@ class PhraseIndex:
             seconds = self._by_first[first] = _by_following(heads)
         return seconds
 
+    def learn(self, spellings: set[str]) -> None:
+        """Add to the pairs of first and second spellings (`_pairs`) those of the first
+        spellings among `spellings` not seen before; first spellings whose phrases may go on
+        with any token go to `_singles`, those that may go on with a number to
+        `_before_number`. Built as drafts need it: all of it would cost more than the rest of
+        the build, and it stays bounded by the index."""
+        for first in spellings.intersection(self._head_set).difference(self._learned):
+            seconds = self.seconds(first)
+            assert seconds is not None
+            self._pairs.update((first, second) for second in seconds if isinstance(second, str))
+            if None in seconds:
+                self._singles.add(first)
+            if NUMBER_KEY in seconds:
+                self._before_number.add(first)
+            self._learned.add(first)
+
     def groups_tried_at(self, token: str) -> frozenset[str]:
         """The groups of every phrase that may be tried where `token` stands (those opening
         with its spelling, with a number if it is one, with any token)."""
-        if token[0].isdecimal() and token not in self._heads:
-            token = NUMBER_KEY
-        groups = self._groups_by_first.get(token)
+        number = token[0].isdecimal()
+        # Kept per spelling of the index, and once for every other number: a bounded cache.
+        key = token if token in self._heads else NUMBER_KEY if number else None
+        if key is None:
+            return self._open_groups
+        groups = self._groups_by_first.get(key)
         if groups is None:
-            opened = {phrase.group for phrase, _ in self._heads.get(token, ())}
-            if token[0].isdecimal():
+            opened = {phrase.group for phrase, _ in self._heads.get(key, ())}
+            if number:
                 opened.update(phrase.group for phrase, _ in self._heads.get(NUMBER_KEY, ()))
-            opened.update(
-                phrase.group for phrases in self._by_second.values() for phrase in phrases
-            )
-            # Only spellings of the index (and NUMBER_KEY) are kept: the cache stays bounded.
-            groups = frozenset(opened)
-            if token in self._heads or token == NUMBER_KEY:
-                self._groups_by_first[token] = groups
+            groups = self._groups_by_first[key] = self._open_groups | opened
         return groups
 
     def find(self, text: str, first_only: bool = False) -> dict[str, list[Hit]]:
@@ -620,26 +642,7 @@ def _phrase_spans(index: PhraseIndex, cut: Tokens, first_only: bool) -> dict[str
     count = len(tokens)
     seconds_of, by_second = index.seconds, index._by_second
     numbers = seconds_of(NUMBER_KEY)
-    # Only tokens that may open a phrase are visited, found with set operations (in C): a
-    # spelling some phrase opens with, a number, a token with an apostrophe inside.
-    distinct = set(tokens)
-    tables = {token: seconds_of(token) for token in distinct.intersection(index._heads)}
-    if numbers is not None:
-        tables.update((token, tables.get(token)) for token in distinct if token[0].isdecimal())
-    tables.update((token, tables.get(token)) for token in distinct if "'" in token)
-    positions: Iterable[int] = [at for at, token in enumerate(tokens) if token in tables]
-    if None in by_second:
-        positions = range(count)  # a phrase opening with `~` may start anywhere
-    elif by_second:
-        # Phrases opening with `@handle` or `word*`, found by the token after their first.
-        after = {
-            at - 1
-            for second in distinct.intersection(by_second)
-            for at in _where(tokens, second)
-            if at
-        }
-        if after:
-            positions = sorted(after.union(positions))
+    positions = _places(index, tokens)
     found: dict[str, list[Span]] = {}
     offsets: list[int] = []
     # Spellings whose groups all have their first hit (first_only): skipped from then on.
@@ -649,14 +652,18 @@ def _phrase_spans(index: PhraseIndex, cut: Tokens, first_only: bool) -> dict[str
         if token in spent:
             continue
         following = tokens[at + 1] if at + 1 < count else None
-        table = tables.get(token)
+        table = seconds_of(token)
         phrases = (table.get(following) or table.get(None) or ()) if table else ()
-        if by_second or token[0].isdecimal() or (following and following[0].isdecimal()):
+        if (
+            token[0].isdecimal()
+            or (following is not None and (following in by_second or following[0].isdecimal()))
+            or (None in by_second)
+        ):
             # The rarer tables: phrases opening with a number, or with any token; a number
             # following.
             phrases = _phrases_for(table, by_second, following)
             if numbers is not None and token[0].isdecimal():
-                phrases += _phrases_for(numbers, {}, _after_number(cut, at))
+                phrases += _phrases_for(numbers, {}, _after_number(cut, at, token))
         if phrases:
             _longest_at(phrases, cut, at, None, found, first_only, offsets)
             if first_only and "'" not in token and found.keys() >= index.groups_tried_at(token):
@@ -671,7 +678,7 @@ def _phrase_spans(index: PhraseIndex, cut: Tokens, first_only: bool) -> dict[str
                 if part:
                     phrases = _phrases_for(seconds_of(part), by_second, following)
                     if numbers is not None and part[0].isdecimal():
-                        phrases += _phrases_for(numbers, {}, _after_number(cut, at))
+                        phrases += _phrases_for(numbers, {}, _after_number(cut, at, part))
                     if phrases:
                         _longest_at(phrases, cut, at, (skip + 1, part), found, first_only, offsets)
                 skip = raw.find("'", skip + 1)
@@ -689,14 +696,56 @@ def _where(tokens: list[str], token: str) -> Iterator[int]:
         return
 
 
-def _after_number(cut: Tokens, at: int) -> str | None:
-    """The token after the number that starts at token `at` ("1,000 per": "per")."""
+def _places(index: PhraseIndex, tokens: list[str]) -> Iterable[int]:
+    """The token positions where a phrase may start, in order: a pair of tokens some phrase
+    opens with, a first word whose phrases may go on with any token, a number, a token with an
+    apostrophe inside, or the token before one that follows an open first word."""
+    count = len(tokens)
+    by_second = index._by_second
+    if not count:
+        return ()
+    if None in by_second:
+        return range(count)  # a phrase opening with `~` may start anywhere
+    distinct = set(tokens)
+    index.learn(distinct)
+    heads, pairs, before_number = index._head_set, index._pairs, index._before_number
+    numbers = {token for token in distinct if token[0].isdecimal()}
+    last = count - 1
+    places = [
+        at
+        for at, token in enumerate(tokens)
+        if token in heads
+        and at < last
+        and (
+            (token, tokens[at + 1]) in pairs
+            or (token in before_number and tokens[at + 1] in numbers)
+        )
+    ]
+    extra = {at for token in distinct.intersection(index._singles) for at in _where(tokens, token)}
+    if numbers and NUMBER_KEY in index._heads:
+        extra.update(at for number in numbers for at in _where(tokens, number))
+    extra.update(at for token in distinct if "'" in token for at in _where(tokens, token))
+    if by_second:
+        # Phrases opening with `@handle` or `word*`, found by the token after their first.
+        extra.update(
+            at - 1
+            for second in distinct.intersection(by_second)
+            for at in _where(tokens, second)
+            if at
+        )
+    return sorted(extra.union(places)) if extra else places
+
+
+def _after_number(cut: Tokens, at: int, first: str) -> str | None:
+    """The token after the number that starts at token `at` ("1,000 per": "per"); `first`:
+    that token, or its part where the number starts (after an apostrophe)."""
     tokens, gaps = cut.tokens, cut.gaps
     last = len(tokens) - 1
-    while at < last and tokens[at].isdecimal() and gaps[at + 1] in SEPARATORS:
+    while at < last and first.isdecimal() and gaps[at + 1] in SEPARATORS:
         if not tokens[at + 1][:1].isdecimal():
             break
         at += 1
+        first = tokens[at]
     return tokens[at + 1] if at < last else None
 
 
