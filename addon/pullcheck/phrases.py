@@ -375,7 +375,7 @@ def _take(test: WordTest, cut: Tokens, at: int, part: str | None) -> int:
         return at + 1 if test.pattern.fullmatch(subject) else -1
     tokens, gaps = cut.tokens, cut.gaps
     # Not the digits after a separator of a number ("1,000": "000" is no number of its own).
-    if part is None and at and gaps[at] in SEPARATORS and tokens[at - 1][-1:].isdecimal():
+    if part is None and _inside_number(cut, at):
         return -1
     # The number runs on while a separator and digits follow (taken whole: "1,000p" is one).
     last = len(tokens) - 1
@@ -464,29 +464,40 @@ NUMBER_KEY = "#"
 SEPARATORS = frozenset(",.")
 
 
-def phrase_heads(pieces: tuple[Piece, ...]) -> set[tuple[WordTest, WordTest | None]]:
-    """The tests of the first two tokens a match can open with (None for the second when the
-    match may end after one token). A number counts as one token, however many it covers."""
+def _openings(pieces: tuple[Piece, ...], depth: int) -> set[tuple[WordTest, ...]]:
+    """The tests of the first `depth` tokens a match can open with (shorter where a match may
+    end sooner). A number counts as one token, however many it covers."""
     states: set[tuple[WordTest, ...]] = {()}
     for alternatives, optional in pieces:
-        if all(len(state) >= 2 for state in states):
+        if all(len(state) >= depth for state in states):
             break
         grown = set(states) if optional else set()
         for state in states:
-            if len(state) >= 2:
+            if len(state) >= depth:
                 grown.add(state)
                 continue
             for words in alternatives:
                 tests = [test for word in words for test in _tests_of(word)]
-                grown.add((*state, *tests)[:2])
+                grown.add((*state, *tests)[:depth])
         states = grown
-    heads: set[tuple[WordTest, WordTest | None]] = set()
-    for state in states:
-        if not state:
-            continue
-        second = state[1] if len(state) > 1 else None
-        heads.add((state[0], second))
-    return heads
+    return {state for state in states if state}
+
+
+def phrase_heads(pieces: tuple[Piece, ...]) -> set[tuple[WordTest, WordTest | None]]:
+    """The tests of the first two tokens a match can open with (None for the second when the
+    match may end after one token)."""
+    return {(state[0], state[1] if len(state) > 1 else None) for state in _openings(pieces, 2)}
+
+
+def third_spellings(pieces: tuple[Piece, ...]) -> frozenset[str] | None:
+    """The spellings the third token of a match can have; None when that is open (a match
+    may end sooner, a test is no set of spellings, or a number may cover several tokens)."""
+    spellings: set[str] = set()
+    for state in _openings(pieces, 3):
+        if len(state) < 3 or any(test.forms is None for test in state):
+            return None
+        spellings.update(state[2].forms)  # type: ignore[arg-type]
+    return frozenset(spellings)
 
 
 def _by_following(
@@ -529,6 +540,8 @@ class PhraseIndex:
         self._groups_by_first: dict[str, frozenset[str]] = {}
         self._open_groups: frozenset[str] = frozenset()
         self._head_set: frozenset[str] = frozenset()
+        self._longest = 0
+        self._thirds: dict[Phrase, frozenset[str] | None] = {}
         self._learned: set[str] = set()
         self._pairs: set[tuple[str, str]] = set()
         self._singles: set[str] = set()
@@ -567,6 +580,7 @@ class PhraseIndex:
                     opening_any[head] = None
         self._heads = {first: tuple(heads) for first, heads in by_first.items()}
         self._head_set = frozenset(self._heads)
+        self._longest = max(map(len, self._head_set), default=0)
         self._by_first = {}
         self._groups_by_first = {}
         self._learned, self._pairs, self._singles, self._before_number = set(), set(), set(), set()
@@ -584,6 +598,22 @@ class PhraseIndex:
                 return None
             seconds = self._by_first[first] = _by_following(heads)
         return seconds
+
+    def prepare_all(self) -> None:
+        """Build, and work out now what is otherwise worked out on first use."""
+        if not self._built:
+            self.build()
+        self.learn(set(self._heads))
+        for phrase in self.phrases:
+            self.thirds(phrase)
+
+    def thirds(self, phrase: Phrase) -> frozenset[str] | None:
+        """`third_spellings` of a phrase, worked out when it is first tried."""
+        try:
+            return self._thirds[phrase]
+        except KeyError:
+            thirds = self._thirds[phrase] = third_spellings(phrase.pieces)
+            return thirds
 
     def learn(self, spellings: set[str]) -> None:
         """Add to the pairs of first and second spellings (`_pairs`) those of the first
@@ -662,17 +692,22 @@ def _phrase_spans(index: PhraseIndex, cut: Tokens, first_only: bool) -> dict[str
             # The rarer tables: phrases opening with a number, or with any token; a number
             # following.
             phrases = _phrases_for(table, by_second, following)
-            if numbers is not None and token[0].isdecimal():
+            # No number starts inside another ("1,000": not at "000"); walking the rest of a
+            # long run of digits from each of its parts would take quadratic time.
+            if numbers is not None and token[0].isdecimal() and not _inside_number(cut, at):
                 phrases += _phrases_for(numbers, {}, _after_number(cut, at, token))
         if phrases:
-            _longest_at(phrases, cut, at, None, found, first_only, offsets)
+            _longest_at(index, phrases, cut, at, None, found, first_only, offsets)
             if first_only and "'" not in token and found.keys() >= index.groups_tried_at(token):
                 spent.add(token)
         if "'" in token:
             # A match may also start after an apostrophe ("'check out my ..."): never inside
             # a word, but an apostrophe is no word.
             raw = cut.parts[2 * at + 1]
-            skip = raw.find("'")
+            # A part longer than every first spelling opens nothing (unless a phrase opens
+            # with any token): start at the apostrophes near the end, so a token of thousands
+            # of apostrophes costs no more than its length.
+            skip = raw.find("'", 0 if None in by_second else max(0, len(raw) - index._longest - 1))
             while skip >= 0:
                 part = raw[skip + 1 :].lower()
                 if part:
@@ -680,7 +715,9 @@ def _phrase_spans(index: PhraseIndex, cut: Tokens, first_only: bool) -> dict[str
                     if numbers is not None and part[0].isdecimal():
                         phrases += _phrases_for(numbers, {}, _after_number(cut, at, part))
                     if phrases:
-                        _longest_at(phrases, cut, at, (skip + 1, part), found, first_only, offsets)
+                        _longest_at(
+                            index, phrases, cut, at, (skip + 1, part), found, first_only, offsets
+                        )
                 skip = raw.find("'", skip + 1)
     return found
 
@@ -749,6 +786,11 @@ def _after_number(cut: Tokens, at: int, first: str) -> str | None:
     return tokens[at + 1] if at < last else None
 
 
+def _inside_number(cut: Tokens, at: int) -> bool:
+    """Whether token `at` is digits after a separator of a number ("1,000": "000")."""
+    return bool(at) and cut.gaps[at] in SEPARATORS and cut.tokens[at - 1][-1:].isdecimal()
+
+
 def _phrases_for(
     seconds: dict[str | None, tuple[Phrase, ...]] | None,
     by_second: dict[str | None, tuple[Phrase, ...]],
@@ -767,6 +809,7 @@ def _phrases_for(
 
 
 def _longest_at(
+    index: PhraseIndex,
     phrases: Iterable[Phrase],
     cut: Tokens,
     at: int,
@@ -779,9 +822,14 @@ def _longest_at(
     characters into it, where `after[1]` is the rest of the token)."""
     best: dict[str, Span] = {}
     part = after[1] if after is not None else None
+    tokens = cut.tokens
+    third = tokens[at + 2] if at + 2 < len(tokens) else None
     for phrase in phrases:
         group = phrase.group
         if first_only and group in found:
+            continue
+        thirds = index.thirds(phrase)
+        if thirds is not None and third not in thirds:
             continue
         for end_at, owed, before in match_ends(phrase, cut, at, part):
             if not offsets:
@@ -915,11 +963,11 @@ class Phrasebook:
         self.language_index.setdefault(group.language, PhraseIndex()).merge(group.index)
 
     def compile_all(self) -> None:
-        """Build every index now instead of on first use, so that no draft waits for it (the
-        proxy calls this when it loads a config)."""
-        self.index.build()
-        for index in self.language_index.values():
-            index.build()
+        """Build every index now, with all it otherwise works out when a draft first needs it
+        (the pairs of first words, each phrase's third words), so that no draft waits for it:
+        the proxy calls this when it loads a config; a one-off command does not."""
+        for index in (self.index, *self.language_index.values()):
+            index.prepare_all()
 
     def find_all(
         self, normalised_text: str, first_only: bool = False, language: str | None = None
