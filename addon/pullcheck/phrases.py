@@ -677,25 +677,22 @@ def _phrase_spans(index: PhraseIndex, cut: Tokens, first_only: bool) -> dict[str
     offsets: list[int] = []
     # Spellings whose groups all have their first hit (first_only): skipped from then on.
     spent: set[str] = set()
+    plans: dict[tuple[str, str | None], tuple[Phrase, ...]] = {}
     for at in positions:
         token = tokens[at]
         if token in spent:
             continue
         following = tokens[at + 1] if at + 1 < count else None
-        table = seconds_of(token)
-        phrases = (table.get(following) or table.get(None) or ()) if table else ()
-        if (
-            token[0].isdecimal()
-            or (following is not None and (following in by_second or following[0].isdecimal()))
-            or (None in by_second)
-        ):
-            # The rarer tables: phrases opening with a number, or with any token; a number
-            # following.
-            phrases = _phrases_for(table, by_second, following)
-            # No number starts inside another ("1,000": not at "000"); walking the rest of a
-            # long run of digits from each of its parts would take quadratic time.
-            if numbers is not None and token[0].isdecimal() and not _inside_number(cut, at):
-                phrases += _phrases_for(numbers, {}, _after_number(cut, at, token))
+        # The same pair of words comes back in a long draft: what to try is looked up once.
+        phrases = plans.get((token, following))
+        if phrases is None:
+            phrases = plans[token, following] = _phrases_for(
+                seconds_of(token), by_second, following
+            )
+        # No number starts inside another ("1,000": not at "000"); walking the rest of a long
+        # run of digits from each of its parts would take quadratic time.
+        if numbers is not None and token[0].isdecimal() and not _inside_number(cut, at):
+            phrases += _phrases_for(numbers, {}, _after_number(cut, at, token))
         if phrases:
             _longest_at(index, phrases, cut, at, None, found, first_only, offsets)
             if first_only and "'" not in token and found.keys() >= index.groups_tried_at(token):
@@ -747,30 +744,37 @@ def _places(index: PhraseIndex, tokens: list[str]) -> Iterable[int]:
     index.learn(distinct)
     heads, pairs, before_number = index._head_set, index._pairs, index._before_number
     numbers = {token for token in distinct if token[0].isdecimal()}
-    last = count - 1
+    # Tokens that are places wherever they stand: first words whose phrases may go on with any
+    # token, numbers (when phrases open with one), tokens with an apostrophe inside.
+    anywhere = distinct.intersection(index._singles)
+    if numbers and NUMBER_KEY in index._heads:
+        anywhere.update(numbers)
+    anywhere.update(token for token in distinct if "'" in token)
+    firsts = distinct.intersection(heads)
+    firsts.update(anywhere)
+    following = tokens[1:]
+    following.append("")
     places = [
         at
-        for at, token in enumerate(tokens)
-        if token in heads
-        and at < last
+        for at, pair in enumerate(zip(tokens, following, strict=True))
+        if pair[0] in firsts
         and (
-            (token, tokens[at + 1]) in pairs
-            or (token in before_number and tokens[at + 1] in numbers)
+            pair[0] in anywhere
+            or pair in pairs
+            or (pair[0] in before_number and pair[1] in numbers)
         )
     ]
-    extra = {at for token in distinct.intersection(index._singles) for at in _where(tokens, token)}
-    if numbers and NUMBER_KEY in index._heads:
-        extra.update(at for number in numbers for at in _where(tokens, number))
-    extra.update(at for token in distinct if "'" in token for at in _where(tokens, token))
     if by_second:
         # Phrases opening with `@handle` or `word*`, found by the token after their first.
-        extra.update(
+        before = {
             at - 1
             for second in distinct.intersection(by_second)
             for at in _where(tokens, second)
             if at
-        )
-    return sorted(extra.union(places)) if extra else places
+        }
+        if before:
+            return sorted(before.union(places))
+    return places
 
 
 def _after_number(cut: Tokens, at: int, first: str) -> str | None:
@@ -808,6 +812,10 @@ def _phrases_for(
     return phrases
 
 
+# Not yet worked out (`PhraseIndex.thirds`).
+UNKNOWN: Any = object()
+
+
 def _longest_at(
     index: PhraseIndex,
     phrases: Iterable[Phrase],
@@ -823,12 +831,15 @@ def _longest_at(
     best: dict[str, Span] = {}
     part = after[1] if after is not None else None
     tokens = cut.tokens
+    known_thirds = index._thirds
     third = tokens[at + 2] if at + 2 < len(tokens) else None
     for phrase in phrases:
         group = phrase.group
         if first_only and group in found:
             continue
-        thirds = index.thirds(phrase)
+        thirds = known_thirds.get(phrase, UNKNOWN)
+        if thirds is UNKNOWN:
+            thirds = index.thirds(phrase)
         if thirds is not None and third not in thirds:
             continue
         for end_at, owed, before in match_ends(phrase, cut, at, part):
