@@ -456,6 +456,107 @@ def match_ends(phrase: Phrase, cut: Tokens, at: int, part: str | None) -> list[S
     return [state for state in states if state[1] is not None]
 
 
+class Automaton(NamedTuple):
+    """A phrase of plain words (each one token with a set of spellings, no punctuation) as a
+    deterministic automaton over tokens: `moves[state]` maps a spelling to the next state;
+    state 0 is the start. Built from the phrase's pieces by the subset construction, so it
+    accepts exactly the token runs `match_ends` does, one dictionary lookup per token."""
+
+    moves: tuple[dict[str, int], ...]
+    accepting: frozenset[int]
+
+
+def automaton(pieces: tuple[Piece, ...]) -> Automaton | None:
+    """The automaton of a phrase of plain words; None for any other phrase."""
+    if not all(
+        word.__class__ is frozenset
+        for alternatives, _ in pieces
+        for words in alternatives
+        for word in words
+    ):
+        return None
+    # A nondeterministic automaton first: edges labelled with a word's spellings, and empty
+    # moves past an optional piece and from the end of each alternative.
+    edges: list[list[tuple[frozenset[str], int]]] = [[]]
+    empty: list[list[int]] = [[]]
+
+    def node() -> int:
+        edges.append([])
+        empty.append([])
+        return len(edges) - 1
+
+    current = 0
+    for alternatives, optional in pieces:
+        done = node()
+        if optional:
+            empty[current].append(done)
+        for words in alternatives:
+            at = current
+            for word in words:
+                following = node()
+                edges[at].append((word, following))  # type: ignore[arg-type]
+                at = following
+            empty[at].append(done)
+        current = done
+    final = current
+
+    def closure(nodes: Iterable[int]) -> frozenset[int]:
+        reached = set(nodes)
+        stack = list(reached)
+        while stack:
+            for target in empty[stack.pop()]:
+                if target not in reached:
+                    reached.add(target)
+                    stack.append(target)
+        return frozenset(reached)
+
+    states = [closure([0])]
+    numbers = {states[0]: 0}
+    moves: list[dict[str, int]] = []
+    closures: dict[frozenset[int], int] = {}
+    for state in states:  # grows while it is read: every state reached gets its moves
+        targets: dict[str, set[int]] = {}
+        for at in state:
+            for spellings, target in edges[at]:
+                for spelling in spellings:
+                    targets.setdefault(spelling, set()).add(target)
+        move: dict[str, int] = {}
+        for spelling, nodes in targets.items():
+            key = frozenset(nodes)
+            number = closures.get(key)
+            if number is None:
+                reached = closure(nodes)
+                number = numbers.get(reached)
+                if number is None:
+                    number = numbers[reached] = len(states)
+                    states.append(reached)
+                closures[key] = number
+            move[spelling] = number
+        moves.append(move)
+    accepting = frozenset(number for state, number in numbers.items() if final in state)
+    return Automaton(tuple(moves), accepting)
+
+
+def automaton_end(machine: Automaton, tokens: list[str], at: int, part: str | None) -> int:
+    """The end (a token index) of the longest match of `machine` from token `at` (`part`: the
+    part of that token after an apostrophe, when the match starts there); -1 when none."""
+    moves, accepting = machine.moves, machine.accepting
+    state = moves[0].get(tokens[at] if part is None else part)
+    if state is None:
+        return -1
+    end = at + 1 if state in accepting else -1
+    count = len(tokens)
+    at += 1
+    while at < count:
+        state = moves[state].get(tokens[at])
+        if state is None:
+            break
+        at += 1
+        if state in accepting:
+            end = at
+    return end
+
+
 # ---- The index: every phrase of every group, by the words it can start with ----------------
 
 # Index keys besides spellings: a number, and "any token" (a phrase opening with `~`, `word*`
@@ -542,6 +643,7 @@ class PhraseIndex:
         self._head_set: frozenset[str] = frozenset()
         self._longest = 0
         self._thirds: dict[Phrase, frozenset[str] | None] = {}
+        self._machines: dict[Phrase, Automaton | None] = {}
         self._learned: set[str] = set()
         self._pairs: set[tuple[str, str]] = set()
         self._singles: set[str] = set()
@@ -606,6 +708,15 @@ class PhraseIndex:
         self.learn(set(self._heads))
         for phrase in self.phrases:
             self.thirds(phrase)
+            self.machine(phrase)
+
+    def machine(self, phrase: Phrase) -> Automaton | None:
+        """`automaton` of a phrase, built when it is first tried."""
+        try:
+            return self._machines[phrase]
+        except KeyError:
+            machine = self._machines[phrase] = automaton(phrase.pieces)
+            return machine
 
     def thirds(self, phrase: Phrase) -> frozenset[str] | None:
         """`third_spellings` of a phrase, worked out when it is first tried."""
@@ -831,7 +942,7 @@ def _longest_at(
     best: dict[str, Span] = {}
     part = after[1] if after is not None else None
     tokens = cut.tokens
-    known_thirds = index._thirds
+    known_thirds, known_machines = index._thirds, index._machines
     third = tokens[at + 2] if at + 2 < len(tokens) else None
     for phrase in phrases:
         group = phrase.group
@@ -842,7 +953,15 @@ def _longest_at(
             thirds = index.thirds(phrase)
         if thirds is not None and third not in thirds:
             continue
-        for end_at, owed, before in match_ends(phrase, cut, at, part):
+        machine = known_machines.get(phrase, UNKNOWN)
+        if machine is UNKNOWN:
+            machine = index.machine(phrase)
+        if machine is not None:
+            end_at = automaton_end(machine, tokens, at, part)
+            ends: list[State] = [(end_at, WORD_GAP, "")] if end_at > 0 else []
+        else:
+            ends = match_ends(phrase, cut, at, part)
+        for end_at, owed, before in ends:
             if not offsets:
                 offsets.extend(accumulate(map(len, cut.parts)))
             start = offsets[2 * at] + (after[0] if after is not None else 0) - len(before)
