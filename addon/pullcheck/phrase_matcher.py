@@ -262,6 +262,7 @@ def automaton_end(machine: Automaton, tokens: list[str], at: int, part: str | No
 # Index keys besides spellings: a number, and "any token" (a phrase opening with `~`, `word*`
 # or `@handle`, or one whose next token cannot be told).
 NUMBER_KEY = "#"
+DIGIT = re.compile(r"\d")
 SEPARATORS = frozenset(",.")
 
 
@@ -450,7 +451,7 @@ def _phrase_spans(index: PhraseIndex, cut: Tokens, first_only: bool) -> dict[str
     count = len(tokens)
     seconds_of, by_second = index.seconds, index._by_second
     numbers = seconds_of(NUMBER_KEY)
-    positions = _places(index, tokens)
+    positions = _places(index, cut)
     found: dict[str, list[Span]] = {}
     offsets: list[int] = []
     # Spellings whose groups all have their first hit (first_only): skipped from then on.
@@ -508,10 +509,11 @@ def _where(tokens: list[str], token: str) -> Iterator[int]:
         return
 
 
-def _places(index: PhraseIndex, tokens: list[str]) -> Iterable[int]:
+def _places(index: PhraseIndex, cut: Tokens) -> Iterable[int]:
     """The token positions where a phrase may start, in order: a pair of tokens some phrase
     opens with, a first word whose phrases may go on with any token, a number, a token with an
     apostrophe inside, or the token before one that follows an open first word."""
+    tokens = cut.tokens
     count = len(tokens)
     by_second = index._by_second
     if not count:
@@ -521,13 +523,16 @@ def _places(index: PhraseIndex, tokens: list[str]) -> Iterable[int]:
     distinct = set(tokens)
     index.learn(distinct)
     heads, pairs, before_number = index._head_set, index._pairs, index._before_number
-    numbers = {token for token in distinct if token[0].isdecimal()}
+    # (Whole-text checks first: most drafts have no digit, or no apostrophe, at all.)
+    has_digits = DIGIT.search(cut.subject) is not None
+    numbers = {token for token in distinct if token[0].isdecimal()} if has_digits else set()
     # Tokens that are places wherever they stand: first words whose phrases may go on with any
     # token, numbers (when phrases open with one), tokens with an apostrophe inside.
     anywhere = distinct.intersection(index._singles)
     if numbers and NUMBER_KEY in index._heads:
         anywhere.update(numbers)
-    anywhere.update(token for token in distinct if "'" in token)
+    if "'" in cut.subject:
+        anywhere.update(token for token in distinct if "'" in token)
     firsts = distinct.intersection(heads)
     firsts.update(anywhere)
     following = tokens[1:]
