@@ -7,18 +7,11 @@ from pathlib import Path
 
 import pytest
 from pullcheck.phrases import (
-    Phrasebook,
     PhraseError,
     PhraseGroupFile,
-    PhraseIndex,
     compile_group,
-    load_group_file,
-    lowered_twin,
     normalise,
-    opening_chars,
-    phrase_regex,
 )
-from pullcheck.rulebook import builtin_rules_dir
 
 
 def group(*phrases: str, patterns: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
@@ -97,7 +90,7 @@ def test_spans_point_into_the_text() -> None:
 @pytest.mark.parametrize("phrase", ["(unclosed", "closed)", "(|)", "(a|(b))", "a(b|c)"])
 def test_malformed_phrase_is_an_error(phrase: str) -> None:
     with pytest.raises(PhraseError):
-        phrase_regex(phrase)
+        group(phrase)
 
 
 def test_group_without_phrases_is_an_error() -> None:
@@ -160,48 +153,37 @@ def test_scanned_patterns_match_as_with_ignorecase(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("source", "twin"),
+    "pattern",
     [
-        ("(?:win|won) [£$€] ?\\d", True),  # uncased non-ASCII characters are fine
-        (r"&cs? ?apply", True),
-        (r"[A-Z]{5}", False),  # an upper-case range matches lower case only with IGNORECASE
-        (r"\S+@", False),  # \S is not \s
-        (r"\x41b", False),  # a letter written as a code
-        (r"(?-i:ok)", False),  # an inline flag
-        ("café", False),  # a cased non-ASCII letter
-        (r"(\w)\1", False),  # a back-reference compares case
+        r"[$£] ?\d+",  # a plain opening: the search starts where str.find finds one
+        r"&cs? ?apply",
+        r"(?:win|won) \d",
+        r"k\d",  # cased: IGNORECASE also takes "K" (and the Kelvin sign)
+        r"[A-Z]{2}\d",  # an upper-case range matches lower case only with IGNORECASE
+        r"(?:^|[^\w-])-\s?\d{1,2}\s?%",  # not run over text without "-" and "%"
+        r"(?x) - \d+",  # verbose: its blanks are not characters to find
     ],
 )
-def test_only_case_free_sources_get_a_lowered_twin(source: str, twin: bool) -> None:
-    assert (lowered_twin(source) is not None) is twin
-
-
 @pytest.mark.parametrize(
-    ("source", "opening"),
+    "text",
     [
-        ("[$€£¥] ?\\d", "$€£¥"),
-        (r"@\w+'?s", "@"),
-        (r"&cs? ?apply", "&"),
-        (r"(?:win|won) \d", None),  # a group: not read
-        (r"[$€]? ?\d", None),  # optional
-        (r"@x|y\d", None),  # an alternative opens with something else
-        (r"[a-z]\d", None),  # a range
-        (r"[^$]\d", None),  # a negation
-        (r"k\d", None),  # cased: IGNORECASE also takes "K" (and the Kelvin sign)
-        (r"\$\d", None),  # an escape
+        "no money here",
+        "it is £5 or $6",
+        "x$7 and $ 8",
+        "£",
+        "99",
+        "K9 T&Cs apply WON 5",
+        "-20% now, or a -5 % cut",
+        "a-5%",
     ],
 )
-def test_a_plain_opening_is_read_from_the_pattern(source: str, opening: str | None) -> None:
-    assert opening_chars(source) == opening
-
-
-def test_a_pattern_with_a_plain_opening_finds_what_its_regex_finds() -> None:
-    index = PhraseIndex()
-    index.add_pattern("money", r"[$£] ?\d+")
-    assert index.scanned[0][3] == "$£"
-    for text in ("no money here", "it is £5 or $6", "x$7 and $ 8", "£", "99"):
-        expected = [match.group() for match in re.finditer(r"[$£] ?\d+", text)]
-        assert texts(index.find(text).get("money", [])) == expected
+def test_a_pattern_finds_what_its_regex_finds_with_ignorecase(pattern: str, text: str) -> None:
+    expected = [match.group() for match in re.finditer(pattern, text, re.IGNORECASE)]
+    g = compile_group(
+        PhraseGroupFile(group="test", phrases=["unrelated words here"], patterns=[pattern]),
+        built_in=True,
+    )
+    assert texts(g.find(text)) == expected
 
 
 def test_first_only_search_finds_each_groups_first_hit_of_the_full_search() -> None:
@@ -228,38 +210,17 @@ def test_a_patterns_hit_before_an_indexed_one_is_kept_and_comes_first() -> None:
     text = "$49 only, billed per month"
     assert texts(phrasebook.find_all(text)["pricing"]) == ["$49", "per month"]
     assert texts(phrasebook.find_all(text, first_only=True)["pricing"]) == ["$49"]
-    # Of two hits that overlap, the one that starts first stays.
-    assert texts(phrasebook.find_all("only $49 per month")["pricing"]) == ["$49"]
+    # Of two hits that overlap, the one that starts first stays ("49 per month" goes, and the
+    # "per month" inside it is a hit of its own).
+    assert texts(phrasebook.find_all("only $49 per month")["pricing"]) == ["$49", "per month"]
     assert texts(phrasebook.find_all("per month, only $49")["pricing"]) == ["per month", "$49"]
 
 
-def test_regexes_are_compiled_on_first_use_or_all_at_once() -> None:
-    book = Phrasebook()
-    for name in ("call-to-action", "offer"):
-        book.add(load_group_file(builtin_rules_dir() / "phrases" / f"{name}.yaml"))
-    index = book.index
-    index.build()
-    entries = [entry for seconds in index.by_first.values() for entry in seconds.values()]
-    assert entries
-    assert all(entry.regex is None for entry in entries)
-    assert texts(book.find_all("Go and check out my channel")["call-to-action"]) == [
-        "check out my channel"
-    ]
-    used = [entry for entry in entries if entry.regex is not None]
-    assert 0 < len(used) < len(entries)
-    # Text beyond ASCII takes the Unicode copy of the candidate regex, with the same hits.
-    assert texts(book.find_all("Go and check out my channel 🎉")["call-to-action"]) == [
-        "check out my channel"
-    ]
-    book.compile_all()
-    assert all(entry.regex is not None for entry in entries)
-
-
-def test_the_config_watcher_compiles_everything_before_the_proxy_judges(tmp_path: Path) -> None:
+def test_the_config_watcher_builds_the_index_before_the_proxy_judges(tmp_path: Path) -> None:
     from pullcheck.config_watch import ConfigWatcher
 
     watcher = ConfigWatcher(tmp_path / "absent.yaml")
-    index = watcher.engine.pack.phrasebook.index
-    assert all(
-        entry.regex is not None for seconds in index.by_first.values() for entry in seconds.values()
-    )
+    book = watcher.engine.pack.phrasebook
+    assert texts(book.find_all("Go and check out my channel")["call-to-action"]) == [
+        "check out my channel"
+    ]

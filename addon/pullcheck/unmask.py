@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 # (substrings one of which must occur, pattern, replacement): applied in order to the NFKC
 # text, each only when one of its substrings is in the lower-cased text (a search for a pattern
@@ -110,18 +111,16 @@ def _has(lowered: str, hint: str) -> bool:
     is in every "company", and the pattern behind it is slow to try everywhere)."""
     if not hint.endswith("$"):
         return hint in lowered
-    word = hint[:-1]
-    at = lowered.find(word)
-    while at >= 0:
-        after = lowered[at + len(word) : at + len(word) + 1]
-        if (
-            not after
-            or after in CLAUSE_END
-            or (after.isspace() and not lowered[at + len(word) :].strip()[:1].isalnum())
-        ):
-            return True
-        at = lowered.find(word, at + 1)
-    return False
+    return _clause_end(hint[:-1]).search(lowered) is not None
+
+
+@lru_cache(maxsize=64)
+def _clause_end(word: str) -> re.Pattern[str]:
+    """`word` where a clause ends after it: at the end of the text, before one of
+    `CLAUSE_END`, or before blanks that run to the end or to a character that is neither a
+    letter nor a digit (one regex search in C instead of a loop over every " com")."""
+    ends = re.escape("".join(sorted(CLAUSE_END)))
+    return re.compile(re.escape(word) + rf"(?:\Z|[{ends}]|\s+(?:\Z|[^\w\s]|_))")
 
 
 def _substitute(
