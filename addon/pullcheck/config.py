@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -48,6 +48,12 @@ from pullcheck.located_yaml import (
     read_located_yaml,
 )
 from pullcheck.models import Severity
+
+if TYPE_CHECKING:
+    # Only for annotations: reading a config never imports the engine or the rule pack (they
+    # load when an engine is built).
+    from pullcheck.engine import Engine, EngineSettings
+    from pullcheck.rulebook import Rule, RulePack
 
 Mode = Literal["off", "warn", "hold"]
 
@@ -248,7 +254,7 @@ class Config(_Strict):
     # The files this config was read from (for the watcher) and the rule pack it was checked
     # against (so build_engine need not load it again).
     _sources: list[Path] = PrivateAttr(default_factory=list)
-    _pack: Any = PrivateAttr(default=None)
+    _pack: RulePack | None = PrivateAttr(default=None)
     # The data folder the config was loaded for (the proxy's `pullcheck_data_dir`), else None
     # for the default one.
     _data_folder: Path | None = PrivateAttr(default=None)
@@ -415,10 +421,10 @@ def load_config(
     path = Path(path).expanduser()
     if not path.exists():
         if missing_ok:
-            config = Config()
-            config._pack = _load_pack([], LocatedData(data={}), path)
-            config._data_folder = data_folder
-            return _with_notpush(config, [path])
+            defaults = Config()
+            defaults._pack = _load_pack([], LocatedData(data={}), path)
+            defaults._data_folder = data_folder
+            return _with_notpush(defaults, [path])
         raise ConfigError([(path, None, None, "no such config file", None)])
 
     located, sources = _read_layers(path, seen=())
@@ -700,7 +706,7 @@ def _check_sites(sites: dict[str, Any]) -> Iterable[Problem]:
             )
 
 
-def _load_pack(rule_folders: list[Path], located: LocatedData, main: Path) -> Any:
+def _load_pack(rule_folders: list[Path], located: LocatedData, main: Path) -> RulePack:
     from pullcheck.rulebook import RulePackError, builtin_rules_dir, load_rule_pack
 
     for index, folder in enumerate(rule_folders):
@@ -730,13 +736,14 @@ def _load_pack(rule_folders: list[Path], located: LocatedData, main: Path) -> An
 
 
 _PACK_CACHE_SIZE = 4
-_PACKS: dict[tuple[Any, ...], Any] = {}
+_PackKey = tuple[tuple[str, tuple[tuple[str, int, int], ...]], ...]
+_PACKS: dict[_PackKey, RulePack] = {}
 _PACKS_LOCK = threading.Lock()
 
 
-def _pack_key(folders: list[Path]) -> tuple[Any, ...]:
+def _pack_key(folders: list[Path]) -> _PackKey:
     """Identifies a pack by its folders and the stamp of every YAML file in them."""
-    key: list[Any] = []
+    key: list[tuple[str, tuple[tuple[str, int, int], ...]]] = []
     for folder in folders:
         files = []
         for file in sorted(folder.rglob("*.yaml")):
@@ -746,16 +753,13 @@ def _pack_key(folders: list[Path]) -> tuple[Any, ...]:
     return tuple(key)
 
 
-def pack_rules(pack: Any) -> dict[str, Any]:
-    """The pack's rules by code, whatever container the rulebook keeps them in."""
-    rules = pack.rules
-    if isinstance(rules, dict):
-        return dict(rules)
-    return {rule.code: rule for rule in rules}
+def pack_rules(pack: RulePack) -> dict[str, Rule]:
+    """The pack's rules by code."""
+    return {rule.code: rule for rule in pack.rules}
 
 
 def _check_rules(
-    overrides: dict[str, Any], pack: Any
+    overrides: dict[str, Any], pack: RulePack
 ) -> tuple[list[Problem], dict[str, RuleOverride]]:
     """Unknown rule codes and parameters, and the overrides by code (a rule may be named by
     its slug). `overrides` holds RuleOverrides, or what the file wrote when pydantic refused
@@ -776,7 +780,7 @@ def _check_rules(
         if override is None:
             continue
         renamed[code] = override
-        defaults: dict[str, Any] = dict(getattr(rules[code], "params", None) or {})
+        defaults: dict[str, Any] = dict(rules[code].params)
         for param, param_value in override.params.items():
             if param not in defaults:
                 known = ", ".join(sorted(defaults)) or "none"
@@ -891,7 +895,7 @@ def read_notpush(path: Path) -> Allowlist:
 # --- from config to engine -------------------------------------------------------------------
 
 
-def engine_settings(config: Config) -> Any:
+def engine_settings(config: Config) -> EngineSettings:
     """The engine's view of the config: switched-off rules, severities, params, allowlists."""
     from pullcheck.engine import EngineSettings
 
@@ -922,14 +926,14 @@ def engine_settings(config: Config) -> Any:
     )
 
 
-def rule_pack(config: Config) -> Any:
+def rule_pack(config: Config) -> RulePack:
     """The pack the config was checked against (loaded now if the config was built by hand)."""
     if config._pack is None:
         config._pack = _load_pack(config.rule_folders, LocatedData(data={}), Path("<config>"))
     return config._pack
 
 
-def build_engine(config: Config, history: SentHistory | None = None) -> Any:
+def build_engine(config: Config, history: SentHistory | None = None) -> Engine:
     """An Engine for this config: built-in rules + `rule_folders`, with the overrides applied."""
     from pullcheck.engine import Engine
     from pullcheck.history import InMemorySentHistory
