@@ -147,8 +147,9 @@ class PullcheckAddon:
         loader.add_option(
             # mitmproxy compares option types with Optional[int]; keep that spelling.
             "pullcheck_hold_timeout",
-            Optional[int],  # noqa: UP045
-            None,  # type: ignore[arg-type]
+            # typeshed says `type`; mitmproxy's own options use typing forms like this one.
+            Optional[int],  # type: ignore[arg-type]  # noqa: UP045
+            None,
             "Seconds a held post waits for a decision before it counts as Edit (not sent). "
             "Unset: the config's hold_timeout_s (120).",
         )
