@@ -161,27 +161,17 @@ def test_figures_after_a_session_of_drafts_holds_and_timelines(tmp_path: Path) -
 
 
 def test_not_push_overrides_are_counted(tmp_path: Path) -> None:
-    from types import SimpleNamespace
-
+    from endpoint_state import BareEndpointState, config_in
     from mitmproxy.test import tutils
+    from pullcheck.engine import Engine
     from pullcheck.proxy.control import handle
-    from pullcheck.proxy.feed import VerdictFeed
-    from pullcheck.proxy.holds import HoldRegistry
-    from pullcheck.proxy.pages import PageTokens
     from pullcheck.proxy.tally import ProxyTally
+    from pullcheck.rulebook import builtin_pack
 
     home = "http://127.0.0.1:8123"
     tally = ProxyTally.in_data_dir(tmp_path / "data")
-    state = SimpleNamespace(
-        pages=PageTokens(),
-        feed=VerdictFeed(),
-        holds=HoldRegistry(timeout_s=5),
-        engine=None,
-        memory=None,
-        route=None,
-        mode="warn",
-        tally=tally,
-        config=SimpleNamespace(notpush_path=lambda: tmp_path / "notpush.yaml"),
+    state = BareEndpointState(
+        engine=Engine(builtin_pack()), config=config_in(tmp_path), tally=tally
     )
     request = tutils.treq(
         method=b"POST",
