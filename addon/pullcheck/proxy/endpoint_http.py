@@ -156,7 +156,7 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
 def platform_of(flow: http.HTTPFlow, state: EndpointState, asked: str | None) -> str:
     """The platform the page named, or else the site whose hosts this origin is configured as."""
     if asked in PLATFORMS:
-        return asked  # type: ignore[return-value]
+        return asked
     if state.route is None:
         return "other"
     request = flow.request
