@@ -72,7 +72,8 @@ class ProxyState:
     holds: HoldRegistry = field(default_factory=HoldRegistry)
     # The banner's per-page tokens (issued by the injector, checked by the control endpoints).
     pages: PageTokens = field(default_factory=PageTokens)
-    recorder: SentRecorder | None = None
+    # Made from the failsafe after init: the background writer of the sent log and the counts.
+    recorder: SentRecorder = field(init=False)
     # Counts for the dashboard and pull opportunities (pullcheck.proxy.tally; no draft text).
     tally: ProxyTally | None = None
     # The opt-in audit log (draft text on disk), None unless the config turns it on.
@@ -84,8 +85,7 @@ class ProxyState:
     verdicts_judged: int = 0
 
     def __post_init__(self) -> None:
-        if self.recorder is None:
-            self.recorder = SentRecorder(self.failsafe)
+        self.recorder = SentRecorder(self.failsafe)
         self.holds.on_resolved = self._hold_resolved
         self.holds.timeout_s = self.hold_timeout_s
         self.audit_log = AuditLog.from_config(self.config, self.data_dir)
@@ -210,17 +210,14 @@ class ProxyState:
         """A compose request went out and the site accepted it: log it (in the background).
         `judged`: the current engine's `judge_fully` result for this draft, whose features and
         signature the engine then reuses."""
-        assert self.recorder is not None
         self.recorder.record(self.engine, draft, judged)
 
     def later(self, stage: str, job: Callable[[], object]) -> None:
         """A disk write that need not hold up the flow (runs in order on one thread)."""
-        assert self.recorder is not None
         self.recorder.later(stage, job)
 
     def close(self) -> None:
         self.holds.settle_all("shutdown")
-        assert self.recorder is not None
         self.recorder.close()
         self.sent_log.close()
         if self.tally is not None:
