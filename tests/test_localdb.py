@@ -21,7 +21,7 @@ def test_a_new_database_is_created_readable_by_its_owner_only(tmp_path):
 
 
 def test_sent_log_stats_and_opportunities_files_are_all_private(tmp_path):
-    stores = [
+    stores: list[SqliteSentLog | StatsStore | OpportunityLog] = [
         SqliteSentLog.in_data_dir(tmp_path, retention_days=30),
         StatsStore.in_data_dir(tmp_path),
         OpportunityLog(tmp_path / "opportunities.sqlite3"),

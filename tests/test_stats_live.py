@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pullcheck.models import Draft
+from pullcheck.models import Draft, Kind, Verdict
 from pullcheck.proxy.live_drafts import IDLE_S, MAX_DRAFTS, SENT_GRACE_S, LiveDrafts, News
 from pullcheck.proxy.tally import ProxyTally
 
@@ -128,7 +128,7 @@ def test_only_a_sample_of_a_huge_draft_is_kept(drafts: LiveDrafts) -> None:
     assert len(kept.head) + len(kept.tail) <= 512
 
 
-def verdict_of(text: str, kind: str = "reply"):
+def verdict_of(text: str, kind: Kind = "reply") -> Verdict:
     from pullcheck.config import Config, build_engine
 
     return build_engine(Config()).judge(Draft(platform="x", kind=kind, text=text))
