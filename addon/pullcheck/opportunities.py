@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pullcheck.localdb import drop_freed_pages, open_private_db
+from pullcheck.localdb import drop_freed_pages, is_in_memory, open_private_db
 from pullcheck.topics import stem
 
 if TYPE_CHECKING:
@@ -272,6 +272,12 @@ class OpportunityLog:
             self._db.execute("DELETE FROM opportunities")
             drop_freed_pages(self._db)
             self._rows, self._today = 0, None
+
+    @property
+    def in_memory(self) -> bool:
+        """True when the file could not be opened or written and this store lives in memory
+        (`localdb.open_private_db`): nothing in it outlives the process."""
+        return is_in_memory(self._db)
 
     def close(self) -> None:
         with self._lock:
