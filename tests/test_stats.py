@@ -6,6 +6,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -139,7 +140,7 @@ def test_days_older_than_the_longest_span_shown_are_dropped(tmp_path: Path) -> N
     store.count("draft_checked", "x", when=datetime(2000, 1, 1, tzinfo=UTC))
     store.count("draft_checked", "x", when=datetime.now(UTC))
     store.close()
-    reopened = StatsStore(tmp_path / FILENAME)
-    days = [row[0] for row in reopened._db.execute("SELECT DISTINCT day FROM counts")]
-    reopened.close()
+    StatsStore(tmp_path / FILENAME).close()  # opening it drops the old days from the file
+    with closing(sqlite3.connect(tmp_path / FILENAME)) as db:
+        days = [row[0] for row in db.execute("SELECT DISTINCT day FROM counts")]
     assert days == [datetime.now(UTC).date().isoformat()]
