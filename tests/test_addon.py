@@ -498,7 +498,7 @@ def test_mutated_read_responses_never_raise_and_never_change_the_response(shared
     flow.response.set_content(body)
     before = snapshot(flow)
     errors = shared.state.failsafe.total
-    shared._inject = None  # pages are the injector's tests' business
+    shared.injector = None  # pages are the injector's tests' business
     shared.response(flow)
     assert snapshot(flow) == before
     assert shared.state.failsafe.total == errors
@@ -531,7 +531,7 @@ def test_read_fixtures_are_harvested_without_touching_the_response(name, tmp_pat
 
     async def scenario():
         with proxy() as (addon, _):
-            addon._inject = None  # the page itself is the injector's tests' business
+            addon.injector = None  # the page itself is the injector's tests' business
             flow = response_flow(fixture)
             before = snapshot(flow)
             addon.response(flow)
@@ -939,7 +939,7 @@ def test_a_failing_injector_leaves_the_page_byte_identical(monkeypatch):
 
     async def scenario():
         with proxy() as (addon, _):
-            addon._inject = HalfWayInjector
+            addon.injector = HalfWayInjector
             flow = tflow.tflow(req=http.Request.make("GET", "https://x.com/home"))
             page = gzip.compress(b"<html><head></head><body>hi</body></html>")
             flow.response = http.Response.make(

@@ -125,7 +125,7 @@ class PullcheckAddon:
         self.judge_flow = JudgeFlow()
         self.hold_flow = HoldFlow()
         # The injector, as a seam: tests of harvesting swap it out (None: pages are left alone).
-        self._inject: BannerInjector | None = inject
+        self.injector: BannerInjector | None = inject
 
     # -- options ---------------------------------------------------------------------------
 
@@ -412,7 +412,7 @@ class PullcheckAddon:
             return
         if content_type is None:
             content_type = response.headers.get("content-type", "").lower()
-        injector = self._inject
+        injector = self.injector
         if (
             "text/html" in content_type
             and injector is not None
