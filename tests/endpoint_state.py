@@ -10,10 +10,10 @@ from pathlib import Path
 
 from pullcheck.config import Config, ConfigError
 from pullcheck.memory import Memory
-from pullcheck.notpush import new_rate_limit
 from pullcheck.proxy.endpoint_http import ConfigReloads, DraftJudge
 from pullcheck.proxy.feed import VerdictFeed
 from pullcheck.proxy.holds import HoldRegistry
+from pullcheck.proxy.notpush_endpoint import new_rate_limit
 from pullcheck.proxy.pages import PageTokens
 from pullcheck.proxy.siteroute import SiteRoute
 from pullcheck.proxy.tally import ProxyTally

@@ -22,6 +22,8 @@ python -m ruff check addon tests benchmarks tools
 python -m ruff format --check addon tests benchmarks tools
 # Types: addon/ and tests/ ([tool.mypy] in pyproject.toml names them and the checks).
 python -m mypy
+# The layer order (pyproject.toml [tool.importlinter], drawn in docs/architecture.md).
+lint-imports --no-cache
 
 # Packaging: build the sdist and wheel into a temporary folder, `twine check` them and check
 # what the wheel ships (rule pack, py.typed; no development files).

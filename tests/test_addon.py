@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mitmproxy import exceptions, http, websocket
 from mitmproxy.test import taddons, tflow
-from pullcheck.config import build_engine
 from pullcheck.engine import Engine, Judgement
+from pullcheck.engine_factory import build_engine
 from pullcheck.models import Draft, Kind
 from pullcheck.proxy import addon as addon_module
 from pullcheck.proxy.addon import ANSWERED_BY_PULLCHECK, CONTROL_PREFIX, PullcheckAddon

@@ -2,9 +2,10 @@
 
 A pack folder holds one rule per `*.yaml` file and phrase groups in `phrases/*.yaml`. Loading is
 strict: a malformed file, a duplicate code, a signal that names no phrase group, a condition key
-that does not exist, a rule whose conditions can never be met, or an example that does not
-behave as the rule says are all `RulePackError`s naming the file. A pack that loads is a pack
-whose every rule was seen to fire on its own `flag` examples and stay quiet on its `pass` ones.
+that does not exist, a rule whose conditions can never be met, or a phrase group example that
+does not match as it says are all `RulePackError`s naming the file. Whether each rule fires on its
+own `flag` examples and stays quiet on its `pass` ones takes the engine, which is built on this
+module: `pullcheck.example_check` runs them (and the config loads packs through it).
 
 `when` conditions (all must hold):
 
@@ -39,6 +40,7 @@ from pullcheck.context_facts import read_facts
 from pullcheck.features import BUILTIN_SIGNALS
 from pullcheck.models import Draft, Kind, ReplyTarget, Severity
 from pullcheck.phrases import Phrasebook, PhraseError, load_phrase_file
+from pullcheck.second_opinion import ModelError, builtin_model
 from pullcheck.topics import TopicLexicon, TopicLexiconError, load_lexicon
 
 ALL_KINDS: tuple[str, ...] = ("post", "reply", "quote", "dm", "comment", "connect-note")
@@ -305,9 +307,10 @@ def load_rule_pack(
 ) -> RulePack:
     """Load and validate rules and phrase groups from `folders` (later folders add rules).
 
-    With `check_examples`, every rule and phrase group of your own folders must pass its
-    examples to load. The shipped pack's examples run only with `builtin_examples`: it cannot
-    change after release, the test suite runs them all, and at every start they cost seconds."""
+    With `check_examples`, every phrase group of your own folders must pass its examples to
+    load (rules' examples: `pullcheck.example_check`). The shipped pack's examples run only
+    with `builtin_examples`: it cannot change after release, the test suite runs them all, and
+    at every start they cost seconds."""
     paths = [Path(folder) for folder in folders]
     for folder in paths:
         if not folder.is_dir():
@@ -345,17 +348,7 @@ def load_rule_pack(
             origin[rule.code] = path
             names[rule.name] = path
             rules.append(rule)
-    pack = RulePack(tuple(rules), phrasebook, tuple(paths), topics=topics)
-    if check_examples:
-        built_in_dir = builtin_rules_dir().resolve()
-        for rule in rules:
-            shipped = rule.source is not None and rule.source.resolve().parent == built_in_dir
-            if shipped and not builtin_examples:
-                continue
-            problem = first_failing_example(pack, rule.code)
-            if problem:
-                raise RulePackError(problem, rule.source, rule.code)
-    return pack
+    return RulePack(tuple(rules), phrasebook, tuple(paths), topics=topics)
 
 
 def _read_rule(path: Path) -> Rule:
@@ -412,8 +405,6 @@ def _check_model(rule: Rule, path: Path) -> None:
     than letting its examples fail for no visible reason."""
     if not rule.when.uses_second_opinion():
         return
-    from pullcheck.second_opinion import ModelError, builtin_model
-
     try:
         builtin_model()
     except ModelError as error:
@@ -479,30 +470,6 @@ def never_fires(when: Conditions, params: dict[str, Any]) -> str | None:
                 continue
             return None
         return "no alternative in 'any_of' can hold (" + "; ".join(reasons) + ")"
-    return None
-
-
-def first_failing_example(pack: RulePack, code: str) -> str | None:
-    """Run one rule alone on its examples; describe the first that misbehaves."""
-    from pullcheck.engine import Engine, EngineSettings
-
-    rule = pack.by_code[code]
-    solo = pack.only(code)
-    for verdict_expected, examples in (("flag", rule.examples.flag), ("pass", rule.examples.pass_)):
-        for index, example in enumerate(examples):
-            engine = Engine(solo, EngineSettings())
-            found = engine.example_findings(example)
-            count = sum(1 for finding in found if finding.code == code)
-            if verdict_expected == "flag" and count != 1:
-                return (
-                    f"rule {code}: example flag[{index}] {example.text[:60]!r} should give one "
-                    f"{code} finding, gave {count}"
-                )
-            if verdict_expected == "pass" and count:
-                return (
-                    f"rule {code}: example pass[{index}] {example.text[:60]!r} should pass, "
-                    f"but {code} fired"
-                )
     return None
 
 

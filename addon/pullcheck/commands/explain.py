@@ -13,7 +13,9 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from pullcheck.commands.options import EXIT_OK, EXIT_USAGE, add_config_option, load_cli_config
-from pullcheck.config import Config, closest, pack_rules, rule_pack
+from pullcheck.config import Config
+from pullcheck.config_errors import closest
+from pullcheck.pack_cache import pack_rules, rule_pack
 
 if TYPE_CHECKING:
     from pullcheck.rulebook import Example, Rule

@@ -16,7 +16,7 @@ import yaml
 from mitmproxy import http
 from pydantic import Field, model_validator
 
-from pullcheck.notpush import NotPushFull, append_notpush
+from pullcheck.notpush import RATE_PER_MINUTE, NotPushFull, append_notpush
 from pullcheck.proxy.endpoint_http import (
     Body,
     EndpointState,
@@ -24,8 +24,15 @@ from pullcheck.proxy.endpoint_http import (
     parse_body,
     platform_of,
 )
+from pullcheck.proxy.trust import RateLimit
 
 logger = logging.getLogger("pullcheck.control")
+
+
+def new_rate_limit() -> RateLimit:
+    """A "Not push" rate limit per page origin (the proxy state keeps one: `notpush_rate`)."""
+    return RateLimit(RATE_PER_MINUTE, RATE_PER_MINUTE, max_keys=256)
+
 
 # How often to ask the config watcher to reload before answering the banner.
 RELOAD_TRIES = 5

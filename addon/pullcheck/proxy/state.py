@@ -25,10 +25,10 @@ from pullcheck.engine import Engine, Judgement
 from pullcheck.localdb import PRIVATE_FILE, tighten
 from pullcheck.memory import Memory
 from pullcheck.models import Draft, severity_rank
-from pullcheck.notpush import new_rate_limit
 from pullcheck.proxy.failsafe import FailSafe
 from pullcheck.proxy.feed import VerdictFeed
 from pullcheck.proxy.holds import Hold, HoldRegistry
+from pullcheck.proxy.notpush_endpoint import new_rate_limit
 from pullcheck.proxy.pages import PageTokens
 from pullcheck.proxy.sentrecorder import SentRecorder
 from pullcheck.proxy.siteroute import SiteRoute

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
-from pullcheck.features import asks_for_help
+from pullcheck.builtin_ask import asks_for_help
 from pullcheck.models import Verdict, severity_rank
 from pullcheck.opportunities import OfferMatcher, Opportunity, OpportunityLog, ReadPost, spot
 from pullcheck.proxy.feed import VerdictFeed
@@ -84,6 +84,10 @@ class ProxyTally:
 
     def held(self, platform: str) -> None:
         self._count("hold", platform)
+
+    def refused(self, platform: str) -> None:
+        """A flagged post answered at once with the site's failure: nobody was asked."""
+        self._count("refused", platform)
 
     def decided(self, platform: str, outcome: str) -> None:
         """A held post's outcome: "send", "edit" or "timeout"."""
