@@ -45,6 +45,7 @@ from pullcheck.demo.stack import (
     write_config,
 )
 from pullcheck.proxy.inject import inject_banner
+from pullcheck.proxy.pages import PageTokens
 
 MB = 1024 * 1024
 
@@ -92,7 +93,7 @@ def response_flow(body: bytes, csp: bytes | None):
 
 
 def bench_injection(rounds: int) -> None:
-    state = SimpleNamespace()
+    state = SimpleNamespace(pages=PageTokens())
     cases = [
         ("1 MB page, no CSP", page_of_1mb(), None),
         (

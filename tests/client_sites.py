@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from typing import Any
 
 from client_harness import json_answer
 from proxy_harness import Answer
@@ -109,7 +110,7 @@ MASTODON_FRIEND = "bob@fosstodon.org"
 
 
 def mastodon_routes() -> Routes:
-    status = {
+    status: dict[str, Any] = {
         "id": "113500000000000777",
         "created_at": "2026-12-07T00:00:00.000Z",
         "in_reply_to_id": None,

@@ -20,6 +20,8 @@ export PATH="$VIRTUAL_ENV/bin:$PATH"
 python -m pip install -q --disable-pip-version-check -e '.[test]'
 python -m ruff check addon tests benchmarks tools
 python -m ruff format --check addon tests benchmarks tools
+# Types: addon/ and tests/ ([tool.mypy] in pyproject.toml names them and the checks).
+python -m mypy
 # The layer order (pyproject.toml [tool.importlinter], drawn in docs/architecture.md).
 lint-imports --no-cache
 

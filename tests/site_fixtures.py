@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from pullcheck.sites.wire import WireRequest, WireResponse
+from pullcheck.sites.adapter import SiteAdapter
+from pullcheck.sites.wire import Compose, Harvest, WireRequest, WireResponse
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SITES = ("x", "mastodon", "bluesky", "linkedin", "reddit")
@@ -97,6 +98,20 @@ def response_of(fixture: dict[str, Any], **extra_headers: str) -> WireResponse:
         headers={k.lower(): v for k, v in (spec.get("headers") or {}).items()},
         body=spec["body"].encode("utf-8"),
     )
+
+
+def composed(adapter: SiteAdapter, request: WireRequest) -> Compose:
+    """What `adapter` reads from a request the test expects to be a compose request."""
+    compose = adapter.compose(request)
+    assert compose is not None, f"{adapter.name} did not read {request.method} {request.path}"
+    return compose
+
+
+def harvested(adapter: SiteAdapter, response: WireResponse) -> Harvest:
+    """What `adapter` learns from a response the test expects it to read."""
+    harvest = adapter.harvest(response)
+    assert harvest is not None, f"{adapter.name} read nothing from {response.request.path}"
+    return harvest
 
 
 def all_links(draft: Any) -> set[str]:

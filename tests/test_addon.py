@@ -15,19 +15,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mitmproxy import exceptions, http, websocket
 from mitmproxy.test import taddons, tflow
-from pullcheck.models import Kind
+from pullcheck.engine import Engine, Judgement
+from pullcheck.engine_factory import build_engine
+from pullcheck.models import Draft, Kind
 from pullcheck.proxy import addon as addon_module
 from pullcheck.proxy.addon import ANSWERED_BY_PULLCHECK, CONTROL_PREFIX, PullcheckAddon
-from pullcheck.proxy.flowwire import wire_request
+from pullcheck.proxy.flowwire import page_origin, request_origin, wire_request
+from pullcheck.proxy.state import ProxyState
 from pullcheck.sites import ADAPTERS_BY_NAME
-from site_fixtures import SITES, fixture_names, load
+from site_fixtures import SITES, composed, fixture_names, load
 from wsproto.frame_protocol import Opcode
 
 COMPOSE = [n for site in SITES for n in fixture_names(site, "outgoing_request")]
 READ = [n for site in SITES for n in fixture_names(site, "incoming_response")]
 REPLY = "x_create_tweet_reply.json"
 PARENT = "x_read_home_timeline_response.json"
-PITCH_BODY = {
+PITCH_BODY: dict[str, Any] = {
     "variables": {
         "tweet_text": "Hi! We build fast, affordable websites for bakeries. See "
         "https://acme-webworks.example/pricing and DM me for 20% off this week!",
@@ -66,10 +69,16 @@ def shared(tmp_path_factory) -> Iterator[PullcheckAddon]:
         addon.done()
 
 
-def all_events(addon: PullcheckAddon) -> list[dict[str, Any]]:
+def messages_of(flow: http.HTTPFlow) -> list[websocket.WebSocketMessage]:
+    """The messages of a WebSocket flow (`tflow.twebsocketflow` makes one)."""
+    assert flow.websocket is not None
+    return flow.websocket.messages
+
+
+def state_of(addon: PullcheckAddon) -> ProxyState:
+    """The loaded add-on's state (None only before `load` or after `done`)."""
     assert addon.state is not None
-    feed = addon.state.feed
-    return [e for origin in list(feed._channels) for e in feed.events_after(origin, 0)]
+    return addon.state
 
 
 @contextmanager
@@ -112,9 +121,11 @@ def x_compose(body: bytes, headers: dict[str, str] | None = None) -> http.HTTPFl
             "POST",
             "https://x.com/i/api/graphql/SiM_cAu83R0wnrpmKQQSEw/CreateTweet",
             b"",
-            {"content-type": "application/json", "origin": "https://x.com", **(headers or {})},
+            http.Headers(content_type="application/json", origin="https://x.com"),
         )
     )
+    for name, value in (headers or {}).items():
+        flow.request.headers[name] = value
     flow.request.raw_content = body
     return flow
 
@@ -132,15 +143,12 @@ def snapshot(flow: http.HTTPFlow) -> dict[str, Any]:
 
 
 def sent_count(addon: PullcheckAddon) -> int:
-    assert addon.state is not None
-    assert addon.state.recorder is not None
-    assert addon.state.recorder.flush(10)
-    return len(addon.state.sent_log)
+    assert state_of(addon).recorder.flush(10)
+    return len(state_of(addon).sent_log)
 
 
 def verdicts(addon: PullcheckAddon, origin: str) -> list[dict[str, Any]]:
-    assert addon.state is not None
-    return [e for e in addon.state.feed.events_after(origin, 0) if e["type"] == "verdict"]
+    return [e for e in state_of(addon).feed.events_after(origin, 0) if e["type"] == "verdict"]
 
 
 # -- compose requests --------------------------------------------------------------------
@@ -151,9 +159,10 @@ def test_every_compose_fixture_gets_a_verdict_and_goes_on_untouched(name, shared
     fixture = load(name)
     flow = request_flow(fixture)
     before = snapshot(flow)
-    seen = {id(e) for e in all_events(shared)}
+    feed, origin = state_of(shared).feed, page_origin(flow.request)
+    last = feed.last_seq(origin)
     run(shared.request(flow))
-    events = [e for e in all_events(shared) if id(e) not in seen and e["type"] == "verdict"]
+    events = [e for e in feed.events_after(origin, last) if e["type"] == "verdict"]
     assert flow.response is None
     assert snapshot(flow) == before
     assert len(events) == 1
@@ -168,28 +177,40 @@ def test_every_compose_fixture_gets_a_verdict_and_goes_on_untouched(name, shared
 def test_the_verdict_goes_to_the_page_origin_from_the_origin_header():
     fixture = load("bluesky_chat_send_message.json")
 
-    async def scenario():
-        with proxy() as (addon, _):
-            await addon.request(request_flow(fixture))
-            return list(addon.state.feed._channels)
-
     origin = fixture["request"]["headers"].get("origin") or fixture["request"]["headers"].get(
         "Origin"
     )
-    assert run(scenario()) == [origin.lower()]
+    flow = request_flow(fixture)
+    addressed_to = request_origin(flow.request)
+    assert addressed_to != origin.lower()  # the API host is not the page's
+
+    async def scenario():
+        with proxy() as (addon, _):
+            await addon.request(flow)
+            return verdicts(addon, origin.lower()), verdicts(addon, addressed_to)
+
+    to_the_page, to_the_api_host = run(scenario())
+    assert len(to_the_page) == 1
+    assert to_the_api_host == []
 
 
-def test_a_reply_is_judged_with_the_parent_seen_earlier():
+def test_a_reply_is_judged_with_the_parent_seen_earlier(monkeypatch):
+    judged: list[Draft] = []
+    original = Engine.judge_fully
+
+    def spy(engine, draft, now=None):
+        judged.append(draft)
+        return original(engine, draft, now)
+
+    monkeypatch.setattr(Engine, "judge_fully", spy)
+
     async def scenario():
         with proxy() as (addon, _):
             addon.response(response_flow(load(PARENT)))
-            flow = request_flow(load(REPLY))
-            await addon.request(flow)
-            judged = addon.judge_flow.in_flight(flow.id)
-            assert judged is not None
-            return judged.draft
+            await addon.request(request_flow(load(REPLY)))
 
-    draft = run(scenario())
+    run(scenario())
+    [draft] = judged
     assert draft.kind == "reply"
     assert draft.reply_to is not None
     assert draft.reply_to.text
@@ -204,14 +225,14 @@ def test_other_hosts_are_left_alone():
                     "POST",
                     "https://shop.example/api/v1/cart",
                     b'{"status": "buy my stuff"}',
-                    {"content-type": "application/json"},
+                    http.Headers(content_type="application/json"),
                 )
             )
             flow.request.path = "/checkout"
             before = snapshot(flow)
             await addon.request(flow)
             addon.response(flow)
-            return flow, before, addon.state.verdicts_judged
+            return flow, before, state_of(addon).verdicts_judged
 
     flow, before, judged = run(scenario())
     assert snapshot(flow) == before
@@ -226,7 +247,7 @@ def test_reading_requests_are_not_judged():
             flow = request_flow(fixture)
             flow.request.method = "GET"
             await addon.request(flow)
-            return addon.state.verdicts_judged
+            return state_of(addon).verdicts_judged
 
     assert run(scenario()) == 0
 
@@ -235,7 +256,7 @@ def test_mode_off_judges_nothing():
     async def scenario():
         with proxy(pullcheck_mode="off") as (addon, _):
             await addon.request(request_flow(load(REPLY)))
-            return addon.state.verdicts_judged
+            return state_of(addon).verdicts_judged
 
     assert run(scenario()) == 0
 
@@ -247,7 +268,7 @@ def test_a_body_over_the_limit_passes_through_unread():
             flow = x_compose(body)
             before = snapshot(flow)
             await addon.request(flow)
-            return flow, before, addon.state.verdicts_judged
+            return flow, before, state_of(addon).verdicts_judged
 
     flow, before, judged = run(scenario())
     assert judged == 0
@@ -259,9 +280,9 @@ def test_a_small_body_that_inflates_past_the_limit_is_not_read():
         with proxy(pullcheck_max_body=4096) as (addon, _):
             body = json.dumps({**PITCH_BODY, "pad": " " * 100_000}).encode()
             flow = x_compose(gzip.compress(body), {"content-encoding": "gzip"})
-            assert len(flow.request.raw_content) < 4096
+            assert len(flow.request.raw_content or b"") < 4096
             await addon.request(flow)
-            return addon.state.verdicts_judged
+            return state_of(addon).verdicts_judged
 
     assert run(scenario()) == 0
 
@@ -291,7 +312,7 @@ def test_a_compression_bomb_is_not_inflated_past_the_limit_and_passes_untouched(
                 _, peak = tracemalloc.get_traced_memory()
             finally:
                 tracemalloc.stop()
-            return flow, before, addon.state.verdicts_judged, peak
+            return flow, before, state_of(addon).verdicts_judged, peak
 
     flow, before, judged, peak = run(scenario())
     assert judged == 0
@@ -309,7 +330,7 @@ def test_a_body_with_too_much_structure_to_parse_is_not_read():
         with proxy() as (addon, _):
             flow = x_compose(body.encode())
             await addon.request(flow)
-            return addon.state.verdicts_judged, addon.state.failsafe.count("compose:x")
+            return state_of(addon).verdicts_judged, state_of(addon).failsafe.count("compose:x")
 
     assert run(scenario()) == (0, 1)
 
@@ -355,7 +376,7 @@ def test_a_judgement_over_its_budget_fails_open_and_never_holds(monkeypatch, cap
             return (
                 flow.response,
                 waited,
-                addon.state.holds.pending(),
+                state_of(addon).holds.pending(),
                 verdicts(addon, "https://x.com"),
             )
 
@@ -380,7 +401,7 @@ def test_a_gzipped_compose_body_is_read():
             )
             raw = flow.request.raw_content
             await addon.request(flow)
-            return addon.state.verdicts_judged, flow.request.raw_content == raw
+            return state_of(addon).verdicts_judged, flow.request.raw_content == raw
 
     assert run(scenario()) == (1, True)
 
@@ -473,10 +494,11 @@ def test_mutated_read_responses_never_raise_and_never_change_the_response(shared
         noise = data.draw(st.binary(max_size=16))
         body = original[:cut] + noise + original[cut + len(noise) :]
     flow = response_flow(fixture)
+    assert flow.response is not None
     flow.response.set_content(body)
     before = snapshot(flow)
     errors = shared.state.failsafe.total
-    shared._inject = None  # pages are the injector's tests' business
+    shared.injector = None  # pages are the injector's tests' business
     shared.response(flow)
     assert snapshot(flow) == before
     assert shared.state.failsafe.total == errors
@@ -489,7 +511,7 @@ def test_mutated_read_responses_never_raise_and_never_change_the_response(shared
 def test_random_stream_frames_never_raise(shared, frame):
     flow = tflow.twebsocketflow(messages=False)
     flow.request.url = "https://mastodon.example/api/v1/streaming/?stream=user"
-    flow.websocket.messages.append(websocket.WebSocketMessage(Opcode.TEXT, False, frame))
+    messages_of(flow).append(websocket.WebSocketMessage(Opcode.TEXT, False, frame))
     errors = shared.state.failsafe.total
     shared.websocket_message(flow)
     assert shared.state.failsafe.total == errors
@@ -509,16 +531,16 @@ def test_read_fixtures_are_harvested_without_touching_the_response(name, tmp_pat
 
     async def scenario():
         with proxy() as (addon, _):
-            addon._inject = None  # the page itself is the injector's tests' business
+            addon.injector = None  # the page itself is the injector's tests' business
             flow = response_flow(fixture)
             before = snapshot(flow)
             addon.response(flow)
-            memory = addon.state.memory
+            memory = state_of(addon).memory
             seen = {
                 post["id"]: memory.seen_post(fixture["platform"], post["id"], scope=None)
                 for post in fixture["expected"].get("posts", [])
             }
-            return flow, before, seen, addon.state.failsafe.total
+            return flow, before, seen, state_of(addon).failsafe.total
 
     flow, before, seen, errors = run(scenario())
     assert errors == 0
@@ -536,11 +558,11 @@ def test_the_mastodon_stream_is_harvested(tmp_path):
         with proxy() as (addon, _):
             flow = tflow.twebsocketflow(messages=False)
             flow.request.url = frame["url"].replace("wss://", "https://")
-            flow.websocket.messages.append(
+            messages_of(flow).append(
                 websocket.WebSocketMessage(Opcode.TEXT, False, frame["body"].encode())
             )
             addon.websocket_message(flow)
-            return addon.state.memory.seen_post(
+            return state_of(addon).memory.seen_post(
                 "mastodon", fixture["expected"]["posts"][0]["id"], scope="mastodon.example"
             )
 
@@ -560,11 +582,11 @@ def test_a_configured_instances_streaming_host_teaches_that_instance(tmp_path):
             flow.request.url = frame["url"].replace(
                 "wss://mastodon.example", "https://streaming.mastodon.example"
             )
-            flow.websocket.messages.append(
+            messages_of(flow).append(
                 websocket.WebSocketMessage(Opcode.TEXT, False, frame["body"].encode())
             )
             addon.websocket_message(flow)
-            return addon.state.memory.seen_post(
+            return state_of(addon).memory.seen_post(
                 "mastodon", fixture["expected"]["posts"][0]["id"], scope="mastodon.example"
             )
 
@@ -578,9 +600,9 @@ def test_odd_websocket_frames_never_raise(content):
             flow = tflow.twebsocketflow(messages=False)
             flow.request.url = "https://mastodon.example/api/v1/streaming/?stream=user"
             for opcode in (Opcode.TEXT, Opcode.BINARY):
-                flow.websocket.messages.append(websocket.WebSocketMessage(opcode, False, content))
+                messages_of(flow).append(websocket.WebSocketMessage(opcode, False, content))
                 addon.websocket_message(flow)
-            return addon.state.failsafe.total
+            return state_of(addon).failsafe.total
 
     assert run(scenario()) == 0
 
@@ -634,9 +656,13 @@ def test_a_request_that_errored_is_not_logged():
             flow = x_compose(json.dumps(PITCH_BODY).encode())
             await addon.request(flow)
             addon.error(flow)
-            return sent_count(addon), addon.judge_flow.in_flight(flow.id)
+            # A late answer to the failed flow (mitmproxy sends none, but a retry could reuse
+            # the flow) finds nothing waiting: the judgement was dropped with the error.
+            flow.response = http.Response.make(200, b"{}")
+            addon.response(flow)
+            return sent_count(addon)
 
-    assert run(scenario()) == (0, None)
+    assert run(scenario()) == 0
 
 
 # -- holds -------------------------------------------------------------------------------
@@ -644,8 +670,8 @@ def test_a_request_that_errored_is_not_logged():
 
 def open_page(addon: PullcheckAddon, origin: str = "https://x.com") -> str:
     """A pullcheck page of `origin` with its events poll open (a held post waits for it)."""
-    token = addon.state.pages.issue(origin)
-    addon.state.pages.poll_opened(token)
+    token = state_of(addon).pages.issue(origin)
+    state_of(addon).pages.poll_opened(token)
     return token
 
 
@@ -655,7 +681,7 @@ async def held(addon: PullcheckAddon) -> tuple[http.HTTPFlow, asyncio.Task[None]
     task = asyncio.create_task(addon.request(flow))
     for _ in range(200):
         await asyncio.sleep(0.01)
-        pending = addon.state.holds.pending()
+        pending = state_of(addon).holds.pending()
         if pending:
             return flow, task, pending[0].hold_id
     raise AssertionError("the post was not held")
@@ -670,7 +696,7 @@ def test_hold_mode_holds_a_flagged_post_until_send():
             await task
             flow.response = http.Response.make(200, b"{}")
             addon.response(flow)
-            events = [e["type"] for e in addon.state.feed.events_after("https://x.com", 0)]
+            events = [e["type"] for e in state_of(addon).feed.events_after("https://x.com", 0)]
             return flow.response.status_code, sent_count(addon), events
 
     status, logged, events = run(scenario())
@@ -690,7 +716,7 @@ def test_edit_or_timeout_answers_with_the_sites_failure_and_logs_nothing(choice)
             return flow, sent_count(addon)
 
     flow, logged = run(scenario())
-    failure = ADAPTERS_BY_NAME["x"].compose(to_wire(flow)).failure
+    failure = composed(ADAPTERS_BY_NAME["x"], to_wire(flow)).failure
     assert logged == 0
     assert flow.metadata[ANSWERED_BY_PULLCHECK] is True
     assert flow.response is not None
@@ -746,9 +772,9 @@ def test_held_posts_are_bounded_and_the_rest_get_the_failure_answer_at_once(monk
                 tasks.append(asyncio.create_task(addon.request(flow)))
                 await asyncio.sleep(0.05)
             third_answer = flows[2].response
-            pending = len(addon.state.holds.pending())
-            for hold in addon.state.holds.pending():
-                addon.state.holds.decide(hold.hold_id, "edit")
+            pending = len(state_of(addon).holds.pending())
+            for hold in state_of(addon).holds.pending():
+                state_of(addon).holds.decide(hold.hold_id, "edit")
             await asyncio.gather(*tasks)
             return pending, third_answer
 
@@ -763,7 +789,7 @@ def test_warn_mode_never_holds():
         with proxy(pullcheck_mode="warn") as (addon, _):
             flow = x_compose(json.dumps(PITCH_BODY).encode())
             await addon.request(flow)
-            return flow.response, addon.state.holds.pending(), verdicts(addon, "https://x.com")
+            return flow.response, state_of(addon).holds.pending(), verdicts(addon, "https://x.com")
 
     response, pending, events = run(scenario())
     assert response is None
@@ -787,7 +813,7 @@ def test_bad_options_are_refused_naming_the_value(option, value, named):
         with proxy() as (addon, tctx):
             with pytest.raises(exceptions.OptionsError, match=named):
                 tctx.configure(addon, **{option: value})
-            return addon.state.mode
+            return state_of(addon).mode
 
     assert run(scenario()) == "warn"
 
@@ -811,7 +837,7 @@ def test_an_invalid_config_is_refused_naming_file_and_line(tmp_path):
         with proxy() as (addon, tctx):
             with pytest.raises(exceptions.OptionsError, match=r"bad\.yaml:2"):
                 tctx.configure(addon, pullcheck_config=str(bad))
-            return addon.state.config_path
+            return state_of(addon).config_path
 
     assert run(scenario()) != bad
 
@@ -822,9 +848,9 @@ def test_the_config_file_sets_mode_and_the_option_overrides_it(tmp_path):
 
     async def scenario():
         with proxy(pullcheck_config=str(config)) as (addon, tctx):
-            from_file = (addon.state.mode, addon.state.hold_at)
+            from_file = (state_of(addon).mode, state_of(addon).hold_at)
             tctx.configure(addon, pullcheck_mode="off")
-            return from_file, addon.state.mode
+            return from_file, state_of(addon).mode
 
     assert run(scenario()) == (("hold", "error"), "off")
 
@@ -832,7 +858,7 @@ def test_the_config_file_sets_mode_and_the_option_overrides_it(tmp_path):
 def test_the_data_dir_option_moves_the_sent_log(tmp_path):
     async def scenario():
         with proxy(pullcheck_data_dir=str(tmp_path / "elsewhere")) as (addon, _):
-            return addon.state.sent_log.path
+            return state_of(addon).sent_log.path
 
     assert run(scenario()) == tmp_path / "elsewhere" / "sent.sqlite3"
 
@@ -856,7 +882,7 @@ def test_an_adapter_that_raises_leaves_the_flow_identical_and_is_logged_once(mon
                 before = snapshot(flow)
                 await addon.request(flow)
                 results.append(snapshot(flow) == before and flow.response is None)
-            return results, addon.state.failsafe.count("compose:x")
+            return results, state_of(addon).failsafe.count("compose:x")
 
     with caplog.at_level(logging.WARNING, logger="pullcheck"):
         results, count = run(scenario())
@@ -874,12 +900,12 @@ def test_an_engine_that_raises_fails_open(monkeypatch):
                 raise ValueError("engine bug")
 
             # The add-on judges with judge_fully (the sent log reuses its features).
-            monkeypatch.setattr(addon.state.engine, "judge", broken)
-            monkeypatch.setattr(addon.state.engine, "judge_fully", broken)
+            monkeypatch.setattr(state_of(addon).engine, "judge", broken)
+            monkeypatch.setattr(state_of(addon).engine, "judge_fully", broken)
             flow = x_compose(json.dumps(PITCH_BODY).encode())
             before = snapshot(flow)
             await addon.request(flow)
-            return snapshot(flow) == before, addon.state.failsafe.count("compose:x")
+            return snapshot(flow) == before, state_of(addon).failsafe.count("compose:x")
 
     assert run(scenario()) == (True, 1)
 
@@ -891,14 +917,14 @@ def test_a_failing_sent_log_does_not_stop_the_response(monkeypatch):
             def broken(draft, now=None, judged=None):
                 raise OSError("disk full")
 
-            monkeypatch.setattr(addon.state.engine, "record_sent", broken)
+            monkeypatch.setattr(state_of(addon).engine, "record_sent", broken)
             flow = x_compose(json.dumps(PITCH_BODY).encode())
             await addon.request(flow)
             flow.response = http.Response.make(200, b"{}")
             before = snapshot(flow)
             addon.response(flow)
-            addon.state.recorder.flush(10)
-            return snapshot(flow) == before, addon.state.failsafe.count("sent-log")
+            state_of(addon).recorder.flush(10)
+            return snapshot(flow) == before, state_of(addon).failsafe.count("sent-log")
 
     assert run(scenario()) == (True, 1)
 
@@ -913,7 +939,7 @@ def test_a_failing_injector_leaves_the_page_byte_identical(monkeypatch):
 
     async def scenario():
         with proxy() as (addon, _):
-            addon._inject = HalfWayInjector
+            addon.injector = HalfWayInjector
             flow = tflow.tflow(req=http.Request.make("GET", "https://x.com/home"))
             page = gzip.compress(b"<html><head></head><body>hi</body></html>")
             flow.response = http.Response.make(
@@ -922,7 +948,7 @@ def test_a_failing_injector_leaves_the_page_byte_identical(monkeypatch):
             flow.response.raw_content = page
             before = snapshot(flow)
             addon.response(flow)
-            return snapshot(flow) == before, addon.state.failsafe.count("inject")
+            return snapshot(flow) == before, state_of(addon).failsafe.count("inject")
 
     assert run(scenario()) == (True, 1)
 
@@ -939,7 +965,7 @@ def test_a_harvest_that_raises_fails_open(monkeypatch):
             flow = response_flow(load(PARENT))
             before = snapshot(flow)
             addon.response(flow)
-            return snapshot(flow) == before, addon.state.failsafe.count("harvest:x")
+            return snapshot(flow) == before, state_of(addon).failsafe.count("harvest:x")
 
     assert run(scenario()) == (True, 1)
 
@@ -991,17 +1017,17 @@ def test_the_script_file_exposes_the_addon_for_mitmdump():
 def test_an_error_while_counting_a_decision_never_lets_an_edited_post_through(monkeypatch):
     async def scenario():
         with proxy(pullcheck_mode="hold") as (addon, tctx):
-            assert addon.state.tally is not None
+            assert state_of(addon).tally is not None
 
             def broken(*args, **kwargs):
                 raise RuntimeError("stats bug")
 
-            monkeypatch.setattr(addon.state.tally, "decided", broken)
-            monkeypatch.setattr(addon.state.tally, "held", broken)
+            monkeypatch.setattr(state_of(addon).tally, "decided", broken)
+            monkeypatch.setattr(state_of(addon).tally, "held", broken)
             flow, task, hold_id = await held(addon)
             tctx.command(addon.decide, hold_id, "edit")
             await task
-            return flow, addon.state.failsafe.count("tally")
+            return flow, state_of(addon).failsafe.count("tally")
 
     flow, errors = run(scenario())
     assert flow.response is not None
@@ -1015,24 +1041,26 @@ def test_the_sent_log_reuses_the_judgement_of_the_same_engine(monkeypatch):
 
     async def scenario():
         with proxy() as (addon, _):
-            state = addon.state
-            seen: list[Any] = []
-            engine = state.engine
-            original = engine.record_sent
+            state = state_of(addon)
+            seen: list[Judgement | None] = []
+            made: list[Judgement] = []
+            record_sent, judge_fully = Engine.record_sent, Engine.judge_fully
 
-            def spy(draft, now=None, judged=None):
+            def spy_record(engine, draft, now=None, judged=None):
                 seen.append(judged)
-                return original(draft, now=now, judged=judged)
+                return record_sent(engine, draft, now=now, judged=judged)
 
-            monkeypatch.setattr(engine, "record_sent", spy)
-            made = []
+            def spy_judge(engine, draft, now=None):
+                made.append(judge_fully(engine, draft, now))
+                return made[-1]
+
+            monkeypatch.setattr(Engine, "record_sent", spy_record)
+            monkeypatch.setattr(Engine, "judge_fully", spy_judge)
             for swap in (False, True):
                 flow = x_compose(json.dumps(PITCH_BODY).encode())
                 await addon.request(flow)
-                judged = addon.judge_flow.in_flight(flow.id)
-                made.append(judged.judgement)
-                if swap:  # judged by the engine of an earlier config
-                    addon.judge_flow.remember(flow.id, judged._replace(engine=object()))
+                if swap:  # a config change swaps the engine before the site answers
+                    state.apply_config(state.config, build_engine(state.config, state.sent_log))
                 flow.response = http.Response.make(200, b"{}")
                 addon.response(flow)
             assert state.recorder.flush(10)
@@ -1040,10 +1068,10 @@ def test_the_sent_log_reuses_the_judgement_of_the_same_engine(monkeypatch):
 
     seen, made, count = run(scenario())
     assert count == 2
+    assert len(made) == 2  # one judgement per request
     assert seen[0] is made[0]
     assert made[0].complete
     assert seen[1] is None
-    assert made[1] is not None
 
 
 def test_a_huge_string_in_a_body_is_cut_before_the_site_adapter_reads_it(monkeypatch):
@@ -1065,7 +1093,7 @@ def test_a_huge_string_in_a_body_is_cut_before_the_site_adapter_reads_it(monkeyp
                     "POST",
                     "https://mastodon.social/api/v1/statuses",
                     json.dumps({"status": "Buy my course! " + "a" * 3_000_000}).encode(),
-                    {"content-type": "application/json", "origin": "https://mastodon.social"},
+                    http.Headers(content_type="application/json", origin="https://mastodon.social"),
                 )
             )
             before = snapshot(flow)

@@ -74,7 +74,7 @@ def test_outgoing_invitation_with_a_note_is_a_connect_note(export: Path) -> None
 def test_share_keeps_its_shared_link_and_comment_its_post(export: Path) -> None:
     items = open_archive(export).items
     assert items[0].links == ["https://acme-webworks.example/blog/bakeries"]
-    assert items[1].reply_to_id.endswith("urn%3Ali%3Aactivity%3A77")
+    assert (items[1].reply_to_id or "").endswith("urn%3Ali%3Aactivity%3A77")
 
 
 def test_owner_comes_from_invitations_without_a_profile(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from pullcheck.audit.items import Archive, ArchiveItem
 from pullcheck.audit.progress import Progress
 from pullcheck.audit.runner import engine_for_audit, run_audit
 from pullcheck.config import load_config
+from pullcheck.models import Kind
 
 START = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 BLAST = "Hi! Grab our spring catalogue at https://acme.example/spring"
@@ -64,7 +65,7 @@ def _mixed(count: int) -> Archive:
     ]
     items = []
     for n in range(count):
-        kind = ("post", "reply", "dm")[n % 3]
+        kind: Kind = ("post", "reply", "dm")[n % 3]
         items.append(
             ArchiveItem(
                 platform="x",

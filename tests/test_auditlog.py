@@ -88,7 +88,7 @@ def _judge_one_compose(tmp_path, config_text: str):
             "POST",
             "https://x.com/i/api/graphql/q/CreateTweet",
             body,
-            {"content-type": "application/json", "origin": "https://x.com"},
+            http.Headers(content_type="application/json", origin="https://x.com"),
         )
     )
 

@@ -226,17 +226,17 @@ def test_an_edit_to_an_extra_rule_file_reloads_the_pack(tmp_path: Path) -> None:
     edit(path, "rule_folders: [my-rules]\n")
     recorder = Recorder()
     watcher = watcher_for(path, recorder)
-    assert watcher.engine.pack.get("PP901").severity == "warning"
+    assert watcher.engine.pack.by_code["PP901"].severity == "warning"
 
     edit(rule_file, mine.replace("severity: warning", "severity: error", 1))
     assert watcher.poll() is True
-    assert watcher.engine.pack.get("PP901").severity == "error"
+    assert watcher.engine.pack.by_code["PP901"].severity == "error"
 
     edit(rule_file, mine.replace("code: PP901", "code: PP9"))  # not a valid code
     assert watcher.poll() is False
     assert watcher.error is not None
     assert str(rule_file) in str(watcher.error)
-    assert watcher.engine.pack.get("PP901").severity == "error"  # the last good pack stays
+    assert watcher.engine.pack.by_code["PP901"].severity == "error"  # the last good pack stays
 
 
 def test_a_config_file_created_later_is_applied(tmp_path: Path) -> None:

@@ -9,16 +9,16 @@ import os
 import stat
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 import yaml
+from endpoint_state import BareEndpointState, WatcherThatPolls, config_in
 from mitmproxy.test import tflow, tutils
 from pullcheck.config_layers import read_notpush
+from pullcheck.models import Draft, Verdict
 from pullcheck.notpush import MAX_ENTRIES
 from pullcheck.proxy.control import handle
-from pullcheck.proxy.feed import VerdictFeed
-from pullcheck.proxy.holds import HoldRegistry
+from pullcheck.proxy.endpoint_http import DraftJudge
 from pullcheck.proxy.pages import PageTokens
 
 HOME = "http://127.0.0.1:8123"
@@ -28,20 +28,15 @@ OTHER = "http://127.0.0.1:9999"
 class Verdictless:
     """An engine stand-in for the gate tests, which never reach the engine."""
 
-    def judge(self, draft):  # pragma: no cover - reaching it is a failure of the gate
+    def judge(
+        self, draft: Draft
+    ) -> Verdict:  # pragma: no cover - reaching it is a failure of the gate
         raise AssertionError("the gate let a forbidden request through")
 
 
-def make_state(tmp_path: Path, engine=None):
-    return SimpleNamespace(
-        pages=PageTokens(),
-        feed=VerdictFeed(),
-        holds=HoldRegistry(timeout_s=5),
-        engine=engine or Verdictless(),
-        memory=None,
-        route=None,
-        mode="hold",
-        config=SimpleNamespace(notpush_path=lambda: tmp_path / "notpush.yaml"),
+def make_state(tmp_path: Path, engine: DraftJudge | None = None) -> BareEndpointState:
+    return BareEndpointState(
+        engine=engine or Verdictless(), config=config_in(tmp_path), mode="hold"
     )
 
 
@@ -519,11 +514,12 @@ def test_check_judges_at_most_the_text_a_send_would_be_judged_on(tmp_path):
     seen: list[int] = []
     judge = state.engine.judge
 
-    def judge_and_note(draft):
-        seen.append(len(draft.text))
-        return judge(draft)
+    class NotingJudge:
+        def judge(self, draft: Draft) -> Verdict:
+            seen.append(len(draft.text))
+            return judge(draft)
 
-    state.engine = SimpleNamespace(judge=judge_and_note)
+    state.engine = NotingJudge()
     token = state.pages.issue(HOME)
     long = {"text": "a" * 40_000 + PITCH, "kind": "post", "platform": "x"}
     short = {"text": PITCH, "kind": "post", "platform": "x"}
@@ -564,9 +560,7 @@ def test_banner_script_uses_no_html_sinks():
 def test_notpush_reloads_the_config_at_once(tmp_path):
     state = make_state(tmp_path)
     seen = []
-    state.watcher = SimpleNamespace(
-        poll=lambda: seen.append((tmp_path / "notpush.yaml").exists()) or True
-    )
+    state.watcher = WatcherThatPolls(lambda: seen.append((tmp_path / "notpush.yaml").exists()))
     token = state.pages.issue(HOME)
     call(request_flow("notpush", {"code": "PP201", "recipient": "bob"}, token=token), state)
     assert seen
@@ -579,14 +573,13 @@ def test_notpush_answers_once_the_reloaded_config_allows_the_recipient(tmp_path)
     state = make_state(tmp_path)
     polls = []
 
-    def poll():
+    def poll() -> None:
         polls.append(1)
         if len(polls) == 2:  # the first poll lost the race with the watcher's own
             state.config.allow = Allowlist(handles=["bob"], domains=[])
-        return True
 
     state.config.allow = Allowlist(handles=[], domains=[])
-    state.watcher = SimpleNamespace(poll=poll)
+    state.watcher = WatcherThatPolls(poll)
     token = state.pages.issue(HOME)
     call(request_flow("notpush", {"code": "PP201", "recipient": "bob"}, token=token), state)
     assert len(polls) == 2

@@ -9,7 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pullcheck.proxy.csp import (
+    Directive,
+    InjectionPlan,
     Origin,
+    Policy,
     allows,
     allows_all_inline,
     meta_blocks,
@@ -22,6 +25,20 @@ from pullcheck.proxy.csp import (
 PAGE = Origin("https", "x.com", 443)
 LOCAL = Origin("http", "127.0.0.1", 8123)
 JS = "/__pullcheck__/banner.js"
+
+
+def effective(policy: Policy, need: str) -> Directive:
+    """The directive that governs `need`, which the test expects the policy to have."""
+    directive = policy.effective(need)
+    assert directive is not None, f"no directive governs {need}"
+    return directive
+
+
+def new_policy(plan: InjectionPlan) -> Policy:
+    """The one policy header the plan rewrites the page's to."""
+    assert plan.headers is not None
+    assert len(plan.headers) == 1, plan.headers
+    return parse_policy(plan.headers[0])
 
 
 def fresh() -> str:
@@ -39,7 +56,7 @@ def counter():
 def test_directive_names_are_case_insensitive_and_first_duplicate_wins():
     policy = parse_policy("Script-Src 'self'; script-src 'none'; default-src *")
     assert policy.directives["script-src"].sources == ("'self'",)
-    assert policy.effective("script").name == "script-src"
+    assert effective(policy, "script").name == "script-src"
 
 
 def test_a_header_value_may_hold_several_policies():
@@ -59,7 +76,7 @@ def test_script_src_elem_beats_script_src_beats_default_src():
     policy = parse_policy(
         "default-src 'none'; script-src 'self'; script-src-elem https://cdn.example"
     )
-    assert policy.effective("script").name == "script-src-elem"
+    assert effective(policy, "script").name == "script-src-elem"
     assert not allows(policy, "script", PAGE, JS)
     assert allows(parse_policy("default-src 'none'; script-src 'self'"), "script", PAGE, JS)
     assert not allows(parse_policy("default-src 'none'"), "script", PAGE, JS)
@@ -213,8 +230,8 @@ def test_unsafe_inline_policy_gets_the_script_url_not_a_nonce():
         "script-src https://cdn.example 'unsafe-inline' https://x.com/__pullcheck__/banner.js"
     ]
     # The page's own inline scripts still run under the new policy.
-    new = parse_policy(plan.headers[0])
-    assert allows_all_inline(new.effective("script").sources, "script")
+    new = new_policy(plan)
+    assert allows_all_inline(effective(new, "script").sources, "script")
 
 
 def test_mixed_policies_nonce_for_one_url_for_the_other():
@@ -230,11 +247,11 @@ def test_mixed_policies_nonce_for_one_url_for_the_other():
 def test_default_src_only_gets_its_own_script_src_copy_so_styles_keep_unsafe_inline():
     headers = ["default-src https://cdn.example 'unsafe-inline'"]
     plan = plan_injection(headers, PAGE, fresh)
-    new = parse_policy(plan.headers[0])
+    new = new_policy(plan)
     # default-src is untouched; styles keep 'unsafe-inline'.
     assert new.directives["default-src"].sources == ("https://cdn.example", "'unsafe-inline'")
     assert new.directives["script-src"].sources[:2] == ("https://cdn.example", "'unsafe-inline'")
-    assert allows_all_inline(new.effective("style").sources, "style")
+    assert allows_all_inline(effective(new, "style").sources, "style")
     assert allows(new, "script", PAGE, JS)
     assert allows(new, "connect", PAGE, "/__pullcheck__/x")
 
@@ -242,7 +259,7 @@ def test_default_src_only_gets_its_own_script_src_copy_so_styles_keep_unsafe_inl
 def test_connect_src_without_self_gets_the_pullcheck_path_only():
     headers = ["script-src 'self'; connect-src https://api.x.com"]
     plan = plan_injection(headers, PAGE, fresh)
-    new = parse_policy(plan.headers[0])
+    new = new_policy(plan)
     assert new.directives["connect-src"].sources == (
         "https://api.x.com",
         "https://x.com/__pullcheck__/",
@@ -381,7 +398,7 @@ def test_a_plan_either_skips_or_satisfies_every_policy_and_only_adds(headers):
         # The page's own inline scripts keep running wherever they ran before.
         old_script = before.effective("script")
         if old_script is not None and allows_all_inline(old_script.sources, "script"):
-            assert allows_all_inline(after.effective("script").sources, "script")
+            assert allows_all_inline(effective(after, "script").sources, "script")
         # A page nonce is never added to a policy that did not list it.
         if plan.nonce in ("abc", "XYZ"):
             token = f"'nonce-{plan.nonce}'"

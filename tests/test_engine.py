@@ -9,14 +9,14 @@ import pytest
 import yaml
 from pullcheck.engine import Engine, EngineSettings
 from pullcheck.history import InMemorySentHistory
-from pullcheck.models import Draft, ReplyTarget
+from pullcheck.models import Draft, Kind, ReplyTarget
 from pullcheck.rulebook import builtin_pack, builtin_rules_dir, load_rule_pack
 
 PACK = builtin_pack()
 NOW = 1_700_000_000.0
 
 
-def engine(**settings) -> Engine:  # type: ignore[no-untyped-def]
+def engine(**settings) -> Engine:
     return Engine(PACK, EngineSettings(**settings), history=InMemorySentHistory())
 
 
@@ -25,7 +25,7 @@ def reply(text: str, parent: str, author: str | None = "stranger") -> Draft:
     return Draft(platform="x", kind="reply", text=text, reply_to=target)
 
 
-def codes(verdict) -> set[str]:  # type: ignore[no-untyped-def]
+def codes(verdict) -> set[str]:
     return {finding.code for finding in verdict.findings}
 
 
@@ -237,10 +237,10 @@ def test_unreadable_text_is_judged_on_metadata_only() -> None:
 
 
 @pytest.mark.parametrize("kind", ["post", "reply", "quote", "dm", "comment", "connect-note"])
-def test_judge_never_raises_on_odd_drafts(kind: str) -> None:
+def test_judge_never_raises_on_odd_drafts(kind: Kind) -> None:
     draft = Draft(
         kind=kind,
-        text="\x00\ud800 @ . http:// www. !!!",  # type: ignore[arg-type]
+        text="\x00\ud800 @ . http:// www. !!!",
         reply_to=ReplyTarget(),
         recipients=["", "@"],
         links=["not a url", "http://["],
@@ -251,7 +251,7 @@ def test_judge_never_raises_on_odd_drafts(kind: str) -> None:
 def test_a_rule_that_raises_is_skipped() -> None:
     broken = engine()
 
-    def explode(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def explode(*args, **kwargs):
         raise RuntimeError("boom")
 
     broken.active = [dataclasses.replace(active, holds=explode) for active in broken.active]
@@ -373,9 +373,9 @@ def test_record_sent_reusing_the_judgement_stores_the_same_record(draft: Draft) 
     judged = engine.judge_fully(draft, now=100.0)
     fresh = engine.sent_record(draft, now=200.0)
     assert engine.record_sent(draft, now=200.0, judged=judged) == fresh
-    assert engine.history.recipients_of_similar(  # type: ignore[attr-defined]
-        draft.platform, fresh.signature, 150.0, 0
-    ) == set(fresh.recipients)
+    assert engine.history.recipients_of_similar(draft.platform, fresh.signature, 150.0, 0) == set(
+        fresh.recipients
+    )
 
 
 def test_record_sent_with_a_judgement_does_not_extract_again(
@@ -429,7 +429,7 @@ def test_the_parents_ask_is_worked_out_once_per_parent(monkeypatch: pytest.Monke
     asked: list[str | None] = []
     real_ask_of = pullcheck.engine.ask_of
 
-    def counting_ask_of(text, phrasebook, languages=None):  # type: ignore[no-untyped-def]
+    def counting_ask_of(text, phrasebook, languages=None):
         asked.append(text)
         return real_ask_of(text, phrasebook, languages)
 

@@ -70,7 +70,7 @@ def test_example_failures_lists_every_misbehaving_example(pack_dir: Path) -> Non
     assert "pass[3]" in failures[1].message
 
 
-def test_an_unchanged_pack_is_checked_once(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_unchanged_pack_is_checked_once(tmp_path: Path, monkeypatch) -> None:
     extra = tmp_path / "extra"
     extra.mkdir()
     rule = yaml.safe_load((builtin_rules_dir() / RULE).read_text())
@@ -79,7 +79,7 @@ def test_an_unchanged_pack_is_checked_once(tmp_path: Path, monkeypatch) -> None:
     runs: list[int] = []
     real = example_check.check_examples
 
-    def counting(pack, builtin_examples=False):  # type: ignore[no-untyped-def]
+    def counting(pack, builtin_examples=False):
         runs.append(1)
         real(pack, builtin_examples)
 

@@ -10,7 +10,7 @@ from pullcheck.rulebook import builtin_rules_dir, load_phrasebook
 BOOK = load_phrasebook([builtin_rules_dir()])
 
 
-def features(text: str, **kwargs):  # type: ignore[no-untyped-def]
+def features(text: str, **kwargs):
     return extract(text, BOOK, **kwargs)
 
 
@@ -68,7 +68,7 @@ def test_phrase_group_hits_have_spans() -> None:
     found = features(text)
     assert found.has("thanks-for-following")
     assert found.has("call-to-action")
-    start, end = found.span_of("thanks-for-following")  # type: ignore[misc]
+    start, end = found.span_of("thanks-for-following")
     assert text[start:end] == "Thanks for the follow"
 
 

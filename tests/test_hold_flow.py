@@ -137,8 +137,10 @@ def test_without_an_open_page_a_reject_config_refuses_at_once(
 
 def test_a_refusal_counts_as_refused_not_as_a_hold(state: ProxyState, monkeypatch) -> None:
     monkeypatch.setattr(state.config.holds, "without_page", "reject")
-    before = state.tally.stats.summary().totals
+    tally = state.tally
+    assert tally is not None
+    before = tally.stats.summary().totals
     run(HoldFlow().hold(ask(), state, judged()))
-    after = state.tally.stats.summary().totals
+    after = tally.stats.summary().totals
     assert after["refused"] - before["refused"] == 1
     assert after["hold"] == before["hold"]

@@ -8,7 +8,13 @@ import threading
 
 import pytest
 from pullcheck.models import Draft, ReplyTarget
-from pullcheck.proxy.holds import ENDED_MESSAGES, HeldPost, HoldRegistry, request_fingerprint
+from pullcheck.proxy.holds import (
+    ENDED_MESSAGES,
+    HeldPost,
+    Hold,
+    HoldRegistry,
+    request_fingerprint,
+)
 
 ORIGIN = "https://x.com"
 VERDICT = {"level": "warning", "score": 70, "findings": []}
@@ -125,7 +131,12 @@ def test_racing_deciders_from_threads_release_exactly_once():
         ]
         for thread in threads:
             thread.start()
-        await asyncio.to_thread(lambda: [t.join(5) for t in threads])
+
+        def join_all() -> None:
+            for thread in threads:
+                thread.join(5)
+
+        await asyncio.to_thread(join_all)
         return results, await waiting, hold.outcome
 
     results, outcome, recorded = run(scenario())
@@ -149,7 +160,7 @@ def test_a_cancelled_wait_ends_the_hold_as_gone_and_a_later_send_is_told_so():
 
 def test_resolution_is_announced_once():
     async def scenario():
-        resolved = []
+        resolved: list[Hold] = []
         registry = HoldRegistry(timeout_s=5, on_resolved=resolved.append)
         hold = registry.open("flow-1", ORIGIN, VERDICT, {})
         waiting = asyncio.create_task(registry.wait(hold))
@@ -268,7 +279,7 @@ def test_remembered_ended_holds_are_bounded():
 
 def test_a_hold_whose_client_disconnected_ends_as_gone_at_once():
     async def scenario():
-        resolved = []
+        resolved: list[Hold] = []
         registry = HoldRegistry(timeout_s=5, on_resolved=resolved.append)
         hold = registry.open("flow-1", ORIGIN, VERDICT, {})
         waiting = asyncio.create_task(registry.wait(hold, "flow-1"))

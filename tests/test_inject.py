@@ -5,14 +5,14 @@ from __future__ import annotations
 import gzip
 import logging
 import re
-from types import SimpleNamespace
+from dataclasses import dataclass, field
 
 import pytest
 from mitmproxy.test import tflow, tutils
 from pullcheck.proxy.csp import parse_header
 from pullcheck.proxy.flowwire import request_origin
 from pullcheck.proxy.inject import inject_banner, insertion_point, meta_policies
-from pullcheck.proxy.pages import page_tokens
+from pullcheck.proxy.pages import PageTokens
 
 PAGE = b"<!doctype html><html><head><title>t</title></head><body><p>hi</p></body></html>"
 TAG = re.compile(
@@ -36,8 +36,22 @@ def page_flow(
     return flow
 
 
-def state():
-    return SimpleNamespace()
+@dataclass
+class InjectorState:
+    """The one part of the proxy state the injector uses: the page tokens it issues."""
+
+    pages: PageTokens = field(default_factory=PageTokens)
+
+
+def state() -> InjectorState:
+    return InjectorState()
+
+
+def offset_of(body: bytes) -> int:
+    """Where the banner tag goes in `body`, which the test expects to have a place for it."""
+    point = insertion_point(body)
+    assert point is not None
+    return point.offset
 
 
 def injected(flow) -> re.Match[bytes]:
@@ -54,8 +68,8 @@ def test_script_goes_right_before_head_close_with_a_token_bound_to_the_origin():
     assert body[match.end() :].startswith(b"</head>")
     assert body.replace(match.group(0), b"") == PAGE
     token = match.group(1).decode()
-    assert page_tokens(st).valid(token, "https://x.com")
-    assert not page_tokens(st).valid(token, "https://evil.example")
+    assert st.pages.valid(token, "https://x.com")
+    assert not st.pages.valid(token, "https://evil.example")
 
 
 def test_the_token_is_bound_to_the_origin_the_control_endpoints_check():
@@ -64,14 +78,17 @@ def test_the_token_is_bound_to_the_origin_the_control_endpoints_check():
     flow.request.scheme, flow.request.host, flow.request.port = "http", "::1", 8123
     inject_banner(flow, st)
     token = injected(flow).group(1).decode()
-    assert page_tokens(st).valid(token, request_origin(flow.request))
-    assert page_tokens(st).valid(token, "http://[::1]:8123")
+    assert st.pages.valid(token, request_origin(flow.request))
+    assert st.pages.valid(token, "http://[::1]:8123")
 
 
 def test_the_token_is_not_in_the_script_url_that_csp_reports_would_send_to_the_site():
     flow, st = page_flow(), state()
     inject_banner(flow, st)
-    src = re.search(rb'<script src="([^"]+)"', flow.response.raw_content).group(1)
+    assert flow.response is not None
+    tag = re.search(rb'<script src="([^"]+)"', flow.response.raw_content or b"")
+    assert tag is not None
+    src = tag.group(1)
     token = injected(flow).group(1)
     assert token not in src
     assert b"t=" not in src
@@ -343,9 +360,9 @@ def test_a_head_bigger_than_the_scan_window_is_still_found():
 
 def test_mixed_case_head_close_and_a_body_without_head_close():
     body = b"<html><Head><title>x</title></Head><body>a</body>"
-    assert insertion_point(body).offset == body.index(b"</Head>")
+    assert offset_of(body) == body.index(b"</Head>")
     late = b"<html><head><title>x</title><body>" + b"<p>y</p>" * 40_000 + b"</head>"
-    assert insertion_point(late).offset == late.index(b"<body>")
+    assert offset_of(late) == late.index(b"<body>")
 
 
 def test_an_injected_page_is_not_cached_so_its_token_is_never_stale():

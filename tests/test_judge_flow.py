@@ -47,7 +47,7 @@ def create_tweet(text: str) -> http.Request:
         "POST",
         "https://x.com/i/api/graphql/SiM_cAu83R0wnrpmKQQSEw/CreateTweet",
         json.dumps(body).encode(),
-        {"content-type": "application/json", "origin": "https://x.com"},
+        http.Headers(content_type="application/json", origin="https://x.com"),
     )
 
 

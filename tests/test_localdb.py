@@ -6,7 +6,7 @@ import sqlite3
 import stat
 
 import pytest
-from pullcheck.localdb import is_in_memory, open_private_db
+from pullcheck.localdb import SqliteStore, is_in_memory, open_private_db
 from pullcheck.opportunities import OpportunityLog
 from pullcheck.proxy.state import ProxyState
 from pullcheck.sentlog import SqliteSentLog
@@ -21,7 +21,7 @@ def test_a_new_database_is_created_readable_by_its_owner_only(tmp_path):
 
 
 def test_sent_log_stats_and_opportunities_files_are_all_private(tmp_path):
-    stores = [
+    stores: list[SqliteStore] = [
         SqliteSentLog.in_data_dir(tmp_path, retention_days=30),
         StatsStore.in_data_dir(tmp_path),
         OpportunityLog(tmp_path / "opportunities.sqlite3"),
@@ -76,7 +76,7 @@ def test_a_read_only_folder_gives_an_in_memory_store(tmp_path, monkeypatch, capl
     monkeypatch.setattr(sqlite3, "connect", read_only)
     with caplog.at_level(logging.WARNING, logger="pullcheck"):
         log = SqliteSentLog.in_data_dir(tmp_path, retention_days=30)
-    assert is_in_memory(log._db)
+    assert log.in_memory
     assert list(tmp_path.glob("*.corrupt-*")) == []  # a read-only file is not corrupt
     assert any("readonly" in r.getMessage() for r in caplog.records)
     log.close()
@@ -91,7 +91,7 @@ def test_the_proxy_state_opens_over_a_garbage_sent_log(tmp_path, caplog):
         state = ProxyState.open(tmp_path / "config.yaml", data, 1 << 20)
     try:
         assert len(state.sent_log) == 0
-        assert not is_in_memory(state.sent_log._db)
+        assert not state.sent_log.in_memory
         assert len(list(data.glob("sent.sqlite3.corrupt-*"))) == 1
         assert len(list(data.glob("stats.sqlite3.corrupt-*"))) == 1
     finally:
@@ -103,9 +103,9 @@ def test_the_proxy_state_opens_when_the_data_folder_is_unusable(tmp_path):
     blocker.write_text("not a folder")
     state = ProxyState.open(tmp_path / "config.yaml", blocker / "data", 1 << 20)
     try:
-        assert is_in_memory(state.sent_log._db)
+        assert state.sent_log.in_memory
         assert state.tally is not None
-        assert is_in_memory(state.tally.stats._db)
+        assert state.tally.stats.in_memory
     finally:
         state.close()
 

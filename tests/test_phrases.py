@@ -14,13 +14,13 @@ from pullcheck.phrases import (
 )
 
 
-def group(*phrases: str, patterns: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+def group(*phrases: str, patterns: tuple[str, ...] = ()):
     return compile_group(
         PhraseGroupFile(group="test", phrases=list(phrases), patterns=list(patterns))
     )
 
 
-def texts(found) -> list[str]:  # type: ignore[no-untyped-def]
+def texts(found) -> list[str]:
     return [hit.text for hit in found]
 
 

@@ -49,7 +49,7 @@ def viewer(user_id: str, screen_name: str) -> tuple[int, dict[str, str], bytes]:
 
 
 def tweet_detail() -> tuple[int, dict[str, str], bytes]:
-    customer = {"__typename": "User", "rest_id": "1600000000000000009"}
+    customer: dict[str, object] = {"__typename": "User", "rest_id": "1600000000000000009"}
     customer["core"] = {"screen_name": "sam_rivera"}
     tweet = {
         "__typename": "Tweet",

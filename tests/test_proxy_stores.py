@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from proxy_harness import RunningProxy, Upstream, fetch
 from pullcheck.auditlog import MAX_TEXT
-from pullcheck.localdb import is_in_memory
 from pullcheck.notpush import RATE_PER_MINUTE
 from pullcheck.proxy.trust import RateLimit, UntrustedWrites
 
@@ -70,7 +69,7 @@ def test_the_proxy_starts_and_proxies_over_a_garbage_sent_log(tmp_path, site, ca
     ):
         status, _, _ = fetch(proxy, "GET", f"http://{site.address}/api/v1/timelines/home")
         sent_log = proxy.addon.state.sent_log
-        on_disk = not is_in_memory(sent_log._db)
+        on_disk = not sent_log.in_memory
     assert status == 200
     assert on_disk
     moved = list(data.glob("sent.sqlite3.corrupt-*"))
@@ -91,7 +90,7 @@ def test_the_proxy_starts_and_proxies_when_the_data_folder_is_a_path_through_a_f
         start(tmp_path, plain_config(site), blocker / "data") as proxy,
     ):
         status, _, _ = fetch(proxy, "GET", f"http://{site.address}/api/v1/timelines/home")
-        in_memory = is_in_memory(proxy.addon.state.sent_log._db)
+        in_memory = proxy.addon.state.sent_log.in_memory
     assert status == 200
     assert in_memory
     assert any("in memory" in r.getMessage() for r in caplog.records)
@@ -114,8 +113,8 @@ def test_the_proxy_starts_and_proxies_when_the_data_folder_is_read_only(
     with start(tmp_path, plain_config(site)) as proxy:
         status, _, _ = fetch(proxy, "GET", f"http://{site.address}/api/v1/timelines/home")
         state = proxy.addon.state
-        stores = [state.sent_log._db, state.tally.stats._db, state.tally.opportunities._db]
-        in_memory = [is_in_memory(db) for db in stores]
+        stores = [state.sent_log, state.tally.stats, state.tally.opportunities]
+        in_memory = [store.in_memory for store in stores]
     assert status == 200
     assert in_memory == [True, True, True]
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 from pullcheck.builtin_ask import asks_for_help
 from pullcheck.engine import Engine, EngineSettings
 from pullcheck.history import InMemorySentHistory
-from pullcheck.models import Draft, ReplyTarget
+from pullcheck.models import Draft, Kind, ReplyTarget, Verdict
 from pullcheck.rulebook import builtin_pack
 from pullcheck.topics import without_audience
 
 PACK = builtin_pack()
 
 
-def judge(text: str, parent: str, kind: str = "reply"):  # type: ignore[no-untyped-def]
+def judge(text: str, parent: str, kind: Kind = "reply") -> Verdict:
     engine = Engine(PACK, EngineSettings(), history=InMemorySentHistory())
     draft = Draft(
         platform="x", kind=kind, text=text, reply_to=ReplyTarget(author="stranger", text=parent)
@@ -21,7 +21,7 @@ def judge(text: str, parent: str, kind: str = "reply"):  # type: ignore[no-untyp
     return engine.judge(draft)
 
 
-def codes(verdict) -> set[str]:  # type: ignore[no-untyped-def]
+def codes(verdict: Verdict) -> set[str]:
     return {finding.code for finding in verdict.findings}
 
 

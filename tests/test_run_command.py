@@ -8,7 +8,6 @@ import asyncio
 import os
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -46,11 +45,10 @@ def configured(tmp_path: Path, *specs: str) -> tuple[str, float | None]:
 
 
 @pytest.fixture(autouse=True)
-def no_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def no_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the user's own config and data out of every test."""
     monkeypatch.setenv("PULLCHECK_CONFIG", str(tmp_path / "no-config.yaml"))
     monkeypatch.setenv("PULLCHECK_DATA_DIR", str(tmp_path / "data"))
-    return
 
 
 def test_run_adds_the_addon_configured_by_its_flags(tmp_path: Path) -> None:

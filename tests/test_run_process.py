@@ -3,6 +3,7 @@ hold and decision) and what Ctrl-C does to a held post."""
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import subprocess
@@ -17,6 +18,13 @@ from pullcheck_child import Child, child_env
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     return child_env(tmp_path)
+
+
+def found(pattern: str, output: str) -> str:
+    """The first group of `pattern` in the child's output, which the test expects there."""
+    match = re.search(pattern, output)
+    assert match is not None, f"{pattern!r} not in {output!r}"
+    return match.group(1)
 
 
 @pytest.mark.timeout(150)
@@ -41,7 +49,6 @@ def test_a_port_in_use_is_reported_with_the_run_commands_own_port_option(tmp_pat
 @pytest.mark.timeout(120)
 def test_run_prints_each_hold_with_how_to_decide_it_and_each_decision(tmp_path, env):
     import json
-    import re
     import urllib.request
 
     from proxy_harness import Upstream
@@ -74,7 +81,7 @@ def test_run_prints_each_hold_with_how_to_decide_it_and_each_decision(tmp_path, 
     ).encode()
     try:
         started = child.output_until("stop with Ctrl-C", 60)
-        port = re.search(r"proxy:\s+http://127\.0\.0\.1:(\d+)", started).group(1)
+        port = found(r"proxy:\s+http://127\.0\.0\.1:(\d+)", started)
         opener = urllib.request.build_opener(
             urllib.request.ProxyHandler({"http": f"http://127.0.0.1:{port}"})
         )
@@ -90,7 +97,7 @@ def test_run_prints_each_hold_with_how_to_decide_it_and_each_decision(tmp_path, 
         )
         sender.start()
         output = child.output_until("— pullcheck decide h", 30)
-        hold_id = re.search(r"pullcheck decide (h\d+-[0-9a-f]+) send\|edit", output).group(1)
+        hold_id = found(r"pullcheck decide (h\d+-[0-9a-f]+) send\|edit", output)
         decided = subprocess.run(
             [sys.executable, "-m", "pullcheck.cli", "decide", hold_id, "send"],
             env=env,
@@ -117,7 +124,6 @@ def test_run_prints_each_hold_with_how_to_decide_it_and_each_decision(tmp_path, 
 @pytest.mark.timeout(120)
 def test_ctrl_c_answers_a_held_client_with_the_sites_failure_response(tmp_path, env):
     import json
-    import re
     import urllib.error
     import urllib.request
 
@@ -166,7 +172,7 @@ def test_ctrl_c_answers_a_held_client_with_the_sites_failure_response(tmp_path, 
 
     try:
         started = child.output_until("stop with Ctrl-C", 60)
-        port = re.search(r"proxy:\s+http://127\.0\.0\.1:(\d+)", started).group(1)
+        port = found(r"proxy:\s+http://127\.0\.0\.1:(\d+)", started)
         opener = urllib.request.build_opener(
             urllib.request.ProxyHandler({"http": f"http://127.0.0.1:{port}"})
         )

@@ -8,6 +8,7 @@ import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from pullcheck.engine import Engine, EngineSettings
@@ -49,10 +50,10 @@ def pp207(engine: Engine, draft: Draft) -> list[str]:
     return [f.code for f in engine.judge(draft).findings if f.code == "PP207"]
 
 
-def comment(text: str, parent: str | None = VIDEO, **fields: object) -> Draft:
+def comment(text: str, parent: str | None = VIDEO, **fields: Any) -> Draft:
     return Draft(
         platform="youtube", kind="comment", text=text, reply_to=ReplyTarget(text=parent), **fields
-    )  # type: ignore[arg-type]
+    )
 
 
 # -- the shipped model ---------------------------------------------------------------------------

@@ -11,8 +11,10 @@ from pullcheck.sites.bluesky import ADAPTER, FAILURE
 from site_fixtures import (
     check_compose,
     check_harvest,
+    composed,
     fake_jwt,
     fixture_names,
+    harvested,
     load,
     request_of,
     response_of,
@@ -27,7 +29,7 @@ AUTH = f"Bearer {fake_jwt(ME)}"
 def _memory_with_convos() -> Memory:
     memory = Memory()
     listing = response_of(load("bluesky_read_chat_list_convos_response.json"), authorization=AUTH)
-    memory.remember("bluesky", ADAPTER.harvest(listing))
+    memory.remember("bluesky", harvested(ADAPTER, listing))
     return memory
 
 
@@ -62,11 +64,12 @@ def test_self_hosted_pds_is_matched_by_path() -> None:
 def test_own_did_is_learned_from_the_repo_field_too() -> None:
     memory = Memory()
     memory.remember(
-        "bluesky", ADAPTER.harvest(response_of(load("bluesky_read_chat_list_convos_response.json")))
+        "bluesky",
+        harvested(ADAPTER, response_of(load("bluesky_read_chat_list_convos_response.json"))),
     )
-    memory.enrich("bluesky", ADAPTER.compose(request_of(load("bluesky_create_record_post.json"))))
+    memory.enrich("bluesky", composed(ADAPTER, request_of(load("bluesky_create_record_post.json"))))
     draft = memory.enrich(
-        "bluesky", ADAPTER.compose(request_of(load("bluesky_chat_send_message.json")))
+        "bluesky", composed(ADAPTER, request_of(load("bluesky_chat_send_message.json")))
     )
     assert draft.recipients == ["did:plc:samrivera000000000000000"]
 
@@ -74,8 +77,8 @@ def test_own_did_is_learned_from_the_repo_field_too() -> None:
 def test_batch_reaches_every_conversation_known() -> None:
     memory = _memory_with_convos()
     memory.remember("bluesky", _convo_harvest("3lqconvoalex002", "did:plc:alex"))
-    compose = ADAPTER.compose(
-        request_of(load("bluesky_chat_send_message_batch.json"), authorization=AUTH)
+    compose = composed(
+        ADAPTER, request_of(load("bluesky_chat_send_message_batch.json"), authorization=AUTH)
     )
     draft = memory.enrich("bluesky", compose)
     assert draft.recipients == ["did:plc:samrivera000000000000000", "did:plc:alex"]
@@ -103,7 +106,11 @@ def _convo_harvest(convo_id: str, other: str):
 
 def test_thread_in_one_applywrites_only_first_post_is_a_reply() -> None:
     def create(text: str, reply_to: str | None) -> dict:
-        value = {"$type": "app.bsky.feed.post", "text": text, "createdAt": "2026-05-04T10:00:00Z"}
+        value: dict[str, object] = {
+            "$type": "app.bsky.feed.post",
+            "text": text,
+            "createdAt": "2026-05-04T10:00:00Z",
+        }
         if reply_to:
             ref = {"uri": reply_to, "cid": "c"}
             value["reply"] = {"root": ref, "parent": ref}
@@ -185,10 +192,10 @@ def test_other_collections_are_not_posts() -> None:
 def test_reply_parent_text_from_the_timeline() -> None:
     memory = Memory()
     memory.remember(
-        "bluesky", ADAPTER.harvest(response_of(load("bluesky_read_get_timeline_response.json")))
+        "bluesky", harvested(ADAPTER, response_of(load("bluesky_read_get_timeline_response.json")))
     )
     draft = memory.enrich(
-        "bluesky", ADAPTER.compose(request_of(load("bluesky_apply_writes_reply.json")))
+        "bluesky", composed(ADAPTER, request_of(load("bluesky_apply_writes_reply.json")))
     )
     assert draft.reply_to is not None
     assert draft.reply_to.text == "Sourdough day! First batch out of the oven at 6am."
@@ -246,14 +253,14 @@ def _send(memory: Memory, convo: str = NEW_CONVO, text: str = PITCH):
         },
         "body": body,
     }
-    return memory.enrich("bluesky", ADAPTER.compose(to_request(spec)))
+    return memory.enrich("bluesky", composed(ADAPTER, to_request(spec)))
 
 
 def _read(memory: Memory, name: str, body: str | None = None) -> None:
     fixture = load(name)
     if body is not None:
         fixture = {**fixture, "response": {**fixture["response"], "body": body}}
-    memory.remember("bluesky", ADAPTER.harvest(response_of(fixture, authorization=AUTH)))
+    memory.remember("bluesky", harvested(ADAPTER, response_of(fixture, authorization=AUTH)))
 
 
 def test_first_message_into_a_new_convo_is_cold() -> None:

@@ -10,6 +10,7 @@ from pullcheck.sites.linkedin import ADAPTER, FAILURE
 from site_fixtures import (
     check_compose,
     check_harvest,
+    composed,
     fixture_names,
     load,
     request_of,
@@ -28,7 +29,7 @@ def test_compose_fixture_matches_expected(name: str) -> None:
         expected["kind"] = "connect-note"
     request = request_of(fixture)
     assert adapter_for_request(request) is ADAPTER
-    compose = ADAPTER.compose(request)
+    compose = composed(ADAPTER, request)
     check_compose(compose, compose.draft, expected)
 
 
@@ -169,8 +170,8 @@ def test_messenger_conversations_give_members_for_an_existing_thread() -> None:
     assert harvest.conversations == {conversation: [me, sam]}
     memory = Memory()
     memory.remember("linkedin", harvest)
-    compose = ADAPTER.compose(
-        request_of(load("linkedin_message_create_existing_conversation.json"))
+    compose = composed(
+        ADAPTER, request_of(load("linkedin_message_create_existing_conversation.json"))
     )
     draft = memory.enrich("linkedin", compose)
     assert draft.recipients == [sam]

@@ -12,7 +12,9 @@ from pullcheck.sites.mastodon import ADAPTER, FAILURE
 from site_fixtures import (
     check_compose,
     check_harvest,
+    composed,
     fixture_names,
+    harvested,
     load,
     request_of,
     response_of,
@@ -26,7 +28,7 @@ def test_compose_fixture_matches_expected(name: str) -> None:
     request = request_of(fixture)
     # mastodon.example is no listed instance: the API path is matched on any host.
     assert adapter_for_request(request) is ADAPTER
-    compose = ADAPTER.compose(request)
+    compose = composed(ADAPTER, request)
     check_compose(compose, compose.draft, fixture["expected"])
 
 
@@ -140,8 +142,8 @@ def test_same_path_without_a_status_body_is_not_mastodon() -> None:
 def test_dm_to_a_new_follower_is_flagged_as_such() -> None:
     memory = Memory()
     notifications = response_of(load("mastodon_read_notifications_v1_response.json"))
-    memory.remember("mastodon", ADAPTER.harvest(notifications))
-    compose = ADAPTER.compose(request_of(load("mastodon_status_create_direct.json")))
+    memory.remember("mastodon", harvested(ADAPTER, notifications))
+    compose = composed(ADAPTER, request_of(load("mastodon_status_create_direct.json")))
     draft = memory.enrich("mastodon", compose, now=1777885500 + 120)
     assert draft.recipient_is_new_follower is True
 
@@ -178,7 +180,7 @@ def test_conversations_list_gives_members_and_who_wrote() -> None:
     assert harvest.conversations == {"c1": ["sam@social.example"]}
     memory = Memory()
     memory.remember("mastodon", harvest)
-    compose = ADAPTER.compose(request_of(load("mastodon_status_create_direct.json")))
+    compose = composed(ADAPTER, request_of(load("mastodon_status_create_direct.json")))
     assert memory.enrich("mastodon", compose).prior_conversation is True
 
 

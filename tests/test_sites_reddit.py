@@ -12,6 +12,7 @@ from pullcheck.sites.reddit import ADAPTER, FAILURE_API, FAILURE_MATRIX, FAILURE
 from site_fixtures import (
     check_compose,
     check_harvest,
+    composed,
     fixture_names,
     load,
     request_of,
@@ -25,7 +26,7 @@ def test_compose_fixture_matches_expected(name: str) -> None:
     fixture = load(name)
     request = request_of(fixture)
     assert adapter_for_request(request) is ADAPTER
-    compose = ADAPTER.compose(request)
+    compose = composed(ADAPTER, request)
     check_compose(compose, compose.draft, fixture["expected"])
 
 
@@ -160,7 +161,7 @@ def test_matrix_room_members_come_from_sync() -> None:
     assert harvest.conversations[room] == ["@t2_me:reddit.com", "@t2_jordan:reddit.com"]
     memory = Memory()
     memory.remember("reddit", harvest)
-    compose = ADAPTER.compose(request_of(load("reddit_chat_matrix_send.json")))
+    compose = composed(ADAPTER, request_of(load("reddit_chat_matrix_send.json")))
     draft = memory.enrich("reddit", compose)
     assert "@t2_jordan:reddit.com" in draft.recipients
     assert draft.prior_conversation is True  # jordan wrote in it

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pullcheck.sites import ADAPTERS, ADAPTERS_BY_NAME, SiteRouter, adapter_for_request
+from pullcheck.sites import (
+    ADAPTERS,
+    ADAPTERS_BY_NAME,
+    SiteRouter,
+    SitesConfig,
+    adapter_for_request,
+)
 from pullcheck.sites.wire import WireRequest
 
 
@@ -19,7 +25,7 @@ def _request(host: str, path: str = "/", port: int = 443, method: str = "GET") -
     return WireRequest(method, "https", host, port, path, {}, {}, b"")
 
 
-def _name(request: WireRequest, config: object = None) -> str | None:
+def _name(request: WireRequest, config: SitesConfig = None) -> str | None:
     adapter = adapter_for_request(request, config)
     return adapter.name if adapter else None
 

@@ -13,7 +13,9 @@ from pullcheck.sites.x import ADAPTER, FAILURE
 from site_fixtures import (
     check_compose,
     check_harvest,
+    composed,
     fixture_names,
+    harvested,
     load,
     request_of,
     response_of,
@@ -56,7 +58,7 @@ def test_operation_is_matched_by_name_whatever_the_query_id() -> None:
 def test_xchat_recipient_comes_from_memory_when_the_cookie_is_missing() -> None:
     memory = Memory()
     notifications = response_of(load("x_read_notifications_follow_response.json"))
-    memory.remember("x", ADAPTER.harvest(notifications))  # names the viewer: the user
+    memory.remember("x", harvested(ADAPTER, notifications))  # names the viewer: the user
     compose = ADAPTER.compose(request_of(load("x_dm_xchat_send_encrypted.json")))
     assert compose is not None
     draft = memory.enrich("x", compose, now=1777883100 + 60)
@@ -67,8 +69,10 @@ def test_xchat_recipient_comes_from_memory_when_the_cookie_is_missing() -> None:
 
 def test_reply_gets_parent_author_and_text_from_seen_posts() -> None:
     memory = Memory()
-    memory.remember("x", ADAPTER.harvest(response_of(load("x_read_home_timeline_response.json"))))
-    compose = ADAPTER.compose(request_of(load("x_create_tweet_reply.json")))
+    memory.remember(
+        "x", harvested(ADAPTER, response_of(load("x_read_home_timeline_response.json")))
+    )
+    compose = composed(ADAPTER, request_of(load("x_create_tweet_reply.json")))
     draft = memory.enrich("x", compose)
     assert draft.reply_to is not None
     assert draft.reply_to.author == "jordan_bakes"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -17,7 +19,7 @@ DAY = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> StatsStore:
+def store(tmp_path: Path) -> Iterator[StatsStore]:
     opened = StatsStore.in_data_dir(tmp_path)
     yield opened
     opened.close()
@@ -138,7 +140,7 @@ def test_days_older_than_the_longest_span_shown_are_dropped(tmp_path: Path) -> N
     store.count("draft_checked", "x", when=datetime(2000, 1, 1, tzinfo=UTC))
     store.count("draft_checked", "x", when=datetime.now(UTC))
     store.close()
-    reopened = StatsStore(tmp_path / FILENAME)
-    days = [row[0] for row in reopened._db.execute("SELECT DISTINCT day FROM counts")]
-    reopened.close()
+    StatsStore(tmp_path / FILENAME).close()  # opening it drops the old days from the file
+    with closing(sqlite3.connect(tmp_path / FILENAME)) as db:
+        days = [row[0] for row in db.execute("SELECT DISTINCT day FROM counts")]
     assert days == [datetime.now(UTC).date().isoformat()]

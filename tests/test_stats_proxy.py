@@ -15,9 +15,10 @@ import pytest
 from mitmproxy import http
 from mitmproxy.test import taddons, tflow
 from pullcheck.proxy.addon import ANSWERED_BY_PULLCHECK, PullcheckAddon
+from pullcheck.proxy.state import ProxyState
 from site_fixtures import load
 
-PITCH = {
+PITCH: dict[str, Any] = {
     "variables": {
         "tweet_text": "Hi! We build fast, affordable websites for bakeries. See "
         "https://acme-webworks.example/pricing and DM me for 20% off this week!",
@@ -62,7 +63,7 @@ def compose(body: dict[str, Any]) -> http.HTTPFlow:
             "POST",
             "https://x.com/i/api/graphql/SiM_cAu83R0wnrpmKQQSEw/CreateTweet",
             json.dumps(body).encode(),
-            {"content-type": "application/json", "origin": "https://x.com"},
+            http.Headers(content_type="application/json", origin="https://x.com"),
         )
     )
 
@@ -75,6 +76,26 @@ async def ask_dashboard(
     return flow
 
 
+def answer(flow: http.HTTPFlow) -> http.Response:
+    assert flow.response is not None, "the proxy did not answer"
+    return flow.response
+
+
+def body_of(flow: http.HTTPFlow) -> bytes:
+    body = answer(flow).content
+    assert body is not None, "the answer's body does not decode"
+    return body
+
+
+def text_of(flow: http.HTTPFlow) -> str:
+    return body_of(flow).decode("utf-8")
+
+
+def state_of(addon: PullcheckAddon) -> ProxyState:
+    assert addon.state is not None, "the add-on is not loaded"
+    return addon.state
+
+
 def dashboard(addon: PullcheckAddon, path: str = "/", method: str = "GET") -> http.HTTPFlow:
     return asyncio.run(ask_dashboard(addon, path, method))
 
@@ -84,7 +105,7 @@ async def hold_and_decide(addon: PullcheckAddon, tctx: Any, choice: str | None) 
     task = asyncio.ensure_future(addon.request(flow))
     for _ in range(500):
         await asyncio.sleep(0.01)
-        pending = addon.state.holds.pending()
+        pending = state_of(addon).holds.pending()
         if pending:
             break
     else:
@@ -101,15 +122,15 @@ def test_dashboard_is_answered_by_the_proxy_and_locked_down(tmp_path: Path) -> N
         missing = dashboard(addon, "/admin")
         posted = dashboard(addon, "/", "POST")
     assert page.metadata[ANSWERED_BY_PULLCHECK] is True
-    assert page.response.status_code == 200
-    assert page.response.headers["content-type"].startswith("text/html")
-    policy = page.response.headers["content-security-policy"]
+    assert answer(page).status_code == 200
+    assert answer(page).headers["content-type"].startswith("text/html")
+    policy = answer(page).headers["content-security-policy"]
     assert "default-src 'none'" in policy
     assert "style-src 'self'" in policy
-    assert b"<script" not in page.response.content
-    assert css.response.status_code == 200
-    assert b".cards" in css.response.content
-    assert (missing.response.status_code, posted.response.status_code) == (404, 405)
+    assert b"<script" not in body_of(page)
+    assert answer(css).status_code == 200
+    assert b".cards" in body_of(css)
+    assert (answer(missing).status_code, answer(posted).status_code) == (404, 405)
 
 
 def test_figures_after_a_session_of_drafts_holds_and_timelines(tmp_path: Path) -> None:
@@ -133,7 +154,7 @@ def test_figures_after_a_session_of_drafts_holds_and_timelines(tmp_path: Path) -
 
     flows: dict[str, http.HTTPFlow] = {}
     asyncio.run(session())
-    figures = json.loads(flows["json"].response.content)
+    figures = json.loads(body_of(flows["json"]))
     assert figures["totals"]["draft_checked"] == 5
     assert figures["totals"]["warning_shown"] == 4
     assert figures["totals"]["hold"] == 4
@@ -147,7 +168,7 @@ def test_figures_after_a_session_of_drafts_holds_and_timelines(tmp_path: Path) -
     assert figures["rule_names"]["PP201"] == "unsolicited-pitch-reply"
     # Jordan's post asks for recommendations about a bakery website: what the user offers.
     assert figures["totals"]["opportunity"] == 1
-    page = flows["page"].response.text
+    page = text_of(flows["page"])
     shown = dict(re.findall(r'data-figure="(\w+)">([^<]+)<', page))
     assert shown["revised_share"] == "67%"
     assert shown["hold"] == "4"
@@ -161,27 +182,17 @@ def test_figures_after_a_session_of_drafts_holds_and_timelines(tmp_path: Path) -
 
 
 def test_not_push_overrides_are_counted(tmp_path: Path) -> None:
-    from types import SimpleNamespace
-
+    from endpoint_state import BareEndpointState, config_in
     from mitmproxy.test import tutils
+    from pullcheck.engine import Engine
     from pullcheck.proxy.control import handle
-    from pullcheck.proxy.feed import VerdictFeed
-    from pullcheck.proxy.holds import HoldRegistry
-    from pullcheck.proxy.pages import PageTokens
     from pullcheck.proxy.tally import ProxyTally
+    from pullcheck.rulebook import builtin_pack
 
     home = "http://127.0.0.1:8123"
     tally = ProxyTally.in_data_dir(tmp_path / "data")
-    state = SimpleNamespace(
-        pages=PageTokens(),
-        feed=VerdictFeed(),
-        holds=HoldRegistry(timeout_s=5),
-        engine=None,
-        memory=None,
-        route=None,
-        mode="warn",
-        tally=tally,
-        config=SimpleNamespace(notpush_path=lambda: tmp_path / "notpush.yaml"),
+    state = BareEndpointState(
+        engine=Engine(builtin_pack()), config=config_in(tmp_path), tally=tally
     )
     request = tutils.treq(
         method=b"POST",
@@ -200,7 +211,7 @@ def test_not_push_overrides_are_counted(tmp_path: Path) -> None:
     flow = tflow.tflow(req=request)
     flow.response = None
     asyncio.run(handle(flow, state))
-    assert flow.response.status_code == 200
+    assert answer(flow).status_code == 200
     summary = tally.stats.summary(days=1)
     tally.close()
     assert summary.totals["notpush"] == 1
@@ -220,12 +231,12 @@ def live_check(token: str, text: str) -> http.HTTPFlow:
             "POST",
             "https://x.com/__pullcheck__/check",
             json.dumps(body).encode(),
-            {
-                "content-type": "application/json",
-                "origin": "https://x.com",
-                "sec-fetch-site": "same-origin",
-                "x-pullcheck-token": token,
-            },
+            http.Headers(
+                content_type="application/json",
+                origin="https://x.com",
+                sec_fetch_site="same-origin",
+                x_pullcheck_token=token,
+            ),
         )
     )
 
@@ -236,20 +247,20 @@ def test_live_checks_count_once_per_draft_and_the_send_joins_its_draft(tmp_path:
 
     async def session() -> None:
         with proxy(tmp_path, pullcheck_hold_timeout=5) as (addon, tctx):
-            token = addon.state.pages.issue("https://x.com")
+            token = state_of(addon).pages.issue("https://x.com")
             for size in range(10, len(pitch) + 10, 10):  # a pause every ten characters
                 check = live_check(token, pitch[:size])
                 await addon.request(check)
-                levels.append(json.loads(check.response.content)["verdict"]["level"])
+                levels.append(json.loads(body_of(check))["verdict"]["level"])
             await hold_and_decide(addon, tctx, "edit")  # the reply typed above, sent
             for size in range(10, len(calm) + 10, 10):  # a second draft, never sent
                 await addon.request(live_check(token, calm[:size]))
-            assert addon.state.recorder.flush()
+            assert state_of(addon).recorder.flush()
             flows["json"] = await ask_dashboard(addon, "/stats.json?days=1")
 
     flows: dict[str, http.HTTPFlow] = {}
     levels: list[str] = []
     asyncio.run(session())
     assert levels.count("warning") + levels.count("error") >= 6  # many live warnings shown
-    totals = json.loads(flows["json"].response.content)["totals"]
+    totals = json.loads(body_of(flows["json"]))["totals"]
     assert (totals["draft_checked"], totals["warning_shown"], totals["hold"]) == (2, 1, 1)

@@ -30,6 +30,7 @@ from pullcheck.config_schema import SITE_NAMES, Config, RuleOverride
 from pullcheck.located_yaml import LocatedData
 from pullcheck.pack_cache import load_pack, pack_rules
 from pullcheck.places import default_config_path
+from pullcheck.rulebook import RulePack
 
 __all__ = ["Config", "ConfigError", "load_config"]
 
@@ -52,10 +53,10 @@ def load_config(
     path = Path(path).expanduser()
     if not path.exists():
         if missing_ok:
-            config = Config()
-            config._pack = load_pack([], LocatedData(data={}), path)
-            config._data_folder = data_folder
-            return with_notpush(config, [path])
+            defaults = Config()
+            defaults._pack = load_pack([], LocatedData(data={}), path)
+            defaults._data_folder = data_folder
+            return with_notpush(defaults, [path])
         raise ConfigError([(path, None, None, "no such config file", None)])
 
     located, sources = read_layers(path, seen=())
@@ -141,7 +142,7 @@ def _check_sites(sites: dict[str, Any]) -> Iterable[Problem]:
 
 
 def _check_rules(
-    overrides: dict[str, Any], pack: Any
+    overrides: dict[str, Any], pack: RulePack
 ) -> tuple[list[Problem], dict[str, RuleOverride]]:
     """Unknown rule codes and parameters, and the overrides by code (a rule may be named by
     its slug). `overrides` holds RuleOverrides, or what the file wrote when pydantic refused
@@ -162,7 +163,7 @@ def _check_rules(
         if override is None:
             continue
         renamed[code] = override
-        defaults: dict[str, Any] = dict(getattr(rules[code], "params", None) or {})
+        defaults: dict[str, Any] = dict(rules[code].params)
         for param, param_value in override.params.items():
             if param not in defaults:
                 known = ", ".join(sorted(defaults)) or "none"

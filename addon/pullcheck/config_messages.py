@@ -9,6 +9,7 @@ raise (`ValueError` in config.py) are already written for people and pass throug
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 # What each settings section takes, by the name of its pydantic model.
@@ -32,7 +33,7 @@ LIST_SHAPE = "a list such as [first, second] (a single item may be written alone
 MAX_SHOWN = 40
 
 
-def plain_message(error: dict[str, Any]) -> str:
+def plain_message(error: Mapping[str, Any]) -> str:
     """One pydantic error (an item of `ValidationError.errors()`) as a sentence about the key."""
     kind = error["type"]
     context = error.get("ctx") or {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -22,6 +22,11 @@ from pydantic import (
 from pullcheck.language import FUNCTION_WORDS
 from pullcheck.models import Severity
 from pullcheck.places import data_dir
+
+if TYPE_CHECKING:
+    # Only for annotations: reading a config never imports the rule pack (it loads when the
+    # config is checked against it).
+    from pullcheck.rulebook import RulePack
 
 Mode = Literal["off", "warn", "hold"]
 
@@ -225,7 +230,7 @@ class Config(_Strict):
     # The files this config was read from (for the watcher) and the rule pack it was checked
     # against (so build_engine need not load it again).
     _sources: list[Path] = PrivateAttr(default_factory=list)
-    _pack: Any = PrivateAttr(default=None)
+    _pack: RulePack | None = PrivateAttr(default=None)
     # The data folder the config was loaded for (the proxy's `pullcheck_data_dir`), else None
     # for the default one.
     _data_folder: Path | None = PrivateAttr(default=None)

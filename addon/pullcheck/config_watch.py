@@ -17,13 +17,16 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pullcheck.config import Config, ConfigError, load_config
 from pullcheck.config_layers import not_a_regular_file
 from pullcheck.config_summary import reload_summary
 from pullcheck.engine_factory import build_engine
 from pullcheck.history import InMemorySentHistory, SentHistory
+
+if TYPE_CHECKING:
+    from pullcheck.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +45,7 @@ class ConfigWatcher:
     def __init__(
         self,
         path: Path | str,
-        on_change: Callable[[Config, Any], None] | None = None,
+        on_change: Callable[[Config, Engine], None] | None = None,
         on_error: Callable[[ConfigError], None] | None = None,
         history: SentHistory | None = None,
         missing_ok: bool = True,
@@ -70,7 +73,7 @@ class ConfigWatcher:
             return self._config
 
     @property
-    def engine(self) -> Any:
+    def engine(self) -> Engine:
         with self._lock:
             return self._engine
 
@@ -154,7 +157,7 @@ def _watched_files(config: Config) -> list[Path]:
 
 
 def _stamp(files: list[Path]) -> Stamp:
-    stamps: list[Any] = []
+    stamps: list[tuple[str, int, int] | tuple[str, None, None]] = []
     for file in files:
         try:
             stat = file.stat()
@@ -184,7 +187,7 @@ def _digest(files: list[Path]) -> str:
     return hasher.hexdigest()
 
 
-def _ready_engine(config: Config, history: SentHistory) -> Any:
+def _ready_engine(config: Config, history: SentHistory) -> Engine:
     """The config's engine with every regex compiled (on this thread, before it is swapped in),
     so no draft the proxy judges waits for a compile."""
     engine = build_engine(config, history)

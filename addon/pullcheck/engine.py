@@ -383,7 +383,7 @@ def _reusable(judged: Judgement | None, draft: Draft) -> Judgement | None:
 def _severity(override: object, default: Severity) -> Severity:
     """The user's severity for a rule, when it is one (findings are built unvalidated)."""
     if override in ("info", "warning", "error"):
-        return override  # type: ignore[return-value]
+        return override
     return default
 
 

@@ -22,6 +22,7 @@ import sqlite3
 import stat
 import time
 from pathlib import Path
+from typing import Protocol
 
 logger = logging.getLogger("pullcheck")
 
@@ -83,6 +84,18 @@ def open_private_db(path: Path, schema: str = "") -> sqlite3.Connection:
             return _in_memory(path, schema, again)
     except OSError as error:
         return _in_memory(path, schema, error)
+
+
+class SqliteStore(Protocol):
+    """What every SQLite-backed store offers (sent log, stats, opportunities)."""
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def in_memory(self) -> bool: ...
+
+    def close(self) -> None: ...
 
 
 def is_in_memory(db: sqlite3.Connection) -> bool:

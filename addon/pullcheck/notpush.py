@@ -7,7 +7,7 @@ a watched page can call that endpoint with the page's token, so the file is guar
 - bounded: at most `MAX_ENTRIES` entries (a full list refuses with `NotPushFull`, whose message
   says to edit the file); an entry already there is not written again;
 - rate-limited: `RATE_PER_MINUTE` new entries per page origin a minute (the endpoint's
-  `pullcheck.proxy.notpush_endpoint.rate_limit`);
+  `pullcheck.proxy.notpush_endpoint.new_rate_limit`, kept on the proxy state as `notpush_rate`);
 - private: the file is created 0600 (and tightened to it when it was wider), a folder it creates
   0700; it names the people the user writes to;
 - written off the event loop (the endpoint runs `append_notpush` in a thread), so a slow disk or a

@@ -26,10 +26,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from pullcheck.localdb import drop_freed_pages, open_private_db
+from pullcheck.localdb import drop_freed_pages, is_in_memory, open_private_db
 from pullcheck.topics import stem
+
+if TYPE_CHECKING:
+    from pullcheck.features import Ask
 
 logger = logging.getLogger("pullcheck")
 
@@ -120,10 +123,26 @@ class Opportunity:
         }
 
 
+class ReadPost(Protocol):
+    """A post read off a timeline (the sites' `SeenPost`)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def platform(self) -> str: ...
+
+    @property
+    def author(self) -> str | None: ...
+
+    @property
+    def text(self) -> str | None: ...
+
+
 def spot(
-    posts: Iterable[Any], matcher: OfferMatcher, asks: Callable[[str], Any]
+    posts: Iterable[ReadPost], matcher: OfferMatcher, asks: Callable[[str], Ask]
 ) -> list[Opportunity]:
-    """Opportunities among harvested posts (`SeenPost`-like: id, platform, author, text).
+    """Opportunities among harvested posts.
 
     The cheap offer match runs first; the ask detection only on posts that match."""
     found: list[Opportunity] = []
@@ -131,11 +150,11 @@ def spot(
         return found
     now = time.time()
     for post in posts:
-        text = getattr(post, "text", "") or ""
+        text = post.text or ""
         phrase = matcher.match(text)
         if phrase is None or asks(text).answer != "yes":
             continue
-        found.append(Opportunity(str(post.id), str(post.platform), post.author, now, phrase, text))
+        found.append(Opportunity(post.id, post.platform, post.author, now, phrase, text))
     return found
 
 
@@ -253,6 +272,12 @@ class OpportunityLog:
             self._db.execute("DELETE FROM opportunities")
             drop_freed_pages(self._db)
             self._rows, self._today = 0, None
+
+    @property
+    def in_memory(self) -> bool:
+        """True when the file could not be opened or written and this store lives in memory
+        (`localdb.open_private_db`): nothing in it outlives the process."""
+        return is_in_memory(self._db)
 
     def close(self) -> None:
         with self._lock:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
 
 from pullcheck.config_errors import Problem, problems_error
 from pullcheck.config_schema import Config
 from pullcheck.example_check import load_checked_pack
 from pullcheck.located_yaml import KeyPath, LocatedData
-from pullcheck.rulebook import RulePack, RulePackError, builtin_rules_dir
+from pullcheck.rulebook import Rule, RulePack, RulePackError, builtin_rules_dir
 
 
 def load_pack(rule_folders: list[Path], located: LocatedData, main: Path) -> RulePack:
@@ -46,13 +45,14 @@ def load_pack(rule_folders: list[Path], located: LocatedData, main: Path) -> Rul
 
 
 _PACK_CACHE_SIZE = 4
-_PACKS: dict[tuple[Any, ...], RulePack] = {}
+_PackKey = tuple[tuple[str, tuple[tuple[str, int, int], ...]], ...]
+_PACKS: dict[_PackKey, RulePack] = {}
 _PACKS_LOCK = threading.Lock()
 
 
-def _pack_key(folders: list[Path]) -> tuple[Any, ...]:
+def _pack_key(folders: list[Path]) -> _PackKey:
     """Identifies a pack by its folders and the stamp of every YAML file in them."""
-    key: list[Any] = []
+    key: list[tuple[str, tuple[tuple[str, int, int], ...]]] = []
     for folder in folders:
         files = []
         for file in sorted(folder.rglob("*.yaml")):
@@ -62,12 +62,9 @@ def _pack_key(folders: list[Path]) -> tuple[Any, ...]:
     return tuple(key)
 
 
-def pack_rules(pack: Any) -> dict[str, Any]:
-    """The pack's rules by code, whatever container the rulebook keeps them in."""
-    rules = pack.rules
-    if isinstance(rules, dict):
-        return dict(rules)
-    return {rule.code: rule for rule in rules}
+def pack_rules(pack: RulePack) -> dict[str, Rule]:
+    """The pack's rules by code."""
+    return {rule.code: rule for rule in pack.rules}
 
 
 def rule_pack(config: Config) -> RulePack:

@@ -106,7 +106,7 @@ def _checks(when: Conditions, params: dict[str, Any]) -> tuple[Predicate, ...]:
 
 def _parent_has_question(draft: Draft) -> bool:
     parent = draft.reply_to.text if draft.reply_to is not None else None
-    return bool(parent) and any(mark in parent for mark in QUESTION_MARKS)
+    return parent is not None and any(mark in parent for mark in QUESTION_MARKS)
 
 
 def _second_opinion(expected: bool) -> Predicate:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pullcheck.history import SentRecord
-from pullcheck.localdb import drop_freed_pages, open_private_db
+from pullcheck.localdb import drop_freed_pages, is_in_memory, open_private_db
 
 logger = logging.getLogger("pullcheck")
 
@@ -249,6 +249,12 @@ class SqliteSentLog:
             self._windows = {}
             self._day = None
             return count
+
+    @property
+    def in_memory(self) -> bool:
+        """True when the file could not be opened or written and this store lives in memory
+        (`localdb.open_private_db`): nothing in it outlives the process."""
+        return is_in_memory(self._db)
 
     def close(self) -> None:
         with self._lock:

@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from pullcheck.localdb import drop_freed_pages, open_private_db
+from pullcheck.localdb import drop_freed_pages, is_in_memory, open_private_db
 
 Event = Literal[
     "draft_checked",
@@ -227,6 +227,12 @@ class StatsStore:
             self._db.execute("DELETE FROM rule_names")
             drop_freed_pages(self._db)
             self._known_names.clear()
+
+    @property
+    def in_memory(self) -> bool:
+        """True when the file could not be opened or written and this store lives in memory
+        (`localdb.open_private_db`): nothing in it outlives the process."""
+        return is_in_memory(self._db)
 
     def close(self) -> None:
         with self._lock:

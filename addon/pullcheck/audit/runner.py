@@ -18,8 +18,11 @@ import multiprocessing
 import os
 import queue
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TextIO
+from multiprocessing.queues import Queue
+from multiprocessing.sharedctypes import Synchronized
+from typing import TYPE_CHECKING, TextIO
 
 from pullcheck.audit.items import Archive, ArchiveItem
 from pullcheck.audit.progress import Progress
@@ -30,6 +33,9 @@ from pullcheck.engine_factory import build_engine
 from pullcheck.history import SentRecord
 from pullcheck.signature import similarity_signature
 
+if TYPE_CHECKING:
+    from pullcheck.config import Config
+
 # Below this, starting processes costs more than it saves.
 PARALLEL_MIN_ITEMS = 20_000
 MAX_WORKERS = 4
@@ -38,7 +44,7 @@ PROGRESS_STEP = 500
 WORKER_WAIT_S = 3600.0
 
 
-def engine_for_audit(config: Any) -> Engine:
+def engine_for_audit(config: Config) -> Engine:
     """The user's configured engine (rules, overrides, allowlists) over an empty history."""
     return build_engine(config, ChronologicalSentHistory())
 
@@ -101,7 +107,7 @@ def _judge_share(
     summary: AuditSummary,
     index: int,
     of: int,
-    advance: Any,
+    advance: Callable[[], None],
 ) -> None:
     history = engine.history
     assert isinstance(history, ChronologicalSentHistory)
@@ -125,7 +131,7 @@ def _judge_in_processes(
     (the caller then judges everything itself)."""
     context = multiprocessing.get_context("fork")
     done = context.Value("q", 0)
-    results: Any = context.Queue()
+    results: Queue[AuditSummary | None] = context.Queue()
     processes = [
         context.Process(
             target=_worker, args=(archive, engine, _Share(n, count), done, results), daemon=True
@@ -134,7 +140,8 @@ def _judge_in_processes(
     ]
     for process in processes:
         process.start()
-    partials: list[AuditSummary] = []
+    # A worker that failed puts None.
+    partials: list[AuditSummary | None] = []
     deadline = time.monotonic() + WORKER_WAIT_S
     try:
         while len(partials) < count and time.monotonic() < deadline:
@@ -151,16 +158,23 @@ def _judge_in_processes(
             if process.is_alive():
                 process.kill()
                 process.join(timeout=5)
-    if len(partials) < count or any(p is None for p in partials):
+    finished = [partial for partial in partials if partial is not None]
+    if len(finished) < count:
         progress.done = 0
         return None
     summary = AuditSummary.of(archive)
-    for partial in partials:
+    for partial in finished:
         summary.merge(partial)
     return summary
 
 
-def _worker(archive: Archive, engine: Engine, share: _Share, done: Any, results: Any) -> None:
+def _worker(
+    archive: Archive,
+    engine: Engine,
+    share: _Share,
+    done: Synchronized[int],
+    results: Queue[AuditSummary | None],
+) -> None:
     summary = AuditSummary.of(archive)
     pending = 0
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 import argparse
 import sys
 import textwrap
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pullcheck.commands.options import EXIT_OK, EXIT_USAGE, add_config_option, load_cli_config
 from pullcheck.config import Config
 from pullcheck.config_errors import closest
 from pullcheck.pack_cache import pack_rules, rule_pack
+
+if TYPE_CHECKING:
+    from pullcheck.rulebook import Example, Rule
 
 WIDTH = 92
 
@@ -32,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def find_rule(rules: dict[str, Any], wanted: str) -> Any | None:
+def find_rule(rules: dict[str, Rule], wanted: str) -> Rule | None:
     rule = rules.get(wanted.upper())
     if rule is None:
         rule = next((r for r in rules.values() if r.name == wanted.lower()), None)
@@ -75,58 +78,57 @@ def _para(text: str, indent: str = "") -> str:
     )
 
 
-def describe_situation(example: Any) -> str:
+def describe_situation(example: Example) -> str:
     """The circumstances of an example in words: what kind of draft, to whom, answering what."""
-    kind = getattr(example, "kind", "post")
-    parts = [kind if kind != "connect-note" else "connection note"]
-    parent = getattr(example, "parent", None)
+    kind = example.kind
+    parts: list[str] = [kind if kind != "connect-note" else "connection note"]
+    parent = example.parent
     if parent:
-        author = getattr(example, "parent_author", None)
+        author = example.parent_author
         parts.append(f'answering {"@" + author + " " if author else ""}"{parent}"')
-    recipients = getattr(example, "recipients", None) or []
+    recipients = example.recipients
     if recipients:
         parts.append("to " + ", ".join(recipients))
-    if getattr(example, "new_follower", None):
+    if example.new_follower:
         parts.append("to someone who just followed you")
-    if getattr(example, "prior_conversation", None) is True:
+    if example.prior_conversation is True:
         parts.append("in an existing conversation")
-    elif getattr(example, "prior_conversation", None) is False:
+    elif example.prior_conversation is False:
         parts.append("first contact")
-    sent = getattr(example, "sent_before", None) or []
+    sent = example.sent_before
     if sent:
         parts.append(f"after sending near-identical messages to {len(sent)} people")
-    context = getattr(example, "context", "")
+    context = example.context
     if context:
         parts.append(f"({context})")
     return ", ".join(parts)
 
 
-def _examples(examples: list[Any]) -> list[str]:
+def _examples(examples: list[Example]) -> list[str]:
     lines: list[str] = []
     for example in examples:
         lines.append(f"  {describe_situation(example)}:")
         lines.append(_para(example.text, indent="      "))
-        note = getattr(example, "note", "")
+        note = example.note
         if note:
             lines.append(_para(f"({note})", indent="      "))
     return lines
 
 
-def rule_page(rule: Any, config: Config) -> str:
+def rule_page(rule: Rule, config: Config) -> str:
     override = config.rules.get(rule.code)
     severity = override.severity if override and override.severity else rule.severity
     state = "on"
     if override and override.enabled is False:
         state = "off in your config"
     elif (override and override.shadow) or (
-        getattr(rule, "shadow", False) and not (override and override.shadow is False)
+        rule.shadow and not (override and override.shadow is False)
     ):
         state = "shadow (counted, not shown)"
-    what = getattr(rule, "what_it_does", None) or rule.message
+    what = rule.what_it_does
     lines = [
         f"{rule.code} {rule.name}",
-        f"Severity: {severity} · weight {rule.weight:g} · {getattr(rule, 'effect', 'push')} "
-        f"signal · {state}",
+        f"Severity: {severity} · weight {rule.weight:g} · {rule.effect} signal · {state}",
         "",
         "## What it does",
         _para(what),

@@ -15,10 +15,18 @@ import logging
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pullcheck.commands.options import EXIT_OK, EXIT_USAGE
 from pullcheck.terminal import guard_log_handlers
+
+if TYPE_CHECKING:
+    # The proxy loads only when `run` runs: `pullcheck check` and the rest start without it.
+    from mitmproxy.master import Master
+    from mitmproxy.options import Options
+
+    from pullcheck.proxy.addon import PullcheckAddon
+    from pullcheck.proxy.state import ProxyState
 
 EXIT_FAILED = 1
 CA_CERT_NAME = "mitmproxy-ca-cert.pem"
@@ -120,7 +128,7 @@ async def serve(listen_host: str, port: int, specs: list[str]) -> int:
         logging.getLogger(PROXYSERVER_LOGGER).removeFilter(port_hint)
 
 
-async def _serve(master: Any, opts: Any, listen_host: str, specs: list[str]) -> int:
+async def _serve(master: Master, opts: Options, listen_host: str, specs: list[str]) -> int:
     # Lazy for start-up speed: mitmproxy and the add-on load only when `pullcheck run` starts.
     from mitmproxy import exceptions
 
@@ -167,7 +175,7 @@ def show_hold_lines() -> None:
     hold_log.propagate = False
 
 
-def add_configured(master: Any, addon: Any, specs: list[str]) -> None:
+def add_configured(master: Master, addon: PullcheckAddon, specs: list[str]) -> None:
     """Add the pullcheck add-on to `master` and apply the `key=value` specs to its options.
 
     Raises mitmproxy's OptionsError, naming the `--set` at fault, for a malformed value, a value
@@ -189,7 +197,7 @@ def add_configured(master: Any, addon: Any, specs: list[str]) -> None:
         raise exceptions.OptionsError(name_the_culprit(opts, specs, error)) from None
 
 
-def name_the_culprit(opts: Any, specs: list[str], error: Exception) -> str:
+def name_the_culprit(opts: Options, specs: list[str], error: Exception) -> str:
     """mitmproxy's parse errors ("Not an integer: abc") do not say which option: find it."""
     from mitmproxy import exceptions
 
@@ -222,7 +230,7 @@ class PortHint(logging.Filter):
 class Announcement:
     """Prints the start-up notes once the proxy listens (the address is known only then)."""
 
-    def __init__(self, addon: Any, listen_host: str) -> None:
+    def __init__(self, addon: PullcheckAddon, listen_host: str) -> None:
         self.addon = addon
         self.listen_host = listen_host
 
@@ -232,11 +240,13 @@ class Announcement:
         server = ctx.master.addons.get("proxyserver")
         addresses = [f"{host}:{port}" for host, port, *_ in server.listen_addrs()] or ["?"]
         ca = Path(ctx.options.confdir).expanduser() / CA_CERT_NAME
-        print(startup_notes(self.addon, addresses, ca), flush=True)
+        state = self.addon.state
+        if state is None:
+            return  # the add-on was unloaded before the proxy listened: nothing to announce
+        print(startup_notes(state, addresses, ca), flush=True)
 
 
-def startup_notes(addon: Any, addresses: list[str], ca: Path) -> str:
-    state = addon.state
+def startup_notes(state: ProxyState, addresses: list[str], ca: Path) -> str:
     address = addresses[0].replace("0.0.0.0", "127.0.0.1")
     if address.startswith("::"):
         address = "[::1]" + address[address.rfind(":") :]
@@ -273,5 +283,5 @@ def startup_notes(addon: Any, addresses: list[str], ca: Path) -> str:
     return "\n".join(lines)
 
 
-def watched_sites(state: Any) -> str:
+def watched_sites(state: ProxyState) -> str:
     return state.route.describe()

@@ -119,7 +119,7 @@ class PullcheckAddon:
         self.judge_flow = JudgeFlow()
         self.hold_flow = HoldFlow()
         # The injector, as a seam: tests of harvesting swap it out (None: pages are left alone).
-        self._inject: BannerInjector | None = inject
+        self.injector: BannerInjector | None = inject
 
     # -- options ---------------------------------------------------------------------------
 
@@ -141,8 +141,9 @@ class PullcheckAddon:
         loader.add_option(
             # mitmproxy compares option types with Optional[int]; keep that spelling.
             "pullcheck_hold_timeout",
-            Optional[int],  # noqa: UP045
-            None,  # type: ignore[arg-type]
+            # typeshed says `type`; mitmproxy's own options use typing forms like this one.
+            Optional[int],  # type: ignore[arg-type]  # noqa: UP045
+            None,
             "Seconds a held post waits for a decision before it counts as Edit (not sent). "
             "Unset: the config's hold_timeout_s (120).",
         )
@@ -403,7 +404,7 @@ class PullcheckAddon:
             return
         if content_type is None:
             content_type = response.headers.get("content-type", "").lower()
-        injector = self._inject
+        injector = self.injector
         if (
             "text/html" in content_type
             and injector is not None

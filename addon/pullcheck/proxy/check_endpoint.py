@@ -59,7 +59,7 @@ def draft_of(check: CheckRequest, platform: str, state: EndpointState, scope: st
         links=check.links,
         scope=history_scope(scope),
     )
-    memory = getattr(state, "memory", None)
+    memory = state.memory
     if memory is None:
         return draft
     recipients = list(draft.recipients)
@@ -89,7 +89,7 @@ async def check(flow: http.HTTPFlow, state: EndpointState, origin: str) -> http.
         )
     platform = platform_of(flow, state, asked.platform)
     request = flow.request
-    scope = scope_of(getattr(state, "route", None), platform, request.host.lower(), request.port)
+    scope = scope_of(state.route, platform, request.host.lower(), request.port)
     draft, truncated = judging.bounded_draft(draft_of(asked, platform, state, scope))
     verdict = state.engine.judge(draft)
     _count_live_check(flow, state, origin, platform, asked.text, verdict)
@@ -101,7 +101,7 @@ async def check(flow: http.HTTPFlow, state: EndpointState, origin: str) -> http.
             "reply_to": draft.reply_to.model_dump() if draft.reply_to else None,
             "verdict": verdict_json(verdict),
             "truncated": truncated,
-            "mode": getattr(state, "mode", "warn"),
+            "mode": state.mode,
             "config_error": config_error(state),
             "ms": round((time.perf_counter() - started) * 1000, 3),
         },
@@ -118,16 +118,8 @@ def _count_live_check(
 ) -> None:
     """ "Your numbers" count the draft (once, however many pauses it is checked at), off the
     event loop like every other count."""
-    tally = getattr(state, "tally", None)
+    tally = state.tally
     if tally is None or not text.strip():
         return
     page = flow.request.headers.get(TOKEN_HEADER, "")
-
-    def count() -> None:
-        tally.checked_live(page, origin, platform, text, verdict)
-
-    later = getattr(state, "later", None)
-    if later is None:
-        count()  # no background writer (a bare state in tests): the tally never raises
-    else:
-        later("tally", count)
+    state.later("tally", lambda: tally.checked_live(page, origin, platform, text, verdict))

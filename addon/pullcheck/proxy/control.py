@@ -38,7 +38,6 @@ from pullcheck.proxy.endpoint_http import PREFIX, TOKEN_HEADER, EndpointState, f
 from pullcheck.proxy.flowwire import request_origin
 from pullcheck.proxy.notpush_endpoint import notpush
 from pullcheck.proxy.page_feed_endpoints import decide, events
-from pullcheck.proxy.pages import page_tokens
 
 Endpoint = Callable[[http.HTTPFlow, EndpointState, str], Awaitable[http.Response]]
 
@@ -61,7 +60,7 @@ def verified_origin(flow: http.HTTPFlow, state: EndpointState) -> str | None:
         return None
     if fetch_site is not None and fetch_site != "same-origin":
         return None
-    if not page_tokens(state).valid(token, origin):
+    if not state.pages.valid(token, origin):
         return None
     return origin
 

@@ -26,9 +26,9 @@ import socket
 import stat
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from pullcheck.proxy.holds import CHOICES, ENDED_MESSAGES
+from pullcheck.proxy.holds import CHOICES, ENDED_MESSAGES, HoldRegistry
 
 logger = logging.getLogger("pullcheck.holds")
 
@@ -44,8 +44,15 @@ def socket_path(data_dir: Path) -> Path:
     return Path(data_dir) / SOCKET_NAME
 
 
+class HoldsOwner(Protocol):
+    """The proxy state (`ProxyState`) as the socket uses it: its holds."""
+
+    @property
+    def holds(self) -> HoldRegistry: ...
+
+
 class ControlSocket:
-    def __init__(self, data_dir: Path, get_state: Callable[[], Any]) -> None:
+    def __init__(self, data_dir: Path, get_state: Callable[[], HoldsOwner | None]) -> None:
         self.path = socket_path(data_dir)
         self._get_state = get_state
         self._server: asyncio.AbstractServer | None = None

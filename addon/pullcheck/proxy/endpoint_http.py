@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from mitmproxy import http
 from mitmproxy.net.http import status_codes
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from pullcheck.config import Config
+from pullcheck.config import Config, ConfigError
 from pullcheck.config_summary import error_line
+from pullcheck.memory import Memory
 from pullcheck.models import Draft, Verdict
 from pullcheck.proxy.feed import VerdictFeed
 from pullcheck.proxy.holds import HoldRegistry
+from pullcheck.proxy.pages import PageTokens
+from pullcheck.proxy.siteroute import SiteRoute
+from pullcheck.proxy.tally import ProxyTally
+from pullcheck.proxy.trust import RateLimit
 
 PREFIX = "/__pullcheck__/"
 TOKEN_HEADER = "x-pullcheck-token"
@@ -34,10 +40,20 @@ class DraftJudge(Protocol):
     def judge(self, draft: Draft) -> Verdict: ...
 
 
+class ConfigReloads(Protocol):
+    """The config watcher (`ConfigWatcher`) as the endpoints use it."""
+
+    @property
+    def error(self) -> ConfigError | None: ...
+
+    def poll(self) -> bool: ...
+
+
 class EndpointState(Protocol):
-    """What the banner's endpoints need of the proxy's state (`ProxyState`). What only some of
-    them use (`memory`, `route`, `tally`, `watcher`, `later`, `mode`, `pages`) is read with
-    `getattr` and may be missing: the endpoints' tests pass a bare namespace."""
+    """What the banner's endpoints need of the proxy's state (`ProxyState`). The parts a
+    proxy may run without are None: `memory` (the draft is judged as the page sent it),
+    `route` (the platform is the one the page names), `tally` (nothing counted), `watcher`
+    (no reload after a "Not push" choice)."""
 
     @property
     def engine(self) -> DraftJudge: ...
@@ -50,6 +66,30 @@ class EndpointState(Protocol):
 
     @property
     def config(self) -> Config: ...
+
+    @property
+    def pages(self) -> PageTokens: ...
+
+    @property
+    def mode(self) -> str: ...
+
+    @property
+    def memory(self) -> Memory | None: ...
+
+    @property
+    def route(self) -> SiteRoute | None: ...
+
+    @property
+    def tally(self) -> ProxyTally | None: ...
+
+    @property
+    def watcher(self) -> ConfigReloads | None: ...
+
+    @property
+    def notpush_rate(self) -> RateLimit: ...
+
+    def later(self, stage: str, job: Callable[[], object]) -> None:
+        """Run `job` (a count, a disk write) off the event loop."""
 
 
 class Body(BaseModel):
@@ -104,8 +144,7 @@ def parse_body(flow: http.HTTPFlow, model: type[BodyT]) -> BodyT | None:
 def config_error(state: EndpointState) -> str | None:
     """The rejected config edit now on disk, as one line the banner shows (`file:line key
     message`, the file by name only), or None while the config on disk is in service."""
-    watcher = getattr(state, "watcher", None)
-    error = getattr(watcher, "error", None) if watcher is not None else None
+    error = state.watcher.error if state.watcher is not None else None
     return error_line(error) if error is not None else None
 
 
@@ -117,8 +156,9 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
 def platform_of(flow: http.HTTPFlow, state: EndpointState, asked: str | None) -> str:
     """The platform the page named, or else the site whose hosts this origin is configured as."""
     if asked in PLATFORMS:
-        return asked  # type: ignore[return-value]
-    match = getattr(getattr(state, "route", None), "match", None)
+        return asked
+    if state.route is None:
+        return "other"
     request = flow.request
-    adapter = match(request.host.lower(), request.port, PREFIX) if match else None
-    return getattr(adapter, "name", "other")
+    adapter = state.route.match(request.host.lower(), request.port, PREFIX)
+    return adapter.name if adapter is not None else "other"

@@ -29,7 +29,6 @@ from pullcheck.proxy.endpoint_http import verdict_json
 from pullcheck.proxy.flowwire import request_origin
 from pullcheck.proxy.holds import HeldPost, Hold, request_fingerprint
 from pullcheck.proxy.judge_flow import Judged
-from pullcheck.proxy.pages import page_tokens
 from pullcheck.proxy.provenance import provenance
 from pullcheck.proxy.state import ProxyState
 from pullcheck.sites.adapter import HELD_MESSAGE
@@ -105,7 +104,7 @@ class HoldFlow:
                 ask.port,
             )
             if state.config.holds.without_page == "reject" and not (
-                origin.channel and page_tokens(state).live_page(origin.channel)
+                origin.channel and state.pages.live_page(origin.channel)
             ):
                 return self.refuse(ask, state, judged, verdict, origin.channel, "no-page")
             if state.holds.full():

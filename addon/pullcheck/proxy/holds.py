@@ -34,6 +34,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from pullcheck.models import Draft
+
 Choice = Literal["send", "edit"]
 # "gone": every client of the hold disconnected; "shutdown": the proxy stopped first.
 Outcome = Literal["send", "edit", "timeout", "gone", "shutdown"]
@@ -88,17 +90,17 @@ class HeldPost:
     recipients: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, platform: str, operation: str, draft: Any) -> HeldPost:
-        reply = getattr(draft, "reply_to", None)
+    def of(cls, platform: str, operation: str, draft: Draft) -> HeldPost:
+        reply = draft.reply_to
         return cls(
             platform=platform,
-            kind=str(getattr(draft, "kind", "post")),
-            text=str(getattr(draft, "text", "") or ""),
+            kind=draft.kind,
+            text=draft.text,
             operation=operation,
-            reply_to_id=getattr(reply, "id", None),
-            reply_to_author=getattr(reply, "author", None),
-            reply_to_text=getattr(reply, "text", None),
-            recipients=tuple(getattr(draft, "recipients", ()) or ()),
+            reply_to_id=reply.id if reply is not None else None,
+            reply_to_author=reply.author if reply is not None else None,
+            reply_to_text=reply.text if reply is not None else None,
+            recipients=tuple(draft.recipients),
         )
 
     def shown(self) -> dict[str, Any]:

@@ -34,13 +34,13 @@ import re
 import secrets
 from collections.abc import Callable
 from importlib import resources
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from mitmproxy import http
 
 from pullcheck.proxy.csp import Origin, meta_blocks, nonces_of, parse_header, plan_injection
 from pullcheck.proxy.flowwire import request_origin
-from pullcheck.proxy.pages import page_tokens
+from pullcheck.proxy.pages import HasPages
 
 logger = logging.getLogger("pullcheck.inject")
 
@@ -247,7 +247,7 @@ def _fresh_nonce() -> str:
     return secrets.token_urlsafe(18)
 
 
-def inject_banner(flow: http.HTTPFlow, state: Any) -> None:
+def inject_banner(flow: http.HTTPFlow, state: HasPages) -> None:
     """Insert the banner script into an HTML page response (in place); leave anything else be.
 
     The caller (the add-on) decides the flow belongs to a configured site and runs this inside
@@ -293,7 +293,7 @@ def inject_banner(flow: http.HTTPFlow, state: Any) -> None:
     if blocked:
         _log_once(serialized, blocked)
         return
-    token = page_tokens(state).issue(serialized)
+    token = state.pages.issue(serialized)
     tag = script_tag(token, plan.nonce)
     # One copy of the page (a join of views), not three (two slices and a concatenation).
     view = memoryview(body)

@@ -34,14 +34,16 @@ import functools
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar, TypeVarTuple
 from urllib.parse import parse_qsl, urlencode
 
 from mitmproxy import http
 
 from pullcheck.models import Draft
 from pullcheck.proxy.flowwire import wire_request
+from pullcheck.sites.adapter import SiteAdapter
 from pullcheck.sites.bodies import MAX_INT_DIGITS
+from pullcheck.sites.wire import Compose
 
 # The engine's budget (p99 ≤ 1 ms) is set for drafts up to 3,000 characters; X's long posts go
 # to 25,000 and Reddit's to 40,000. The first 10,000 characters hold any pitch worth flagging,
@@ -58,6 +60,7 @@ BUDGET_S = 0.5
 WORKERS = 2
 
 T = TypeVar("T")
+Args = TypeVarTuple("Args")
 
 
 class NotRead(Exception):
@@ -82,11 +85,11 @@ def costly_structure(body: bytes) -> str | None:
 
 
 class ReadCompose(NamedTuple):
-    compose: Any  # the adapter's Compose, or None: not a draft
+    compose: Compose | None  # None: not a draft
     truncated: bool  # some string in the body was cut to MAX_TEXT_CHARS
 
 
-def read_compose(request: http.Request, adapter: Any, max_body: int) -> ReadCompose:
+def read_compose(request: http.Request, adapter: SiteAdapter, max_body: int) -> ReadCompose:
     """The adapter's `Compose` for a request (None when it is not one). Raises `NotRead` for a
     body over the limits. Runs on a worker thread: reads the request, changes nothing."""
     wire = wire_request(request, max_body)
@@ -182,7 +185,7 @@ class JudgeWorkers:
     def __init__(self, workers: int = WORKERS) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pullcheck-judge")
 
-    async def run(self, timeout: float, fn: Callable[..., T], *args: Any) -> T:
+    async def run(self, timeout: float, fn: Callable[[*Args], T], *args: *Args) -> T:
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self._pool, functools.partial(fn, *args))
         try:

@@ -11,7 +11,6 @@ import asyncio
 import logging
 import re
 from pathlib import Path
-from typing import Any
 
 import yaml
 from mitmproxy import http
@@ -30,13 +29,9 @@ from pullcheck.proxy.trust import RateLimit
 logger = logging.getLogger("pullcheck.control")
 
 
-def rate_limit(state: Any) -> RateLimit:
-    """The proxy state's "Not push" rate limit (per page origin), attached on first use."""
-    limit = getattr(state, "notpush_rate", None)
-    if limit is None:
-        limit = RateLimit(RATE_PER_MINUTE, RATE_PER_MINUTE, max_keys=256)
-        state.notpush_rate = limit
-    return limit
+def new_rate_limit() -> RateLimit:
+    """A "Not push" rate limit per page origin (the proxy state keeps one: `notpush_rate`)."""
+    return RateLimit(RATE_PER_MINUTE, RATE_PER_MINUTE, max_keys=256)
 
 
 # How often to ask the config watcher to reload before answering the banner.
@@ -78,7 +73,7 @@ async def notpush(flow: http.HTTPFlow, state: EndpointState, origin: str) -> htt
     if ask.reason:
         entry["reason"] = re.sub(r"\s+", " ", ask.reason).strip()
     entry["origin"] = origin
-    if not rate_limit(state).allow(origin):
+    if not state.notpush_rate.allow(origin):
         # Any script on the page can call this: a few a minute is all a person clicks.
         return json_response(
             429,
@@ -96,12 +91,11 @@ async def notpush(flow: http.HTTPFlow, state: EndpointState, origin: str) -> htt
     except (OSError, ValueError, yaml.YAMLError) as error:
         logger.warning("pullcheck: could not record 'Not push' in %s: %s", path, error)
         return json_response(500, {"ok": False, "error": "could not write the allowlist file"})
-    tally = getattr(state, "tally", None)
-    if tally is not None:  # "your numbers" counts the override (never its text)
-        tally.notpush(platform_of(flow, state, None))
+    if state.tally is not None:  # "your numbers" counts the override (never its text)
+        state.tally.notpush(platform_of(flow, state, None))
     # The config reads this file as an allowlist: reload now (off the event loop), so the
     # banner's next check already sees it instead of waiting for the watcher's next poll.
-    watcher = getattr(state, "watcher", None)
+    watcher = state.watcher
     if watcher is not None:
         for _ in range(RELOAD_TRIES):
             await asyncio.to_thread(watcher.poll)
@@ -113,9 +107,7 @@ async def notpush(flow: http.HTTPFlow, state: EndpointState, origin: str) -> htt
 
 
 def _allowed_now(state: EndpointState, entry: dict[str, str]) -> bool:
-    allow = getattr(getattr(state, "config", None), "allow", None)
-    if allow is None:
-        return True  # nothing to compare with: one poll is all we can do
+    allow = state.config.allow
     handles = {str(h).lower().lstrip("@") for h in allow.handles}
     domains = {str(d).lower() for d in allow.domains}
     if "recipient" in entry and entry["recipient"].lower() not in handles:

@@ -24,7 +24,6 @@ from pullcheck.proxy.endpoint_http import (
     parse_body,
 )
 from pullcheck.proxy.holds import ENDED_MESSAGES
-from pullcheck.proxy.pages import page_tokens
 
 # The banner re-polls right away, so a long poll only needs to outlast idle-connection timeouts.
 MAX_WAIT_S = 25.0
@@ -45,7 +44,7 @@ async def events(flow: http.HTTPFlow, state: EndpointState, origin: str) -> http
     if ask is None:
         return json_response(400, {"error": "expected JSON {since, wait}"})
     token = flow.request.headers.get(TOKEN_HEADER)
-    tokens = page_tokens(state)
+    tokens = state.pages
     tokens.poll_opened(token)
     try:
         found = await state.feed.wait(origin, ask.since, ask.wait)

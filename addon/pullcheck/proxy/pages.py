@@ -28,7 +28,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
 # A page that never polls (its script blocked, the tab closed at once) loses its token after this.
 FIRST_USE_S = 120.0
@@ -145,15 +145,9 @@ class PageTokens:
         return False
 
 
-def page_tokens(state: Any) -> PageTokens:
-    """The proxy state's page tokens, attached on first use.
+class HasPages(Protocol):
+    """A proxy state with its page tokens (`ProxyState.pages`): the injector issues them, the
+    control endpoints and holds check them."""
 
-    `ProxyState` (owned by the proxy side) carries no token store in the shared contract; keeping
-    it here means the injector and the control endpoints share one store without widening that
-    contract. A state that already has `pages` (a `PageTokens`) is used as it is.
-    """
-    tokens = getattr(state, "pages", None)
-    if tokens is None:
-        tokens = PageTokens()
-        state.pages = tokens
-    return tokens
+    @property
+    def pages(self) -> PageTokens: ...

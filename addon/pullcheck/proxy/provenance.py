@@ -10,8 +10,10 @@ it came from. Nothing here knows mitmproxy.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 from urllib.parse import urlsplit
+
+from pullcheck.proxy.siteroute import SiteRoute
 
 
 class Provenance(NamedTuple):
@@ -41,7 +43,7 @@ def provenance(
     sent_from: str | None,
     site: str,
     request_origin: str,
-    route: Any,
+    route: SiteRoute,
     request_host: str,
     request_port: int,
 ) -> Provenance:

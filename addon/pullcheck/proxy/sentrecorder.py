@@ -26,11 +26,16 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
+from pullcheck.models import Draft
 from pullcheck.proxy.failsafe import FailSafe
 
-_Batch = list[tuple[str, Callable[[], Any]]]
+if TYPE_CHECKING:
+    from pullcheck.engine import Engine, Judgement
+
+# A job's result is not used: `object` takes any callable.
+_Batch = list[tuple[str, Callable[[], object]]]
 _Job = tuple[float, _Batch] | threading.Event | None
 # A job waits this long after it was queued: the answer it follows is written to the page's
 # socket first, instead of waiting for the GIL while this thread extracts features.
@@ -51,11 +56,11 @@ class SentRecorder:
         self._pending: _Batch = []
         self._armed_at: float | None = None
 
-    def record(self, engine: Any, draft: Any, judged: Any = None) -> None:
+    def record(self, engine: Engine, draft: Draft, judged: Judgement | None = None) -> None:
         """Queue `engine.record_sent(draft, judged=judged)`; returns at once."""
         self.later("sent-log", lambda: engine.record_sent(draft, judged=judged))
 
-    def later(self, stage: str, job: Callable[[], Any]) -> None:
+    def later(self, stage: str, job: Callable[[], object]) -> None:
         """Queue any write; `stage` names it in the fail-open counts."""
         now = time.monotonic()
         with self._lock:

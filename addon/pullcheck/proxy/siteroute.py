@@ -13,26 +13,26 @@ endpoints answer.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from pullcheck.sites import SiteRouter
+from pullcheck.sites import SiteAdapter, SiteRouter, SitesConfig
 
 
 class _Target(NamedTuple):
-    # The three fields SiteRouter.route reads from a WireRequest.
+    # The three fields SiteRouter.route reads (a `RoutedRequest`).
     host: str
     port: int
     path: str
 
 
 class SiteRoute:
-    def __init__(self, sites_config: Any) -> None:
+    def __init__(self, sites_config: SitesConfig) -> None:
         self.router = SiteRouter(sites_config)
         self.watched: dict[str, list[str]] = self.router.watched_hosts()
 
-    def match(self, host: str, port: int, path: str) -> Any | None:
+    def match(self, host: str, port: int, path: str) -> SiteAdapter | None:
         """The adapter for a flow to `host:port` + `path` (no query), or None."""
-        return self.router.route(_Target(host, port, path))  # type: ignore[arg-type]
+        return self.router.route(_Target(host, port, path))
 
     def is_configured_origin(self, host: str, port: int) -> bool:
         return self.router.is_configured_host(host, port)

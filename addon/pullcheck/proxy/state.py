@@ -13,25 +13,27 @@ The audit log (`audit_log`) is the only writer of draft text, and only when the 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from pullcheck.auditlog import AuditLog
 from pullcheck.config import Config, ConfigError
 from pullcheck.config_summary import error_line
 from pullcheck.config_watch import ConfigWatcher
+from pullcheck.engine import Engine, Judgement
 from pullcheck.localdb import PRIVATE_FILE, tighten
 from pullcheck.memory import Memory
-from pullcheck.models import severity_rank
+from pullcheck.models import Draft, severity_rank
 from pullcheck.proxy.failsafe import FailSafe
 from pullcheck.proxy.feed import VerdictFeed
 from pullcheck.proxy.holds import Hold, HoldRegistry
+from pullcheck.proxy.notpush_endpoint import new_rate_limit
 from pullcheck.proxy.pages import PageTokens
 from pullcheck.proxy.sentrecorder import SentRecorder
 from pullcheck.proxy.siteroute import SiteRoute
 from pullcheck.proxy.tally import ProxyTally
-from pullcheck.proxy.trust import UntrustedWrites
+from pullcheck.proxy.trust import RateLimit, UntrustedWrites
 from pullcheck.sentlog import SqliteSentLog
 
 logger = logging.getLogger("pullcheck")
@@ -57,7 +59,7 @@ class Overrides:
 @dataclass
 class ProxyState:
     config: Config
-    engine: Any
+    engine: Engine
     memory: Memory
     sent_log: SqliteSentLog
     route: SiteRoute
@@ -70,18 +72,20 @@ class ProxyState:
     holds: HoldRegistry = field(default_factory=HoldRegistry)
     # The banner's per-page tokens (issued by the injector, checked by the control endpoints).
     pages: PageTokens = field(default_factory=PageTokens)
-    recorder: SentRecorder | None = None
+    # Made from the failsafe after init: the background writer of the sent log and the counts.
+    recorder: SentRecorder = field(init=False)
     # Counts for the dashboard and pull opportunities (pullcheck.proxy.tally; no draft text).
     tally: ProxyTally | None = None
     # The opt-in audit log (draft text on disk), None unless the config turns it on.
     audit_log: AuditLog | None = None
     # How often compose requests to hosts nobody configured may write to the stores.
     untrusted_writes: UntrustedWrites = field(default_factory=UntrustedWrites)
+    # How often a page may add to the "Not push" list (per page origin).
+    notpush_rate: RateLimit = field(default_factory=new_rate_limit)
     verdicts_judged: int = 0
 
     def __post_init__(self) -> None:
-        if self.recorder is None:
-            self.recorder = SentRecorder(self.failsafe)
+        self.recorder = SentRecorder(self.failsafe)
         self.holds.on_resolved = self._hold_resolved
         self.holds.timeout_s = self.hold_timeout_s
         self.audit_log = AuditLog.from_config(self.config, self.data_dir)
@@ -102,7 +106,7 @@ class ProxyState:
         # The watcher exists before the state it updates: forward its news once both exist.
         opened: list[ProxyState] = []
 
-        def on_change(config: Config, engine: Any) -> None:
+        def on_change(config: Config, engine: Engine) -> None:
             if opened:
                 opened[0].apply_config(config, engine)
                 opened[0].announce_config()
@@ -164,7 +168,7 @@ class ProxyState:
     def should_hold(self, level: str) -> bool:
         return self.mode == "hold" and severity_rank(level) >= severity_rank(self.hold_at)
 
-    def apply_config(self, config: Config, engine: Any) -> None:
+    def apply_config(self, config: Config, engine: Engine) -> None:
         """Swap in a new config and its engine (the watcher validated and built them)."""
         route = SiteRoute(config.sites)
         self.sent_log.retention_days = config.sent_log.retention_days
@@ -202,21 +206,18 @@ class ProxyState:
             OUTCOME_WORDS.get(str(hold.outcome), str(hold.outcome)),
         )
 
-    def record_sent(self, draft: Any, judged: Any = None) -> None:
+    def record_sent(self, draft: Draft, judged: Judgement | None = None) -> None:
         """A compose request went out and the site accepted it: log it (in the background).
         `judged`: the current engine's `judge_fully` result for this draft, whose features and
         signature the engine then reuses."""
-        assert self.recorder is not None
         self.recorder.record(self.engine, draft, judged)
 
-    def later(self, stage: str, job: Any) -> None:
+    def later(self, stage: str, job: Callable[[], object]) -> None:
         """A disk write that need not hold up the flow (runs in order on one thread)."""
-        assert self.recorder is not None
         self.recorder.later(stage, job)
 
     def close(self) -> None:
         self.holds.settle_all("shutdown")
-        assert self.recorder is not None
         self.recorder.close()
         self.sent_log.close()
         if self.tally is not None:

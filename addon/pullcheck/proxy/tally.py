@@ -16,11 +16,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from pullcheck.builtin_ask import asks_for_help
-from pullcheck.models import severity_rank
-from pullcheck.opportunities import OfferMatcher, Opportunity, OpportunityLog, spot
+from pullcheck.models import Verdict, severity_rank
+from pullcheck.opportunities import OfferMatcher, Opportunity, OpportunityLog, ReadPost, spot
+from pullcheck.proxy.feed import VerdictFeed
 from pullcheck.proxy.live_drafts import LiveDrafts, News
 from pullcheck.stats import StatsStore
 
@@ -47,7 +47,7 @@ class ProxyTally:
     # -- drafts and holds ------------------------------------------------------------------
 
     def judged(
-        self, platform: str, verdict: Any, origin: str | None = None, text: str = ""
+        self, platform: str, verdict: Verdict, origin: str | None = None, text: str = ""
     ) -> None:
         """A compose request from a page at `origin` was judged on the wire (a send)."""
         try:
@@ -56,7 +56,9 @@ class ProxyTally:
         except Exception as error:
             self._log_once("judged", error)
 
-    def checked_live(self, page: str, origin: str, platform: str, text: str, verdict: Any) -> None:
+    def checked_live(
+        self, page: str, origin: str, platform: str, text: str, verdict: Verdict
+    ) -> None:
         """The banner asked for a verdict on the draft being typed on `page` (its token)."""
         try:
             news = self.drafts.checked(page, origin, text, _codes(verdict), _warns(verdict))
@@ -64,7 +66,7 @@ class ProxyTally:
         except Exception as error:
             self._log_once("checked_live", error)
 
-    def _add(self, platform: str, verdict: Any, news: News) -> None:
+    def _add(self, platform: str, verdict: Verdict, news: News) -> None:
         if not (news.new_draft or news.new_rules or news.first_warning):
             return  # the common case: one more pause in a draft already counted
         names = {f.code: f.name for f in verdict.findings if f.code in news.new_rules}
@@ -101,9 +103,9 @@ class ProxyTally:
     def harvested(
         self,
         platform: str,
-        posts: Iterable[Any],
+        posts: Iterable[ReadPost],
         offer: list[str],
-        feed: Any = None,
+        feed: VerdictFeed | None = None,
         origin: str | None = None,
     ) -> list[Opportunity]:
         """Posts read from a timeline: the opportunities among them. New ones are counted and
@@ -145,9 +147,9 @@ class ProxyTally:
             )
 
 
-def _codes(verdict: Any) -> list[str]:
+def _codes(verdict: Verdict) -> list[str]:
     return [finding.code for finding in verdict.findings]
 
 
-def _warns(verdict: Any) -> bool:
+def _warns(verdict: Verdict) -> bool:
     return severity_rank(verdict.level) >= WARNING

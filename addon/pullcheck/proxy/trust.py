@@ -22,7 +22,10 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Protocol
+
+from pullcheck.proxy.pages import PageTokens
+from pullcheck.proxy.siteroute import SiteRoute
 
 logger = logging.getLogger("pullcheck")
 
@@ -42,7 +45,7 @@ def host_key(host: str, port: int) -> str:
 _STREAMING_PREFIX = "streaming."
 
 
-def instance_host(route: Any, platform: str, host: str, port: int) -> str:
+def instance_host(route: SiteRoute | None, platform: str, host: str, port: int) -> str:
     """The host a flow speaks for: `streaming.INSTANCE` of a configured Mastodon instance is
     that instance; any other host is itself."""
     if platform == "mastodon" and host.startswith(_STREAMING_PREFIX) and route is not None:
@@ -52,7 +55,7 @@ def instance_host(route: Any, platform: str, host: str, port: int) -> str:
     return host
 
 
-def scope_of(route: Any, platform: str, host: str, port: int) -> str:
+def scope_of(route: SiteRoute | None, platform: str, host: str, port: int) -> str:
     """The memory scope of a flow of `platform` to `host:port`."""
     host = instance_host(route, platform, host, port)
     configured = route is not None and route.is_configured_origin(host, port)
@@ -78,12 +81,21 @@ def origin_of(scheme: str, host: str, port: int) -> str:
     return f"{scheme}://{host}" if default else f"{scheme}://{host}:{port}"
 
 
-def may_teach(state: Any, scheme: str, host: str, port: int, platform: str = "") -> bool:
+class TeachingState(Protocol):
+    """What `may_teach` reads of the proxy state (`ProxyState`)."""
+
+    @property
+    def route(self) -> SiteRoute: ...
+
+    @property
+    def pages(self) -> PageTokens: ...
+
+
+def may_teach(state: TeachingState, scheme: str, host: str, port: int, platform: str = "") -> bool:
     """May a response from this host write into memory and the opportunity log?"""
     if state.route.is_configured_origin(instance_host(state.route, platform, host, port), port):
         return True
-    pages = getattr(state, "pages", None)
-    return pages is not None and pages.serves(origin_of(scheme, host, port))
+    return state.pages.serves(origin_of(scheme, host, port))
 
 
 class RateLimit:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Protocol
 
 from pullcheck.sites import bluesky, linkedin, mastodon, reddit, x
 from pullcheck.sites.adapter import SiteAdapter
@@ -25,10 +25,59 @@ ADAPTERS: tuple[SiteAdapter, ...] = (
 )
 ADAPTERS_BY_NAME: dict[str, SiteAdapter] = {adapter.name: adapter for adapter in ADAPTERS}
 
-__all__ = ["ADAPTERS", "ADAPTERS_BY_NAME", "SiteAdapter", "SiteRouter", "adapter_for_request"]
+__all__ = [
+    "ADAPTERS",
+    "ADAPTERS_BY_NAME",
+    "RoutedRequest",
+    "SiteAdapter",
+    "SiteRouter",
+    "SiteSettings",
+    "SitesConfig",
+    "adapter_for_request",
+]
 
 
-def _setting(site: Any, key: str) -> Any:
+class SiteSettings(Protocol):
+    """One site's settings as the router reads them (the config's `SiteConfig`)."""
+
+    @property
+    def enabled(self) -> bool: ...
+
+    @property
+    def hosts(self) -> list[str] | None: ...
+
+    @property
+    def any_host(self) -> bool | None: ...
+
+
+# Site name -> its settings, as a `SiteSettings` or a plain mapping with the same keys.
+SiteMap = Mapping[str, SiteSettings | Mapping[str, object]]
+
+
+class HasSites(Protocol):
+    """A whole config (`Config`): its `sites` are read."""
+
+    @property
+    def sites(self) -> SiteMap: ...
+
+
+SitesConfig = SiteMap | HasSites | None
+
+
+class RoutedRequest(Protocol):
+    """What routing reads of a request (a `WireRequest` has it)."""
+
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def port(self) -> int: ...
+
+    @property
+    def path(self) -> str: ...
+
+
+def _setting(site: SiteSettings | Mapping[str, object] | None, key: str) -> object:
     if site is None:
         return None
     if isinstance(site, Mapping):
@@ -52,10 +101,14 @@ def _split_host(entry: str) -> tuple[str, int | None]:
 class SiteRouter:
     """Which adapter reads a request, from the configured hosts of each enabled site."""
 
-    def __init__(self, sites_config: Any = None, adapters: tuple[SiteAdapter, ...] = ADAPTERS):
-        sites = getattr(sites_config, "sites", sites_config)
-        if not isinstance(sites, Mapping):
-            sites = {}
+    def __init__(
+        self, sites_config: SitesConfig = None, adapters: tuple[SiteAdapter, ...] = ADAPTERS
+    ) -> None:
+        sites: SiteMap = {}
+        if isinstance(sites_config, Mapping):
+            sites = sites_config
+        elif sites_config is not None and isinstance(sites_config.sites, Mapping):
+            sites = sites_config.sites
         self._hosts: dict[str, list[SiteAdapter]] = {}
         self._host_ports: dict[tuple[str, int], list[SiteAdapter]] = {}
         self._suffixes: dict[str, list[SiteAdapter]] = {}
@@ -69,7 +122,7 @@ class SiteRouter:
             hosts = _setting(site, "hosts")
             if hosts is None:
                 hosts = adapter.default_hosts
-            for entry in hosts:
+            for entry in hosts if isinstance(hosts, list | tuple) else ():
                 if not isinstance(entry, str) or not entry.strip():
                     continue
                 if entry.strip().startswith("*."):
@@ -104,7 +157,7 @@ class SiteRouter:
         and its control endpoints answer. Any-host matches do not count."""
         return bool(self._on_host(host, port))
 
-    def route(self, req: WireRequest) -> SiteAdapter | None:
+    def route(self, req: RoutedRequest) -> SiteAdapter | None:
         candidates = self._on_host(req.host, req.port)
         if candidates:
             if len(candidates) == 1:
@@ -138,10 +191,10 @@ class SiteRouter:
 
 
 _cache_lock = threading.Lock()
-_cached: tuple[Any, SiteRouter] | None = None
+_cached: tuple[SitesConfig, SiteRouter] | None = None
 
 
-def router_for(sites_config: Any) -> SiteRouter:
+def router_for(sites_config: SitesConfig) -> SiteRouter:
     """The router for a config, built once per config object."""
     global _cached
     cached = _cached
@@ -153,7 +206,7 @@ def router_for(sites_config: Any) -> SiteRouter:
         return router
 
 
-def adapter_for_request(req: WireRequest, sites_config: Any = None) -> SiteAdapter | None:
+def adapter_for_request(req: WireRequest, sites_config: SitesConfig = None) -> SiteAdapter | None:
     """The adapter of the site this request goes to, or None (the common, cheap case).
 
     `sites_config` maps a site name to an object with `enabled`, `hosts` (None = the adapter's

@@ -30,7 +30,7 @@ _NAME = re.compile(r'(?:^|[;\s])name="([^"]*)"', re.IGNORECASE)
 _FILENAME = re.compile(r"(?:^|[;\s])filename\*?=", re.IGNORECASE)
 
 
-class NestedDict(dict):  # type: ignore[type-arg]
+class NestedDict(dict[str, Any]):
     """A JSON object that arrived as a string; `.source` is that string."""
 
     __slots__ = ("source",)
@@ -40,7 +40,7 @@ class NestedDict(dict):  # type: ignore[type-arg]
         self.source = source
 
 
-class NestedList(list):  # type: ignore[type-arg]
+class NestedList(list[Any]):
     """A JSON array that arrived as a string; `.source` is that string."""
 
     __slots__ = ("source",)
