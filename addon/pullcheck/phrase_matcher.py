@@ -94,9 +94,9 @@ def _step(word: Word, state: State, cut: Tokens, part: str | None) -> State | No
     for atom in word:
         if atom.__class__ is str:
             if owed is None:
-                before += atom  # type: ignore[operator]
+                before += atom
             else:
-                owed += re.escape(atom)  # type: ignore[arg-type]
+                owed += re.escape(atom)
             continue
         if at >= len(cut.tokens):
             return None
@@ -638,7 +638,7 @@ def _longest_at(
                 offsets.extend(accumulate(map(len, cut.parts)))
             start = offsets[2 * at] + (after[0] if after is not None else 0) - len(before)
             end = offsets[2 * end_at - 1]
-            if owed != WORD_GAP:
+            if owed is not None and owed != WORD_GAP:  # an end state always owes a string
                 # Punctuation written after the last token ("w/", "#%"): it must follow it.
                 tail = gap_pattern(owed[: -len(WORD_GAP)] + r"(?![\w'])").match(cut.subject, end)
                 if tail is None:
