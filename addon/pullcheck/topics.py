@@ -17,6 +17,8 @@ from pathlib import Path
 
 import yaml
 
+from pullcheck.located_yaml import load_yaml
+
 LEXICON_FILE = Path("lexicon") / "topics.yaml"
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 # A stem this short says nothing about a topic ("go", "ok").
@@ -64,7 +66,7 @@ class TopicLexicon:
 
     def add_file(self, path: Path) -> None:
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            raw = load_yaml(path.read_text(encoding="utf-8")) or {}
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
             raise TopicLexiconError(f"{path}: cannot read: {error}") from error
         if not isinstance(raw, dict) or set(raw) - {"generic", "topics"}:
