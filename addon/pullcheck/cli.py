@@ -15,22 +15,35 @@ EXIT_USAGE = 2
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a killed writer
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every sub-command, or only of `command` when it names one.
+
+    A command's module is imported here, where the CLI dispatches, and only the one the command
+    line names: the others bring the audit readers, the proxy and mitmproxy, which cost more
+    than `pullcheck check`'s whole 300 ms start-up budget (issue 13). `--help` and a mistyped
+    command still see them all."""
     parser = argparse.ArgumentParser(
         prog="pullcheck",
         description="Catch push marketing in social-media drafts; nudge toward pull.",
     )
     parser.add_argument("--version", action="version", version=f"pullcheck {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in [command] if command in COMMANDS else COMMANDS:
         importlib.import_module(f"pullcheck.commands.{name}").register(subparsers)
     return parser
 
 
+def named_command(argv: Sequence[str]) -> str | None:
+    """The sub-command when it is the first word (`pullcheck check ...`), else None: after an
+    option such as `-h` the whole parser must answer."""
+    return argv[0] if argv and argv[0] in COMMANDS else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(named_command(words))
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(words)
     except SystemExit as exit_:
         # argparse exits 2 on bad usage and 0 on --help; keep both.
         return int(exit_.code or 0)
