@@ -19,7 +19,6 @@ import difflib
 import os
 import re
 import stat
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -709,41 +708,16 @@ def _load_pack(rule_folders: list[Path], located: LocatedData, main: Path) -> An
                 [Problem(("rule_folders", index), f"no such folder: {folder}")], located, main
             )
     folders = [Path(builtin_rules_dir()), *rule_folders]
-    key = _pack_key(folders)
-    cached = _PACKS.get(key)
-    if cached is not None:
-        return cached
+    # The rulebook keeps the packs it loaded by the bytes of their files: a config edit that
+    # leaves the rule files alone gets the same pack back, and a rule-file edit reloads only
+    # what it touched (`pullcheck.pack_memo`).
     try:
-        pack = load_rule_pack(folders)
+        return load_rule_pack(folders)
     except RulePackError as error:
         path: KeyPath = ("rule_folders",) if rule_folders else ()
         raise _problems_error(
             [Problem(path, f"the rule pack does not load: {error}")], located, main
         ) from None
-    # Loading a pack compiles every phrase group and runs every rule's examples (about half a
-    # second); a config edit that leaves the rule files alone reuses the pack already loaded.
-    with _PACKS_LOCK:
-        if len(_PACKS) >= _PACK_CACHE_SIZE:
-            _PACKS.pop(next(iter(_PACKS)))
-        _PACKS[key] = pack
-    return pack
-
-
-_PACK_CACHE_SIZE = 4
-_PACKS: dict[tuple[Any, ...], Any] = {}
-_PACKS_LOCK = threading.Lock()
-
-
-def _pack_key(folders: list[Path]) -> tuple[Any, ...]:
-    """Identifies a pack by its folders and the stamp of every YAML file in them."""
-    key: list[Any] = []
-    for folder in folders:
-        files = []
-        for file in sorted(folder.rglob("*.yaml")):
-            stat = file.stat()
-            files.append((str(file), stat.st_mtime_ns, stat.st_size))
-        key.append((str(folder.resolve()), tuple(files)))
-    return tuple(key)
 
 
 def pack_rules(pack: Any) -> dict[str, Any]:
