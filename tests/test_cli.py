@@ -367,3 +367,12 @@ def test_a_mistyped_command_is_refused_with_the_list_of_commands(capsys) -> None
     assert code == 2
     assert "invalid choice: 'chekc'" in err
     assert "'holds'" in err
+
+
+def test_check_leaves_the_cyclic_collector_on(capsys) -> None:
+    import gc
+
+    assert gc.isenabled()
+    code, _, _ = cli(capsys, "check", PULL_POST)
+    assert code == 0
+    assert gc.isenabled()

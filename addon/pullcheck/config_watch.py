@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pullcheck.collector import collector_paused
 from pullcheck.config import (
     Config,
     ConfigError,
@@ -197,7 +198,8 @@ def _ready_engine(config: Config, history: SentHistory, previous: Any = None) ->
     if previous is not None and engine.pack.phrasebook is previous.pack.phrasebook:
         return engine
     try:
-        engine.pack.phrasebook.compile_all()
+        with collector_paused():
+            engine.pack.phrasebook.compile_all()
     except Exception:
         log.exception("pullcheck: compiling the phrase regexes ahead failed; they compile on use")
     return engine

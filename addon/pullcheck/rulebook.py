@@ -35,6 +35,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pullcheck import second_opinion
+from pullcheck.collector import collector_paused
 from pullcheck.context_facts import read_facts
 from pullcheck.features import BUILTIN_SIGNALS
 from pullcheck.located_yaml import YamlProblem, line_of, read_located_yaml
@@ -288,9 +289,12 @@ def load_phrasebook(folders: list[Path], builtin_examples: bool = False) -> Phra
     process (`pullcheck.pack_memo`): an edit of a rule file does not compile the phrases again."""
     paths = [Path(folder) for folder in folders]
     key = (tuple(str(folder.resolve()) for folder in paths), builtin_examples)
-    return _PHRASEBOOKS.get_or_build(
-        key, _phrase_files(paths), lambda: _build_phrasebook(paths, builtin_examples)
-    )
+
+    def build() -> Phrasebook:
+        with collector_paused():
+            return _build_phrasebook(paths, builtin_examples)
+
+    return _PHRASEBOOKS.get_or_build(key, _phrase_files(paths), build)
 
 
 def _phrase_files(folders: list[Path]) -> list[Path]:
@@ -350,9 +354,12 @@ def load_rule_pack(
     # that rules asking for a second opinion check for.
     read = [path for folder in paths for path in sorted(folder.rglob("*.yaml"))]
     read.append(second_opinion.builtin_model_path())
-    return _PACKS.get_or_build(
-        key, read, lambda: _build_rule_pack(paths, check_examples, builtin_examples)
-    )
+
+    def build() -> RulePack:
+        with collector_paused():
+            return _build_rule_pack(paths, check_examples, builtin_examples)
+
+    return _PACKS.get_or_build(key, read, build)
 
 
 def _build_rule_pack(paths: list[Path], check_examples: bool, builtin_examples: bool) -> RulePack:
