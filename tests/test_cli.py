@@ -376,3 +376,30 @@ def test_check_leaves_the_cyclic_collector_on(capsys) -> None:
     code, _, _ = cli(capsys, "check", PULL_POST)
     assert code == 0
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize(
+    ("argv", "frozen"), [(["check", "hello"], True), (["config", "path"], False)]
+)
+def test_the_console_script_leaves_the_heap_to_the_os_only_after_print_only_commands(
+    tmp_path: Path, argv: list[str], frozen: bool
+) -> None:
+    script = (
+        "import atexit, gc, sys; from pullcheck.cli import console; "
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0, file=sys.stderr)); "
+        f"sys.argv = ['pullcheck', *{argv!r}]; console()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            "PULLCHECK_CONFIG": str(tmp_path / "none.yaml"),
+            "PULLCHECK_DATA_DIR": str(tmp_path),
+            "PATH": "/usr/bin:/bin",
+        },
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
+    assert done.stderr.strip().splitlines()[-1] == f"frozen {frozen}"
