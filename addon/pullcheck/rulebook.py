@@ -431,8 +431,8 @@ def _validated_rule(path: Path) -> Rule:
     if located.problems:
         # A key written twice: PyYAML would keep the last silently, and the first edit would
         # seem to do nothing.
-        where, message = located.problems[0]
-        raise RulePackError(f"line {where.line}: {message}", path)
+        twice, message = located.problems[0]
+        raise RulePackError(f"line {twice.line}: {message}", path)
     raw = located.data
     if not isinstance(raw, dict):
         raise RulePackError("a rule file must hold one mapping (code, name, when, ...)", path)
