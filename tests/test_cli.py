@@ -403,3 +403,22 @@ def test_the_console_script_leaves_the_heap_to_the_os_only_after_print_only_comm
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()
     assert done.stderr.strip().splitlines()[-1] == f"frozen {frozen}"
+
+
+def test_decide_imports_only_the_holds_command_that_registers_it(tmp_path: Path) -> None:
+    script = (
+        "import sys; from pullcheck.cli import main; "
+        "code = main(['decide', 'h1-abc', 'send']); "
+        "print(code, sorted(n for n in sys.modules if n.startswith('pullcheck.commands.')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PULLCHECK_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.stdout.strip().splitlines()[-1] == (
+        "2 ['pullcheck.commands.holds', 'pullcheck.commands.options']"
+    )
+    assert "no pullcheck proxy is running" in done.stderr

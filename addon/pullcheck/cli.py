@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from pullcheck import __version__
-from pullcheck.commands import COMMANDS
+from pullcheck.commands import COMMANDS, REGISTERED_BY
 
 EXIT_USAGE = 2
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a killed writer
@@ -37,9 +37,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def named_command(argv: Sequence[str]) -> str | None:
-    """The sub-command when it is the first word (`pullcheck check ...`), else None: after an
-    option such as `-h` the whole parser must answer."""
-    return argv[0] if argv and argv[0] in COMMANDS else None
+    """The module of the sub-command named by the first word (`pullcheck check ...`,
+    `pullcheck decide ...` is the holds module's), else None: after an option such as `-h` the
+    whole parser must answer."""
+    if not argv:
+        return None
+    module = REGISTERED_BY.get(argv[0], argv[0])
+    return module if module in COMMANDS else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
