@@ -357,3 +357,99 @@ def test_output_into_a_closed_pipe_ends_quietly_with_the_sigpipe_status():
         os.close(write_end)
     assert b"Traceback" not in writer.stderr
     assert writer.returncode == 141
+
+
+def test_check_imports_only_its_own_command_and_not_the_proxy(tmp_path: Path) -> None:
+    # The start-up budget (issue 13): the other commands' modules bring mitmproxy and the audit
+    # readers, which `pullcheck check` does not need.
+    script = (
+        "import sys; from pullcheck.cli import main; main(['check', 'hello']); "
+        "print(sorted(name for name in sys.modules if name.startswith('pullcheck.commands.'))); "
+        "print('mitmproxy' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            "PULLCHECK_CONFIG": str(tmp_path / "none.yaml"),
+            "PULLCHECK_DATA_DIR": str(tmp_path),
+            "PATH": "/usr/bin:/bin",
+        },
+    )
+    assert done.returncode == 0, done.stderr
+    *_, commands, proxy = done.stdout.splitlines()
+    assert commands == "['pullcheck.commands.check', 'pullcheck.commands.options']"
+    assert proxy == "False"
+
+
+def test_help_still_lists_every_command(capsys) -> None:
+    from pullcheck.commands import COMMANDS
+
+    code, out, _ = cli(capsys, "--help")
+    assert code == 0
+    for name in COMMANDS:
+        assert re.search(rf"^\s+{name}\s", out, re.MULTILINE), name
+
+
+def test_a_mistyped_command_is_refused_with_the_list_of_commands(capsys) -> None:
+    code, _, err = cli(capsys, "chekc", "hello")
+    assert code == 2
+    assert "invalid choice: 'chekc'" in err
+    assert "'holds'" in err
+
+
+def test_check_leaves_the_cyclic_collector_on(capsys) -> None:
+    import gc
+
+    assert gc.isenabled()
+    code, _, _ = cli(capsys, "check", PULL_POST)
+    assert code == 0
+    assert gc.isenabled()
+
+
+@pytest.mark.parametrize(
+    ("argv", "frozen"), [(["check", "hello"], True), (["config", "path"], False)]
+)
+def test_the_console_script_leaves_the_heap_to_the_os_only_after_print_only_commands(
+    tmp_path: Path, argv: list[str], frozen: bool
+) -> None:
+    script = (
+        "import atexit, gc, sys; from pullcheck.cli import console; "
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0, file=sys.stderr)); "
+        f"sys.argv = ['pullcheck', *{argv!r}]; console()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            "PULLCHECK_CONFIG": str(tmp_path / "none.yaml"),
+            "PULLCHECK_DATA_DIR": str(tmp_path),
+            "PATH": "/usr/bin:/bin",
+        },
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
+    assert done.stderr.strip().splitlines()[-1] == f"frozen {frozen}"
+
+
+def test_decide_imports_only_the_holds_command_that_registers_it(tmp_path: Path) -> None:
+    script = (
+        "import sys; from pullcheck.cli import main; "
+        "code = main(['decide', 'h1-abc', 'send']); "
+        "print(code, sorted(n for n in sys.modules if n.startswith('pullcheck.commands.')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PULLCHECK_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.stdout.strip().splitlines()[-1] == (
+        "2 ['pullcheck.commands.holds', 'pullcheck.commands.options']"
+    )
+    assert "no pullcheck proxy is running" in done.stderr

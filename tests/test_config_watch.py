@@ -274,3 +274,40 @@ def test_a_good_reload_logs_one_line_saying_what_changed(
         assert watcher.poll() is True
     lines = [r.getMessage() for r in caplog.records if "config reloaded" in r.getMessage()]
     assert lines == ["pullcheck: config reloaded: PP201 off, mode warn→hold"]
+
+
+def test_a_config_edit_keeps_the_rule_pack_in_service(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    edit(path, "mode: warn\n")
+    watcher = watcher_for(path, Recorder())
+    pack = watcher.engine.pack
+    edit(path, "mode: hold\n")
+    assert watcher.poll() is True
+    assert watcher.engine.pack is pack
+
+
+def test_a_rule_file_edit_keeps_the_compiled_phrasebook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pullcheck.phrases import Phrasebook
+
+    repo = Path(__file__).resolve().parents[1]
+    source = (repo / "rules" / "PP201-unsolicited-pitch-reply.yaml").read_text()
+    mine = source.replace("code: PP201", "code: PP901").replace(
+        "name: unsolicited-pitch-reply", "name: my-pitch-reply"
+    )
+    rule_file = tmp_path / "my-rules" / "PP901.yaml"
+    rule_file.parent.mkdir()
+    edit(rule_file, mine)
+    path = tmp_path / "c.yaml"
+    edit(path, "rule_folders: [my-rules]\n")
+    watcher = watcher_for(path, Recorder())
+    phrasebook = watcher.engine.pack.phrasebook
+    compiled: list[Phrasebook] = []
+    monkeypatch.setattr(Phrasebook, "compile_all", lambda self: compiled.append(self))
+
+    edit(rule_file, mine.replace("severity: warning", "severity: error", 1))
+    assert watcher.poll() is True
+    assert watcher.engine.pack.by_code["PP901"].severity == "error"
+    assert watcher.engine.pack.phrasebook is phrasebook
+    assert compiled == []

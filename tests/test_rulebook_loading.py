@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 from pathlib import Path
 
@@ -137,3 +139,98 @@ def test_a_copy_of_the_pack_is_checked_like_any_rule_folder_of_yours(pack_dir: P
     )
     with pytest.raises(RulePackError, match=r"examples\.no_match"):
         load_rule_pack([pack_dir])
+
+
+def test_an_invalid_rule_value_names_its_line_and_key(pack_dir: Path) -> None:
+    path = pack_dir / "PP401-hard-sell-wording.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("severity: info", "severity: loud"), encoding="utf-8")
+    line = text.splitlines().index("severity: info") + 1
+    with pytest.raises(RulePackError) as error:
+        load_rule_pack([pack_dir])
+    assert error.value.file == path
+    assert f"line {line}, key 'severity'" in str(error.value)
+
+
+def test_an_unknown_condition_key_names_its_line(pack_dir: Path) -> None:
+    path = pack_dir / "PP401-hard-sell-wording.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("when:\n", "when:\n  min_linkz: 1\n"),
+        encoding="utf-8",
+    )
+    line = text.splitlines().index("when:") + 2
+    with pytest.raises(RulePackError) as error:
+        load_rule_pack([pack_dir])
+    assert f"line {line}, key 'when.min_linkz'" in str(error.value)
+
+
+def test_a_key_written_twice_in_a_rule_is_an_error_naming_both_lines(pack_dir: Path) -> None:
+    path = pack_dir / "PP401-hard-sell-wording.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("weight: 10\n", "weight: 10\nweight: 20\n"), encoding="utf-8")
+    line = text.splitlines().index("weight: 10") + 1
+    with pytest.raises(RulePackError) as error:
+        load_rule_pack([pack_dir])
+    assert error.value.file == path
+    assert f"lines {line} and {line + 1}" in str(error.value)
+
+
+def test_a_yaml_syntax_error_names_the_line(pack_dir: Path) -> None:
+    path = pack_dir / "PP401-hard-sell-wording.yaml"
+    path.write_text("code: PP401\nname: [unclosed\nseverity: info\n")
+    with pytest.raises(RulePackError) as error:
+        load_rule_pack([pack_dir])
+    assert re.search(r"line \d+: YAML syntax error", str(error.value))
+
+
+# --- loading again ----------------------------------------------------------------------------
+
+
+def test_the_same_files_give_the_pack_already_loaded(pack_dir: Path) -> None:
+    assert load_rule_pack([pack_dir]) is load_rule_pack([pack_dir])
+
+
+def test_a_rule_edit_reloads_that_rule_and_keeps_the_phrasebook_and_the_other_rules(
+    pack_dir: Path,
+) -> None:
+    before = load_rule_pack([pack_dir])
+    path = pack_dir / "PP401-hard-sell-wording.yaml"
+    _edit(path, lambda data: data.update(severity="warning"))
+    after = load_rule_pack([pack_dir])
+    assert after is not before
+    assert after.by_code["PP401"].severity == "warning"
+    assert after.phrasebook is before.phrasebook
+    assert after.topics is before.topics
+    assert after.get("PP201") is before.get("PP201")
+
+
+def test_a_phrase_file_edit_builds_a_new_phrasebook(pack_dir: Path) -> None:
+    before = load_rule_pack([pack_dir])
+    path = pack_dir / "phrases" / "urgency.yaml"
+    _edit(path, lambda data: data["phrases"].append("right this very minute"))
+    after = load_rule_pack([pack_dir])
+    assert after.phrasebook is not before.phrasebook
+    assert after.phrasebook.find_all("buy it right this very minute").get("urgency")
+
+
+def test_an_edit_that_keeps_the_size_and_the_mtime_is_still_seen(pack_dir: Path) -> None:
+    # A coarse clock can give an edit the mtime the file had: the bytes decide.
+    path = pack_dir / "PP401-hard-sell-wording.yaml"
+    load_rule_pack([pack_dir])
+    stat = path.stat()
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("weight: 10", "weight: 11"), encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size
+    assert load_rule_pack([pack_dir]).by_code["PP401"].weight == 11
+
+
+def test_a_pack_that_failed_to_load_is_read_again_once_fixed(pack_dir: Path) -> None:
+    path = pack_dir / "PP401-hard-sell-wording.yaml"
+    good = path.read_text(encoding="utf-8")
+    path.write_text(good.replace("severity: info", "severity: loud"), encoding="utf-8")
+    with pytest.raises(RulePackError):
+        load_rule_pack([pack_dir])
+    path.write_text(good, encoding="utf-8")
+    assert load_rule_pack([pack_dir]).by_code["PP401"].severity == "info"

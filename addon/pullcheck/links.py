@@ -12,7 +12,7 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import NamedTuple
 
-import yaml
+from pullcheck.located_yaml import load_yaml
 
 # Punctuation that ends a sentence rather than a URL ("see acme.example/shop.").
 TRAILING_PUNCTUATION = ".,;:!?)]}'\">*"
@@ -51,7 +51,7 @@ class LinkLexicon(NamedTuple):
 @lru_cache(maxsize=1)
 def lexicon() -> LinkLexicon:
     """The TLD and shortener lists, read once from the built-in pack."""
-    raw = yaml.safe_load(
+    raw = load_yaml(
         files("pullcheck.rules").joinpath("lexicon/links.yaml").read_text(encoding="utf-8")
     )
     tlds = sorted({str(tld).lower() for tld in raw["bare_domain_tlds"]}, key=len, reverse=True)

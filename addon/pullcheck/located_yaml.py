@@ -65,8 +65,15 @@ def _syntax_advice(problem: str, line_text: str) -> str:
     return "check the indentation and quoting on this line and the one before"
 
 
-# libyaml's parser keeps the same marks and is about 20 times faster than the pure-Python one.
+# libyaml's parser keeps the same marks and is about 10 times faster than the pure-Python one
+# (the whole rule pack: 13 ms against 146 ms); PyYAML without libyaml falls back to its own.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> Any:
+    """Plain data, as `yaml.safe_load` gives it (the same constructor and resolver), parsed by
+    libyaml when it is installed. Raises `yaml.YAMLError` (with its marks) as safe_load does."""
+    return yaml.load(text, Loader=_Loader)
 
 
 def read_located_yaml(text: str, file: Path) -> LocatedData:

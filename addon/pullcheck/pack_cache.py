@@ -1,13 +1,12 @@
-"""The process-wide cache of rule packs a config was checked against.
+"""The rule pack a config is checked against, loaded once per set of rule files.
 
-Loading a pack compiles every phrase group and runs the examples of your own rules (about half a
-second); a config edit that leaves the rule files alone reuses the pack already loaded, keyed by
-the folders and the stamp of every YAML file in them.
+Loading a pack reads every rule and phrase file and runs the examples of your own rules; the
+rulebook's memo (`pullcheck.pack_memo`, keyed by the files' bytes, not their times) and the example
+check's cache make a config edit that leaves the rule files alone get the same pack back.
 """
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from pullcheck.config_errors import Problem, problems_error
@@ -26,40 +25,16 @@ def load_pack(rule_folders: list[Path], located: LocatedData, main: Path) -> Rul
                 [Problem(("rule_folders", index), f"no such folder: {folder}")], located, main
             )
     folders = [Path(builtin_rules_dir()), *rule_folders]
-    key = _pack_key(folders)
-    cached = _PACKS.get(key)
-    if cached is not None:
-        return cached
+    # The rulebook keeps the packs it loaded by the bytes of their files (`pullcheck.pack_memo`)
+    # and the example check the packs it passed: a config edit that leaves the rule files alone
+    # gets the same pack back, and a rule-file edit reloads only what it touched.
     try:
-        pack = load_checked_pack(folders)
+        return load_checked_pack(folders)
     except RulePackError as error:
         path: KeyPath = ("rule_folders",) if rule_folders else ()
         raise problems_error(
             [Problem(path, f"the rule pack does not load: {error}")], located, main
         ) from None
-    with _PACKS_LOCK:
-        if len(_PACKS) >= _PACK_CACHE_SIZE:
-            _PACKS.pop(next(iter(_PACKS)))
-        _PACKS[key] = pack
-    return pack
-
-
-_PACK_CACHE_SIZE = 4
-_PackKey = tuple[tuple[str, tuple[tuple[str, int, int], ...]], ...]
-_PACKS: dict[_PackKey, RulePack] = {}
-_PACKS_LOCK = threading.Lock()
-
-
-def _pack_key(folders: list[Path]) -> _PackKey:
-    """Identifies a pack by its folders and the stamp of every YAML file in them."""
-    key: list[tuple[str, tuple[tuple[str, int, int], ...]]] = []
-    for folder in folders:
-        files = []
-        for file in sorted(folder.rglob("*.yaml")):
-            stat = file.stat()
-            files.append((str(file), stat.st_mtime_ns, stat.st_size))
-        key.append((str(folder.resolve()), tuple(files)))
-    return tuple(key)
 
 
 def pack_rules(pack: RulePack) -> dict[str, Rule]:

@@ -51,7 +51,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pullcheck.linear_regex import PatternError
-from pullcheck.located_yaml import YamlProblem, read_located_yaml
+from pullcheck.located_yaml import YamlProblem, load_yaml, read_located_yaml
 from pullcheck.phrase_matcher import Hit, PhraseIndex, leftmost_longest
 from pullcheck.phrase_syntax import PhraseError
 
@@ -250,7 +250,7 @@ def load_phrase_file(
     (`language:` and `groups:`); errors are `PhraseError`s naming the group and key.
     `built_in`: the file ships with pullcheck (its patterns may stay on `re`, vetted)."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise PhraseError(f"YAML syntax: {error}") from error
     if not isinstance(raw, dict) or "groups" not in raw:
@@ -280,7 +280,7 @@ def load_phrase_file(
 def load_group_file(path: Path, built_in: bool = False, check_examples: bool = True) -> PhraseGroup:
     """Read and compile one phrase group file; errors are `PhraseError` naming the problem."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise PhraseError(f"YAML syntax: {error}") from error
     if not isinstance(raw, dict):

@@ -33,15 +33,18 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from pullcheck import second_opinion
+from pullcheck.collector import collector_paused
 from pullcheck.context_facts import read_facts
 from pullcheck.features import BUILTIN_SIGNALS
+from pullcheck.located_yaml import YamlProblem, line_of, read_located_yaml
 from pullcheck.models import Draft, Kind, ReplyTarget, Severity
+from pullcheck.pack_memo import PartMemo
 from pullcheck.phrases import Phrasebook, PhraseError, load_phrase_file
 from pullcheck.second_opinion import ModelError, builtin_model
-from pullcheck.topics import TopicLexicon, TopicLexiconError, load_lexicon
+from pullcheck.topics import LEXICON_FILE, TopicLexicon, TopicLexiconError, load_lexicon
 
 ALL_KINDS: tuple[str, ...] = ("post", "reply", "quote", "dm", "comment", "connect-note")
 MIN_EXAMPLES = 3
@@ -265,6 +268,14 @@ class RulePack:
         return RulePack((self.by_code[code],), self.phrasebook, self.folders, topics=self.topics)
 
 
+# A pack and its phrasebook are large (every phrase compiled); a few are enough for a config
+# and the edit before it. Rules are small, and a user may keep many.
+_PACKS: PartMemo[RulePack] = PartMemo(size=4)
+_PHRASEBOOKS: PartMemo[Phrasebook] = PartMemo(size=4)
+_RULES: PartMemo[Rule] = PartMemo(size=256)
+_LEXICONS: PartMemo[TopicLexicon] = PartMemo(size=4)
+
+
 def builtin_rules_dir() -> Path:
     """The rule pack shipped inside the package (`rules/` in the repository)."""
     return Path(str(files("pullcheck.rules")))
@@ -274,7 +285,30 @@ def load_phrasebook(folders: list[Path], builtin_examples: bool = False) -> Phra
     """Every phrase group in `folder/phrases/*.yaml`; a group name may appear only once (once
     per language for a group's wording in another language). Each group's examples are checked
     as it loads, except the shipped pack's unless `builtin_examples`: the test suite checks
-    those (tests/test_rulebook_loading.py), and running them at every start cost seconds."""
+    those (tests/test_rulebook_loading.py), and running them at every start cost seconds.
+
+    The same folders with the same phrase files give the phrasebook built before in this
+    process (`pullcheck.pack_memo`): an edit of a rule file does not compile the phrases again."""
+    paths = [Path(folder) for folder in folders]
+    key = (tuple(str(folder.resolve()) for folder in paths), builtin_examples)
+
+    def build() -> Phrasebook:
+        with collector_paused():
+            return _build_phrasebook(paths, builtin_examples)
+
+    return _PHRASEBOOKS.get_or_build(key, _phrase_files(paths), build)
+
+
+def _phrase_files(folders: list[Path]) -> list[Path]:
+    found: list[Path] = []
+    for folder in folders:
+        phrase_dir = folder / PHRASES_FOLDER
+        if phrase_dir.is_dir():
+            found.extend(sorted(phrase_dir.glob("*.yaml")))
+    return found
+
+
+def _build_phrasebook(folders: list[Path], builtin_examples: bool) -> Phrasebook:
     book = Phrasebook()
     origin: dict[tuple[str, str | None], Path] = {}
     built_in_dir = builtin_rules_dir().resolve()
@@ -310,14 +344,35 @@ def load_rule_pack(
     With `check_examples`, every phrase group of your own folders must pass its examples to
     load (rules' examples: `pullcheck.example_check`). The shipped pack's examples run only
     with `builtin_examples`: it cannot change after release, the test suite runs them all, and
-    at every start they cost seconds."""
+    at every start they cost seconds.
+
+    The same folders with the same files give the pack loaded before in this process, and an
+    edit reuses the parts it left alone (`pullcheck.pack_memo`)."""
     paths = [Path(folder) for folder in folders]
     for folder in paths:
         if not folder.is_dir():
             raise RulePackError("rule folder does not exist", folder)
+    key = (tuple(str(folder.resolve()) for folder in paths), check_examples, builtin_examples)
+    # Every file a load reads: the folders' YAML (rules, phrases, lexicon) and the learned model
+    # that rules asking for a second opinion check for.
+    read = [path for folder in paths for path in sorted(folder.rglob("*.yaml"))]
+    read.append(second_opinion.builtin_model_path())
+
+    def build() -> RulePack:
+        with collector_paused():
+            return _build_rule_pack(paths, check_examples, builtin_examples)
+
+    return _PACKS.get_or_build(key, read, build)
+
+
+def _build_rule_pack(paths: list[Path], check_examples: bool, builtin_examples: bool) -> RulePack:
     phrasebook = load_phrasebook(paths, builtin_examples=check_examples and builtin_examples)
     try:
-        topics = load_lexicon(paths)
+        topics = _LEXICONS.get_or_build(
+            tuple(str(folder) for folder in paths),
+            [folder / LEXICON_FILE for folder in paths],
+            lambda: load_lexicon(paths),
+        )
     except TopicLexiconError as error:
         raise RulePackError(str(error)) from error
     known_signals = set(phrasebook.names()) | set(BUILTIN_SIGNALS)
@@ -352,21 +407,38 @@ def load_rule_pack(
 
 
 def _read_rule(path: Path) -> Rule:
+    """One rule file, validated; the same bytes give the rule validated before."""
+    return _RULES.get_or_build(str(path), [path], lambda: _validated_rule(path))
+
+
+def _validated_rule(path: Path) -> Rule:
+    """One rule file, validated; an error names the line and key as well as the file."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise RulePackError(f"YAML syntax: {error}", path) from error
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise RulePackError(f"cannot read: {error}", path) from error
+    try:
+        located = read_located_yaml(text, path)
+    except YamlProblem as problem:
+        raise RulePackError(f"line {problem.line}: {problem.message}", path) from None
+    if located.problems:
+        # A key written twice: PyYAML would keep the last silently, and the first edit would
+        # seem to do nothing.
+        twice, message = located.problems[0]
+        raise RulePackError(f"line {twice.line}: {message}", path)
+    raw = located.data
     if not isinstance(raw, dict):
         raise RulePackError("a rule file must hold one mapping (code, name, when, ...)", path)
     try:
         rule = Rule.model_validate(raw)
     except ValidationError as error:
         first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
+        key_path = tuple(first["loc"])
+        where = ".".join(str(part) for part in key_path)
+        found = line_of(located.where, key_path)
+        at = f"line {found.line}, " if found is not None else ""
         code = raw.get("code") if isinstance(raw.get("code"), str) else None
-        raise RulePackError(f"key '{where}': {first['msg']}", path, code) from error
+        raise RulePackError(f"{at}key '{where}': {first['msg']}", path, code) from error
     rule.source = path
     return rule
 

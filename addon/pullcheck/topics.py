@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from pullcheck.language import FUNCTION_WORDS
+from pullcheck.located_yaml import load_yaml
 
 LEXICON_FILE = Path("lexicon") / "topics.yaml"
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
@@ -74,7 +75,7 @@ class TopicLexicon:
 
     def add_file(self, path: Path) -> None:
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            raw = load_yaml(path.read_text(encoding="utf-8")) or {}
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
             raise TopicLexiconError(f"{path}: cannot read: {error}") from error
         if not isinstance(raw, dict) or set(raw) - {"generic", "topics"}:

@@ -19,3 +19,6 @@ COMMANDS: list[str] = [
     "opportunities",
     "holds",
 ]
+
+# Sub-commands that a module registers besides its own: the word, and the module that adds it.
+REGISTERED_BY: dict[str, str] = {"decide": "holds"}

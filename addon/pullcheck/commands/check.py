@@ -8,6 +8,7 @@ import sys
 import textwrap
 from typing import Any
 
+from pullcheck.collector import collector_paused
 from pullcheck.commands.options import (
     EXIT_FLAGGED,
     EXIT_OK,
@@ -122,16 +123,19 @@ def run(args: argparse.Namespace) -> int:
     if args.text == "-" and sys.stdin.isatty():
         print("pullcheck check: type the draft, then Ctrl-D", file=sys.stderr)
     text = sys.stdin.read() if args.text == "-" else args.text
-    config = load_cli_config(args)
-    if config is None:
-        return EXIT_USAGE
-    try:
-        engine = build_engine(config)
-    except ConfigError as error:
-        print(f"pullcheck: invalid config\n{error}", file=sys.stderr)
-        return EXIT_USAGE
-    draft = draft_from_args(args, text)
-    verdict = engine.judge(draft)
+    # The pack is loaded and its phrase index built (at the first judgement) with the cyclic
+    # collector paused: it would walk their objects again and again (see pullcheck.collector).
+    with collector_paused():
+        config = load_cli_config(args)
+        if config is None:
+            return EXIT_USAGE
+        try:
+            engine = build_engine(config)
+        except ConfigError as error:
+            print(f"pullcheck: invalid config\n{error}", file=sys.stderr)
+            return EXIT_USAGE
+        draft = draft_from_args(args, text)
+        verdict = engine.judge(draft)
     if args.json:
         print(json.dumps(verdict_json(verdict), ensure_ascii=False))
     else:
