@@ -766,6 +766,15 @@ def _check_rules(
     renamed: dict[str, RuleOverride] = {}
     for key, value in overrides.items():
         code = key.upper() if key.upper() in rules else by_name.get(key)
+        gone = pack.retired_rule(key) if code is None else None
+        if gone is not None:
+            override = value if isinstance(value, RuleOverride) else _valid_override(value)
+            # Switching a removed rule off asks for what already is; anything else cannot be.
+            if override is None or override.enabled is not False:
+                problems.append(
+                    Problem(("rules", key), f"{gone.explanation()}; it cannot be turned on")
+                )
+            continue
         if code is None:
             hint = closest(key, [*rules, *by_name])
             problems.append(
@@ -896,6 +905,7 @@ def engine_settings(config: Config) -> Any:
     from pullcheck.engine import EngineSettings
 
     disabled = {code for code, rule in config.rules.items() if rule.enabled is False}
+    enabled = {code for code, rule in config.rules.items() if rule.enabled is True}
     severities = {code: rule.severity for code, rule in config.rules.items() if rule.severity}
     params = {code: dict(rule.params) for code, rule in config.rules.items() if rule.params}
     shadow = {code for code, rule in config.rules.items() if rule.shadow}
@@ -910,6 +920,7 @@ def engine_settings(config: Config) -> Any:
     }
     return EngineSettings(
         disabled=disabled,
+        enabled=enabled,
         severities=severities,
         params=params,
         allow_handles=set(config.allow.handles),

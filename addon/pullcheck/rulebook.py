@@ -22,6 +22,16 @@ whose every rule was seen to fire on its own `flag` examples and stay quiet on i
   reads like spam, false when it must not (checked last: it is the costliest condition).
 
 A number may be written as `$param`, taken from the rule's `params` (which the user may override).
+
+A rule's `status` says what users get (Ruff's rule lifecycle): `stable` rules run by default;
+`preview` rules run only when the config turns them on by code (`rules: {PP208: on}` or
+`shadow`); `deprecated` rules still run and say what replaces them (`replaced_by`). A removed
+rule leaves the pack: its code goes to `retired.yaml` in its folder, which no rule may use again
+(codes never change meaning), and a config that turns it on is an error naming the line.
+
+Each `flag` example pins where its finding points: `span: "our agency"` (the exact words of the
+example's text the finding highlights; `occurrence: 2` when they occur more than once), or
+`span: none` for a finding that points at no words (a message sent to too many people).
 """
 
 from __future__ import annotations
@@ -30,10 +40,18 @@ import re
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
 from pullcheck.context_facts import read_facts
 from pullcheck.features import BUILTIN_SIGNALS
@@ -41,9 +59,21 @@ from pullcheck.models import Draft, Kind, ReplyTarget, Severity
 from pullcheck.phrases import Phrasebook, PhraseError, load_phrase_file
 from pullcheck.topics import TopicLexicon, TopicLexiconError, load_lexicon
 
+if TYPE_CHECKING:
+    from pullcheck.engine import Engine
+
 ALL_KINDS: tuple[str, ...] = ("post", "reply", "quote", "dm", "comment", "connect-note")
 MIN_EXAMPLES = 3
 PHRASES_FOLDER = "phrases"
+# In a rule folder, the codes no rule may take again (not a rule file itself).
+RETIRED_FILE = "retired.yaml"
+# `span: none`: the finding points at no words of the draft.
+NO_SPAN = "none"
+CODE_PATTERN = r"^PP\d{3}$"
+NAME_PATTERN = r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"
+
+Status = Literal["stable", "preview", "deprecated"]
+STATUSES: tuple[str, ...] = ("stable", "preview", "deprecated", "removed")
 
 # `other`: the parent asks, but not for what this draft offers (or not of this writer).
 Answer = Literal["yes", "no", "unknown", "other"]
@@ -52,13 +82,22 @@ Number = int | str
 
 
 class RulePackError(ValueError):
-    """A rule pack cannot load. `file` names the offending file, `code` the rule when known."""
+    """A rule pack cannot load. `file` names the offending file, `code` the rule when known,
+    `line` where in the file when known."""
 
-    def __init__(self, message: str, file: Path | str | None = None, code: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        file: Path | str | None = None,
+        code: str | None = None,
+        line: int | None = None,
+    ):
         self.file = Path(file) if file is not None else None
         self.code = code
+        self.line = line
         self.reason = message
-        super().__init__(f"{file}: {message}" if file is not None else message)
+        where = f"{file}:{line}" if file is not None and line is not None else file
+        super().__init__(f"{where}: {message}" if file is not None else message)
 
 
 class Conditions(BaseModel):
@@ -169,6 +208,46 @@ class Example(BaseModel):
     context: str = ""
     sent_before: list[SentBefore] = Field(default_factory=list)
     note: str = ""
+    # Where the finding points (flag examples): the exact words of `text`, or `none`.
+    span: str | None = Field(default=None, min_length=1)
+    # Which occurrence of `span` in `text` (1-based), needed when the words occur more than once.
+    occurrence: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def span_is_in_the_text(self) -> Example:
+        if self.span is None and self.occurrence is not None:
+            raise ValueError("'occurrence' needs a 'span'")
+        if self.span is not None:
+            self.pinned_span()
+        return self
+
+    def pinned_span(self) -> tuple[int, int] | None:
+        """The (start, end) the finding must point at, None for `span: none` (or no `span`);
+        a ValueError when the span is not in the text, or occurs more than once with no
+        `occurrence`."""
+        if self.span is None:
+            return None
+        if self.span == NO_SPAN:
+            if self.occurrence is not None:
+                raise ValueError("'occurrence' needs a 'span' of words, not 'none'")
+            return None
+        starts = [match.start() for match in re.finditer(re.escape(self.span), self.text)]
+        if not starts:
+            raise ValueError(f"span {self.span!r} is not in the text (it must be copied exactly)")
+        if self.occurrence is None:
+            if len(starts) > 1:
+                raise ValueError(
+                    f"span {self.span!r} occurs {len(starts)} times in the text; "
+                    "say which with 'occurrence: N'"
+                )
+            return (starts[0], starts[0] + len(self.span))
+        if self.occurrence > len(starts):
+            raise ValueError(
+                f"'occurrence: {self.occurrence}' but span {self.span!r} occurs "
+                f"{len(starts)} time(s) in the text"
+            )
+        start = starts[self.occurrence - 1]
+        return (start, start + len(self.span))
 
     def to_draft(self) -> Draft:
         # The context is read as facts (`writer is @acme`), as `pullcheck check --context` does;
@@ -205,6 +284,24 @@ class Examples(BaseModel):
     flag: list[Example] = Field(min_length=MIN_EXAMPLES)
     pass_: list[Example] = Field(alias="pass", min_length=MIN_EXAMPLES)
 
+    @model_validator(mode="after")
+    def spans_only_on_flag_examples(self) -> Examples:
+        for index, example in enumerate(self.pass_):
+            if example.span is not None:
+                raise ValueError(
+                    f"pass[{index}] pins a span, but a passing example has no finding to point"
+                )
+        return self
+
+
+class RuleLink(BaseModel):
+    """A reference: where the reasoning behind a rule can be read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1)
+    url: str = Field(pattern=r"^https?://[^\s]+$")
+
 
 class Rule(BaseModel):
     """One rule: what it catches, why it matters, what to do instead, and its examples.
@@ -215,8 +312,13 @@ class Rule(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(pattern=r"^PP\d{3}$")
-    name: str = Field(pattern=r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+    code: str = Field(pattern=CODE_PATTERN)
+    name: str = Field(pattern=NAME_PATTERN)
+    # stable: on by default; preview: off unless the config turns it on; deprecated: still on,
+    # on its way out (see `replaced_by`). A removed rule is listed in `retired.yaml` instead.
+    status: Status = "stable"
+    # For a deprecated rule: the rule that does its job now, if any.
+    replaced_by: str | None = Field(default=None, pattern=CODE_PATTERN)
     severity: Severity
     weight: float = Field(ge=-100, le=100)
     # push findings raise the score and the level; pull findings lower the score only.
@@ -231,12 +333,64 @@ class Rule(BaseModel):
     params: dict[str, int | float] = Field(default_factory=dict)
     when: Conditions
     examples: Examples
+    # References: where the reasoning behind the rule can be read (`pullcheck explain`, README).
+    links: list[RuleLink] = Field(default_factory=list)
     # Set by the loader: where the rule came from (not part of the YAML).
-    source: Path | None = Field(default=None, exclude=True)
+    source: SkipJsonSchema[Path | None] = Field(default=None, exclude=True)
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def removed_is_not_a_rule(cls, value: Any) -> Any:
+        if value == "removed":
+            raise ValueError(
+                f"a removed rule leaves the pack: delete its file and list its code in "
+                f"{RETIRED_FILE} (with the reason), so no rule takes the code again"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def replacement_only_when_deprecated(self) -> Rule:
+        if self.replaced_by is not None and self.status != "deprecated":
+            raise ValueError("'replaced_by' is for a deprecated rule ('status: deprecated')")
+        if self.replaced_by == self.code:
+            raise ValueError("'replaced_by' names the rule itself")
+        return self
 
     @property
     def what_it_does(self) -> str:
         return self.description or self.message
+
+
+class RetiredRule(BaseModel):
+    """A code that left the pack. It stays reserved: no rule may take it (or its name) again,
+    and a config that turns it on is told why it is gone."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=CODE_PATTERN)
+    name: str = Field(pattern=NAME_PATTERN)
+    reason: str = Field(min_length=1)
+    replaced_by: str | None = Field(default=None, pattern=CODE_PATTERN)
+    # The release that removed it ("0.2.0"), when known.
+    removed_in: str = ""
+
+    def explanation(self) -> str:
+        """One sentence for error messages: what it was and why it went."""
+        text = f"rule {self.code} ({self.name}) was removed"
+        if self.removed_in:
+            text += f" in {self.removed_in}"
+        text += f": {' '.join(self.reason.split()).rstrip('.')}"
+        if self.replaced_by:
+            text += f"; use {self.replaced_by} instead"
+        return text
+
+
+class RetiredFile(BaseModel):
+    """`retired.yaml`: the codes of removed rules, kept so they never change meaning."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    retired: list[RetiredRule] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -247,6 +401,8 @@ class RulePack:
     by_code: dict[str, Rule] = field(default_factory=dict)
     # What asks seek and offers are about (`pullcheck.topics`).
     topics: TopicLexicon = field(default_factory=TopicLexicon)
+    # Removed rules by code (`retired.yaml` of every folder).
+    retired: dict[str, RetiredRule] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.by_code:
@@ -260,7 +416,20 @@ class RulePack:
 
     def only(self, code: str) -> RulePack:
         """A pack with this one rule (and every phrase group): rules are tested alone."""
-        return RulePack((self.by_code[code],), self.phrasebook, self.folders, topics=self.topics)
+        return RulePack(
+            (self.by_code[code],),
+            self.phrasebook,
+            self.folders,
+            topics=self.topics,
+            retired=self.retired,
+        )
+
+    def retired_rule(self, code_or_name: str) -> RetiredRule | None:
+        """The removed rule with this code or name, if there is one."""
+        found = self.retired.get(code_or_name.upper())
+        if found is None:
+            found = next((r for r in self.retired.values() if r.name == code_or_name), None)
+        return found
 
 
 def builtin_rules_dir() -> Path:
@@ -318,12 +487,27 @@ def load_rule_pack(
     except TopicLexiconError as error:
         raise RulePackError(str(error)) from error
     known_signals = set(phrasebook.names()) | set(BUILTIN_SIGNALS)
+    retired = load_retired(paths)
+    retired_names = {entry.name: entry for entry in retired.values()}
     rules: list[Rule] = []
     origin: dict[str, Path] = {}
     names: dict[str, Path] = {}
     for folder in paths:
         for path in sorted(folder.glob("*.yaml")):
+            if path.name == RETIRED_FILE:
+                continue
             rule = _read_rule(path)
+            gone = retired.get(rule.code) or retired_names.get(rule.name)
+            if gone is not None:
+                taken = "code" if gone.code == rule.code else "name"
+                raise RulePackError(
+                    f"the {taken} of rule {rule.code} ({rule.name}) is retired: "
+                    f"{gone.explanation()}. A retired {taken} never comes back (it would change "
+                    f"meaning in people's configs); pick a new one",
+                    path,
+                    rule.code,
+                    _line_of(path, ("code",) if taken == "code" else ("name",)),
+                )
             if rule.code in origin:
                 raise RulePackError(
                     f"duplicate rule code {rule.code} (already in {origin[rule.code]})",
@@ -345,7 +529,8 @@ def load_rule_pack(
             origin[rule.code] = path
             names[rule.name] = path
             rules.append(rule)
-    pack = RulePack(tuple(rules), phrasebook, tuple(paths), topics=topics)
+    _check_replacements(rules, retired)
+    pack = RulePack(tuple(rules), phrasebook, tuple(paths), topics=topics, retired=retired)
     if check_examples:
         built_in_dir = builtin_rules_dir().resolve()
         for rule in rules:
@@ -359,6 +544,17 @@ def load_rule_pack(
 
 
 def _read_rule(path: Path) -> Rule:
+    raw = _read_mapping(path, "a rule file must hold one mapping (code, name, when, ...)")
+    try:
+        rule = Rule.model_validate(raw)
+    except ValidationError as error:
+        code = raw.get("code") if isinstance(raw.get("code"), str) else None
+        raise _validation_error(error, path, code) from error
+    rule.source = path
+    return rule
+
+
+def _read_mapping(path: Path, what: str) -> dict[str, Any]:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
@@ -366,16 +562,76 @@ def _read_rule(path: Path) -> Rule:
     except (OSError, UnicodeDecodeError) as error:
         raise RulePackError(f"cannot read: {error}", path) from error
     if not isinstance(raw, dict):
-        raise RulePackError("a rule file must hold one mapping (code, name, when, ...)", path)
+        raise RulePackError(what, path)
+    return raw
+
+
+def _validation_error(error: ValidationError, path: Path, code: str | None) -> RulePackError:
+    """pydantic's first complaint as a RulePackError naming the key and its line."""
+    first = error.errors()[0]
+    loc = tuple(first["loc"])
+    where = ".".join(str(part) for part in loc)
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return RulePackError(f"key '{where}': {message}", path, code, _line_of(path, loc))
+
+
+def _line_of(path: Path, key: tuple[str | int, ...]) -> int | None:
+    """The line where `key` (or the nearest key above it) is written in a YAML file."""
+    from pullcheck.located_yaml import YamlProblem, line_of, read_located_yaml
+
     try:
-        rule = Rule.model_validate(raw)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        code = raw.get("code") if isinstance(raw.get("code"), str) else None
-        raise RulePackError(f"key '{where}': {first['msg']}", path, code) from error
-    rule.source = path
-    return rule
+        located = read_located_yaml(path.read_text(encoding="utf-8"), path)
+    except (OSError, UnicodeDecodeError, YamlProblem):
+        return None
+    where = line_of(located.where, key)
+    return where.line if where is not None else None
+
+
+def load_retired(folders: list[Path]) -> dict[str, RetiredRule]:
+    """The retired codes of every folder's `retired.yaml`; a code retired twice is an error."""
+    retired: dict[str, RetiredRule] = {}
+    origin: dict[str, Path] = {}
+    for folder in folders:
+        path = Path(folder) / RETIRED_FILE
+        if not path.is_file():
+            continue
+        raw = _read_mapping(path, "a retired-codes file holds one mapping: 'retired: [...]'")
+        try:
+            entries = RetiredFile.model_validate(raw).retired
+        except ValidationError as error:
+            raise _validation_error(error, path, None) from error
+        for index, entry in enumerate(entries):
+            if entry.code in origin:
+                raise RulePackError(
+                    f"code {entry.code} is retired twice (already in {origin[entry.code]})",
+                    path,
+                    entry.code,
+                    _line_of(path, ("retired", index)),
+                )
+            origin[entry.code] = path
+            retired[entry.code] = entry
+    return retired
+
+
+def _check_replacements(rules: list[Rule], retired: dict[str, RetiredRule]) -> None:
+    """A deprecated or retired rule's `replaced_by` must name a rule of the pack."""
+    codes = {rule.code for rule in rules}
+    for rule in rules:
+        if rule.replaced_by is not None and rule.replaced_by not in codes:
+            raise RulePackError(
+                f"rule {rule.code}: 'replaced_by: {rule.replaced_by}' names no rule of the pack",
+                rule.source,
+                rule.code,
+                _line_of(rule.source, ("replaced_by",)) if rule.source else None,
+            )
+    for entry in retired.values():
+        if entry.replaced_by is not None and entry.replaced_by not in codes:
+            raise RulePackError(
+                f"retired rule {entry.code}: 'replaced_by: {entry.replaced_by}' names no rule "
+                "of the pack",
+                None,
+                entry.code,
+            )
 
 
 def _check_signals(rule: Rule, known: set[str], path: Path) -> None:
@@ -483,27 +739,50 @@ def never_fires(when: Conditions, params: dict[str, Any]) -> str | None:
 
 
 def first_failing_example(pack: RulePack, code: str) -> str | None:
-    """Run one rule alone on its examples; describe the first that misbehaves."""
-    from pullcheck.engine import Engine, EngineSettings
-
+    """Run one rule alone on its examples; describe the first that misbehaves (a flag example
+    that pins a span must see its finding point exactly there)."""
     rule = pack.by_code[code]
     solo = pack.only(code)
     for verdict_expected, examples in (("flag", rule.examples.flag), ("pass", rule.examples.pass_)):
         for index, example in enumerate(examples):
-            engine = Engine(solo, EngineSettings())
-            found = engine.example_findings(example)
-            count = sum(1 for finding in found if finding.code == code)
+            found = [
+                f for f in example_engine(solo, code).example_findings(example) if f.code == code
+            ]
+            count = len(found)
             if verdict_expected == "flag" and count != 1:
                 return (
                     f"rule {code}: example flag[{index}] {example.text[:60]!r} should give one "
                     f"{code} finding, gave {count}"
                 )
+            if verdict_expected == "flag" and example.span is not None:
+                problem = span_mismatch(example, found[0].span)
+                if problem:
+                    return f"rule {code}: example flag[{index}] {example.text[:60]!r}: {problem}"
             if verdict_expected == "pass" and count:
                 return (
                     f"rule {code}: example pass[{index}] {example.text[:60]!r} should pass, "
                     f"but {code} fired"
                 )
     return None
+
+
+def example_engine(pack: RulePack, code: str) -> Engine:
+    """An engine that runs `code` as users who turned it on would (a preview rule included)."""
+    from pullcheck.engine import Engine, EngineSettings
+
+    return Engine(pack, EngineSettings(enabled={code}))
+
+
+def span_mismatch(example: Example, found: tuple[int, int] | None) -> str | None:
+    """How the finding's span differs from the one the example pins (None: they agree)."""
+    expected = example.pinned_span()
+    if found == expected:
+        return None
+
+    def shown(span: tuple[int, int] | None) -> str:
+        return NO_SPAN if span is None else repr(example.text[span[0] : span[1]])
+
+    return f"the finding points at {shown(found)}, the example pins span {shown(expected)}"
 
 
 def builtin_pack() -> RulePack:
