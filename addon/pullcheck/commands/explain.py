@@ -113,9 +113,12 @@ def _examples(examples: list[Any]) -> list[str]:
 def rule_page(rule: Any, config: Config) -> str:
     override = config.rules.get(rule.code)
     severity = override.severity if override and override.severity else rule.severity
+    status = getattr(rule, "status", "stable")
     state = "on"
     if override and override.enabled is False:
         state = "off in your config"
+    elif status == "preview" and not (override and (override.enabled or override.shadow)):
+        state = "off (preview: turn it on in the config)"
     elif (override and override.shadow) or (
         getattr(rule, "shadow", False) and not (override and override.shadow is False)
     ):
@@ -123,8 +126,9 @@ def rule_page(rule: Any, config: Config) -> str:
     what = getattr(rule, "what_it_does", None) or rule.message
     lines = [
         f"{rule.code} {rule.name}",
-        f"Severity: {severity} · weight {rule.weight:g} · {getattr(rule, 'effect', 'push')} "
-        f"signal · {state}",
+        f"Status: {status} · severity: {severity} · weight {rule.weight:g} · "
+        f"{getattr(rule, 'effect', 'push')} signal · {state}",
+        *_status_note(rule, status),
         "",
         "## What it does",
         _para(what),
@@ -166,8 +170,31 @@ def rule_page(rule: Any, config: Config) -> str:
         )
     else:
         lines.append("  No parameters.")
-    lines.append(
-        f"Switch it off with `rules: {{{rule.code}: off}}`; change its severity with "
-        f"`rules: {{{rule.code}: info}}`."
+    switch = (
+        f"Turn it on with `rules: {{{rule.code}: on}}` (or `shadow` to count it unseen)"
+        if status == "preview"
+        else f"Switch it off with `rules: {{{rule.code}: off}}`"
     )
+    lines.append(f"{switch}; change its severity with `rules: {{{rule.code}: info}}`.")
+    lines += ["", "## References", *_references(rule)]
     return "\n".join(lines)
+
+
+def _status_note(rule: Any, status: str) -> list[str]:
+    """A line under the heading for a rule that is not stable."""
+    if status == "preview":
+        return ["Preview: new and still being measured; it runs only when your config turns it on."]
+    if status == "deprecated":
+        instead = getattr(rule, "replaced_by", None)
+        return [
+            "Deprecated: it still runs, but will be removed"
+            + (f"; {instead} does its job." if instead else ".")
+        ]
+    return []
+
+
+def _references(rule: Any) -> list[str]:
+    links = list(getattr(rule, "links", None) or [])
+    if not links:
+        return ["  None listed."]
+    return [f"  - {link.title}: {link.url}" for link in links]

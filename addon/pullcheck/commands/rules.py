@@ -1,9 +1,12 @@
-"""`pullcheck rules`: every rule with its code, name, severity and state in the active config."""
+"""`pullcheck rules`: every rule with its code, name, status, severity and state in the active
+config; `pullcheck rules CODE` prints one rule's page (as `pullcheck explain CODE`), and
+`pullcheck rules --schema` the JSON Schema of a rule file, for editors."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from pullcheck.commands.options import EXIT_OK, EXIT_USAGE, add_config_option, load_cli_config
 from pullcheck.config import Config, pack_rules, rule_pack
@@ -13,11 +16,45 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "rules",
         help="list every rule and whether the active config has it on",
-        description="List every rule: code, name, severity after the config, on/off/shadow.",
+        description="List every rule: code, name, status, severity after the config, "
+        "on/off/shadow. With CODE, print that rule's page (as `pullcheck explain CODE`).",
     )
+    parser.add_argument("code", metavar="CODE", nargs="?", help="a rule's code or name")
     add_config_option(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON list")
+    parser.add_argument(
+        "--schema",
+        nargs="?",
+        const="rule",
+        choices=("rule", "phrases", "retired"),
+        help="print the JSON Schema of a rule file (or of a phrase-group or retired-codes "
+        "file) for editors: yaml-language-server, VS Code's YAML extension",
+    )
     parser.set_defaults(func=run)
+
+
+def file_schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema of a pack file, from the models the loader validates it with."""
+    from pullcheck.phrases import PhraseGroupFile, TranslationFile
+    from pullcheck.rulebook import RetiredFile, Rule
+
+    if kind == "rule":
+        schema = Rule.model_json_schema(by_alias=True)
+        title = "pullcheck rule (rules/PPnnn-name.yaml)"
+    elif kind == "retired":
+        schema = RetiredFile.model_json_schema(by_alias=True)
+        title = "pullcheck retired rule codes (rules/retired.yaml)"
+    else:
+        group = PhraseGroupFile.model_json_schema(by_alias=True)
+        translation = TranslationFile.model_json_schema(by_alias=True)
+        definitions = {**group.pop("$defs", {}), **translation.pop("$defs", {})}
+        schema = {"anyOf": [group, translation], "$defs": definitions}
+        title = "pullcheck phrase groups (rules/phrases/*.yaml)"
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **schema,
+        "title": title,
+    }
 
 
 def rule_rows(config: Config) -> list[dict[str, str]]:
@@ -29,13 +66,33 @@ def rule_rows(config: Config) -> list[dict[str, str]]:
         shadow = bool(getattr(rule, "shadow", False))
         if override and override.shadow is not None:
             shadow = override.shadow
-        enabled = not (override and override.enabled is False)
+        status = getattr(rule, "status", "stable")
+        if status == "preview":
+            # A preview rule runs only when the config turns it on (or shadows it).
+            enabled = bool(override and (override.enabled or override.shadow))
+        else:
+            enabled = not (override and override.enabled is False)
         state = "off" if not enabled else ("shadow" if shadow else "on")
-        rows.append({"code": code, "name": rule.name, "severity": severity, "state": state})
+        rows.append(
+            {
+                "code": code,
+                "name": rule.name,
+                "status": status,
+                "severity": severity,
+                "state": state,
+            }
+        )
     return rows
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.schema:
+        print(json.dumps(file_schema(args.schema), indent=2))
+        return EXIT_OK
+    if args.code:
+        from pullcheck.commands import explain
+
+        return explain.run(args)
     config = load_cli_config(args)
     if config is None:
         return EXIT_USAGE
@@ -43,7 +100,13 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows))
         return EXIT_OK
-    headers = {"code": "CODE", "name": "NAME", "severity": "SEVERITY", "state": "STATE"}
+    headers = {
+        "code": "CODE",
+        "name": "NAME",
+        "status": "STATUS",
+        "severity": "SEVERITY",
+        "state": "STATE",
+    }
     widths = {key: max([len(headers[key]), *(len(row[key]) for row in rows)]) for key in headers}
     for row in [headers, *rows]:
         print("  ".join(row[key].ljust(widths[key]) for key in headers).rstrip())
