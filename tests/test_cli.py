@@ -120,7 +120,7 @@ def test_check_exits_2_on_bad_usage(capsys) -> None:
 def test_rules_lists_every_rule_with_its_state(capsys, tmp_path: Path, rules: dict) -> None:
     code, out, _ = cli(capsys, "rules")
     assert code == 0
-    assert out.splitlines()[0].split() == ["CODE", "NAME", "SEVERITY", "STATE"]
+    assert out.splitlines()[0].split() == ["CODE", "NAME", "STATUS", "SEVERITY", "STATE"]
     for rule_code, rule in rules.items():
         assert re.search(rf"^{rule_code}\s+{re.escape(rule.name)}\s+", out, re.M)
     first, second = sorted(rules)[:2]
