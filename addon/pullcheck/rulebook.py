@@ -40,7 +40,7 @@ import re
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -51,7 +51,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic.json_schema import SkipJsonSchema
+from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
 
 from pullcheck.context_facts import read_facts
 from pullcheck.features import BUILTIN_SIGNALS
@@ -78,6 +78,16 @@ STATUSES: tuple[str, ...] = ("stable", "preview", "deprecated", "removed")
 # `other`: the parent asks, but not for what this draft offers (or not of this writer).
 Answer = Literal["yes", "no", "unknown", "other"]
 Tristate = bool | Literal["unknown"]
+PARENT_ASKS_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {
+            "type": "array",
+            "items": {"anyOf": [{"enum": ["yes", "no", "unknown", "other"]}, {"type": "boolean"}]},
+        },
+        {"type": "null"},
+    ],
+    "default": None,
+}
 Number = int | str
 
 
@@ -107,7 +117,8 @@ class Conditions(BaseModel):
     any_signals: list[str] = Field(default_factory=list, alias="any")
     all_signals: list[str] = Field(default_factory=list, alias="all")
     none_signals: list[str] = Field(default_factory=list, alias="none")
-    parent_asks: list[Answer] | None = None
+    # The schema also takes true/false: YAML 1.1 (PyYAML) reads a bare yes/no so.
+    parent_asks: Annotated[list[Answer] | None, WithJsonSchema(PARENT_ASKS_SCHEMA)] = None
     min_links: Number | None = None
     max_links: Number | None = None
     min_mentions: Number | None = None
