@@ -249,6 +249,8 @@ def test_a_finding_that_points_elsewhere_than_the_pinned_span_is_an_error(solo_d
     assert error.value.file == path
     assert "flag[0]" in str(error.value)
     assert "points at 'Limited time', the example pins span 'act now'" in str(error.value)
+    assert error.value.line is not None
+    assert "Limited time offer" in path.read_text().splitlines()[error.value.line - 1]
 
 
 def test_span_none_is_an_error_when_the_finding_points_at_words(solo_dir: Path) -> None:

@@ -548,9 +548,11 @@ def load_rule_pack(
             shipped = rule.source is not None and rule.source.resolve().parent == built_in_dir
             if shipped and not builtin_examples:
                 continue
-            problem = first_failing_example(pack, rule.code)
-            if problem:
-                raise RulePackError(problem, rule.source, rule.code)
+            failing = failing_example(pack, rule.code)
+            if failing:
+                problem, key = failing
+                line = _line_of(rule.source, key) if rule.source else None
+                raise RulePackError(problem, rule.source, rule.code, line)
     return pack
 
 
@@ -749,31 +751,27 @@ def never_fires(when: Conditions, params: dict[str, Any]) -> str | None:
     return None
 
 
-def first_failing_example(pack: RulePack, code: str) -> str | None:
-    """Run one rule alone on its examples; describe the first that misbehaves (a flag example
-    that pins a span must see its finding point exactly there)."""
+def failing_example(pack: RulePack, code: str) -> tuple[str, tuple[str, str, int]] | None:
+    """The first misbehaving example of a rule run alone: what is wrong, and its key path in
+    the rule file (("examples", "flag", 2)) so the error can name its line."""
     rule = pack.by_code[code]
     solo = pack.only(code)
-    for verdict_expected, examples in (("flag", rule.examples.flag), ("pass", rule.examples.pass_)):
+    for expected, examples in (("flag", rule.examples.flag), ("pass", rule.examples.pass_)):
         for index, example in enumerate(examples):
             found = [
                 f for f in example_engine(solo, code).example_findings(example) if f.code == code
             ]
-            count = len(found)
-            if verdict_expected == "flag" and count != 1:
-                return (
-                    f"rule {code}: example flag[{index}] {example.text[:60]!r} should give one "
-                    f"{code} finding, gave {count}"
-                )
-            if verdict_expected == "flag" and example.span is not None:
-                problem = span_mismatch(example, found[0].span)
-                if problem:
-                    return f"rule {code}: example flag[{index}] {example.text[:60]!r}: {problem}"
-            if verdict_expected == "pass" and count:
-                return (
-                    f"rule {code}: example pass[{index}] {example.text[:60]!r} should pass, "
-                    f"but {code} fired"
-                )
+            where = f"rule {code}: example {expected}[{index}] {example.text[:60]!r}"
+            problem = None
+            if expected == "flag" and len(found) != 1:
+                problem = f"{where} should give one {code} finding, gave {len(found)}"
+            elif expected == "flag" and example.span is not None:
+                mismatch = span_mismatch(example, found[0].span)
+                problem = f"{where}: {mismatch}" if mismatch else None
+            elif expected == "pass" and found:
+                problem = f"{where} should pass, but {code} fired"
+            if problem:
+                return problem, ("examples", expected, index)
     return None
 
 
