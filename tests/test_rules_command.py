@@ -178,3 +178,24 @@ def test_a_config_may_switch_a_retired_rule_off(
     config.write_text(f"rule_folders: [{folder}]\nrules:\n  old-pitch: off\n")
     code, _, err = cli(capsys, "rules", "--config", str(config))
     assert code == 0, err
+
+
+def test_config_check_counts_a_preview_rule_as_off_until_turned_on(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    folder = rule_folder(tmp_path, status="preview")
+    code, out, _ = cli(capsys, "config", "check", str(config_file(tmp_path, folder)))
+    assert code == 0
+    total = len(list(BUILTIN.glob("PP*.yaml"))) + 1
+    assert f"{total - 1} of {total} rules on" in out
+    _, out, _ = cli(capsys, "config", "check", str(config_file(tmp_path, folder, "  PP901: on\n")))
+    assert f"{total} of {total} rules on" in out
+
+
+def test_a_preview_rule_with_only_a_severity_is_still_off_and_says_how_to_turn_it_on(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    folder = rule_folder(tmp_path, status="preview")
+    config = config_file(tmp_path, folder, "  PP901: {severity: error}\n")
+    _, out, _ = cli(capsys, "rules", "PP901", "--config", str(config))
+    assert "off (preview: turn it on in the config)" in out

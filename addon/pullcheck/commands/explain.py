@@ -13,6 +13,7 @@ import textwrap
 from typing import Any
 
 from pullcheck.commands.options import EXIT_OK, EXIT_USAGE, add_config_option, load_cli_config
+from pullcheck.commands.rules import rule_state
 from pullcheck.config import Config, closest, pack_rules, rule_pack
 
 WIDTH = 92
@@ -114,15 +115,14 @@ def rule_page(rule: Any, config: Config) -> str:
     override = config.rules.get(rule.code)
     severity = override.severity if override and override.severity else rule.severity
     status = getattr(rule, "status", "stable")
-    state = "on"
-    if override and override.enabled is False:
-        state = "off in your config"
-    elif status == "preview" and not (override and (override.enabled or override.shadow)):
+    state = {
+        "on": "on",
+        "shadow": "shadow (counted, not shown)",
+        "off": "off in your config",
+    }[rule_state(rule, override)]
+    switched_off = bool(override and override.enabled is False)
+    if state.startswith("off") and status == "preview" and not switched_off:
         state = "off (preview: turn it on in the config)"
-    elif (override and override.shadow) or (
-        getattr(rule, "shadow", False) and not (override and override.shadow is False)
-    ):
-        state = "shadow (counted, not shown)"
     what = getattr(rule, "what_it_does", None) or rule.message
     lines = [
         f"{rule.code} {rule.name}",

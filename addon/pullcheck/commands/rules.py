@@ -57,29 +57,34 @@ def file_schema(kind: str) -> dict[str, Any]:
     }
 
 
+def rule_state(rule: Any, override: Any) -> str:
+    """on, off or shadow: the rule after the config's override (`RuleOverride` or None). A
+    preview rule is off unless the config turns it on (or shadows it)."""
+    shadow = bool(getattr(rule, "shadow", False))
+    if override and override.shadow is not None:
+        shadow = override.shadow
+    if getattr(rule, "status", "stable") == "preview":
+        enabled = bool(override and (override.enabled or override.shadow))
+    else:
+        enabled = not (override and override.enabled is False)
+    if not enabled:
+        return "off"
+    return "shadow" if shadow else "on"
+
+
 def rule_rows(config: Config) -> list[dict[str, str]]:
     """One row per rule, with the config's overrides applied."""
     rows = []
     for code, rule in sorted(pack_rules(rule_pack(config)).items()):
         override = config.rules.get(code)
         severity = override.severity if override and override.severity else rule.severity
-        shadow = bool(getattr(rule, "shadow", False))
-        if override and override.shadow is not None:
-            shadow = override.shadow
-        status = getattr(rule, "status", "stable")
-        if status == "preview":
-            # A preview rule runs only when the config turns it on (or shadows it).
-            enabled = bool(override and (override.enabled or override.shadow))
-        else:
-            enabled = not (override and override.enabled is False)
-        state = "off" if not enabled else ("shadow" if shadow else "on")
         rows.append(
             {
                 "code": code,
                 "name": rule.name,
-                "status": status,
+                "status": getattr(rule, "status", "stable"),
                 "severity": severity,
-                "state": state,
+                "state": rule_state(rule, override),
             }
         )
     return rows
