@@ -20,6 +20,8 @@ export PATH="$VIRTUAL_ENV/bin:$PATH"
 python -m pip install -q --disable-pip-version-check -e '.[test]'
 python -m ruff check addon tests benchmarks tools
 python -m ruff format --check addon tests benchmarks tools
+# The layer order (pyproject.toml [tool.importlinter], drawn in docs/architecture.md).
+lint-imports --no-cache
 
 # Packaging: build the sdist and wheel into a temporary folder, `twine check` them and check
 # what the wheel ships (rule pack, py.typed; no development files).

@@ -186,6 +186,9 @@ def check_harvest(harvest: Any, expected: dict[str, Any]) -> None:
         assert harvest.conversation_senders.get(conversation_id) == senders
     if "empty_conversations" in expected:
         assert harvest.empty_conversations == expected["empty_conversations"]
+    for field in ("own_id", "own_handle"):
+        if field in expected:
+            assert getattr(harvest, field) == expected[field], field
 
 
 def epoch_of(iso: str) -> float:

@@ -185,7 +185,9 @@ def test_a_reply_is_judged_with_the_parent_seen_earlier():
             addon.response(response_flow(load(PARENT)))
             flow = request_flow(load(REPLY))
             await addon.request(flow)
-            return addon._in_flight[flow.id].draft
+            judged = addon.judge_flow.in_flight(flow.id)
+            assert judged is not None
+            return judged.draft
 
     draft = run(scenario())
     assert draft.kind == "reply"
@@ -632,9 +634,9 @@ def test_a_request_that_errored_is_not_logged():
             flow = x_compose(json.dumps(PITCH_BODY).encode())
             await addon.request(flow)
             addon.error(flow)
-            return sent_count(addon), len(addon._in_flight)
+            return sent_count(addon), addon.judge_flow.in_flight(flow.id)
 
-    assert run(scenario()) == (0, 0)
+    assert run(scenario()) == (0, None)
 
 
 # -- holds -------------------------------------------------------------------------------
@@ -1027,9 +1029,10 @@ def test_the_sent_log_reuses_the_judgement_of_the_same_engine(monkeypatch):
             for swap in (False, True):
                 flow = x_compose(json.dumps(PITCH_BODY).encode())
                 await addon.request(flow)
-                made.append(addon._in_flight[flow.id].judgement)
+                judged = addon.judge_flow.in_flight(flow.id)
+                made.append(judged.judgement)
                 if swap:  # judged by the engine of an earlier config
-                    addon._in_flight[flow.id] = addon._in_flight[flow.id]._replace(engine=object())
+                    addon.judge_flow.remember(flow.id, judged._replace(engine=object()))
                 flow.response = http.Response.make(200, b"{}")
                 addon.response(flow)
             assert state.recorder.flush(10)

@@ -5,13 +5,18 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from pullcheck.cli import main
-from pullcheck.config import Config, pack_rules, rule_pack
+from pullcheck.commands import rules as rules_command
+from pullcheck.config import Config
+from pullcheck.pack_cache import pack_rules, rule_pack
+from pullcheck.rulebook import builtin_rules_dir, load_rule_pack
 
 PUSH_DM = "Thanks for following! Visit my website acme-web.example and get 20% off today"
 PULL_POST = "We just published our notes from the meetup, thanks to everyone who came!"
@@ -130,6 +135,43 @@ def test_rules_lists_every_rule_with_its_state(capsys, tmp_path: Path, rules: di
     rows = {row["code"]: row for row in json.loads(out)}
     assert rows[first]["state"] == "off"
     assert (rows[second]["severity"], rows[second]["state"]) == ("error", "on")
+
+
+def test_rules_check_runs_every_shipped_example_and_exits_0(capsys) -> None:
+    code, out, _ = cli(capsys, "rules", "--check")
+    assert code == 0
+    assert out.strip().endswith("all pass")
+
+
+def test_rules_check_lists_each_failing_example_with_its_file_and_exits_1(
+    capsys, tmp_path: Path
+) -> None:
+    folder = tmp_path / "rules"
+    shutil.copytree(builtin_rules_dir(), folder, ignore=shutil.ignore_patterns("__*"))
+    rule_file = folder / "PP401-hard-sell-wording.yaml"
+    data = yaml.safe_load(rule_file.read_text())
+    data["examples"]["flag"].append({"text": "a calm and quiet sentence", "kind": "post"})
+    data["examples"]["pass"].append({"text": "ACT NOW!!! LIMITED TIME", "kind": "post"})
+    rule_file.write_text(yaml.safe_dump(data, sort_keys=False))
+    config = Config()
+    # As if this folder were the shipped pack: a config refuses your own failing rules at load.
+    config._pack = load_rule_pack([folder])
+    assert rules_command.check(config, as_json=False) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2
+    # file:line: what is wrong, the line being the example's own.
+    written = rule_file.read_text().splitlines()
+    for line, way, text in zip(
+        lines,
+        ("flag", "pass"),
+        ("a calm and quiet sentence", "ACT NOW!!! LIMITED TIME"),
+        strict=True,
+    ):
+        where, _, message = line.partition(": ")
+        file, _, number = where.rpartition(":")
+        assert file == str(rule_file)
+        assert text in written[int(number) - 1]
+        assert message.startswith(f"rule PP401: example {way}[3]")
 
 
 def test_explain_prints_the_rule_page(capsys, rules: dict) -> None:

@@ -7,18 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
-from pullcheck.config import (
-    SITE_NAMES,
-    Config,
-    ConfigError,
-    build_engine,
-    data_dir,
-    default_config_path,
-    engine_settings,
-    load_config,
-    pack_rules,
-    rule_pack,
-)
+from pullcheck.config import Config, ConfigError, load_config
+from pullcheck.config_schema import SITE_NAMES
+from pullcheck.engine_factory import build_engine, engine_settings
+from pullcheck.pack_cache import pack_rules, rule_pack
+from pullcheck.places import data_dir, default_config_path
 
 REPO = Path(__file__).resolve().parents[1]
 ERROR_LINE = re.compile(

@@ -7,9 +7,10 @@ import threading
 from pathlib import Path
 
 import pytest
-from pullcheck.config import Config, ConfigError, pack_rules, rule_pack
+from pullcheck.config import Config, ConfigError
 from pullcheck.config_watch import ConfigWatcher
 from pullcheck.history import InMemorySentHistory
+from pullcheck.pack_cache import pack_rules, rule_pack
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 import yaml
 from mitmproxy.test import tflow, tutils
-from pullcheck.config import read_notpush
+from pullcheck.config_layers import read_notpush
 from pullcheck.notpush import MAX_ENTRIES
 from pullcheck.proxy.control import handle
 from pullcheck.proxy.feed import VerdictFeed
@@ -512,6 +512,28 @@ def test_check_without_a_platform_takes_the_site_of_the_origin(tmp_path):
     assert payload["reply_to"]["author"] == "sam_runs"
 
 
+def test_check_judges_at_most_the_text_a_send_would_be_judged_on(tmp_path):
+    from pullcheck.proxy.judging import MAX_TEXT_CHARS
+
+    state = engine_state(tmp_path)
+    seen: list[int] = []
+    judge = state.engine.judge
+
+    def judge_and_note(draft):
+        seen.append(len(draft.text))
+        return judge(draft)
+
+    state.engine = SimpleNamespace(judge=judge_and_note)
+    token = state.pages.issue(HOME)
+    long = {"text": "a" * 40_000 + PITCH, "kind": "post", "platform": "x"}
+    short = {"text": PITCH, "kind": "post", "platform": "x"}
+    cut = body(call(request_flow("check", long, token=token), state))
+    whole = body(call(request_flow("check", short, token=token), state))
+    assert seen == [MAX_TEXT_CHARS, len(PITCH)]
+    assert cut["truncated"] is True
+    assert whole["truncated"] is False
+
+
 def test_check_rejects_an_unknown_kind_with_400(tmp_path):
     state = engine_state(tmp_path)
     token = state.pages.issue(HOME)
@@ -552,7 +574,7 @@ def test_notpush_reloads_the_config_at_once(tmp_path):
 
 
 def test_notpush_answers_once_the_reloaded_config_allows_the_recipient(tmp_path):
-    from pullcheck.config import Allowlist
+    from pullcheck.config_schema import Allowlist
 
     state = make_state(tmp_path)
     polls = []

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import readme_sections as docs
-from pullcheck.config import Config, pack_rules, rule_pack
+from pullcheck.config import Config
+from pullcheck.pack_cache import pack_rules, rule_pack
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from pullcheck.features import asks_for_help, extract
+from pullcheck.builtin_ask import asks_for_help
+from pullcheck.features import extract
 from pullcheck.rulebook import builtin_rules_dir, load_phrasebook
 
 BOOK = load_phrasebook([builtin_rules_dir()])

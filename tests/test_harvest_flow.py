@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from mitmproxy import http
 from pullcheck.models import Draft, Verdict
-from pullcheck.proxy.harvest_flow import record_if_accepted
+from pullcheck.proxy.harvest_flow import record_if_accepted, worth_reading
 from pullcheck.proxy.judge_flow import Judged
 from pullcheck.proxy.state import ProxyState
 from pullcheck.sites.wire import Compose, FailureResponse
@@ -56,3 +56,21 @@ def test_a_send_the_site_refused_in_graphql_errors_is_not_logged(state: ProxySta
 
 def test_a_send_over_the_untrusted_write_rate_is_not_logged(state: ProxyState) -> None:
     assert sent_after(state, 200, {"data": {}}, may_store=False) == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "content_type", "worth"),
+    [
+        (200, "application/json; charset=utf-8", True),
+        (200, "text/html", True),
+        (404, "application/json", False),
+        (200, "image/png", False),
+        (200, "text/css", False),
+        (200, "application/javascript", False),
+    ],
+)
+def test_only_a_2xx_answer_that_is_not_a_static_asset_is_read(
+    status: int, content_type: str, worth: bool
+) -> None:
+    response = http.Response.make(status, b"", {"content-type": content_type})
+    assert worth_reading(response, content_type) is worth

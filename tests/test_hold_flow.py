@@ -133,3 +133,12 @@ def test_without_an_open_page_a_reject_config_refuses_at_once(
     assert answer is not None
     assert answer.status_code == FAILURE.status
     assert state.holds.pending() == []
+
+
+def test_a_refusal_counts_as_refused_not_as_a_hold(state: ProxyState, monkeypatch) -> None:
+    monkeypatch.setattr(state.config.holds, "without_page", "reject")
+    before = state.tally.stats.summary().totals
+    run(HoldFlow().hold(ask(), state, judged()))
+    after = state.tally.stats.summary().totals
+    assert after["refused"] - before["refused"] == 1
+    assert after["hold"] == before["hold"]

@@ -89,3 +89,23 @@ def test_a_judgement_over_budget_goes_on_and_the_page_hears_why(
     last = state.feed.events_after("https://x.com", 0)[-1]
     assert last["complete"] is False
     assert "longer than 50 ms" in last["reason"]
+
+
+def test_a_judged_request_is_kept_until_its_answer_and_handed_over_once(state, judge_flow) -> None:
+    judged = run(judge_flow.judge(create_tweet(PITCH), state, X))
+    judge_flow.remember("flow-1", judged)
+    assert judge_flow.in_flight("flow-1") is judged
+    assert judge_flow.take("flow-1") is judged
+    assert judge_flow.take("flow-1") is None
+
+
+def test_requests_whose_answer_never_comes_are_forgotten_oldest_first(
+    state, judge_flow, monkeypatch
+) -> None:
+    monkeypatch.setattr("pullcheck.proxy.judge_flow.MAX_IN_FLIGHT", 2)
+    judged = run(judge_flow.judge(create_tweet(PITCH), state, X))
+    for flow_id in ("first", "second", "third"):
+        judge_flow.remember(flow_id, judged)
+    assert judge_flow.in_flight("first") is None
+    assert judge_flow.in_flight("second") is judged
+    assert judge_flow.in_flight("third") is judged

@@ -69,6 +69,30 @@ def test_enrich_fills_the_reply_target_from_seen_posts() -> None:
     assert draft.reply_to == ReplyTarget(id="9")  # the compose's draft is not changed
 
 
+def test_a_parent_that_was_itself_a_reply_addressed_the_author_it_answered() -> None:
+    memory = Memory()
+    brand_post = SeenPost("1", "bluesky", "acmebank.bsky.social", "Our new app is out today.")
+    complaint = SeenPost(
+        "2", "bluesky", "sam.bsky.social", "My card is frozen again.", in_reply_to="1"
+    )
+    memory.remember("bluesky", Harvest(posts=[brand_post, complaint]))
+    draft = Draft(platform="bluesky", kind="reply", text="hi", reply_to=ReplyTarget(id="2"))
+    target = memory.enrich("bluesky", _compose(draft)).reply_to
+    assert target is not None
+    assert target.author == "sam.bsky.social"
+    assert target.addressed == ("acmebank.bsky.social",)
+
+
+def test_a_parent_whose_own_parent_is_unknown_addresses_nobody_extra() -> None:
+    memory = Memory()
+    complaint = SeenPost("2", "x", "sam", "My card is frozen again.", in_reply_to="404")
+    memory.remember("x", Harvest(posts=[complaint]))
+    draft = Draft(platform="x", kind="reply", text="hi", reply_to=ReplyTarget(id="2"))
+    target = memory.enrich("x", _compose(draft)).reply_to
+    assert target is not None
+    assert target.addressed == ()
+
+
 def test_enrich_leaves_an_unknown_target_alone() -> None:
     draft = Draft(platform="x", kind="reply", text="hi", reply_to=ReplyTarget(id="9"))
     assert Memory().enrich("x", _compose(draft)) == draft

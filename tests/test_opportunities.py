@@ -7,8 +7,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from pullcheck.builtin_ask import asks_for_help
 from pullcheck.cli import main
-from pullcheck.features import asks_for_help
 from pullcheck.opportunities import (
     FILENAME,
     OfferMatcher,

@@ -328,6 +328,29 @@ def test_posts_to_an_unconfigured_origin_reach_the_sent_log_only_a_few_per_minut
     assert len(evil.requests_to("POST", "/api/v1/statuses")) == 20
 
 
+@pytest.mark.timeout(120)
+def test_sends_through_an_unconfigured_origin_never_count_toward_a_link_blast_on_the_instance(
+    tmp_path, site, evil
+):
+    blast = "Check out our bakery deal https://spam.example/deal before Friday!"
+
+    def direct(proxy: RunningProxy, address: str, to: str) -> None:
+        body = json.dumps({"status": f"@{to} {blast}", "visibility": "direct"}).encode()
+        fetch(proxy, "POST", f"http://{address}/api/v1/statuses", body, JSON)
+
+    with start(tmp_path, mastodon_config(site)) as proxy:
+        freeze_the_rate_clocks(proxy)
+        for n in range(UntrustedWrites.PER_HOST_PER_MINUTE):
+            direct(proxy, evil.address, f"person{n}@elsewhere.example")
+        proxy.addon.state.recorder.flush(10)
+        stored = len(proxy.addon.state.sent_log)
+        direct(proxy, site.address, "jordan@bakers.example")
+        events = proxy.addon.state.feed.events_after(f"http://{site.address}", 0)
+    codes = [f["code"] for e in events if e["type"] == "verdict" for f in e["findings"]]
+    assert stored == UntrustedWrites.PER_HOST_PER_MINUTE  # the sends were recorded, apart
+    assert "PP301" not in codes
+
+
 @pytest.mark.timeout(90)
 def test_timelines_from_an_unconfigured_origin_add_no_opportunities(tmp_path, site, evil):
     posts = [(str(n), f"{ASKS} ({n})") for n in range(2_000)]

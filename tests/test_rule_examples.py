@@ -5,7 +5,8 @@ each `pass` example."""
 from __future__ import annotations
 
 import pytest
-from pullcheck.rulebook import Example, builtin_rules_dir, example_engine, load_rule_pack
+from pullcheck.example_check import example_engine
+from pullcheck.rulebook import Example, builtin_rules_dir, load_rule_pack
 
 PACK = load_rule_pack([builtin_rules_dir()], check_examples=False)
 CASES = [

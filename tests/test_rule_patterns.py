@@ -63,7 +63,7 @@ def user_pack(tmp_path, pattern: str):
 
 @pytest.mark.timeout(20)
 def test_a_user_pattern_that_backtracks_in_re_cannot_stall_judging(tmp_path):
-    from pullcheck.config import build_engine
+    from pullcheck.engine_factory import build_engine
 
     config, _ = user_pack(tmp_path, "(a|aa)+b")
     engine = build_engine(config)

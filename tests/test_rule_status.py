@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pullcheck.config import build_engine, load_config
+from pullcheck.config import load_config
 from pullcheck.engine import Engine, EngineSettings
+from pullcheck.engine_factory import build_engine
 from pullcheck.models import Draft
 from pullcheck.rulebook import RulePack, builtin_rules_dir, load_rule_pack
 

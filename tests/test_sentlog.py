@@ -51,6 +51,39 @@ def test_other_platforms_and_older_sends_are_not_counted(tmp_path):
     assert log.recipients_of_similar("x", similarity_signature(TEXT), since, 3) == set()
 
 
+def test_sends_in_another_scope_of_the_platform_are_not_counted(tmp_path):
+    log = SqliteSentLog(tmp_path / FILE_NAME)
+    elsewhere = record_of(TEXT, ("mallory",))
+    log.record(SentRecord(**{**elsewhere.__dict__, "scope": "evil.example:443"}))
+    log.record(record_of(TEXT, ("alice",)))
+    signature = similarity_signature(TEXT)
+    assert log.recipients_of_similar("x", signature, 0, 3) == {"alice"}
+    assert log.recipients_of_similar("x", signature, 0, 3, scope="evil.example:443") == {"mallory"}
+    reopened = SqliteSentLog(tmp_path / FILE_NAME)
+    assert {r.scope for r in reopened.records()} == {"", "evil.example:443"}
+
+
+def test_a_sent_log_from_before_scopes_opens_with_its_rows_in_the_configured_scope(tmp_path):
+    import sqlite3
+
+    path = tmp_path / FILE_NAME
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE sent (time REAL NOT NULL, platform TEXT NOT NULL, kind TEXT NOT NULL,"
+        " recipients TEXT NOT NULL, link_domains TEXT NOT NULL, signature INTEGER NOT NULL)"
+    )
+    old.execute(
+        "INSERT INTO sent VALUES (?, 'x', 'dm', '[\"alice\"]', '[]', ?)",
+        (time.time(), similarity_signature(TEXT) & ((1 << 63) - 1)),
+    )
+    old.commit()
+    old.close()
+    log = SqliteSentLog(path)
+    assert [r.scope for r in log.records()] == [""]
+    log.record(record_of(TEXT, ("bob",)))
+    assert len(log) == 2
+
+
 def test_a_full_64_bit_signature_round_trips(tmp_path):
     log = SqliteSentLog(tmp_path / FILE_NAME)
     top = (1 << 64) - 1
@@ -93,7 +126,8 @@ def test_the_file_never_contains_the_text(tmp_path):
     importlib.util.find_spec("pullcheck.engine") is None, reason="engine not built yet"
 )
 def test_the_engine_records_sends_without_their_text(tmp_path):
-    from pullcheck.config import Config, build_engine
+    from pullcheck.config import Config
+    from pullcheck.engine_factory import build_engine
 
     log = SqliteSentLog(tmp_path / FILE_NAME)
     engine = build_engine(Config(), log)

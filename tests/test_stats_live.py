@@ -129,7 +129,8 @@ def test_only_a_sample_of_a_huge_draft_is_kept(drafts: LiveDrafts) -> None:
 
 
 def verdict_of(text: str, kind: str = "reply"):
-    from pullcheck.config import Config, build_engine
+    from pullcheck.config import Config
+    from pullcheck.engine_factory import build_engine
 
     return build_engine(Config()).judge(Draft(platform="x", kind=kind, text=text))
 

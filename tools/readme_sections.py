@@ -22,8 +22,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pullcheck.config import Config, build_engine, pack_rules, rule_pack
+from pullcheck.config import Config
+from pullcheck.engine_factory import build_engine
 from pullcheck.history import InMemorySentHistory
+from pullcheck.pack_cache import pack_rules, rule_pack
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_README = REPO / "README.md"

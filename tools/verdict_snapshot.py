@@ -18,7 +18,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from pullcheck.config import Config, build_engine
+from pullcheck.config import Config
+from pullcheck.engine_factory import build_engine
 from pullcheck.evaluate import read_corpus, replay_sent
 from pullcheck.history import InMemorySentHistory
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from pullcheck.models import Draft, Verdict
 
 if TYPE_CHECKING:
-    from pullcheck.config import Config
+    from pullcheck.config_schema import Config
 
 DEFAULT_FILE_NAME = "audit.jsonl"
 DEFAULT_MAX_BYTES = 10 * 1000 * 1000

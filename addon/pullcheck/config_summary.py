@@ -12,7 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pullcheck.config import Config, ConfigError, RuleOverride, pack_rules, rule_pack
+from pullcheck.config import Config, ConfigError
+from pullcheck.config_schema import RuleOverride
+from pullcheck.pack_cache import pack_rules, rule_pack
 
 # A reload summary names at most this many changes, then "+N more".
 MAX_ITEMS = 6

@@ -19,14 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pullcheck.config import (
-    Config,
-    ConfigError,
-    build_engine,
-    load_config,
-    not_a_regular_file,
-)
+from pullcheck.config import Config, ConfigError, load_config
+from pullcheck.config_layers import not_a_regular_file
 from pullcheck.config_summary import reload_summary
+from pullcheck.engine_factory import build_engine
 from pullcheck.history import InMemorySentHistory, SentHistory
 
 log = logging.getLogger(__name__)

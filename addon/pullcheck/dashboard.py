@@ -21,6 +21,7 @@ FIGURES: tuple[tuple[str, str], ...] = (
     ("edited", "held, then edited"),
     ("sent_anyway", "held, sent anyway"),
     ("timed_out", "held, no answer (not sent)"),
+    ("refused", "refused at once (no page to ask)"),
     ("notpush", "marked “not push”"),
     ("opportunity", "opportunities found"),
 )

@@ -131,7 +131,11 @@ class _Context:
         key = (hours, bits)
         if key not in self._similar:
             earlier = self.history.recipients_of_similar(
-                self.draft.platform, self.signature(), self.now - hours * 3600, bits
+                self.draft.platform,
+                self.signature(),
+                self.now - hours * 3600,
+                bits,
+                scope=self.draft.scope,
             )
             self._similar[key] = len(set(earlier) | self.audience)
         return self._similar[key]
@@ -197,7 +201,8 @@ class Engine:
         return Parent(ask, features, subject)
 
     def writer_of(self, draft: Draft) -> str | None:
-        """Who writes the draft: the draft says so, else the config's `me:` for its site."""
+        """Who writes the draft: the draft says so (on the wire, memory fills it with the
+        handle the site named as signed in), else the config's `me:` for its site."""
         return draft.author or self._me.get(draft.platform) or self._me.get("*")
 
     # -- public API -----------------------------------------------------------------------
@@ -279,6 +284,7 @@ class Engine:
             recipients=tuple(sorted(audience_of(draft, features))),
             link_domains=tuple(features.link_domains()),
             signature=signature,
+            scope=draft.scope,
         )
 
     def features_of(self, draft: Draft) -> Features:

@@ -20,7 +20,6 @@ import re
 import string
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Literal, NamedTuple
 
 from pullcheck.language import guess_language
@@ -53,7 +52,8 @@ CAPITAL_RUN = re.compile(CAPITAL + CAPITAL + "+")
 ASCII_LETTERS = string.ascii_letters.encode("ascii")
 ASCII_CAPITALS = string.ascii_uppercase.encode("ascii")
 
-# The group whose hits mean a post asks for help; rules and `asks_for_help` share the name.
+# The group whose hits mean a post asks for help; rules and `builtin_ask.asks_for_help` share
+# the name.
 ASKS_GROUP = "asks-for-help"
 
 Span = tuple[int, int]
@@ -279,15 +279,3 @@ def ask_of(
         start = max(normalised.rfind(".", 0, question), normalised.rfind("!", 0, question)) + 1
         return Ask("yes", normalised[start : question + 1].strip())
     return Ask("no", None)
-
-
-@lru_cache(maxsize=1)
-def _builtin_phrasebook() -> Phrasebook:
-    from pullcheck.rulebook import builtin_rules_dir, load_phrasebook
-
-    return load_phrasebook([builtin_rules_dir()])
-
-
-def asks_for_help(text: str | None) -> Ask:
-    """`ask_of` with the built-in phrase groups (for callers without a rule pack)."""
-    return ask_of(text, _builtin_phrasebook())

@@ -24,6 +24,8 @@ class SentRecord:
     recipients: tuple[str, ...]
     link_domains: tuple[str, ...]
     signature: int
+    # The draft's `scope`: where within the platform it went ("" for the configured hosts).
+    scope: str = ""
 
 
 class SentHistory(Protocol):
@@ -31,10 +33,10 @@ class SentHistory(Protocol):
         """Remember a message that really went out."""
 
     def recipients_of_similar(
-        self, platform: str, signature: int, since: float, max_distance: int
+        self, platform: str, signature: int, since: float, max_distance: int, scope: str = ""
     ) -> set[str]:
-        """Distinct recipients of messages sent on `platform` at or after `since` whose
-        signature is within `max_distance` bits of `signature`."""
+        """Distinct recipients of messages sent on `platform` (within `scope`) at or after
+        `since` whose signature is within `max_distance` bits of `signature`."""
         ...
 
 
@@ -104,7 +106,7 @@ class InMemorySentHistory:
                     index.remove(evicted)
 
     def recipients_of_similar(
-        self, platform: str, signature: int, since: float, max_distance: int
+        self, platform: str, signature: int, since: float, max_distance: int, scope: str = ""
     ) -> set[str]:
         with self._lock:
             if 0 <= max_distance <= MAX_INDEXED_DISTANCE:
@@ -121,6 +123,7 @@ class InMemorySentHistory:
                 for sent in records
                 if sent.time >= since
                 and sent.platform == platform
+                and sent.scope == scope
                 and (sent.signature ^ signature).bit_count() <= max_distance
             ]
         )

@@ -8,6 +8,11 @@
   `new_follower_window_s` (30 days by default).
 - `Conversations`: conversation id -> members, who wrote in it, and when it was first seen and
   first written to in this session (for `prior_conversation`).
+- Own accounts: the ids of the signed-in account (never a recipient) and its handle, which a
+  read response about the signed-in account names (`Harvest.own_handle`): a draft of that scope
+  is written by that handle (`Draft.author`), so a reply from the account the parent addressed
+  is recognised as that account answering its own customer. The config's `me:` is the engine's
+  fallback when no handle was learned.
 
 Everything is kept per *scope*: a site and the host that showed it (`pullcheck.proxy.trust`
 names scopes; the default scope `""` is for callers without a host, such as tests and the CLI).
@@ -34,6 +39,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from pullcheck.builtin_ask import asks_for_help
 from pullcheck.models import Draft, ReplyTarget
 from pullcheck.sites.wire import Compose, Follower, Harvest, SeenPost
 
@@ -59,6 +65,10 @@ DEFAULT_SCOPE = ""
 MAX_SCOPES = 256
 # Own ids per scope: one account, maybe a few (a second account, a handle and a DID).
 MAX_OWN_IDS = 16
+# Handles of signed-in accounts per scope (X's account switcher keeps several signed in).
+MAX_OWN_HANDLES = 8
+# A handle longer than this is not a handle (X: 15, Bluesky: 253 as a domain name).
+MAX_HANDLE_CHARS = 256
 
 Scope = tuple[str, str]  # (platform, scope name)
 V = TypeVar("V")
@@ -354,6 +364,9 @@ class Memory:
         self._clock = clock
         self._max_scopes = max(1, max_scopes)
         self._own: OrderedDict[Scope, set[str]] = OrderedDict()
+        # Per scope: own id (`_key`; "" when the response named none) -> handle, most recently
+        # learned last.
+        self._handles: OrderedDict[Scope, OrderedDict[str, str]] = OrderedDict()
         self._lock = threading.RLock()
 
     # -- writing ---------------------------------------------------------------------------
@@ -366,6 +379,8 @@ class Memory:
         with self._lock:
             if harvest.own_id:
                 self._add_own_locked(platform, scope, harvest.own_id)
+            if harvest.own_handle:
+                self._add_handle_locked(platform, scope, harvest.own_handle, harvest.own_id)
             for post in harvest.posts:
                 self.posts.put(_compact(post, platform), scope)
             for follower in harvest.new_followers:
@@ -394,6 +409,7 @@ class Memory:
             self.followers.clear()
             self.conversations.clear()
             self._own.clear()
+            self._handles.clear()
 
     def _add_own_locked(self, platform: str, scope: str, own_id: str) -> None:
         where = (platform, scope)
@@ -404,6 +420,36 @@ class Memory:
                 self._own.popitem(last=False)
         if len(own) < MAX_OWN_IDS:
             own.add(_key(own_id))
+
+    def _add_handle_locked(
+        self, platform: str, scope: str, handle: str, own_id: str | None
+    ) -> None:
+        handle = handle.strip().lstrip("@")
+        if not handle or len(handle) > MAX_HANDLE_CHARS:
+            return
+        where = (platform, scope)
+        handles = self._handles.get(where)
+        if handles is None:
+            handles = self._handles[where] = OrderedDict()
+            while len(self._handles) > self._max_scopes:
+                self._handles.popitem(last=False)
+        else:
+            self._handles.move_to_end(where)
+        account = _key(own_id) if own_id else ""
+        handles.pop(account, None)
+        handles[account] = handle
+        while len(handles) > MAX_OWN_HANDLES:
+            handles.popitem(last=False)
+
+    def _own_handle_locked(self, platform: str, scope: str, sender: str | None) -> str | None:
+        handles = self._handles.get((platform, scope))
+        if not handles:
+            return None
+        if sender:
+            # The request names its account: only a handle learned for it (or one learned
+            # without an id) is that account's. Another account's handle says nothing.
+            return handles.get(_key(sender)) or handles.get("")
+        return next(reversed(handles.values()))
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -417,6 +463,14 @@ class Memory:
     def own_ids(self, platform: str, scope: str = DEFAULT_SCOPE) -> set[str]:
         with self._lock:
             return set(self._own.get((platform, scope), ()))
+
+    def own_handle(
+        self, platform: str, scope: str = DEFAULT_SCOPE, sender: str | None = None
+    ) -> str | None:
+        """The signed-in account's handle as `scope`'s read responses named it (the one of
+        `sender`, when the request names its account), or None: nothing learned."""
+        with self._lock:
+            return self._own_handle_locked(platform, scope, sender)
 
     def is_new_follower(
         self, platform: str, who: str, now: float | None = None, scope: str = DEFAULT_SCOPE
@@ -432,8 +486,6 @@ class Memory:
     def posts_asking(self, platform: str | None = None) -> Iterator[SeenPost]:
         """Seen posts whose text asks for help (for pull-opportunity work), newest first
         within each scope."""
-        from pullcheck.features import asks_for_help
-
         with self._lock:
             posts = self.posts.snapshot()
         for post in reversed(posts):
@@ -460,7 +512,8 @@ class Memory:
         scope: str = DEFAULT_SCOPE,
         learn: bool = True,
     ) -> Draft:
-        """The compose's draft with what memory knows of `scope`: the parent post, recipients,
+        """The compose's draft with what memory knows of `scope`: who writes it (the handle
+        the site named as signed in, unless the draft says), the parent post, recipients,
         history. `learn=False` (a host that may not teach) reads only: the sender is not
         noted as the user and no first send into a conversation is recorded."""
         now = self._clock() if now is None else now
@@ -470,16 +523,18 @@ class Memory:
             if compose.sender and learn:
                 self._add_own_locked(platform, scope, compose.sender)
             own = self._own_ids_locked(platform, scope)
+            if draft.author is None:
+                author = self._own_handle_locked(platform, scope, compose.sender)
+                if author is not None:
+                    update["author"] = author
 
             target = draft.reply_to
-            if target is not None and target.id and (target.author is None or target.text is None):
+            if target is not None and target.id:
                 seen = self.posts.get(platform, target.id, scope)
                 if seen is not None:
-                    update["reply_to"] = ReplyTarget(
-                        id=target.id,
-                        author=target.author if target.author is not None else seen.author,
-                        text=target.text if target.text is not None else seen.text,
-                    )
+                    filled = self._reply_target_locked(platform, scope, target, seen)
+                    if filled != target:
+                        update["reply_to"] = filled
 
             recipients = list(draft.recipients)
             for conversation_id in compose.conversation_ids:
@@ -503,6 +558,25 @@ class Memory:
             elif learn:
                 self._mark_send_locked(platform, scope, compose.conversation_ids, now)
         return draft.model_copy(update=update) if update else draft
+
+    def _reply_target_locked(
+        self, platform: str, scope: str, target: ReplyTarget, seen: SeenPost
+    ) -> ReplyTarget:
+        """The reply target with what the draft did not say: the parent's author and text, and
+        whom the parent addressed when it was itself a reply (the author of the post it
+        answered: a customer replying under a brand's post wrote to that brand, though only X
+        and Mastodon put an @mention in the text; Bluesky, Reddit and LinkedIn do not)."""
+        addressed = target.addressed
+        if not addressed and seen.in_reply_to:
+            answered = self.posts.get(platform, seen.in_reply_to, scope)
+            if answered is not None and answered.author:
+                addressed = (answered.author,)
+        return ReplyTarget(
+            id=target.id,
+            author=target.author if target.author is not None else seen.author,
+            text=target.text if target.text is not None else seen.text,
+            addressed=addressed,
+        )
 
     def _own_ids_locked(self, platform: str, scope: str) -> set[str]:
         own = self._own.get((platform, scope))

@@ -56,6 +56,11 @@ class Draft(BaseModel):
     prior_conversation: bool | None = None
     # A short free description of where this is written ("comment in r/smallbusiness").
     context: str = ""
+    # Which of the platform's hosts it goes to, when that host keeps its own memory (a Mastodon
+    # instance, a host not in the config; see `pullcheck.proxy.trust`): "" for the configured
+    # hosts. Earlier sends are looked up within the same scope, so one host's traffic never
+    # counts toward another's link blast.
+    scope: str = ""
 
 
 class Finding(BaseModel):

@@ -6,7 +6,8 @@ a watched page can call that endpoint with the page's token, so the file is guar
 
 - bounded: at most `MAX_ENTRIES` entries (a full list refuses with `NotPushFull`, whose message
   says to edit the file); an entry already there is not written again;
-- rate-limited: `RATE_PER_MINUTE` new entries per page origin a minute (`rate_limit(state)`);
+- rate-limited: `RATE_PER_MINUTE` new entries per page origin a minute (the endpoint's
+  `pullcheck.proxy.notpush_endpoint.rate_limit`);
 - private: the file is created 0600 (and tightened to it when it was wider), a folder it creates
   0700; it names the people the user writes to;
 - written off the event loop (the endpoint runs `append_notpush` in a thread), so a slow disk or a
@@ -23,7 +24,6 @@ from typing import Any
 import yaml
 
 from pullcheck.localdb import PRIVATE_FILE, PRIVATE_FOLDER, tighten
-from pullcheck.proxy.trust import RateLimit
 
 MAX_ENTRIES = 500
 RATE_PER_MINUTE = 5
@@ -34,15 +34,6 @@ _lock = threading.Lock()
 
 class NotPushFull(ValueError):
     """The list holds `MAX_ENTRIES` entries already."""
-
-
-def rate_limit(state: Any) -> RateLimit:
-    """The proxy state's "Not push" rate limit (per page origin), attached on first use."""
-    limit = getattr(state, "notpush_rate", None)
-    if limit is None:
-        limit = RateLimit(RATE_PER_MINUTE, RATE_PER_MINUTE, max_keys=256)
-        state.notpush_rate = limit
-    return limit
 
 
 def append_notpush(path: Path, entry: dict[str, str], max_entries: int = MAX_ENTRIES) -> bool:

@@ -39,6 +39,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pullcheck.linear_regex import PatternError, compile_pattern, vetted_re
+from pullcheck.located_yaml import YamlProblem, read_located_yaml
 
 # Curly quotes and look-alike apostrophes become straight ones, one character for one, so spans
 # found in the translated text are spans of the original text.
@@ -1010,8 +1011,6 @@ def load_group_file(path: Path, built_in: bool = False, check_examples: bool = T
 
 def _line_of(path: Path, key: tuple[str | int, ...]) -> int | None:
     """The line where `key` is written in a phrase group file (None when it cannot be told)."""
-    from pullcheck.located_yaml import YamlProblem, read_located_yaml
-
     try:
         located = read_located_yaml(path.read_text(encoding="utf-8"), path)
     except (OSError, UnicodeDecodeError, YamlProblem):

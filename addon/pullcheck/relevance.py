@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from pullcheck.features import Ask, Features
 from pullcheck.models import Draft
-from pullcheck.topics import Subject, TopicLexicon, subject_of
+from pullcheck.topics import Subject, TopicLexicon, subject_of, without_audience
 
 # Signals that make a draft a pitch whose subject must meet the ask's.
 # Pointing at one's own work ("I made a video about exactly this") is how askers get answers,
@@ -22,6 +22,8 @@ from pullcheck.topics import Subject, TopicLexicon, subject_of
 PITCH_SIGNALS = ("offer", "capability", "commercial-terms", "prize-bait", "promo-link")
 # Wording that leaves the parent's subject for the writer's own ("unrelated, but ...").
 CHANGE_OF_SUBJECT = "change-of-subject"
+# "Disclosure: I work at Canopy": an answer to an ask that names its own bias is an answer.
+DISCLOSURE = "disclosure"
 SENTENCE_ENDS = (". ", "! ", "? ", "\n", " — ", " – ", " - ", "!!", "??")
 QUOTED_WORDS = 7
 
@@ -113,10 +115,12 @@ def answer_for(
         )
     text = features.text
     pitch = " ".join(dict.fromkeys(sentence_around(text, start, end) for start, end in spans))
-    offered = subject_of(pitch, lexicon, offer)
+    offered = subject_of(without_audience(pitch), lexicon, offer)
     parent_text = parent_features.text if parent_features is not None else ""
     asked = parent.subject if parent.subject is not None else subject_of(parent_text, lexicon)
     switched = CHANGE_OF_SUBJECT in features.signals
+    if DISCLOSURE in features.signals and not switched:
+        return parent_ask
     if not switched and (offered.meets(asked) or not offered.stems):
         # (An offer that names nothing, "hire us", cannot be told off-topic.)
         return parent_ask

@@ -2,9 +2,10 @@
 
 A pack folder holds one rule per `*.yaml` file and phrase groups in `phrases/*.yaml`. Loading is
 strict: a malformed file, a duplicate code, a signal that names no phrase group, a condition key
-that does not exist, a rule whose conditions can never be met, or an example that does not
-behave as the rule says are all `RulePackError`s naming the file. A pack that loads is a pack
-whose every rule was seen to fire on its own `flag` examples and stay quiet on its `pass` ones.
+that does not exist, a rule whose conditions can never be met, or a phrase group example that
+does not match as it says are all `RulePackError`s naming the file. Whether each rule fires on its
+own `flag` examples and stays quiet on its `pass` ones takes the engine, which is built on this
+module: `pullcheck.example_check` runs them (and the config loads packs through it).
 
 `when` conditions (all must hold):
 
@@ -40,7 +41,7 @@ import re
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -55,12 +56,11 @@ from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
 
 from pullcheck.context_facts import read_facts
 from pullcheck.features import BUILTIN_SIGNALS
+from pullcheck.located_yaml import YamlProblem, line_of, read_located_yaml
 from pullcheck.models import Draft, Kind, ReplyTarget, Severity
 from pullcheck.phrases import Phrasebook, PhraseError, load_phrase_file
+from pullcheck.second_opinion import ModelError, builtin_model
 from pullcheck.topics import TopicLexicon, TopicLexiconError, load_lexicon
-
-if TYPE_CHECKING:
-    from pullcheck.engine import Engine
 
 ALL_KINDS: tuple[str, ...] = ("post", "reply", "quote", "dm", "comment", "connect-note")
 MIN_EXAMPLES = 3
@@ -485,9 +485,10 @@ def load_rule_pack(
 ) -> RulePack:
     """Load and validate rules and phrase groups from `folders` (later folders add rules).
 
-    With `check_examples`, every rule and phrase group of your own folders must pass its
-    examples to load. The shipped pack's examples run only with `builtin_examples`: it cannot
-    change after release, the test suite runs them all, and at every start they cost seconds."""
+    With `check_examples`, every phrase group of your own folders must pass its examples to
+    load (rules' examples: `pullcheck.example_check`). The shipped pack's examples run only
+    with `builtin_examples`: it cannot change after release, the test suite runs them all, and
+    at every start they cost seconds."""
     paths = [Path(folder) for folder in folders]
     for folder in paths:
         if not folder.is_dir():
@@ -517,7 +518,7 @@ def load_rule_pack(
                     f"meaning in people's configs); pick a new one",
                     path,
                     rule.code,
-                    _line_of(path, ("code",) if taken == "code" else ("name",)),
+                    line_in_file(path, ("code",) if taken == "code" else ("name",)),
                 )
             if rule.code in origin:
                 raise RulePackError(
@@ -541,19 +542,7 @@ def load_rule_pack(
             names[rule.name] = path
             rules.append(rule)
     _check_replacements(rules, retired)
-    pack = RulePack(tuple(rules), phrasebook, tuple(paths), topics=topics, retired=retired)
-    if check_examples:
-        built_in_dir = builtin_rules_dir().resolve()
-        for rule in rules:
-            shipped = rule.source is not None and rule.source.resolve().parent == built_in_dir
-            if shipped and not builtin_examples:
-                continue
-            failing = failing_example(pack, rule.code)
-            if failing:
-                problem, key = failing
-                line = _line_of(rule.source, key) if rule.source else None
-                raise RulePackError(problem, rule.source, rule.code, line)
-    return pack
+    return RulePack(tuple(rules), phrasebook, tuple(paths), topics=topics, retired=retired)
 
 
 def _read_rule(path: Path) -> Rule:
@@ -585,13 +574,11 @@ def _validation_error(error: ValidationError, path: Path, code: str | None) -> R
     loc = tuple(first["loc"])
     where = ".".join(str(part) for part in loc)
     message = str(first["msg"]).removeprefix("Value error, ")
-    return RulePackError(f"key '{where}': {message}", path, code, _line_of(path, loc))
+    return RulePackError(f"key '{where}': {message}", path, code, line_in_file(path, loc))
 
 
-def _line_of(path: Path, key: tuple[str | int, ...]) -> int | None:
+def line_in_file(path: Path, key: tuple[str | int, ...]) -> int | None:
     """The line where `key` (or the nearest key above it) is written in a YAML file."""
-    from pullcheck.located_yaml import YamlProblem, line_of, read_located_yaml
-
     try:
         located = read_located_yaml(path.read_text(encoding="utf-8"), path)
     except (OSError, UnicodeDecodeError, YamlProblem):
@@ -619,7 +606,7 @@ def load_retired(folders: list[Path]) -> dict[str, RetiredRule]:
                     f"code {entry.code} is retired twice (already in {origin[entry.code]})",
                     path,
                     entry.code,
-                    _line_of(path, ("retired", index)),
+                    line_in_file(path, ("retired", index)),
                 )
             origin[entry.code] = path
             retired[entry.code] = entry
@@ -635,7 +622,7 @@ def _check_replacements(rules: list[Rule], retired: dict[str, RetiredRule]) -> N
                 f"rule {rule.code}: 'replaced_by: {rule.replaced_by}' names no rule of the pack",
                 rule.source,
                 rule.code,
-                _line_of(rule.source, ("replaced_by",)) if rule.source else None,
+                line_in_file(rule.source, ("replaced_by",)) if rule.source else None,
             )
     for entry in retired.values():
         if entry.replaced_by is not None and entry.replaced_by not in codes:
@@ -681,8 +668,6 @@ def _check_model(rule: Rule, path: Path) -> None:
     than letting its examples fail for no visible reason."""
     if not rule.when.uses_second_opinion():
         return
-    from pullcheck.second_opinion import ModelError, builtin_model
-
     try:
         builtin_model()
     except ModelError as error:
@@ -749,49 +734,6 @@ def never_fires(when: Conditions, params: dict[str, Any]) -> str | None:
             return None
         return "no alternative in 'any_of' can hold (" + "; ".join(reasons) + ")"
     return None
-
-
-def failing_example(pack: RulePack, code: str) -> tuple[str, tuple[str, str, int]] | None:
-    """The first misbehaving example of a rule run alone: what is wrong, and its key path in
-    the rule file (("examples", "flag", 2)) so the error can name its line."""
-    rule = pack.by_code[code]
-    solo = pack.only(code)
-    for expected, examples in (("flag", rule.examples.flag), ("pass", rule.examples.pass_)):
-        for index, example in enumerate(examples):
-            found = [
-                f for f in example_engine(solo, code).example_findings(example) if f.code == code
-            ]
-            where = f"rule {code}: example {expected}[{index}] {example.text[:60]!r}"
-            problem = None
-            if expected == "flag" and len(found) != 1:
-                problem = f"{where} should give one {code} finding, gave {len(found)}"
-            elif expected == "flag" and example.span is not None:
-                mismatch = span_mismatch(example, found[0].span)
-                problem = f"{where}: {mismatch}" if mismatch else None
-            elif expected == "pass" and found:
-                problem = f"{where} should pass, but {code} fired"
-            if problem:
-                return problem, ("examples", expected, index)
-    return None
-
-
-def example_engine(pack: RulePack, code: str) -> Engine:
-    """An engine that runs `code` as users who turned it on would (a preview rule included)."""
-    from pullcheck.engine import Engine, EngineSettings
-
-    return Engine(pack, EngineSettings(enabled={code}))
-
-
-def span_mismatch(example: Example, found: tuple[int, int] | None) -> str | None:
-    """How the finding's span differs from the one the example pins (None: they agree)."""
-    expected = example.pinned_span()
-    if found == expected:
-        return None
-
-    def shown(span: tuple[int, int] | None) -> str:
-        return NO_SPAN if span is None else repr(example.text[span[0] : span[1]])
-
-    return f"the finding points at {shown(found)}, the example pins span {shown(expected)}"
 
 
 def builtin_pack() -> RulePack:

@@ -1,9 +1,10 @@
 """The sent log: what went out, kept in SQLite so the link-blast rule outlives a proxy restart.
 
-A row is the time, platform, kind, recipients, link domains and a 64-bit similarity signature of
-the text. Never the text: the signature is enough to ask "did this near-duplicate already reach
-other people?" and reveals nothing readable. Rows older than the retention window are pruned
-when the log opens and then at most once per `prune_every_s` while recording.
+A row is the time, platform, scope (which host, when that host keeps its own memory; see
+`Draft.scope`), kind, recipients, link domains and a 64-bit similarity signature of the text.
+Never the text: the signature is enough to ask "did this near-duplicate already reach other
+people?" and reveals nothing readable. Rows older than the retention window are pruned when the
+log opens and then at most once per `prune_every_s` while recording.
 
 One connection, guarded by a lock (the proxy's event loop and the CLI may share it); WAL mode so a
 second reader (`pullcheck forget` while the proxy runs) does not block the writer. The file is
@@ -24,6 +25,7 @@ from __future__ import annotations
 import bisect
 import json
 import logging
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
@@ -46,7 +48,8 @@ CREATE TABLE IF NOT EXISTS sent (
     kind TEXT NOT NULL,
     recipients TEXT NOT NULL,
     link_domains TEXT NOT NULL,
-    signature INTEGER NOT NULL
+    signature INTEGER NOT NULL,
+    scope TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS sent_platform_time ON sent (platform, time);
 """
@@ -64,7 +67,7 @@ def _from_sql(value: int) -> int:
 
 @dataclass
 class _Window:
-    """One platform's sends in time order (parallel lists: compact and bisectable)."""
+    """One platform's (and scope's) sends in time order (parallel lists: compact and bisectable)."""
 
     times: list[float] = field(default_factory=list)
     signatures: list[int] = field(default_factory=list)
@@ -101,8 +104,9 @@ class SqliteSentLog:
         self._full_day_said: float | None = None
         self._lock = threading.Lock()
         self._db = open_private_db(self.path, _SCHEMA)
+        _add_scope_column(self._db)
         self._last_prune = 0.0
-        self._windows: dict[str, _Window] = {}
+        self._windows: dict[tuple[str, str], _Window] = {}
         self._data_version = -1
         self.prune()
         with self._lock:
@@ -110,13 +114,14 @@ class SqliteSentLog:
 
     def _reload(self) -> None:
         """Read the window from the file again (caller holds the lock)."""
-        windows: dict[str, _Window] = {}
+        windows: dict[tuple[str, str], _Window] = {}
         rows = self._db.execute(
-            "SELECT time, platform, recipients, signature FROM sent WHERE time >= ? ORDER BY time",
+            "SELECT time, platform, scope, recipients, signature FROM sent"
+            " WHERE time >= ? ORDER BY time",
             (self._retention_start(),),
         )
-        for when, platform, recipients, signature in rows:
-            window = windows.setdefault(platform, _Window())
+        for when, platform, scope, recipients, signature in rows:
+            window = windows.setdefault((platform, scope), _Window())
             window.times.append(when)
             window.signatures.append(_from_sql(signature))
             window.recipients.append(tuple(json.loads(recipients)))
@@ -140,17 +145,19 @@ class SqliteSentLog:
             json.dumps(list(sent.recipients)),
             json.dumps(list(sent.link_domains)),
             _to_sql(sent.signature),
+            sent.scope,
         )
         with self._lock:
             self._follow_file()
             if not self._room_today_locked(float(sent.time)):
                 return
             self._db.execute(
-                "INSERT INTO sent (time, platform, kind, recipients, link_domains, signature)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO sent"
+                " (time, platform, kind, recipients, link_domains, signature, scope)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
-            self._windows.setdefault(sent.platform, _Window()).add(
+            self._windows.setdefault((sent.platform, sent.scope), _Window()).add(
                 float(sent.time), sent.signature & _MASK64, tuple(sent.recipients)
             )
         if time.monotonic() - self._last_prune >= self.prune_every_s:
@@ -178,14 +185,14 @@ class SqliteSentLog:
         return True
 
     def recipients_of_similar(
-        self, platform: str, signature: int, since: float, max_distance: int
+        self, platform: str, signature: int, since: float, max_distance: int, scope: str = ""
     ) -> set[str]:
         since = max(since, self._retention_start())
         signature &= _MASK64
         found: set[str] = set()
         with self._lock:
             self._follow_file()
-            window = self._windows.get(platform)
+            window = self._windows.get((platform, scope))
             if window is None:
                 return found
             start = bisect.bisect_left(window.times, since)
@@ -197,7 +204,7 @@ class SqliteSentLog:
 
     def records(self, platform: str | None = None) -> list[SentRecord]:
         """Every stored record, oldest first (for `pullcheck` commands and tests)."""
-        query = "SELECT time, platform, kind, recipients, link_domains, signature FROM sent"
+        query = "SELECT time, platform, kind, recipients, link_domains, signature, scope FROM sent"
         args: tuple[str, ...] = ()
         if platform is not None:
             query += " WHERE platform = ?"
@@ -212,8 +219,9 @@ class SqliteSentLog:
                 recipients=tuple(json.loads(r)),
                 link_domains=tuple(json.loads(d)),
                 signature=_from_sql(s),
+                scope=scope,
             )
-            for t, p, k, r, d, s in rows
+            for t, p, k, r, d, s, scope in rows
         ]
 
     def __len__(self) -> int:
@@ -245,3 +253,10 @@ class SqliteSentLog:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _add_scope_column(db: sqlite3.Connection) -> None:
+    """A sent log from before scopes existed: its rows were all the configured hosts' ("")."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(sent)")}
+    if "scope" not in columns:
+        db.execute("ALTER TABLE sent ADD COLUMN scope TEXT NOT NULL DEFAULT ''")

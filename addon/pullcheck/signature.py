@@ -14,7 +14,7 @@ from functools import lru_cache
 from hashlib import blake2b
 from itertools import islice
 
-from pullcheck.links import Link, Mention, find_links, find_mentions
+from pullcheck.links import Link, Mention, domain_of, find_links, find_mentions
 from pullcheck.phrases import normalise
 
 BITS = 64
@@ -149,8 +149,6 @@ def distance(first: int, second: int) -> int:
 
 def link_domains(text: str, extra_links: list[str] | None = None) -> list[str]:
     """Sorted distinct domains of the links in `text` and in `extra_links`."""
-    from pullcheck.links import domain_of
-
     domains = {link.domain for link in find_links(normalise(text))}
     domains.update(domain for domain in (domain_of(url) for url in extra_links or ()) if domain)
     return sorted(domains)

@@ -9,7 +9,9 @@ longest span) are dropped when the file opens.
 The headline figure is the share of held posts that were revised (Edit) rather than sent anyway,
 the figure social sites report for their own nudges (Twitter said in 2021 that 34% of the people
 shown its reply prompt revised their reply or did not send it). A hold that timed out was not
-sent, but nobody chose to revise it, so it is shown apart and left out of that share.
+sent, but nobody chose to revise it, so it is shown apart and left out of that share. A post
+refused at once (no pullcheck page open to ask, or too many held already) was never held: it
+counts as refused, not as a hold.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ Event = Literal[
     "sent_anyway",
     "edited",
     "timed_out",
+    "refused",
     "notpush",
     "opportunity",
 ]
@@ -42,6 +45,7 @@ EVENTS: tuple[str, ...] = (
     "sent_anyway",
     "edited",
     "timed_out",
+    "refused",
     "notpush",
     "opportunity",
 )

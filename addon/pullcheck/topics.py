@@ -17,10 +17,20 @@ from pathlib import Path
 
 import yaml
 
+from pullcheck.language import FUNCTION_WORDS
+
 LEXICON_FILE = Path("lexicon") / "topics.yaml"
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 # A stem this short says nothing about a topic ("go", "ok").
 MIN_STEM = 3
+# Whom an offer serves, not what it is: "websites for cafés", "we help dental clinics get ...".
+# The words after these, up to a word that starts what is done for them, are left out.
+AUDIENCE = re.compile(
+    r"\b(?:for|help|helps|helping|serve|serving|work with|working with)\s+"
+    r"((?:(?!(?:get|to|grow|find|with|in|on|at|who|that|and|by|from|like|sell|cut|save|"
+    r"double|land|build|scale|hire|reach|win|turn|reduce|increase|launch)\b)[^\W\d_][\w'’&-]*+\s*){1,4})",
+    re.IGNORECASE,
+)
 
 
 class TopicLexiconError(ValueError):
@@ -124,11 +134,14 @@ def subject_of(text: str, lexicon: TopicLexicon, extra: Iterable[str] = ()) -> S
     return Subject(frozenset(stems), frozenset(lexicon.topics_in(stems)))
 
 
+def without_audience(text: str) -> str:
+    """`text` without the people an offer serves ("websites for cafés" -> "websites")."""
+    return AUDIENCE.sub(" ", text)
+
+
 def load_lexicon(folders: Iterable[Path]) -> TopicLexicon:
     """The built-in topics extended by each folder's `lexicon/topics.yaml`, in order. The
     function words of every language the language guess knows are generic too."""
-    from pullcheck.language import FUNCTION_WORDS
-
     lexicon = TopicLexicon()
     for words in FUNCTION_WORDS.values():
         lexicon.generic = lexicon.generic | {stem(word) for word in words}

@@ -26,6 +26,7 @@ from pullcheck.audit.progress import Progress
 from pullcheck.audit.sent_window import ChronologicalSentHistory
 from pullcheck.audit.summary import AuditSummary
 from pullcheck.engine import Engine, audience_of
+from pullcheck.engine_factory import build_engine
 from pullcheck.history import SentRecord
 from pullcheck.signature import similarity_signature
 
@@ -39,8 +40,6 @@ WORKER_WAIT_S = 3600.0
 
 def engine_for_audit(config: Any) -> Engine:
     """The user's configured engine (rules, overrides, allowlists) over an empty history."""
-    from pullcheck.config import build_engine
-
     return build_engine(config, ChronologicalSentHistory())
 
 

@@ -55,8 +55,9 @@ class ChronologicalSentHistory:
         self._cut = position
 
     def recipients_of_similar(
-        self, platform: str, signature: int, since: float, max_distance: int
+        self, platform: str, signature: int, since: float, max_distance: int, scope: str = ""
     ) -> set[str]:
+        # An archive is one account's sends: a single scope, whatever `scope` says.
         log = self._logs.get(platform)
         found: set[str] = set()
         if log is None:

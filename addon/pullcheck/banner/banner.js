@@ -91,7 +91,10 @@
       headers: { "content-type": "application/json", "x-pullcheck-token": TOKEN },
       body: JSON.stringify(payload || {}),
     }).then(function (response) {
-      if (response.status === 403) throw new Error("forbidden");
+      if (response.status === 403) {
+        lostTouch();
+        throw new Error("forbidden");
+      }
       return response.json().then(function (body) {
         body.__status = response.status;
         return body;
@@ -236,6 +239,7 @@
     userExpanded: false,
     hasFindings: false,
     configError: null,
+    lostTouch: false,
     heldVerdicts: {},
   };
 
@@ -555,7 +559,7 @@
 
   // The panel shows while there are findings or a rejected config edit to tell about.
   function showPanel() {
-    var wanted = state.hasFindings || Boolean(state.configError);
+    var wanted = state.hasFindings || Boolean(state.configError) || state.lostTouch;
     meterBox.hidden = !state.hasFindings;
     list.hidden = !state.hasFindings;
     panel.classList.toggle("no-findings", !state.hasFindings);
@@ -572,9 +576,27 @@
     line = typeof line === "string" && line ? line.slice(0, 500) : null;
     if (line === state.configError) return;
     state.configError = line;
-    notice.textContent = line ? "Config edit not applied: " + line : "";
-    notice.hidden = !line;
+    showNotice();
     if (line) announce("pullcheck: config edit not applied: " + line);
+  }
+
+  // The proxy no longer knows this page's token: pullcheck was restarted, or the tab was away
+  // longer than the token's grace. Nothing this page sends will be checked live again, so say
+  // so once rather than going quiet; held posts still reach the proxy (and any open page).
+  var LOST_TOUCH = "Lost touch with this page (pullcheck restarted?): reload the page to " +
+    "check drafts as you type again.";
+  function lostTouch() {
+    if (state.lostTouch) return;
+    state.lostTouch = true;
+    showNotice();
+    announce("pullcheck: " + LOST_TOUCH);
+  }
+
+  function showNotice() {
+    var line = state.lostTouch ? LOST_TOUCH
+      : state.configError ? "Config edit not applied: " + state.configError : "";
+    notice.textContent = line;
+    notice.hidden = !line;
     showPanel();
   }
 

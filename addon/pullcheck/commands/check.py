@@ -16,8 +16,9 @@ from pullcheck.commands.options import (
     add_fail_on_option,
     load_cli_config,
 )
-from pullcheck.config import ConfigError, build_engine
+from pullcheck.config import ConfigError
 from pullcheck.context_facts import read_facts
+from pullcheck.engine_factory import build_engine
 from pullcheck.excerpt import excerpt
 from pullcheck.models import Draft, Kind, ReplyTarget, Verdict
 from pullcheck.models import Finding as FindingModel

@@ -9,14 +9,9 @@ from pathlib import Path
 
 from pullcheck.commands.options import EXIT_OK, EXIT_USAGE
 from pullcheck.commands.rules import rule_rows
-from pullcheck.config import (
-    ConfigError,
-    data_dir,
-    default_config_path,
-    load_config,
-    pack_rules,
-    rule_pack,
-)
+from pullcheck.config import ConfigError, load_config
+from pullcheck.pack_cache import pack_rules, rule_pack
+from pullcheck.places import data_dir, default_config_path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
         print("pullcheck demo: --screenshot needs a .png file name", file=sys.stderr)
         return EXIT_USAGE
 
+    # Lazy for start-up speed: only `pullcheck demo` needs the demo stack.
     from pullcheck.demo.stack import CHROMIUM
 
     if args.screenshot is not None and not Path(CHROMIUM).exists():
@@ -85,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    # Lazy for start-up speed: only `pullcheck demo` needs the demo site and stack.
     from pullcheck.demo.site import DemoServer
     from pullcheck.demo.stack import ProxyProcess, screenshot_banner, write_config
 

@@ -20,7 +20,8 @@ from pullcheck.commands.options import (
     add_fail_on_option,
     load_cli_config,
 )
-from pullcheck.config import build_engine
+from pullcheck.engine_factory import build_engine
+from pullcheck.evaluate import evaluate_file
 from pullcheck.history import InMemorySentHistory
 
 METRIC_KEYS = ("precision", "recall", "f1", "false_positive_rate", "tp", "fp", "tn", "fn", "rows")
@@ -58,8 +59,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pullcheck.evaluate import evaluate_file
-
     if args.show_misses < 0:
         print("pullcheck eval: --show-misses takes a count of 0 or more", file=sys.stderr)
         return EXIT_USAGE

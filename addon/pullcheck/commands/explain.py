@@ -14,7 +14,9 @@ from typing import Any
 
 from pullcheck.commands.options import EXIT_OK, EXIT_USAGE, add_config_option, load_cli_config
 from pullcheck.commands.rules import rule_state
-from pullcheck.config import Config, closest, pack_rules, rule_pack
+from pullcheck.config import Config
+from pullcheck.config_errors import closest
+from pullcheck.pack_cache import pack_rules, rule_pack
 
 WIDTH = 92
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from pullcheck.auditlog import DEFAULT_FILE_NAME as AUDIT_FILE_NAME
 from pullcheck.commands.options import EXIT_OK, EXIT_USAGE, add_config_option, load_cli_config
-from pullcheck.config import data_dir
 from pullcheck.opportunities import FILENAME as OPPORTUNITIES_FILE_NAME
 from pullcheck.opportunities import OpportunityLog
+from pullcheck.places import data_dir
 from pullcheck.sentlog import FILE_NAME as SENT_LOG_FILE_NAME
 from pullcheck.sentlog import SqliteSentLog
 from pullcheck.stats import FILENAME as STATS_FILE_NAME

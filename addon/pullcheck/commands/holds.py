@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pullcheck.commands.options import EXIT_OK, EXIT_USAGE
+from pullcheck.places import data_dir as default_data_dir
 from pullcheck.terminal import printable
 
 EXIT_REFUSED = 1
@@ -61,8 +62,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def control_path(data_dir: Path | None) -> Path:
     if data_dir is None:
-        from pullcheck.config import data_dir as default_data_dir
-
         data_dir = default_data_dir()
     return Path(data_dir).expanduser() / SOCKET_NAME
 

@@ -13,8 +13,8 @@ import time
 from datetime import UTC, datetime
 
 from pullcheck.commands.options import EXIT_OK, EXIT_USAGE, add_config_option, load_cli_config
-from pullcheck.config import data_dir
 from pullcheck.opportunities import FILENAME, OpportunityLog
+from pullcheck.places import data_dir
 from pullcheck.terminal import printable
 
 

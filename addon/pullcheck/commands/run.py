@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pullcheck.commands.options import EXIT_OK, EXIT_USAGE
+from pullcheck.terminal import guard_log_handlers
 
 EXIT_FAILED = 1
 CA_CERT_NAME = "mitmproxy-ca-cert.pem"
@@ -103,10 +104,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def serve(listen_host: str, port: int, specs: list[str]) -> int:
+    # Lazy for start-up speed: mitmproxy loads only when `pullcheck run` starts.
     from mitmproxy import options
     from mitmproxy.tools.dump import DumpMaster
-
-    from pullcheck.terminal import guard_log_handlers
 
     opts = options.Options(listen_host=listen_host, listen_port=port)
     master = DumpMaster(opts, with_termlog=True, with_dumper=False)
@@ -121,6 +121,7 @@ async def serve(listen_host: str, port: int, specs: list[str]) -> int:
 
 
 async def _serve(master: Any, opts: Any, listen_host: str, specs: list[str]) -> int:
+    # Lazy for start-up speed: mitmproxy and the add-on load only when `pullcheck run` starts.
     from mitmproxy import exceptions
 
     from pullcheck.proxy.addon import PullcheckAddon

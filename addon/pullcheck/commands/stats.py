@@ -8,8 +8,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from pullcheck.config import data_dir
 from pullcheck.dashboard import FIGURES
+from pullcheck.places import data_dir
 from pullcheck.stats import StatsSummary, read_summary
 from pullcheck.terminal import printable
 

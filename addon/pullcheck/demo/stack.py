@@ -87,6 +87,7 @@ class ProxyProcess:
     def __init__(
         self, folder: Path, config: Path, port: int | None = None, mode: str | None = None
     ) -> None:
+        # Lazy for start-up speed: `pullcheck demo` reads CHROMIUM here without loading mitmproxy.
         from pullcheck.proxy import addon
 
         self.folder = folder

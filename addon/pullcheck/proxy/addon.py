@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import NamedTuple, Optional, Protocol
@@ -35,13 +34,14 @@ from mitmproxy.optmanager import OptManager
 
 # Loaded by path (`mitmdump -s .../addon.py`), this file is the module `__mitmproxy_script__.addon`;
 # the absolute imports below still resolve to the installed `pullcheck` package.
-from pullcheck.config import ConfigError, data_dir, default_config_path
+from pullcheck.config import ConfigError
+from pullcheck.places import data_dir, default_config_path
 from pullcheck.proxy import control, dashboard_route, harvest_flow, inject
 from pullcheck.proxy.control_socket import ControlSocket
 from pullcheck.proxy.failsafe import ResponseSnapshot
 from pullcheck.proxy.hold_flow import HoldFlow, HoldRequest
 from pullcheck.proxy.holds import ENDED_MESSAGES
-from pullcheck.proxy.judge_flow import Judged, JudgeFlow
+from pullcheck.proxy.judge_flow import JudgeFlow
 from pullcheck.proxy.state import Overrides, ProxyState
 from pullcheck.terminal import printable
 
@@ -53,14 +53,9 @@ CONTROL_PREFIX = "/__pullcheck__/"
 MODES = ("off", "warn", "hold")
 COMPOSE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 DEFAULT_MAX_BODY = 4 * 1024 * 1024
-# Read responses never worth parsing: the site's static assets.
-_SKIP_READ_TYPES = ("image/", "font/", "video/", "audio/", "text/css", "application/wasm")
-_SKIP_READ_SCRIPT = "javascript"
 CONFIG_POLL_S = 1.0
 # flow.metadata key: the proxy answered this flow itself (control endpoint, held post's failure).
 ANSWERED_BY_PULLCHECK = "pullcheck_answered"
-# Compose flows waiting for the site's answer, by flow id; bounded in case answers never come.
-MAX_IN_FLIGHT = 4096
 # On shutdown, held clients get their "not sent" answer; this long at most is given for it.
 SHUTDOWN_ANSWER_S = 2.0
 
@@ -117,7 +112,6 @@ class PullcheckAddon:
     def __init__(self) -> None:
         self.state: ProxyState | None = None
         self.spec: Spec | None = None
-        self._in_flight: OrderedDict[str, Judged] = OrderedDict()
         self._watch_task: asyncio.Task[None] | None = None
         self._control_socket: ControlSocket | None = None
         # Judging compose requests (worker threads, a time budget) and holding flagged ones:
@@ -351,13 +345,11 @@ class PullcheckAddon:
         judged = await self.judge_flow.judge(req, state, adapter)
         if judged is None:
             return
-        self._in_flight[flow.id] = judged
-        while len(self._in_flight) > MAX_IN_FLIGHT:
-            self._in_flight.popitem(last=False)
+        self.judge_flow.remember(flow.id, judged)
         if state.should_hold(judged.verdict.level):
             answer = await self.hold_flow.hold(HoldRequest.of(flow), state, judged)
             if answer is not None:  # not sent: the client gets this instead of the site's
-                self._in_flight.pop(flow.id, None)
+                self.judge_flow.take(flow.id)
                 flow.response = answer
                 flow.metadata[ANSWERED_BY_PULLCHECK] = True
 
@@ -389,7 +381,7 @@ class PullcheckAddon:
 
     def response(self, flow: http.HTTPFlow) -> None:
         self.hold_flow.answered(flow.id, flow.response)
-        judged = self._in_flight.pop(flow.id, None) if self._in_flight else None
+        judged = self.judge_flow.take(flow.id)
         state = self.state
         response = flow.response
         if state is None or response is None:
@@ -418,15 +410,12 @@ class PullcheckAddon:
             and state.route.is_configured_origin(host, req.port)
         ):
             _inject_banner(injector, flow, state)
-        if judged is not None or not 200 <= response.status_code < 300:
-            return
-        if content_type.startswith(_SKIP_READ_TYPES) or _SKIP_READ_SCRIPT in content_type:
-            return
-        harvest_flow.learn_from_response(flow, state, adapter)
+        if judged is None and harvest_flow.worth_reading(response, content_type):
+            harvest_flow.learn_from_response(flow, state, adapter)
 
     def error(self, flow: http.HTTPFlow) -> None:
         # The request never got an answer: it did not go out as far as we know.
-        self._in_flight.pop(flow.id, None)
+        self.judge_flow.take(flow.id)
         self.hold_flow.failed(flow.id, flow.response, flow.error)
 
     def websocket_message(self, flow: http.HTTPFlow) -> None:

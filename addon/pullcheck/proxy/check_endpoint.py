@@ -3,6 +3,11 @@
 The draft gets what the proxy's memory knows of this page's host (the post it answers, the
 conversation's members) through the same `memory.enrich` a compose request off the wire uses,
 but learning nothing: a live check is not a send.
+
+It is judged on the event loop (a thread hop would cost more than a usual draft's judgement),
+so it gets the same bounds as a send (`judging.bounded_draft`): at most `MAX_TEXT_CHARS`
+characters and `MAX_ITEMS` recipients, whatever a page puts in the 50,000 characters a body
+may carry. The answer says when the text was cut, as the send-time verdict does.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from mitmproxy import http
 from pydantic import Field
 
 from pullcheck.models import Draft, Kind, ReplyTarget, Verdict
+from pullcheck.proxy import judging
 from pullcheck.proxy.endpoint_http import (
     TOKEN_HEADER,
     Body,
@@ -23,7 +29,7 @@ from pullcheck.proxy.endpoint_http import (
     platform_of,
     verdict_json,
 )
-from pullcheck.proxy.trust import scope_of
+from pullcheck.proxy.trust import history_scope, scope_of
 from pullcheck.sites.wire import Compose, FailureResponse
 
 
@@ -51,6 +57,7 @@ def draft_of(check: CheckRequest, platform: str, state: EndpointState, scope: st
         reply_to=reply_to,
         recipients=[r.lstrip("@") for r in check.recipients],
         links=check.links,
+        scope=history_scope(scope),
     )
     memory = getattr(state, "memory", None)
     if memory is None:
@@ -83,7 +90,7 @@ async def check(flow: http.HTTPFlow, state: EndpointState, origin: str) -> http.
     platform = platform_of(flow, state, asked.platform)
     request = flow.request
     scope = scope_of(getattr(state, "route", None), platform, request.host.lower(), request.port)
-    draft = draft_of(asked, platform, state, scope)
+    draft, truncated = judging.bounded_draft(draft_of(asked, platform, state, scope))
     verdict = state.engine.judge(draft)
     _count_live_check(flow, state, origin, platform, asked.text, verdict)
     return json_response(
@@ -93,6 +100,7 @@ async def check(flow: http.HTTPFlow, state: EndpointState, origin: str) -> http.
             "kind": draft.kind,
             "reply_to": draft.reply_to.model_dump() if draft.reply_to else None,
             "verdict": verdict_json(verdict),
+            "truncated": truncated,
             "mode": getattr(state, "mode", "warn"),
             "config_error": config_error(state),
             "ms": round((time.perf_counter() - started) * 1000, 3),

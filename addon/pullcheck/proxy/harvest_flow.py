@@ -21,6 +21,17 @@ from pullcheck.proxy.trust import may_teach, scope_of
 from pullcheck.sites.adapter import SiteAdapter
 from pullcheck.sites.wire import Harvest
 
+# Read responses never worth parsing: the site's static assets.
+_SKIP_READ_TYPES = ("image/", "font/", "video/", "audio/", "text/css", "application/wasm")
+_SKIP_READ_SCRIPT = "javascript"
+
+
+def worth_reading(response: http.Response, content_type: str) -> bool:
+    """A 2xx answer that may hold posts: not an error, not a static asset."""
+    if not 200 <= response.status_code < 300:
+        return False
+    return not (content_type.startswith(_SKIP_READ_TYPES) or _SKIP_READ_SCRIPT in content_type)
+
 
 def record_if_accepted(
     state: ProxyState, judged: Judged, response: http.Response, content_type: str
@@ -32,7 +43,7 @@ def record_if_accepted(
 
 
 def learn_from_response(flow: http.HTTPFlow, state: ProxyState, adapter: SiteAdapter) -> None:
-    """A 2xx read response of a watched site (not a static asset: the hook checked)."""
+    """A 2xx read response of a watched site (not a static asset: `worth_reading`)."""
     req = flow.request
     with state.failsafe.guard(f"harvest:{adapter.name}"):
         if not may_teach(state, req.scheme, req.host.lower(), req.port, adapter.name):

@@ -177,7 +177,7 @@ class HoldFlow:
         answer = not_sent(judged, refusal.reason(verdict, why, origin=channel or ask.host))
         if state.tally:
             with state.failsafe.guard("tally"):
-                state.tally.held(judged.platform)
+                state.tally.refused(judged.platform)
         codes = " ".join(f["code"] for f in verdict.get("findings", [])) or "-"
         hold_log.info(
             "pullcheck: refused %s %s (%s) %s: %s",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections import OrderedDict
 from typing import Any, NamedTuple
 
 from mitmproxy import http
@@ -22,9 +23,12 @@ from pullcheck.proxy import judging
 from pullcheck.proxy.endpoint_http import verdict_json
 from pullcheck.proxy.flowwire import needs_decoding, page_origin
 from pullcheck.proxy.state import ProxyState
-from pullcheck.proxy.trust import host_key, may_teach, scope_of
+from pullcheck.proxy.trust import history_scope, host_key, may_teach, scope_of
 from pullcheck.sites.adapter import SiteAdapter
 from pullcheck.sites.wire import Compose
+
+# Compose requests waiting for the site's answer, by flow id; bounded in case answers never come.
+MAX_IN_FLIGHT = 4096
 
 
 class Judged(NamedTuple):
@@ -46,12 +50,28 @@ class Judged(NamedTuple):
 
 
 class JudgeFlow:
-    """Judges compose requests on worker threads within `budget_s` each; numbers verdicts."""
+    """Judges compose requests on worker threads within `budget_s` each; numbers verdicts;
+    keeps each judged request's verdict until the site answers it (`remember`, `take`)."""
 
     def __init__(self, budget_s: float = judging.BUDGET_S) -> None:
         self.budget_s = budget_s
         self._workers = judging.JudgeWorkers()
         self._serial = itertools.count(1)
+        self._in_flight: OrderedDict[str, Judged] = OrderedDict()
+
+    def remember(self, flow_id: str, judged: Judged) -> None:
+        """Keep `judged` until the site's answer to flow `flow_id` (at most `MAX_IN_FLIGHT`,
+        the oldest forgotten first)."""
+        self._in_flight[flow_id] = judged
+        while len(self._in_flight) > MAX_IN_FLIGHT:
+            self._in_flight.popitem(last=False)
+
+    def in_flight(self, flow_id: str) -> Judged | None:
+        return self._in_flight.get(flow_id)
+
+    def take(self, flow_id: str) -> Judged | None:
+        """The judgement of flow `flow_id`, forgotten now (its answer came, or never will)."""
+        return self._in_flight.pop(flow_id, None) if self._in_flight else None
 
     def close(self) -> None:
         """Stop the worker threads; the service stays usable (mitmproxy may load the add-on
@@ -108,12 +128,9 @@ class JudgeFlow:
             trusted = may_teach(state, request.scheme, host, request.port)
             may_store = trusted or state.untrusted_writes.allow(host_key(host, request.port))
             origin = page_origin(request)
-            enriched = state.memory.enrich(
-                adapter.name,
-                compose,
-                scope=scope_of(state.route, adapter.name, host, request.port),
-                learn=trusted,
-            )
+            scope = scope_of(state.route, adapter.name, host, request.port)
+            enriched = state.memory.enrich(adapter.name, compose, scope=scope, learn=trusted)
+            enriched = enriched.model_copy(update={"scope": history_scope(scope)})
             draft, truncated = judging.bounded_draft(enriched)
             engine = state.engine
             try:

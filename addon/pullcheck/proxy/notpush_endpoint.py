@@ -11,13 +11,13 @@ import asyncio
 import logging
 import re
 from pathlib import Path
+from typing import Any
 
 import yaml
 from mitmproxy import http
 from pydantic import Field, model_validator
 
-from pullcheck.notpush import NotPushFull, append_notpush
-from pullcheck.notpush import rate_limit as notpush_rate_limit
+from pullcheck.notpush import RATE_PER_MINUTE, NotPushFull, append_notpush
 from pullcheck.proxy.endpoint_http import (
     Body,
     EndpointState,
@@ -25,8 +25,19 @@ from pullcheck.proxy.endpoint_http import (
     parse_body,
     platform_of,
 )
+from pullcheck.proxy.trust import RateLimit
 
 logger = logging.getLogger("pullcheck.control")
+
+
+def rate_limit(state: Any) -> RateLimit:
+    """The proxy state's "Not push" rate limit (per page origin), attached on first use."""
+    limit = getattr(state, "notpush_rate", None)
+    if limit is None:
+        limit = RateLimit(RATE_PER_MINUTE, RATE_PER_MINUTE, max_keys=256)
+        state.notpush_rate = limit
+    return limit
+
 
 # How often to ask the config watcher to reload before answering the banner.
 RELOAD_TRIES = 5
@@ -67,7 +78,7 @@ async def notpush(flow: http.HTTPFlow, state: EndpointState, origin: str) -> htt
     if ask.reason:
         entry["reason"] = re.sub(r"\s+", " ", ask.reason).strip()
     entry["origin"] = origin
-    if not notpush_rate_limit(state).allow(origin):
+    if not rate_limit(state).allow(origin):
         # Any script on the page can call this: a few a minute is all a person clicks.
         return json_response(
             429,

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pullcheck.features import asks_for_help
+from pullcheck.builtin_ask import asks_for_help
 from pullcheck.models import severity_rank
 from pullcheck.opportunities import OfferMatcher, Opportunity, OpportunityLog, spot
 from pullcheck.proxy.live_drafts import LiveDrafts, News
@@ -82,6 +82,10 @@ class ProxyTally:
 
     def held(self, platform: str) -> None:
         self._count("hold", platform)
+
+    def refused(self, platform: str) -> None:
+        """A flagged post answered at once with the site's failure: nobody was asked."""
+        self._count("refused", platform)
 
     def decided(self, platform: str, outcome: str) -> None:
         """A held post's outcome: "send", "edit" or "timeout"."""

@@ -61,6 +61,12 @@ def scope_of(route: Any, platform: str, host: str, port: int) -> str:
     return host_key(host, port)
 
 
+def history_scope(scope: str) -> str:
+    """`Draft.scope` for a memory scope: "" for the configured hosts (the sent log's rows from
+    before scopes existed are theirs), the host itself otherwise."""
+    return "" if scope == CONFIGURED_SCOPE else scope
+
+
 def origin_of(scheme: str, host: str, port: int) -> str:
     """`scheme://host[:port]`: the origin page tokens are bound to (`flowwire.request_origin` of
     a flow)."""

@@ -45,6 +45,20 @@ _COMPOSE_METHODS = frozenset(
 # client's fetch handler, which would hold the same post a second time.
 FAILURE = json_failure(400, {"error": "InvalidRequest", "message": HELD_MESSAGE})
 
+# Answers about the signed-in account: the session (`{did, handle, ...}`: the app resumes and
+# refreshes it on every start, lexicons com.atproto.server.*Session) and the profile the app
+# fetches for it (`app.bsky.actor.getProfile`, a profileViewDetailed).
+_SESSION_METHODS = frozenset(
+    {
+        "com.atproto.server.getSession",
+        "com.atproto.server.createSession",
+        "com.atproto.server.refreshSession",
+    }
+)
+_PROFILE = "app.bsky.actor.getProfile"
+# What the PDS answers for a handle that no longer resolves to the DID (atproto handle spec).
+_INVALID_HANDLE = "handle.invalid"
+
 
 def account_from(req: WireRequest) -> str | None:
     """The signed-in DID: the `sub` claim of the access token (read, never verified)."""
@@ -75,7 +89,8 @@ class BlueskyAdapter:
     any_host: bool = True
     any_host_paths: tuple[str, ...] = ("/xrpc/",)
     paths: re.Pattern[str] = re.compile(
-        r"^/xrpc/(?:com\.atproto\.repo\.(?:applyWrites|createRecord)$|chat\.bsky\.convo\.|app\.bsky\.)"
+        r"^/xrpc/(?:com\.atproto\.repo\.(?:applyWrites|createRecord)$|chat\.bsky\.convo\."
+        r"|app\.bsky\.|com\.atproto\.server\.(?:get|create|refresh)Session$)"
     )
 
     def compose(self, req: WireRequest) -> Compose | None:
@@ -182,6 +197,9 @@ class BlueskyAdapter:
         if not isinstance(document, dict):
             return None
         harvest = Harvest(own_id=account_from(req), source=match.group(1))
+        if match.group(1) in _SESSION_METHODS or match.group(1) == _PROFILE:
+            _signed_in(document, match.group(1), harvest)
+            return harvest if harvest else None
         for node in walk_dicts(document):
             author = node.get("author")
             record = node.get("record")
@@ -210,6 +228,19 @@ class BlueskyAdapter:
 
     def harvest_websocket(self, text: str) -> Harvest | None:
         return None
+
+
+def _signed_in(document: dict[str, Any], method: str, harvest: Harvest) -> None:
+    """The handle of the signed-in account. A session answer is about it by definition; a
+    profile only when its DID is the one the access token was issued to."""
+    did = string(document.get("did"))
+    handle = string(document.get("handle"))
+    if not did or not did.startswith("did:") or not handle or handle == _INVALID_HANDLE:
+        return
+    if method == _PROFILE and did != harvest.own_id:
+        return  # someone else's profile (or no token to tell): says nothing of the user
+    harvest.own_id = did
+    harvest.own_handle = handle
 
 
 def _facets(record: dict[str, Any], mentions: list[str], links: list[str]) -> None:

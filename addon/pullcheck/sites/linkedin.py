@@ -33,7 +33,14 @@ _INVITE = re.compile(
     r"^/voyager/api/(?:voyagerRelationshipsDashMemberRelationships"
     r"|growth/normInvitations)/?$"
 )
-_READ = re.compile(r"^/voyager/api/(?:graphql|feed/|voyagerMessagingGraphQL/)")
+_READ = re.compile(r"^/voyager/api/(?:graphql|feed/|voyagerMessagingGraphQL/|me/?$)")
+# `GET /voyager/api/me`: the signed-in member (`com.linkedin.voyager.common.Me`), whose
+# `miniProfile` (inline, or `*miniProfile` naming an entry of `included` in the normalized form
+# the web app asks for) has the public identifier (the `/in/<id>` of the profile URL) and the
+# profile URN messaging uses.
+_ME = re.compile(r"^/voyager/api/me/?$")
+_MINI_PROFILE = "com.linkedin.voyager.identity.shared.MiniProfile"
+_PUBLIC_ID = re.compile(r"[\w-]{3,100}")
 _PROFILE_URN = re.compile(r"urn:li:fsd_profile:[\w-]+")
 _UPDATE = "com.linkedin.voyager.dash.feed.Update"
 _COMMENT = "com.linkedin.voyager.dash.social.Comment"
@@ -232,6 +239,9 @@ class LinkedInAdapter:
         if not isinstance(document, dict):
             return None
         harvest = Harvest(source=req.query.get("queryId", req.path).split(".", 1)[0])
+        if _ME.match(req.path):
+            _signed_in(document, harvest)
+            return harvest if harvest else None
         for node in walk_dicts(document):
             kind = node.get("$type")
             if kind == _UPDATE:
@@ -248,6 +258,30 @@ class LinkedInAdapter:
 
     def harvest_websocket(self, text: str) -> Harvest | None:
         return None
+
+
+def _signed_in(document: dict[str, Any], harvest: Harvest) -> None:
+    data = document.get("data")
+    me: dict[str, Any] = data if isinstance(data, dict) else document
+    profile = me.get("miniProfile")
+    if not isinstance(profile, dict):
+        wanted = string(me.get("*miniProfile")) or string(me.get("miniProfile"))
+        included = document.get("included")
+        profiles = [
+            item
+            for item in (included if isinstance(included, list) else [])
+            if isinstance(item, dict) and item.get("$type") == _MINI_PROFILE
+        ]
+        matching = [p for p in profiles if wanted and p.get("entityUrn") == wanted]
+        profile = matching[0] if matching else None
+    if not isinstance(profile, dict):
+        return
+    public_id = string(profile.get("publicIdentifier"))
+    if public_id and public_id != "UNKNOWN" and _PUBLIC_ID.fullmatch(public_id):
+        harvest.own_handle = public_id
+    urn = string(profile.get("dashEntityUrn"))
+    if urn and _PROFILE_URN.fullmatch(urn):
+        harvest.own_id = urn
 
 
 def _profile_mentions(attributes: Any) -> list[str]:

@@ -37,6 +37,11 @@ _READ = re.compile(
     r"|search|accounts/\w+/statuses|bookmarks|favourites|trends/statuses"
     r"|accounts/verify_credentials)"
 )
+# Mastodon's web UI starts from a JSON document in its HTML page (app/helpers/application_helper
+# `render_initial_state`: `<script id="initial-state" type="application/json">`), escaped so
+# that no `</script>` can occur inside it; `meta.me` is the signed-in account's id and
+# `accounts[me]` that account. The web UI does not ask verify_credentials at start.
+_INITIAL_STATE_MARK = b'id="initial-state"'
 # @user or @user@domain, not inside an email address or a URL.
 _MENTION = re.compile(r"(?<![\w@/.])@(\w+(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)?)", re.ASCII)
 
@@ -117,14 +122,21 @@ class MastodonAdapter:
 
     def harvest(self, resp: WireResponse) -> Harvest | None:
         req = resp.request
-        if resp.status != 200 or req.method != "GET" or not _READ.match(req.path):
+        if resp.status != 200 or req.method != "GET":
+            return None
+        if "html" in resp.content_type.lower():
+            return _initial_state(resp.body)
+        if not _READ.match(req.path):
             return None
         document = read_json(resp.body)
         if not isinstance(document, dict | list):
             return None
         harvest = Harvest(source=req.path)
         if req.path.rstrip("/").endswith("verify_credentials") and isinstance(document, dict):
+            # The signed-in account (CredentialAccount): its `acct` is how this instance's
+            # posts name it and how people @mention it.
             harvest.own_id = string(document.get("acct"))
+            harvest.own_handle = harvest.own_id
             return harvest if harvest else None
         read_document(document, harvest)
         return harvest if harvest else None
@@ -148,6 +160,25 @@ class MastodonAdapter:
         harvest = Harvest(source=f"streaming:{event}")
         read_document(document, harvest)
         return harvest if harvest else None
+
+
+def _initial_state(page: bytes) -> Harvest | None:
+    """The signed-in account of a web UI page, from its initial state (nothing else in it is
+    read: it also holds the page's access token)."""
+    # Three linear searches, no regex: a page is up to megabytes.
+    mark = page.find(_INITIAL_STATE_MARK)
+    start = page.find(b">", mark) + 1 if mark >= 0 else 0
+    end = page.find(b"</script>", start) if start > 0 else -1
+    if end < 0:
+        return None
+    state = read_json(page[start:end])
+    me = string(dig(state, "meta", "me"))
+    accounts = dig(state, "accounts")
+    account = accounts.get(me) if me and isinstance(accounts, dict) else None
+    acct = string(dig(account, "acct"))
+    if not acct or string(dig(account, "id")) != me:
+        return None
+    return Harvest(own_id=acct, own_handle=acct, source="initial-state")
 
 
 def status_mentions(status: str) -> list[str]:

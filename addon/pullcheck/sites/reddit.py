@@ -42,6 +42,10 @@ _API = re.compile(r"^/api/(comment|submit|compose)/?$")
 _MATRIX_SEND = re.compile(r"^/_matrix/client/(?:v3|r0)/rooms/([^/]+)/send/m\.room\.message/[^/]+$")
 _MATRIX_SYNC = re.compile(r"^/_matrix/client/(?:v3|r0)/sync$")
 _SUBREDDIT = re.compile(r"/r/([A-Za-z0-9_]+)")
+# The signed-in account: `/api/me.json` on the web hosts (`{"kind": "t2", "data": {...}}`, `{}`
+# when signed out) and `/api/v1/me` on oauth.reddit.com (the account object itself).
+_ME = re.compile(r"^/api/(?:v1/)?me(?:\.json)?/?$")
+_USERNAME = re.compile(r"[\w-]{3,20}", re.ASCII)
 _MAX_HTML = 4 * 1024 * 1024
 
 # shreddit's web client shows an error toast for a non-2xx answer and keeps the comment box;
@@ -182,7 +186,9 @@ class RedditAdapter:
             document = read_json(resp.body)
             if document is None:
                 return None
-            if _MATRIX_SYNC.match(req.path):
+            if _ME.match(req.path):
+                _signed_in(document, harvest)
+            elif _MATRIX_SYNC.match(req.path):
                 _sync(document, harvest)
             else:
                 _listings(document, harvest)
@@ -224,6 +230,15 @@ def _runs(node: Any, pieces: list[str], links: list[str], depth: int) -> None:
             pieces.append("\n")
         for child in children:
             _runs(child, pieces, links, depth + 1)
+
+
+def _signed_in(document: Any, harvest: Harvest) -> None:
+    account = document.get("data") if dig(document, "kind") == "t2" else document
+    if not isinstance(account, dict) or not account.keys() & {"link_karma", "total_karma"}:
+        return  # not an account object (signed out: `{}`)
+    name = string(account.get("name"))
+    if name and _USERNAME.fullmatch(name):
+        harvest.own_handle = name
 
 
 def _listings(document: Any, harvest: Harvest) -> None:

@@ -7,10 +7,12 @@ Nothing here imports mitmproxy.
 
 Additions to the shared contract (all optional, with defaults): `Compose.sender` and
 `Harvest.own_id` (the signed-in account, when the request reveals it, so a conversation's other
-members can be told from the user), `Harvest.conversation_senders` (who wrote in a conversation,
-for `prior_conversation`), `Harvest.source` (which read operation it came from, for logs),
-`Harvest.empty_conversations` (conversations the site showed with no message in them yet: the
-first message into one is a cold one).
+members can be told from the user), `Harvest.own_handle` (that account's handle, from a read
+response that describes the signed-in account: who writes the user's drafts),
+`Harvest.conversation_senders` (who wrote in a conversation, for `prior_conversation`),
+`Harvest.source` (which read operation it came from, for logs), `Harvest.empty_conversations`
+(conversations the site showed with no message in them yet: the first message into one is a
+cold one).
 """
 
 from __future__ import annotations
@@ -126,6 +128,12 @@ class Harvest:
     # conversation id -> ids of members seen writing in it
     conversation_senders: dict[str, list[str]] = field(default_factory=dict)
     own_id: str | None = None
+    # The signed-in account's handle, as the site names it where posts name their authors and
+    # mentions (X screen name, Mastodon acct, Bluesky handle, Reddit username, LinkedIn public
+    # identifier). Only from a response about the signed-in account itself (Mastodon
+    # verify_credentials, Bluesky getSession, X Viewer, Reddit /api/me, LinkedIn /me), never
+    # guessed from a timeline. It belongs to `own_id` when both are set.
+    own_handle: str | None = None
     source: str = ""
     # Conversations shown with no message in them yet (Bluesky's getConvoForMembers creates one
     # before the first message is sent): being seen does not make them a prior conversation.
@@ -138,5 +146,6 @@ class Harvest:
             or self.conversations
             or self.conversation_senders
             or self.own_id
+            or self.own_handle
             or self.empty_conversations
         )

@@ -39,9 +39,13 @@ _GRAPHQL = re.compile(r"^/(?:i/api/)?graphql/[\w-]+/(\w+)$")
 _DM_NEW = re.compile(r"^/(?:i/api/)?1\.1/dm/new2?\.json$")
 _DM_READ = re.compile(r"^/(?:i/api/)?1\.1/dm/[\w/.]+\.json$")
 _NOTIFICATIONS_LEGACY = re.compile(r"^/(?:i/api/)?2/notifications/[\w/]+\.json$")
+# The signed-in account's settings (the web app asks at start; `screen_name` in it) and the
+# v1.1 API's verify_credentials (a User object).
+_ACCOUNT = re.compile(r"^/(?:i/api/)?1\.1/account/(?:settings|verify_credentials)\.json$")
 _STATUS_ID = re.compile(r"/status(?:es)?/(\d+)")
 _MENTION = re.compile(r"(?<![\w@])@(\w{1,15})\b")
 _CONVERSATION_SPLIT = re.compile(r"[-:]")
+_SCREEN_NAME = re.compile(r"\w{1,15}", re.ASCII)
 
 # X's GraphQL API refuses a mutation with HTTP 200, a top-level `errors` list and empty `data`:
 # "Status is a duplicate" (code 187) arrives that way (fa0311/twitter-openapi#32,
@@ -86,7 +90,8 @@ class XAdapter:
     any_host_paths: tuple[str, ...] = ()
     paths: re.Pattern[str] = re.compile(
         "|".join(
-            p.pattern for p in (_GRAPHQL, _DM_NEW, _DM_READ, _NOTIFICATIONS_LEGACY, x_api.PATHS)
+            p.pattern
+            for p in (_GRAPHQL, _DM_NEW, _DM_READ, _NOTIFICATIONS_LEGACY, _ACCOUNT, x_api.PATHS)
         )
     )
 
@@ -241,6 +246,8 @@ class XAdapter:
         if resp.status != 200:
             return None
         graphql = _GRAPHQL.match(req.path)
+        if _ACCOUNT.match(req.path):
+            return _account(resp, req)
         if (
             not graphql
             and not _DM_READ.match(req.path)
@@ -251,9 +258,7 @@ class XAdapter:
         if not isinstance(document, dict):
             return None
         harvest = Harvest(own_id=own_id_from(req), source=graphql.group(1) if graphql else req.path)
-        viewer = string(dig(document, "data", "viewer_v2", "user_results", "result", "rest_id"))
-        if viewer and not harvest.own_id:
-            harvest.own_id = viewer
+        _viewer(document, harvest)
         for node in walk_dicts(document):
             typename = node.get("__typename")
             if typename == "Tweet" and isinstance(node.get("legacy"), dict):
@@ -272,6 +277,52 @@ class XAdapter:
 
     def harvest_websocket(self, text: str) -> Harvest | None:
         return None
+
+
+def _viewer(document: dict[str, Any], harvest: Harvest) -> None:
+    """The signed-in account of a GraphQL answer that has one: `data.viewer` (the `Viewer`
+    query the web app runs at start) or `data.viewer_v2`, whose `user_results.result` is a User
+    (screen name under `core`, or under `legacy` in older answers)."""
+    for key in ("viewer", "viewer_v2"):
+        user = dig(document, "data", key, "user_results", "result")
+        if not isinstance(user, dict):
+            continue
+        user_id = string(user.get("rest_id"))
+        if user_id and not harvest.own_id:
+            harvest.own_id = user_id
+        handle = _screen_name(user)
+        if handle and (not user_id or user_id == harvest.own_id):
+            harvest.own_handle = handle
+        return
+
+
+def _account(resp: WireResponse, req: WireRequest) -> Harvest | None:
+    """`account/settings.json` and `account/verify_credentials.json`: about the signed-in
+    account only."""
+    if req.method != "GET":
+        return None
+    document = read_json(resp.body)
+    if not isinstance(document, dict):
+        return None
+    signed_in = own_id_from(req) or x_api.account_from(req)
+    user_id = string(document.get("id_str"))
+    handle = _valid_screen_name(document.get("screen_name"))
+    if user_id and signed_in and user_id != signed_in:
+        return None  # not the account the request was made for
+    harvest = Harvest(own_id=user_id or signed_in, own_handle=handle, source=req.path)
+    return harvest if harvest else None
+
+
+def _screen_name(user: dict[str, Any]) -> str | None:
+    return _valid_screen_name(dig(user, "core", "screen_name")) or _valid_screen_name(
+        dig(user, "legacy", "screen_name")
+    )
+
+
+def _valid_screen_name(value: Any) -> str | None:
+    """An X screen name: 1 to 15 letters, digits and underscores."""
+    name = string(value)
+    return name if name and _SCREEN_NAME.fullmatch(name) else None
 
 
 def _mentions(text: str) -> list[str]:

@@ -305,7 +305,11 @@ def harvest(resp: WireResponse, platform: str) -> Harvest | None:
         if own and not harvest.own_id:
             harvest.own_id = own.group(1)
         if path == "/2/users/me":
-            harvest.own_id = harvest.own_id or string(dig(document, "data", "id"))
+            # The authenticating user (`data: {id, name, username}`).
+            me = string(dig(document, "data", "id"))
+            harvest.own_id = harvest.own_id or me
+            if me and me == harvest.own_id:
+                harvest.own_handle = string(dig(document, "data", "username"))
         _v2_document(document, platform, harvest)
         return harvest if harvest else None
     if _V11_READ.match(path):
