@@ -199,3 +199,17 @@ def test_a_preview_rule_with_only_a_severity_is_still_off_and_says_how_to_turn_i
     config = config_file(tmp_path, folder, "  PP901: {severity: error}\n")
     _, out, _ = cli(capsys, "rules", "PP901", "--config", str(config))
     assert "off (preview: turn it on in the config)" in out
+
+
+def test_rules_code_check_runs_only_that_rules_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "rules", "hard-sell-wording", "--check")
+    assert code == 0
+    rule = yaml.safe_load((BUILTIN / "PP401-hard-sell-wording.yaml").read_text())
+    examples = len(rule["examples"]["flag"]) + len(rule["examples"]["pass"])
+    assert out.startswith(f"1 rule, {examples} rule examples")
+
+
+def test_rules_check_of_an_unknown_code_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = cli(capsys, "rules", "PP999", "--check")
+    assert code == 2
+    assert "unknown rule 'PP999'" in err
