@@ -125,7 +125,7 @@ def test_check_exits_2_on_bad_usage(capsys) -> None:
 def test_rules_lists_every_rule_with_its_state(capsys, tmp_path: Path, rules: dict) -> None:
     code, out, _ = cli(capsys, "rules")
     assert code == 0
-    assert out.splitlines()[0].split() == ["CODE", "NAME", "SEVERITY", "STATE"]
+    assert out.splitlines()[0].split() == ["CODE", "NAME", "STATUS", "SEVERITY", "STATE"]
     for rule_code, rule in rules.items():
         assert re.search(rf"^{rule_code}\s+{re.escape(rule.name)}\s+", out, re.M)
     first, second = sorted(rules)[:2]
@@ -159,8 +159,19 @@ def test_rules_check_lists_each_failing_example_with_its_file_and_exits_1(
     assert rules_command.check(config, as_json=False) == 1
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 2
-    assert lines[0].startswith(f"{rule_file}: rule PP401: example flag[3]")
-    assert lines[1].startswith(f"{rule_file}: rule PP401: example pass[3]")
+    # file:line: what is wrong, the line being the example's own.
+    written = rule_file.read_text().splitlines()
+    for line, way, text in zip(
+        lines,
+        ("flag", "pass"),
+        ("a calm and quiet sentence", "ACT NOW!!! LIMITED TIME"),
+        strict=True,
+    ):
+        where, _, message = line.partition(": ")
+        file, _, number = where.rpartition(":")
+        assert file == str(rule_file)
+        assert text in written[int(number) - 1]
+        assert message.startswith(f"rule PP401: example {way}[3]")
 
 
 def test_explain_prints_the_rule_page(capsys, rules: dict) -> None:

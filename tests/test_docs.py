@@ -25,7 +25,7 @@ def test_the_rule_table_has_a_row_per_rule_from_the_yaml() -> None:
     table = docs.rules_table(rule_pack(Config()))
     for code, rule in rules.items():
         row = next(line for line in table.splitlines() if line.startswith(f"| `{code}` |"))
-        assert f"| {rule.name} | {rule.severity}" in row
+        assert f"| {rule.name} | {rule.status} | {rule.severity}" in row
         assert rule.short in row
 
 
@@ -96,3 +96,29 @@ def test_the_readme_transcript_shows_the_documented_exit_codes() -> None:
     assert "They asked about pets; this offers web design." in transcript
     assert "«" in transcript
     assert '"findings": [{"code": "PP102"' in transcript
+
+
+def test_the_rule_table_shows_each_rules_status_and_references() -> None:
+    rules = pack_rules(rule_pack(Config()))
+    table = docs.rules_table(rule_pack(Config()))
+    assert "| code | name | status | severity | drafts | what it flags | references |" in table
+    for code, rule in rules.items():
+        row = next(line for line in table.splitlines() if line.startswith(f"| `{code}` |"))
+        assert f"| {rule.name} | {rule.status} |" in row
+        for link in rule.links:
+            assert f"]({link.url})" in row
+
+
+def test_the_rule_table_lists_retired_codes_when_there_are_any(tmp_path: Path) -> None:
+    from pullcheck.rulebook import builtin_rules_dir, load_rule_pack
+
+    folder = tmp_path / "extra"
+    folder.mkdir()
+    (folder / "retired.yaml").write_text(
+        "retired:\n  - {code: PP104, name: old-pitch, reason: folded into PP201., "
+        "replaced_by: PP201, removed_in: '0.2.0'}\n"
+    )
+    pack = load_rule_pack([builtin_rules_dir(), folder], check_examples=False)
+    table = docs.rules_table(pack)
+    assert "| `PP104` | old-pitch | 0.2.0 | folded into PP201. Use `PP201`. |" in table
+    assert "Removed rules" not in docs.rules_table(rule_pack(Config()))  # none shipped yet

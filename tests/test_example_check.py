@@ -103,3 +103,16 @@ def test_the_pack_hash_follows_the_files_bytes(pack_dir: Path) -> None:
     assert pack_hash([pack_dir]) == before
     _add_example(pack_dir / RULE, "pass", "a calm and quiet sentence")
     assert pack_hash([pack_dir]) != before
+
+
+def test_example_failures_name_a_mispinned_span_and_its_line(pack_dir: Path) -> None:
+    path = pack_dir / RULE
+    data = yaml.safe_load(path.read_text())
+    # The finding points at "Limited time"; "act now" is in the text but is not where it points.
+    data["examples"]["flag"][0]["span"] = "act now"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    pack = load_rule_pack([pack_dir])
+    [failure] = example_failures(pack, ["PP401"])
+    assert "points at 'Limited time', the example pins span 'act now'" in failure.message
+    assert failure.line is not None
+    assert "Limited time offer" in path.read_text().splitlines()[failure.line - 1]

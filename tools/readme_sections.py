@@ -66,20 +66,49 @@ def rule_summary(rule: Any) -> str:
     return str(getattr(rule, "short", None) or getattr(rule, "message", ""))
 
 
+def _status(rule: Any) -> str:
+    status = str(getattr(rule, "status", "stable"))
+    replaced_by = getattr(rule, "replaced_by", None)
+    return f"{status} (use `{replaced_by}`)" if replaced_by else status
+
+
+def _links(rule: Any) -> str:
+    """The rule's references as Markdown links, or a dash."""
+    links = list(getattr(rule, "links", None) or [])
+    return " · ".join(f"[{_cell(link.title)}]({link.url})" for link in links) or "-"
+
+
 def rules_table(pack: Any) -> str:
     rows = [
-        f"Generated from `rules/*.yaml` by `{DOCS_COMMAND}`; `pullcheck explain CODE` prints a "
-        "rule's page.",
+        f"Generated from `rules/*.yaml` by `{DOCS_COMMAND}`; `pullcheck explain CODE` (or "
+        "`pullcheck rules CODE`) prints a rule's page. Preview rules run only when your config "
+        "turns them on; deprecated ones still run.",
         "",
-        "| code | name | severity | drafts | what it flags |",
-        "|---|---|---|---|---|",
+        "| code | name | status | severity | drafts | what it flags | references |",
+        "|---|---|---|---|---|---|---|",
     ]
     for code, rule in sorted(pack_rules(pack).items()):
         shadow = " (shadow)" if getattr(rule, "shadow", False) else ""
         rows.append(
-            f"| `{code}` | {_cell(rule.name)} | {rule.severity}{shadow} | {_cell(_kinds(rule))} "
-            f"| {_cell(rule_summary(rule))} |"
+            f"| `{code}` | {_cell(rule.name)} | {_status(rule)} | {rule.severity}{shadow} "
+            f"| {_cell(_kinds(rule))} | {_cell(rule_summary(rule))} | {_links(rule)} |"
         )
+    retired = sorted(getattr(pack, "retired", {}).values(), key=lambda entry: entry.code)
+    if retired:
+        rows += [
+            "",
+            "Removed rules (their codes stay reserved; a config cannot turn them on):",
+            "",
+            "| code | name | removed | why |",
+            "|---|---|---|---|",
+        ]
+        for entry in retired:
+            why = _cell(entry.reason)
+            if entry.replaced_by:
+                why += f" Use `{entry.replaced_by}`."
+            rows.append(
+                f"| `{entry.code}` | {_cell(entry.name)} | {entry.removed_in or '-'} | {why} |"
+            )
     return "\n".join(rows)
 
 

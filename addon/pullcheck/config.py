@@ -153,6 +153,15 @@ def _check_rules(
     renamed: dict[str, RuleOverride] = {}
     for key, value in overrides.items():
         code = key.upper() if key.upper() in rules else by_name.get(key)
+        gone = pack.retired_rule(key) if code is None else None
+        if gone is not None:
+            override = value if isinstance(value, RuleOverride) else _valid_override(value)
+            # Switching a removed rule off asks for what already is; anything else cannot be.
+            if override is None or override.enabled is not False:
+                problems.append(
+                    Problem(("rules", key), f"{gone.explanation()}; it cannot be turned on")
+                )
+            continue
         if code is None:
             hint = closest(key, [*rules, *by_name])
             problems.append(

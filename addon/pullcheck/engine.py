@@ -39,6 +39,8 @@ class EngineSettings:
     """The user's layer over the pack (built from the config by `pullcheck.config`)."""
 
     disabled: set[str] = field(default_factory=set)
+    # Rules the config turns on by name: a `preview` rule runs only when here (or in `shadow`).
+    enabled: set[str] = field(default_factory=set)
     severities: dict[str, Severity] = field(default_factory=dict)
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     allow_handles: set[str] = field(default_factory=set)
@@ -171,13 +173,22 @@ class Engine:
             domain.lower().removeprefix("www.") for domain in self.settings.allow_domains
         )
         self.active: list[ActiveRule] = [
-            self._activate(rule) for rule in pack.rules if rule.code not in self.settings.disabled
+            self._activate(rule) for rule in pack.rules if self._runs(rule)
         ]
         self._failed_rules: set[str] = set()
         self._me = {site: handle for site, handle in self.settings.me.items() if handle}
         # A reply is judged again at every pause in typing, against the same parent post: its
         # ask and features are worked out once (a long parent costs as much as the draft).
         self._parent = lru_cache(maxsize=64)(self._read_parent)
+
+    def _runs(self, rule: Rule) -> bool:
+        """Whether the rule runs: not switched off, and a preview rule only when turned on."""
+        settings = self.settings
+        if rule.code in settings.disabled:
+            return False
+        if rule.status == "preview":
+            return rule.code in settings.enabled or rule.code in settings.shadow
+        return True
 
     def _read_parent(self, text: str | None) -> Parent:
         languages = self.settings.languages

@@ -10,8 +10,11 @@ from pullcheck.pack_cache import rule_pack
 
 
 def engine_settings(config: Config) -> EngineSettings:
-    """The engine's view of the config: switched-off rules, severities, params, allowlists."""
+    """The engine's view of the config: switched-off rules, preview rules turned on,
+    severities, params, allowlists."""
     disabled = {code for code, rule in config.rules.items() if rule.enabled is False}
+    # Preview rules run only when turned on by code.
+    enabled = {code for code, rule in config.rules.items() if rule.enabled is True}
     severities = {code: rule.severity for code, rule in config.rules.items() if rule.severity}
     params = {code: dict(rule.params) for code, rule in config.rules.items() if rule.params}
     shadow = {code for code, rule in config.rules.items() if rule.shadow}
@@ -26,6 +29,7 @@ def engine_settings(config: Config) -> EngineSettings:
     }
     return EngineSettings(
         disabled=disabled,
+        enabled=enabled,
         severities=severities,
         params=params,
         allow_handles=set(config.allow.handles),

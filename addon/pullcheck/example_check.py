@@ -1,5 +1,7 @@
 """A rule pack's examples, judged by the engine: each rule alone gives one finding of its own on
-every `flag` example and none on every `pass` example.
+every `flag` example, pointing at the words the example pins (`span:`, or `span: none`), and
+none on every `pass` example. Each rule runs as users who turned it on would, so a preview rule
+is judged on its own examples too.
 
 The rule pack (`pullcheck.rulebook`) sits below the engine and checks what it can alone (keys,
 signals, params, conditions that can never hold, phrase groups and their examples). Running a
@@ -23,7 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pullcheck.engine import Engine, EngineSettings
-from pullcheck.rulebook import RulePack, RulePackError, builtin_rules_dir, load_rule_pack
+from pullcheck.rulebook import (
+    NO_SPAN,
+    Example,
+    RulePack,
+    RulePackError,
+    builtin_rules_dir,
+    line_in_file,
+    load_rule_pack,
+)
 
 # Hashes of packs whose examples passed; a few, for a user who switches between rule folders.
 _CHECKED_LIMIT = 16
@@ -38,22 +48,22 @@ class ExampleFailure:
     code: str
     source: Path | None
     message: str
+    # Where in `source` the example is written, when known.
+    line: int | None = None
 
 
 def example_failures(pack: RulePack, codes: Iterable[str] | None = None) -> list[ExampleFailure]:
     """Every misbehaving example of the rules `codes` (default: all), each rule run alone."""
     failures: list[ExampleFailure] = []
     for code in pack.codes() if codes is None else codes:
-        rule = pack.by_code[code]
-        failures.extend(
-            ExampleFailure(code, rule.source, message) for message in _rule_failures(pack, code)
-        )
+        failures.extend(_rule_failures(pack, code))
     return failures
 
 
 def first_failing_example(pack: RulePack, code: str) -> str | None:
     """Run one rule alone on its examples; describe the first that misbehaves."""
-    return next(_rule_failures(pack, code), None)
+    failure = next(_rule_failures(pack, code), None)
+    return failure.message if failure else None
 
 
 def check_examples(pack: RulePack, builtin_examples: bool = False) -> None:
@@ -64,9 +74,9 @@ def check_examples(pack: RulePack, builtin_examples: bool = False) -> None:
         shipped = rule.source is not None and rule.source.resolve().parent == built_in_dir
         if shipped and not builtin_examples:
             continue
-        problem = first_failing_example(pack, rule.code)
-        if problem:
-            raise RulePackError(problem, rule.source, rule.code)
+        failure = next(_rule_failures(pack, rule.code), None)
+        if failure:
+            raise RulePackError(failure.message, rule.source, rule.code, failure.line)
 
 
 def load_checked_pack(folders: list[Path], builtin_examples: bool = False) -> RulePack:
@@ -99,21 +109,46 @@ def pack_hash(folders: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def _rule_failures(pack: RulePack, code: str) -> Iterator[str]:
+def example_engine(pack: RulePack, code: str) -> Engine:
+    """An engine that runs `code` as users who turned it on would (a preview rule included)."""
+    return Engine(pack, EngineSettings(enabled={code}))
+
+
+def span_mismatch(example: Example, found: tuple[int, int] | None) -> str | None:
+    """How the finding's span differs from the one the example pins (None: they agree)."""
+    expected = example.pinned_span()
+    if found == expected:
+        return None
+
+    def shown(span: tuple[int, int] | None) -> str:
+        return NO_SPAN if span is None else repr(example.text[span[0] : span[1]])
+
+    return f"the finding points at {shown(found)}, the example pins span {shown(expected)}"
+
+
+def _rule_failures(pack: RulePack, code: str) -> Iterator[ExampleFailure]:
     rule = pack.by_code[code]
     solo = pack.only(code)
-    for verdict_expected, examples in (("flag", rule.examples.flag), ("pass", rule.examples.pass_)):
+    for expected, examples in (("flag", rule.examples.flag), ("pass", rule.examples.pass_)):
         for index, example in enumerate(examples):
-            engine = Engine(solo, EngineSettings())
-            found = engine.example_findings(example)
-            count = sum(1 for finding in found if finding.code == code)
-            if verdict_expected == "flag" and count != 1:
-                yield (
-                    f"rule {code}: example flag[{index}] {example.text[:60]!r} should give one "
-                    f"{code} finding, gave {count}"
+            found = [
+                finding
+                for finding in example_engine(solo, code).example_findings(example)
+                if finding.code == code
+            ]
+            where = f"rule {code}: example {expected}[{index}] {example.text[:60]!r}"
+            problem = None
+            if expected == "flag" and len(found) != 1:
+                problem = f"{where} should give one {code} finding, gave {len(found)}"
+            elif expected == "flag" and example.span is not None:
+                mismatch = span_mismatch(example, found[0].span)
+                problem = f"{where}: {mismatch}" if mismatch else None
+            elif expected == "pass" and found:
+                problem = f"{where} should pass, but {code} fired"
+            if problem:
+                line = (
+                    line_in_file(rule.source, ("examples", expected, index))
+                    if rule.source
+                    else None
                 )
-            if verdict_expected == "pass" and count:
-                yield (
-                    f"rule {code}: example pass[{index}] {example.text[:60]!r} should pass, "
-                    f"but {code} fired"
-                )
+                yield ExampleFailure(code, rule.source, problem, line)

@@ -23,6 +23,16 @@ module: `pullcheck.example_check` runs them (and the config loads packs through 
   reads like spam, false when it must not (checked last: it is the costliest condition).
 
 A number may be written as `$param`, taken from the rule's `params` (which the user may override).
+
+A rule's `status` says what users get (Ruff's rule lifecycle): `stable` rules run by default;
+`preview` rules run only when the config turns them on by code (`rules: {PP208: on}` or
+`shadow`); `deprecated` rules still run and say what replaces them (`replaced_by`). A removed
+rule leaves the pack: its code goes to `retired.yaml` in its folder, which no rule may use again
+(codes never change meaning), and a config that turns it on is an error naming the line.
+
+Each `flag` example pins where its finding points: `span: "our agency"` (the exact words of the
+example's text the finding highlights; `occurrence: 2` when they occur more than once), or
+`span: none` for a finding that points at no words (a message sent to too many people).
 """
 
 from __future__ import annotations
@@ -31,9 +41,17 @@ import re
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
 
 from pullcheck import second_opinion
 from pullcheck.collector import collector_paused
@@ -49,21 +67,49 @@ from pullcheck.topics import LEXICON_FILE, TopicLexicon, TopicLexiconError, load
 ALL_KINDS: tuple[str, ...] = ("post", "reply", "quote", "dm", "comment", "connect-note")
 MIN_EXAMPLES = 3
 PHRASES_FOLDER = "phrases"
+# In a rule folder, the codes no rule may take again (not a rule file itself).
+RETIRED_FILE = "retired.yaml"
+# `span: none`: the finding points at no words of the draft.
+NO_SPAN = "none"
+CODE_PATTERN = r"^PP\d{3}$"
+NAME_PATTERN = r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"
+
+Status = Literal["stable", "preview", "deprecated"]
+STATUSES: tuple[str, ...] = ("stable", "preview", "deprecated", "removed")
 
 # `other`: the parent asks, but not for what this draft offers (or not of this writer).
 Answer = Literal["yes", "no", "unknown", "other"]
 Tristate = bool | Literal["unknown"]
+PARENT_ASKS_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {
+            "type": "array",
+            "items": {"anyOf": [{"enum": ["yes", "no", "unknown", "other"]}, {"type": "boolean"}]},
+        },
+        {"type": "null"},
+    ],
+    "default": None,
+}
 Number = int | str
 
 
 class RulePackError(ValueError):
-    """A rule pack cannot load. `file` names the offending file, `code` the rule when known."""
+    """A rule pack cannot load. `file` names the offending file, `code` the rule when known,
+    `line` where in the file when known."""
 
-    def __init__(self, message: str, file: Path | str | None = None, code: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        file: Path | str | None = None,
+        code: str | None = None,
+        line: int | None = None,
+    ):
         self.file = Path(file) if file is not None else None
         self.code = code
+        self.line = line
         self.reason = message
-        super().__init__(f"{file}: {message}" if file is not None else message)
+        where = f"{file}:{line}" if file is not None and line is not None else file
+        super().__init__(f"{where}: {message}" if file is not None else message)
 
 
 class Conditions(BaseModel):
@@ -73,7 +119,8 @@ class Conditions(BaseModel):
     any_signals: list[str] = Field(default_factory=list, alias="any")
     all_signals: list[str] = Field(default_factory=list, alias="all")
     none_signals: list[str] = Field(default_factory=list, alias="none")
-    parent_asks: list[Answer] | None = None
+    # The schema also takes true/false: YAML 1.1 (PyYAML) reads a bare yes/no so.
+    parent_asks: Annotated[list[Answer] | None, WithJsonSchema(PARENT_ASKS_SCHEMA)] = None
     min_links: Number | None = None
     max_links: Number | None = None
     min_mentions: Number | None = None
@@ -174,6 +221,46 @@ class Example(BaseModel):
     context: str = ""
     sent_before: list[SentBefore] = Field(default_factory=list)
     note: str = ""
+    # Where the finding points (flag examples): the exact words of `text`, or `none`.
+    span: str | None = Field(default=None, min_length=1)
+    # Which occurrence of `span` in `text` (1-based), needed when the words occur more than once.
+    occurrence: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def span_is_in_the_text(self) -> Example:
+        if self.span is None and self.occurrence is not None:
+            raise ValueError("'occurrence' needs a 'span'")
+        if self.span is not None:
+            self.pinned_span()
+        return self
+
+    def pinned_span(self) -> tuple[int, int] | None:
+        """The (start, end) the finding must point at, None for `span: none` (or no `span`);
+        a ValueError when the span is not in the text, or occurs more than once with no
+        `occurrence`."""
+        if self.span is None:
+            return None
+        if self.span == NO_SPAN:
+            if self.occurrence is not None:
+                raise ValueError("'occurrence' needs a 'span' of words, not 'none'")
+            return None
+        starts = [match.start() for match in re.finditer(re.escape(self.span), self.text)]
+        if not starts:
+            raise ValueError(f"span {self.span!r} is not in the text (it must be copied exactly)")
+        if self.occurrence is None:
+            if len(starts) > 1:
+                raise ValueError(
+                    f"span {self.span!r} occurs {len(starts)} times in the text; "
+                    "say which with 'occurrence: N'"
+                )
+            return (starts[0], starts[0] + len(self.span))
+        if self.occurrence > len(starts):
+            raise ValueError(
+                f"'occurrence: {self.occurrence}' but span {self.span!r} occurs "
+                f"{len(starts)} time(s) in the text"
+            )
+        start = starts[self.occurrence - 1]
+        return (start, start + len(self.span))
 
     def to_draft(self) -> Draft:
         # The context is read as facts (`writer is @acme`), as `pullcheck check --context` does;
@@ -210,6 +297,24 @@ class Examples(BaseModel):
     flag: list[Example] = Field(min_length=MIN_EXAMPLES)
     pass_: list[Example] = Field(alias="pass", min_length=MIN_EXAMPLES)
 
+    @model_validator(mode="after")
+    def spans_only_on_flag_examples(self) -> Examples:
+        for index, example in enumerate(self.pass_):
+            if example.span is not None:
+                raise ValueError(
+                    f"pass[{index}] pins a span, but a passing example has no finding to point"
+                )
+        return self
+
+
+class RuleLink(BaseModel):
+    """A reference: where the reasoning behind a rule can be read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1)
+    url: str = Field(pattern=r"^https?://[^\s]+$")
+
 
 class Rule(BaseModel):
     """One rule: what it catches, why it matters, what to do instead, and its examples.
@@ -220,8 +325,13 @@ class Rule(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(pattern=r"^PP\d{3}$")
-    name: str = Field(pattern=r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+    code: str = Field(pattern=CODE_PATTERN)
+    name: str = Field(pattern=NAME_PATTERN)
+    # stable: on by default; preview: off unless the config turns it on; deprecated: still on,
+    # on its way out (see `replaced_by`). A removed rule is listed in `retired.yaml` instead.
+    status: Status = "stable"
+    # For a deprecated rule: the rule that does its job now, if any.
+    replaced_by: str | None = Field(default=None, pattern=CODE_PATTERN)
     severity: Severity
     weight: float = Field(ge=-100, le=100)
     # push findings raise the score and the level; pull findings lower the score only.
@@ -236,12 +346,64 @@ class Rule(BaseModel):
     params: dict[str, int | float] = Field(default_factory=dict)
     when: Conditions
     examples: Examples
+    # References: where the reasoning behind the rule can be read (`pullcheck explain`, README).
+    links: list[RuleLink] = Field(default_factory=list)
     # Set by the loader: where the rule came from (not part of the YAML).
-    source: Path | None = Field(default=None, exclude=True)
+    source: SkipJsonSchema[Path | None] = Field(default=None, exclude=True)
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def removed_is_not_a_rule(cls, value: Any) -> Any:
+        if value == "removed":
+            raise ValueError(
+                f"a removed rule leaves the pack: delete its file and list its code in "
+                f"{RETIRED_FILE} (with the reason), so no rule takes the code again"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def replacement_only_when_deprecated(self) -> Rule:
+        if self.replaced_by is not None and self.status != "deprecated":
+            raise ValueError("'replaced_by' is for a deprecated rule ('status: deprecated')")
+        if self.replaced_by == self.code:
+            raise ValueError("'replaced_by' names the rule itself")
+        return self
 
     @property
     def what_it_does(self) -> str:
         return self.description or self.message
+
+
+class RetiredRule(BaseModel):
+    """A code that left the pack. It stays reserved: no rule may take it (or its name) again,
+    and a config that turns it on is told why it is gone."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=CODE_PATTERN)
+    name: str = Field(pattern=NAME_PATTERN)
+    reason: str = Field(min_length=1)
+    replaced_by: str | None = Field(default=None, pattern=CODE_PATTERN)
+    # The release that removed it ("0.2.0"), when known.
+    removed_in: str = ""
+
+    def explanation(self) -> str:
+        """One sentence for error messages: what it was and why it went."""
+        text = f"rule {self.code} ({self.name}) was removed"
+        if self.removed_in:
+            text += f" in {self.removed_in}"
+        text += f": {' '.join(self.reason.split()).rstrip('.')}"
+        if self.replaced_by:
+            text += f"; use {self.replaced_by} instead"
+        return text
+
+
+class RetiredFile(BaseModel):
+    """`retired.yaml`: the codes of removed rules, kept so they never change meaning."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    retired: list[RetiredRule] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -252,6 +414,8 @@ class RulePack:
     by_code: dict[str, Rule] = field(default_factory=dict)
     # What asks seek and offers are about (`pullcheck.topics`).
     topics: TopicLexicon = field(default_factory=TopicLexicon)
+    # Removed rules by code (`retired.yaml` of every folder).
+    retired: dict[str, RetiredRule] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.by_code:
@@ -265,7 +429,20 @@ class RulePack:
 
     def only(self, code: str) -> RulePack:
         """A pack with this one rule (and every phrase group): rules are tested alone."""
-        return RulePack((self.by_code[code],), self.phrasebook, self.folders, topics=self.topics)
+        return RulePack(
+            (self.by_code[code],),
+            self.phrasebook,
+            self.folders,
+            topics=self.topics,
+            retired=self.retired,
+        )
+
+    def retired_rule(self, code_or_name: str) -> RetiredRule | None:
+        """The removed rule with this code or name, if there is one."""
+        found = self.retired.get(code_or_name.upper())
+        if found is None:
+            found = next((r for r in self.retired.values() if r.name == code_or_name), None)
+        return found
 
 
 # A pack and its phrasebook are large (every phrase compiled); a few are enough for a config
@@ -376,12 +553,27 @@ def _build_rule_pack(paths: list[Path], check_examples: bool, builtin_examples: 
     except TopicLexiconError as error:
         raise RulePackError(str(error)) from error
     known_signals = set(phrasebook.names()) | set(BUILTIN_SIGNALS)
+    retired = load_retired(paths)
+    retired_names = {entry.name: entry for entry in retired.values()}
     rules: list[Rule] = []
     origin: dict[str, Path] = {}
     names: dict[str, Path] = {}
     for folder in paths:
         for path in sorted(folder.glob("*.yaml")):
+            if path.name == RETIRED_FILE:
+                continue
             rule = _read_rule(path)
+            gone = retired.get(rule.code) or retired_names.get(rule.name)
+            if gone is not None:
+                taken = "code" if gone.code == rule.code else "name"
+                raise RulePackError(
+                    f"the {taken} of rule {rule.code} ({rule.name}) is retired: "
+                    f"{gone.explanation()}. A retired {taken} never comes back (it would change "
+                    f"meaning in people's configs); pick a new one",
+                    path,
+                    rule.code,
+                    line_in_file(path, ("code",) if taken == "code" else ("name",)),
+                )
             if rule.code in origin:
                 raise RulePackError(
                     f"duplicate rule code {rule.code} (already in {origin[rule.code]})",
@@ -403,7 +595,8 @@ def _build_rule_pack(paths: list[Path], check_examples: bool, builtin_examples: 
             origin[rule.code] = path
             names[rule.name] = path
             rules.append(rule)
-    return RulePack(tuple(rules), phrasebook, tuple(paths), topics=topics)
+    _check_replacements(rules, retired)
+    return RulePack(tuple(rules), phrasebook, tuple(paths), topics=topics, retired=retired)
 
 
 def _read_rule(path: Path) -> Rule:
@@ -413,6 +606,17 @@ def _read_rule(path: Path) -> Rule:
 
 def _validated_rule(path: Path) -> Rule:
     """One rule file, validated; an error names the line and key as well as the file."""
+    raw = _read_mapping(path, "a rule file must hold one mapping (code, name, when, ...)")
+    try:
+        rule = Rule.model_validate(raw)
+    except ValidationError as error:
+        code = raw.get("code") if isinstance(raw.get("code"), str) else None
+        raise _validation_error(error, path, code) from error
+    rule.source = path
+    return rule
+
+
+def _read_mapping(path: Path, what: str) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -420,27 +624,82 @@ def _validated_rule(path: Path) -> Rule:
     try:
         located = read_located_yaml(text, path)
     except YamlProblem as problem:
-        raise RulePackError(f"line {problem.line}: {problem.message}", path) from None
+        raise RulePackError(problem.message, path, line=problem.line) from None
     if located.problems:
         # A key written twice: PyYAML would keep the last silently, and the first edit would
         # seem to do nothing.
         twice, message = located.problems[0]
-        raise RulePackError(f"line {twice.line}: {message}", path)
+        raise RulePackError(message, path, line=twice.line)
     raw = located.data
     if not isinstance(raw, dict):
-        raise RulePackError("a rule file must hold one mapping (code, name, when, ...)", path)
+        raise RulePackError(what, path)
+    return raw
+
+
+def _validation_error(error: ValidationError, path: Path, code: str | None) -> RulePackError:
+    """pydantic's first complaint as a RulePackError naming the key and its line."""
+    first = error.errors()[0]
+    loc = tuple(first["loc"])
+    where = ".".join(str(part) for part in loc)
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return RulePackError(f"key '{where}': {message}", path, code, line_in_file(path, loc))
+
+
+def line_in_file(path: Path, key: tuple[str | int, ...]) -> int | None:
+    """The line where `key` (or the nearest key above it) is written in a YAML file."""
     try:
-        rule = Rule.model_validate(raw)
-    except ValidationError as error:
-        first = error.errors()[0]
-        key_path = tuple(first["loc"])
-        where = ".".join(str(part) for part in key_path)
-        found = line_of(located.where, key_path)
-        at = f"line {found.line}, " if found is not None else ""
-        code = raw.get("code") if isinstance(raw.get("code"), str) else None
-        raise RulePackError(f"{at}key '{where}': {first['msg']}", path, code) from error
-    rule.source = path
-    return rule
+        located = read_located_yaml(path.read_text(encoding="utf-8"), path)
+    except (OSError, UnicodeDecodeError, YamlProblem):
+        return None
+    where = line_of(located.where, key)
+    return where.line if where is not None else None
+
+
+def load_retired(folders: list[Path]) -> dict[str, RetiredRule]:
+    """The retired codes of every folder's `retired.yaml`; a code retired twice is an error."""
+    retired: dict[str, RetiredRule] = {}
+    origin: dict[str, Path] = {}
+    for folder in folders:
+        path = Path(folder) / RETIRED_FILE
+        if not path.is_file():
+            continue
+        raw = _read_mapping(path, "a retired-codes file holds one mapping: 'retired: [...]'")
+        try:
+            entries = RetiredFile.model_validate(raw).retired
+        except ValidationError as error:
+            raise _validation_error(error, path, None) from error
+        for index, entry in enumerate(entries):
+            if entry.code in origin:
+                raise RulePackError(
+                    f"code {entry.code} is retired twice (already in {origin[entry.code]})",
+                    path,
+                    entry.code,
+                    line_in_file(path, ("retired", index)),
+                )
+            origin[entry.code] = path
+            retired[entry.code] = entry
+    return retired
+
+
+def _check_replacements(rules: list[Rule], retired: dict[str, RetiredRule]) -> None:
+    """A deprecated or retired rule's `replaced_by` must name a rule of the pack."""
+    codes = {rule.code for rule in rules}
+    for rule in rules:
+        if rule.replaced_by is not None and rule.replaced_by not in codes:
+            raise RulePackError(
+                f"rule {rule.code}: 'replaced_by: {rule.replaced_by}' names no rule of the pack",
+                rule.source,
+                rule.code,
+                line_in_file(rule.source, ("replaced_by",)) if rule.source else None,
+            )
+    for entry in retired.values():
+        if entry.replaced_by is not None and entry.replaced_by not in codes:
+            raise RulePackError(
+                f"retired rule {entry.code}: 'replaced_by: {entry.replaced_by}' names no rule "
+                "of the pack",
+                None,
+                entry.code,
+            )
 
 
 def _check_signals(rule: Rule, known: set[str], path: Path) -> None:

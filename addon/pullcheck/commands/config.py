@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 from pullcheck.commands.options import EXIT_OK, EXIT_USAGE
+from pullcheck.commands.rules import rule_rows
 from pullcheck.config import ConfigError, load_config
 from pullcheck.pack_cache import pack_rules, rule_pack
 from pullcheck.places import data_dir, default_config_path
@@ -59,7 +60,7 @@ def run_check(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     rules = pack_rules(rule_pack(config))
     included = [source for source in config.sources[1:] if source != config.notpush_path()]
-    off = sum(1 for override in config.rules.values() if override.enabled is False)
+    off = sum(1 for row in rule_rows(config) if row["state"] == "off")
     print(
         f"{path}: ok (mode {config.mode}, hold at {config.hold_at}, "
         f"{len(rules) - off} of {len(rules)} rules on, "

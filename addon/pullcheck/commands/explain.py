@@ -13,6 +13,7 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from pullcheck.commands.options import EXIT_OK, EXIT_USAGE, add_config_option, load_cli_config
+from pullcheck.commands.rules import rule_state
 from pullcheck.config import Config
 from pullcheck.config_errors import closest
 from pullcheck.pack_cache import pack_rules, rule_pack
@@ -118,17 +119,21 @@ def _examples(examples: list[Example]) -> list[str]:
 def rule_page(rule: Rule, config: Config) -> str:
     override = config.rules.get(rule.code)
     severity = override.severity if override and override.severity else rule.severity
-    state = "on"
-    if override and override.enabled is False:
-        state = "off in your config"
-    elif (override and override.shadow) or (
-        rule.shadow and not (override and override.shadow is False)
-    ):
-        state = "shadow (counted, not shown)"
+    status = rule.status
+    state = {
+        "on": "on",
+        "shadow": "shadow (counted, not shown)",
+        "off": "off in your config",
+    }[rule_state(rule, override)]
+    switched_off = bool(override and override.enabled is False)
+    if state.startswith("off") and status == "preview" and not switched_off:
+        state = "off (preview: turn it on in the config)"
     what = rule.what_it_does
     lines = [
         f"{rule.code} {rule.name}",
-        f"Severity: {severity} · weight {rule.weight:g} · {rule.effect} signal · {state}",
+        f"Status: {status} · severity: {severity} · weight {rule.weight:g} · "
+        f"{rule.effect} signal · {state}",
+        *_status_note(rule, status),
         "",
         "## What it does",
         _para(what),
@@ -170,8 +175,31 @@ def rule_page(rule: Rule, config: Config) -> str:
         )
     else:
         lines.append("  No parameters.")
-    lines.append(
-        f"Switch it off with `rules: {{{rule.code}: off}}`; change its severity with "
-        f"`rules: {{{rule.code}: info}}`."
+    switch = (
+        f"Turn it on with `rules: {{{rule.code}: on}}` (or `shadow` to count it unseen)"
+        if status == "preview"
+        else f"Switch it off with `rules: {{{rule.code}: off}}`"
     )
+    lines.append(f"{switch}; change its severity with `rules: {{{rule.code}: info}}`.")
+    lines += ["", "## References", *_references(rule)]
     return "\n".join(lines)
+
+
+def _status_note(rule: Rule, status: str) -> list[str]:
+    """A line under the heading for a rule that is not stable."""
+    if status == "preview":
+        return ["Preview: new and still being measured; it runs only when your config turns it on."]
+    if status == "deprecated":
+        instead = rule.replaced_by
+        return [
+            "Deprecated: it still runs, but will be removed"
+            + (f"; {instead} does its job." if instead else ".")
+        ]
+    return []
+
+
+def _references(rule: Rule) -> list[str]:
+    links = list(rule.links)
+    if not links:
+        return ["  None listed."]
+    return [f"  - {link.title}: {link.url}" for link in links]
