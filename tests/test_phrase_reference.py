@@ -18,6 +18,8 @@ GROUPS = {
         "(please|) subscribe",
         "like and (subscribe|share)",
         "visit my ~ page",
+        # `~` keeps it off the automaton: its one-word choices are merged into one set.
+        "(i|we) (do|offer) ~ (~|) (audits|ads|new video)",
         "link* in bio",
         "=visit now",
         "reply now",

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from itertools import accumulate
 from pathlib import Path
 
 import pytest
+from pullcheck.phrase_matcher import Offsets, match_ends, merged_alternatives, tokenise
+from pullcheck.phrase_syntax import parse_phrase
 from pullcheck.phrases import (
     PhraseError,
     PhraseGroupFile,
@@ -224,3 +227,20 @@ def test_the_config_watcher_builds_the_index_before_the_proxy_judges(tmp_path: P
     assert texts(book.find_all("Go and check out my channel")["call-to-action"]) == [
         "check out my channel"
     ]
+
+
+def test_one_word_choices_merged_into_one_set_reach_the_same_ends() -> None:
+    pieces = parse_phrase("(i|we) (do|offer) ~ (~|) (audits|ads|new video)")
+    merged = merged_alternatives(pieces)
+    assert len(merged[-1][0]) == 2  # "audits" and "ads" as one word, "new video" kept
+    for text in ("we offer seo audits", "i do ads", "we do a new video", "we do nothing here"):
+        cut = tokenise(text)
+        assert set(match_ends(merged, cut, 0, None)) == set(match_ends(pieces, cut, 0, None))
+
+
+def test_offsets_are_summed_on_demand_to_where_each_part_ends() -> None:
+    parts = tokenise("  Hello, big world! " * 50).parts
+    offsets = Offsets(parts)
+    expected = list(accumulate(map(len, parts)))
+    for part in (3, 0, 150, 7, len(parts) - 1):
+        assert offsets.end_of(part) == expected[part]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from itertools import accumulate
+from itertools import accumulate, compress
 from typing import Any, NamedTuple
 
 from pullcheck.phrase_patterns import PatternEntry, Span, compile_raw_pattern, pattern_spans
@@ -116,12 +116,12 @@ def _step(word: Word, state: State, cut: Tokens, part: str | None) -> State | No
     return at, owed + WORD_GAP, before
 
 
-def match_ends(phrase: Phrase, cut: Tokens, at: int, part: str | None) -> list[State]:
-    """Every way `phrase` can match from token `at`: its end states."""
+def match_ends(pieces: tuple[Piece, ...], cut: Tokens, at: int, part: str | None) -> list[State]:
+    """Every way a phrase (its `pieces`) can match from token `at`: its end states."""
     tokens = cut.tokens
     count = len(tokens)
     states: list[State] = [(at, None, "")]
-    for alternatives, optional in phrase.pieces:
+    for alternatives, optional in pieces:
         grown = list(states) if optional else []
         for state in states:
             for words in alternatives:
@@ -154,6 +154,27 @@ def match_ends(phrase: Phrase, cut: Tokens, at: int, part: str | None) -> list[S
             return []
         states = grown
     return [state for state in states if state[1] is not None]
+
+
+def merged_alternatives(pieces: tuple[Piece, ...]) -> tuple[Piece, ...]:
+    """The same pieces with the alternatives that are one plain word each ("(packages|
+    services|audits)") made one word of all their spellings, where the first of them stood:
+    `match_ends` then tests a token once against a set instead of once per alternative. Each
+    such alternative reaches the same state (the next token), so the ends are the same."""
+    merged: list[Piece] = []
+    for alternatives, optional in pieces:
+        kept: list[tuple[Word, ...] | None] = []
+        spellings: set[str] = set()
+        for words in alternatives:
+            if len(words) == 1 and words[0].__class__ is frozenset:
+                if None not in kept:
+                    kept.append(None)  # where the merged word goes
+                spellings.update(words[0])
+            else:
+                kept.append(words)
+        word: Word = frozenset(spellings)
+        merged.append((tuple((word,) if words is None else words for words in kept), optional))
+    return tuple(merged)
 
 
 class Automaton(NamedTuple):
@@ -312,6 +333,7 @@ class PhraseIndex:
         self._longest = 0
         self._thirds: dict[Phrase, frozenset[str] | None] = {}
         self._machines: dict[Phrase, Automaton | None] = {}
+        self._merged: dict[Phrase, tuple[Piece, ...]] = {}
         self._learned: set[str] = set()
         self._pairs: set[tuple[str, str]] = set()
         self._singles: set[str] = set()
@@ -376,7 +398,8 @@ class PhraseIndex:
         self.learn(set(self._heads))
         for phrase in self.phrases:
             self.thirds(phrase)
-            self.machine(phrase)
+            if self.machine(phrase) is None:
+                self.merged(phrase)
 
     def machine(self, phrase: Phrase) -> Automaton | None:
         """`automaton` of a phrase, built when it is first tried."""
@@ -385,6 +408,14 @@ class PhraseIndex:
         except KeyError:
             machine = self._machines[phrase] = automaton(phrase.pieces)
             return machine
+
+    def merged(self, phrase: Phrase) -> tuple[Piece, ...]:
+        """`merged_alternatives` of a phrase's pieces, worked out when it is first tried."""
+        try:
+            return self._merged[phrase]
+        except KeyError:
+            merged = self._merged[phrase] = merged_alternatives(phrase.pieces)
+            return merged
 
     def thirds(self, phrase: Phrase) -> frozenset[str] | None:
         """`third_spellings` of a phrase, worked out when it is first tried."""
@@ -453,7 +484,7 @@ def _phrase_spans(index: PhraseIndex, cut: Tokens, first_only: bool) -> dict[str
     numbers = seconds_of(NUMBER_KEY)
     positions = _places(index, cut)
     found: dict[str, list[Span]] = {}
-    offsets: list[int] = []
+    offsets = Offsets(cut.parts)
     # Spellings whose groups all have their first hit (first_only): skipped from then on.
     spent: set[str] = set()
     plans: dict[tuple[str, str | None], tuple[Phrase, ...]] = {}
@@ -498,6 +529,30 @@ def _phrase_spans(index: PhraseIndex, cut: Tokens, first_only: bool) -> dict[str
     return found
 
 
+class Offsets:
+    """Where each part of a cut text ends (a character offset), summed only as far as a hit
+    needs: with `first_only` the last first hit often comes early in a long draft, and
+    summing every part cost as much as the matching around it."""
+
+    # Parts summed past the one asked for, so hits close together do not each sum a few.
+    AHEAD = 64
+
+    def __init__(self, parts: list[str]) -> None:
+        self._parts = parts
+        self._ends = [0]  # _ends[k + 1]: where parts[k] ends
+
+    def end_of(self, part: int) -> int:
+        ends = self._ends
+        if part + 1 >= len(ends):
+            done = len(ends) - 1
+            summed = accumulate(
+                map(len, self._parts[done : part + 1 + self.AHEAD]), initial=ends[-1]
+            )
+            next(summed)  # the initial value, already in `ends`
+            ends.extend(summed)
+        return ends[part + 1]
+
+
 def _where(tokens: list[str], token: str) -> Iterator[int]:
     """Every index of `token` in `tokens` (list.index scans in C)."""
     at = -1
@@ -537,15 +592,14 @@ def _places(index: PhraseIndex, cut: Tokens) -> Iterable[int]:
     firsts.update(anywhere)
     following = tokens[1:]
     following.append("")
+    # The tokens that may open a phrase are picked out in C (rather than a Python test and a
+    # pair per token); only those are tested with the token that follows them.
     places = [
         at
-        for at, pair in enumerate(zip(tokens, following, strict=True))
-        if pair[0] in firsts
-        and (
-            pair[0] in anywhere
-            or pair in pairs
-            or (pair[0] in before_number and pair[1] in numbers)
-        )
+        for at in compress(range(count), map(firsts.__contains__, tokens))
+        if tokens[at] in anywhere
+        or (tokens[at], following[at]) in pairs
+        or (tokens[at] in before_number and following[at] in numbers)
     ]
     if by_second:
         # Phrases opening with `@handle` or `word*`, found by the token after their first.
@@ -607,7 +661,7 @@ def _longest_at(
     after: tuple[int, str] | None,
     found: dict[str, list[Span]],
     first_only: bool,
-    offsets: list[int],
+    offsets: Offsets,
 ) -> None:
     """Add to `found` each group's longest match starting at token `at` (or `after[0]`
     characters into it, where `after[1]` is the rest of the token)."""
@@ -632,12 +686,10 @@ def _longest_at(
             end_at = automaton_end(machine, tokens, at, part)
             ends: list[State] = [(end_at, WORD_GAP, "")] if end_at > 0 else []
         else:
-            ends = match_ends(phrase, cut, at, part)
+            ends = match_ends(index.merged(phrase), cut, at, part)
         for end_at, owed, before in ends:
-            if not offsets:
-                offsets.extend(accumulate(map(len, cut.parts)))
-            start = offsets[2 * at] + (after[0] if after is not None else 0) - len(before)
-            end = offsets[2 * end_at - 1]
+            start = offsets.end_of(2 * at) + (after[0] if after is not None else 0) - len(before)
+            end = offsets.end_of(2 * end_at - 1)
             if owed is not None and owed != WORD_GAP:  # an end state always owes a string
                 # Punctuation written after the last token ("w/", "#%"): it must follow it.
                 tail = gap_pattern(owed[: -len(WORD_GAP)] + r"(?![\w'])").match(cut.subject, end)
