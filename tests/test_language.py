@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pullcheck.engine import Engine, EngineSettings
-from pullcheck.language import guess_language
+from pullcheck.language import WORD, _words, guess_language
 from pullcheck.models import Draft, ReplyTarget
 from pullcheck.phrases import PhraseError, load_phrase_file
 from pullcheck.rulebook import builtin_pack
@@ -82,3 +84,9 @@ def test_a_translation_file_example_that_fails_names_the_group(tmp_path: Path) -
     )
     with pytest.raises(PhraseError, match=r"groups.offer: examples.match: 'vendemos'"):
         load_phrase_file(path)
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=80))
+def test_ascii_words_are_found_without_the_regex_exactly_as_with_it(text: str) -> None:
+    lowered = text.lower()
+    assert _words(lowered) == WORD.findall(lowered)

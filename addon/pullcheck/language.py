@@ -14,6 +14,12 @@ from collections.abc import Collection
 SAMPLE = 600
 MIN_HITS = 2
 WORD = re.compile(r"[^\W\d_]+")
+# In ASCII text WORD's words are the runs of letters: every other byte made a blank, a split
+# finds them in C several times faster than the regex.
+ASCII_NON_LETTERS = bytes.maketrans(
+    bytes(code for code in range(128) if not chr(code).isalpha()),
+    b" " * sum(1 for code in range(128) if not chr(code).isalpha()),
+)
 
 # Words frequent in one language and rare in the others (and in English).
 FUNCTION_WORDS: dict[str, frozenset[str]] = {
@@ -50,7 +56,7 @@ def guess_language(text: str, languages: Collection[str] | None = None) -> str |
     frequent in the text (distinct words); None when none reaches `MIN_HITS` (English, or too
     short to tell)."""
     # Distinct words: set intersections run in C, and a word said twice is no better evidence.
-    words = set(WORD.findall(text[:SAMPLE].lower()))
+    words = set(_words(text[:SAMPLE].lower()))
     if len(words) < MIN_HITS:
         return None
     best: str | None = None
@@ -62,3 +68,10 @@ def guess_language(text: str, languages: Collection[str] | None = None) -> str |
         if hits > best_hits:
             best, best_hits = language, hits
     return best
+
+
+def _words(lowered: str) -> list[str]:
+    """WORD's matches in `lowered` (in ASCII text, without the regex)."""
+    if lowered.isascii():
+        return lowered.encode("ascii").translate(ASCII_NON_LETTERS).decode("ascii").split()
+    return WORD.findall(lowered)
