@@ -205,6 +205,12 @@ class Phrasebook:
         groups[group.name] = group
         self.language_index.setdefault(group.language, PhraseIndex()).merge(group.index)
 
+    def build_indexes(self) -> None:
+        """Build every index as a draft's first search would (`PhraseIndex.build`), so that a
+        pack stored with them built (`pullcheck.pack_store`) reads back ready to search."""
+        for index in (self.index, *self.language_index.values()):
+            index.build()
+
     def compile_all(self) -> None:
         """Build every index now, with all it otherwise works out when a draft first needs it
         (the pairs of first words, each phrase's third words), so that no draft waits for it:

@@ -37,12 +37,16 @@ example's text the finding highlights; `occurrence: 2` when they occur more than
 
 from __future__ import annotations
 
+import hashlib
 import re
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import pydantic
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -53,14 +57,15 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
 
-from pullcheck import second_opinion
+from pullcheck import __version__, pack_store, second_opinion
 from pullcheck.collector import collector_paused
 from pullcheck.context_facts import read_facts
 from pullcheck.features import BUILTIN_SIGNALS
 from pullcheck.located_yaml import YamlProblem, line_of, read_located_yaml
 from pullcheck.models import Draft, Kind, ReplyTarget, Severity
-from pullcheck.pack_memo import PartMemo
+from pullcheck.pack_memo import PartMemo, files_digest
 from pullcheck.phrases import Phrasebook, PhraseError, load_phrase_file
+from pullcheck.places import cache_dir
 from pullcheck.second_opinion import ModelError, builtin_model
 from pullcheck.topics import LEXICON_FILE, TopicLexicon, TopicLexiconError, load_lexicon
 
@@ -539,7 +544,49 @@ def load_rule_pack(
         with collector_paused():
             return _build_rule_pack(paths, check_examples, builtin_examples)
 
+    # The shipped pack (whose examples are not run at load) is also kept on disk, for the next
+    # process; no other: your own rules' examples must run each time they load.
+    shipped = [folder.resolve() for folder in paths] == [builtin_rules_dir().resolve()]
+    if shipped and not builtin_examples:
+        return _PACKS.get_or_build(key, read, lambda: _stored_pack(read, build))
     return _PACKS.get_or_build(key, read, build)
+
+
+# The modules whose objects a stored pack holds (tests/test_pack_store.py checks that no other
+# module's do): a change of their code must not read back a pack pickled by the old code.
+PACK_MODULES = (
+    "pullcheck.rulebook",
+    "pullcheck.phrases",
+    "pullcheck.phrase_matcher",
+    "pullcheck.phrase_patterns",
+    "pullcheck.phrase_syntax",
+    "pullcheck.topics",
+)
+STORED_PACK = "builtin-pack"
+
+
+def stored_pack_key(read: list[Path]) -> str:
+    """What a stored pack was built from: the bytes of the files it read, the source of the code
+    whose objects it holds, and the versions of pullcheck, pydantic and Python."""
+    sources = [Path(str(sys.modules[name].__file__)) for name in PACK_MODULES]
+    versions = f"{__version__}\0{pydantic.VERSION}\0{sys.version}"
+    parts = (files_digest(read), files_digest(sources), versions)
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def _stored_pack(read: list[Path], build: Callable[[], RulePack]) -> RulePack:
+    """The pack stored on disk from the same files and code (`pullcheck.pack_store`), else
+    `build()`'s, its phrase indexes built, stored for the next process."""
+    key = stored_pack_key(read)
+    found = pack_store.load(cache_dir(), STORED_PACK, key)
+    if isinstance(found, RulePack):
+        return found
+    pack = build()
+    pack.phrasebook.build_indexes()
+    # A file edited while the pack was built: the pack may mix both versions; keep it off disk.
+    if stored_pack_key(read) == key:
+        pack_store.save(cache_dir(), STORED_PACK, key, pack)
+    return pack
 
 
 def _build_rule_pack(paths: list[Path], check_examples: bool, builtin_examples: bool) -> RulePack:
