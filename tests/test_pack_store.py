@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import pickle
 import stat
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pullcheck import pack_store, rulebook
@@ -25,7 +27,7 @@ PITCH = "Check out my agency, we help SaaS founders cut churn. Book a call: cale
 
 
 @pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """An empty cache folder, and no pack remembered in this process."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     rulebook._PACKS.clear()
@@ -125,7 +127,7 @@ def test_the_stored_pack_holds_objects_of_the_keyed_modules_only(cache: Path) ->
     modules: set[str] = set()
 
     class Recorder(pickle.Pickler):
-        def reducer_override(self, obj: object) -> object:
+        def reducer_override(self, obj: object) -> Any:
             modules.add((obj if isinstance(obj, type) else type(obj)).__module__)
             return NotImplemented
 
