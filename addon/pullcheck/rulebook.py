@@ -117,8 +117,11 @@ class RulePackError(ValueError):
         super().__init__(f"{where}: {message}" if file is not None else message)
 
 
+# The rule models' validators are built when a pack is first validated, not at import (each
+# model below says `defer_build`): a process that reads the shipped pack back from disk
+# (`pullcheck.pack_store`) validates no rule and does not pay for them (issue 13).
 class Conditions(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
     kinds: list[Kind] | None = None
     any_signals: list[str] = Field(default_factory=list, alias="any")
@@ -202,7 +205,7 @@ class Conditions(BaseModel):
 class SentBefore(BaseModel):
     """A message already sent before an example (for rules that look at the sent history)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     text: str
     to: str
@@ -212,7 +215,7 @@ class SentBefore(BaseModel):
 class Example(BaseModel):
     """A draft with its situation, written next to the rule it illustrates."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     text: str
     kind: Kind = "post"
@@ -297,7 +300,7 @@ class Example(BaseModel):
 
 
 class Examples(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
     flag: list[Example] = Field(min_length=MIN_EXAMPLES)
     pass_: list[Example] = Field(alias="pass", min_length=MIN_EXAMPLES)
@@ -315,7 +318,7 @@ class Examples(BaseModel):
 class RuleLink(BaseModel):
     """A reference: where the reasoning behind a rule can be read."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     title: str = Field(min_length=1)
     url: str = Field(pattern=r"^https?://[^\s]+$")
@@ -328,7 +331,7 @@ class Rule(BaseModel):
     falls back to `message`), `why`, `examples`, `instead`, `known_problems`.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     code: str = Field(pattern=CODE_PATTERN)
     name: str = Field(pattern=NAME_PATTERN)
@@ -383,7 +386,7 @@ class RetiredRule(BaseModel):
     """A code that left the pack. It stays reserved: no rule may take it (or its name) again,
     and a config that turns it on is told why it is gone."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     code: str = Field(pattern=CODE_PATTERN)
     name: str = Field(pattern=NAME_PATTERN)
@@ -406,7 +409,7 @@ class RetiredRule(BaseModel):
 class RetiredFile(BaseModel):
     """`retired.yaml`: the codes of removed rules, kept so they never change meaning."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     retired: list[RetiredRule] = Field(default_factory=list)
 
@@ -853,6 +856,3 @@ def never_fires(when: Conditions, params: dict[str, Any]) -> str | None:
 
 def builtin_pack() -> RulePack:
     return load_rule_pack([builtin_rules_dir()])
-
-
-Conditions.model_rebuild()
