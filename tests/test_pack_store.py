@@ -134,3 +134,9 @@ def test_the_stored_pack_holds_objects_of_the_keyed_modules_only(cache: Path) ->
     Recorder(io.BytesIO(), protocol=pickle.HIGHEST_PROTOCOL).dump(pack)
     ours = {name for name in modules if name.split(".")[0] == "pullcheck"}
     assert ours <= set(PACK_MODULES)
+
+
+def test_a_store_others_can_write_to_is_not_read(cache: Path) -> None:
+    assert pack_store.save(cache, "pack", "key", ["mine"])
+    (cache / "pack.pickle").chmod(0o666)
+    assert pack_store.load(cache, "pack", "key") is None

@@ -12,8 +12,9 @@ a pickle takes about 20 ms. A stored pack must never be served stale or broken:
   written again;
 - it is written to a temporary file and renamed into place, so a reader sees a whole entry or
   none, and it is private to the user (0600, in a 0700 folder);
-- a pack holds rules and phrase groups, never draft text. (Unpickling runs what the file says;
-  the folder is the user's own, like Python's `__pycache__`.)
+- a pack holds rules and phrase groups, never draft text;
+- unpickling runs what the file says, so an entry is read only from a file and folder owned by
+  the user and writable by no one else.
 
 Storing is best effort: a folder that cannot be written costs the next start the build, nothing
 else. Only one entry per name is kept: a new key replaces the old one.
@@ -37,11 +38,19 @@ def load(folder: Path, name: str, key: str) -> Any | None:
     file that does not read back)."""
     try:
         with open(folder / f"{name}.pickle", "rb") as file:
+            if not (_private(os.fstat(file.fileno())) and _private(folder.stat())):
+                return None
             if file.readline(200) != _header(key):
                 return None
             return pickle.load(file)
     except Exception:  # any damaged file means "not stored"
         return None
+
+
+def _private(status: os.stat_result) -> bool:
+    """Owned by this user and writable by no one else: unpickling runs what the file says, so a
+    file another user could have written (a cache folder in a shared place) is not read."""
+    return status.st_uid == os.getuid() and not status.st_mode & 0o022
 
 
 def _header(key: str) -> bytes:
