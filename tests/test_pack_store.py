@@ -140,3 +140,17 @@ def test_a_store_others_can_write_to_is_not_read(cache: Path) -> None:
     assert pack_store.save(cache, "pack", "key", ["mine"])
     (cache / "pack.pickle").chmod(0o666)
     assert pack_store.load(cache, "pack", "key") is None
+
+
+def test_no_home_folder_still_loads_the_pack(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", no_home)
+    rulebook._PACKS.clear()
+    try:
+        assert builtin_pack().codes()
+    finally:
+        rulebook._PACKS.clear()

@@ -580,15 +580,19 @@ def stored_pack_key(read: list[Path]) -> str:
 def _stored_pack(read: list[Path], build: Callable[[], RulePack]) -> RulePack:
     """The pack stored on disk from the same files and code (`pullcheck.pack_store`), else
     `build()`'s, its phrase indexes built, stored for the next process."""
+    try:
+        folder = cache_dir()
+    except RuntimeError:  # no home folder to keep a cache in: build the pack each time
+        return build()
     key = stored_pack_key(read)
-    found = pack_store.load(cache_dir(), STORED_PACK, key)
+    found = pack_store.load(folder, STORED_PACK, key)
     if isinstance(found, RulePack):
         return found
     pack = build()
     pack.phrasebook.build_indexes()
     # A file edited while the pack was built: the pack may mix both versions; keep it off disk.
     if stored_pack_key(read) == key:
-        pack_store.save(cache_dir(), STORED_PACK, key, pack)
+        pack_store.save(folder, STORED_PACK, key, pack)
     return pack
 
 
