@@ -15,12 +15,12 @@ from pullcheck.engine import Engine, EngineSettings
 from pullcheck.models import Draft, ReplyTarget
 from pullcheck.rulebook import (
     PACK_MODULES,
-    STORED_PACK,
     RulePack,
     builtin_pack,
     builtin_rules_dir,
     load_rule_pack,
     stored_pack_key,
+    stored_pack_name,
 )
 
 PITCH = "Check out my agency, we help SaaS founders cut churn. Book a call: calendly.com/x"
@@ -36,7 +36,7 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def stored(cache: Path) -> Path:
-    return cache / f"{STORED_PACK}.pickle"
+    return cache / f"{stored_pack_name()}.pickle"
 
 
 def forbid_building(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -565,7 +565,14 @@ PACK_MODULES = (
     "pullcheck.phrase_syntax",
     "pullcheck.topics",
 )
-STORED_PACK = "builtin-pack"
+
+
+def stored_pack_name() -> str:
+    """One stored pack per installed copy of pullcheck (named after where its rules are), so
+    that two installs, say a virtual environment and a system one, do not keep replacing each
+    other's; a new version in the same place replaces the old."""
+    where = str(builtin_rules_dir().resolve()).encode("utf-8", "surrogateescape")
+    return "builtin-pack-" + hashlib.sha256(where).hexdigest()[:16]
 
 
 def stored_pack_key(read: list[Path]) -> str:
@@ -585,14 +592,14 @@ def _stored_pack(read: list[Path], build: Callable[[], RulePack]) -> RulePack:
     except RuntimeError:  # no home folder to keep a cache in: build the pack each time
         return build()
     key = stored_pack_key(read)
-    found = pack_store.load(folder, STORED_PACK, key)
+    found = pack_store.load(folder, stored_pack_name(), key)
     if isinstance(found, RulePack):
         return found
     pack = build()
     pack.phrasebook.build_indexes()
     # A file edited while the pack was built: the pack may mix both versions; keep it off disk.
     if stored_pack_key(read) == key:
-        pack_store.save(folder, STORED_PACK, key, pack)
+        pack_store.save(folder, stored_pack_name(), key, pack)
     return pack
 
 
