@@ -74,10 +74,12 @@ QUOTE_TRANSLATION = str.maketrans(
 assert all(code > 127 for code in QUOTE_TRANSLATION if code != ord("`")), "see normalise()"
 
 
+# Validators built when a phrase file is first read (`defer_build`), not at import: a pack read
+# back from disk (`pullcheck.pack_store`) reads none.
 class PhraseExamples(BaseModel):
     """Text the group must find (`match`) and must not (`no_match`), checked when it loads."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     match: list[str] = Field(min_length=3)
     no_match: list[str] = Field(min_length=3)
@@ -86,7 +88,7 @@ class PhraseExamples(BaseModel):
 class PhraseGroupFile(BaseModel):
     """The YAML of one phrase group, validated at the edge."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     group: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
     description: str = ""
@@ -205,6 +207,12 @@ class Phrasebook:
         groups[group.name] = group
         self.language_index.setdefault(group.language, PhraseIndex()).merge(group.index)
 
+    def build_indexes(self) -> None:
+        """Build every index as a draft's first search would (`PhraseIndex.build`), so that a
+        pack stored with them built (`pullcheck.pack_store`) reads back ready to search."""
+        for index in (self.index, *self.language_index.values()):
+            index.build()
+
     def compile_all(self) -> None:
         """Build every index now, with all it otherwise works out when a draft first needs it
         (the pairs of first words, each phrase's third words), so that no draft waits for it:
@@ -236,7 +244,7 @@ class TranslationFile(BaseModel):
     """One language's wording of several groups: `language: es` and `groups: {offer: {...}}`,
     each group as in a group file (phrases, patterns, examples) without `group:`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     language: str = Field(pattern=r"^[a-z]{2}$")
     description: str = ""

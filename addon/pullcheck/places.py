@@ -1,5 +1,6 @@
-"""Where pullcheck keeps things by default: the config file and the data folder (the sent
-log, the "Not push" list, the stores). Environment variables first, then the XDG folders."""
+"""Where pullcheck keeps things by default: the config file, the data folder (the sent log, the
+"Not push" list, the stores) and the cache (the shipped rule pack, built). Environment variables
+first, then the XDG folders."""
 
 from __future__ import annotations
 
@@ -21,3 +22,9 @@ def default_config_path() -> Path:
         return Path(os.environ["PULLCHECK_CONFIG"]).expanduser()
     base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
     return Path(base).expanduser() / "pullcheck" / "config.yaml"
+
+
+def cache_dir() -> Path:
+    """$XDG_CACHE_HOME/pullcheck, else ~/.cache/pullcheck: what can be built again if lost."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "pullcheck"

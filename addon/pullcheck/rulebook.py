@@ -37,12 +37,16 @@ example's text the finding highlights; `occurrence: 2` when they occur more than
 
 from __future__ import annotations
 
+import hashlib
 import re
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import pydantic
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -53,14 +57,15 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
 
-from pullcheck import second_opinion
+from pullcheck import __version__, pack_store, second_opinion
 from pullcheck.collector import collector_paused
 from pullcheck.context_facts import read_facts
 from pullcheck.features import BUILTIN_SIGNALS
 from pullcheck.located_yaml import YamlProblem, line_of, read_located_yaml
 from pullcheck.models import Draft, Kind, ReplyTarget, Severity
-from pullcheck.pack_memo import PartMemo
+from pullcheck.pack_memo import PartMemo, files_digest
 from pullcheck.phrases import Phrasebook, PhraseError, load_phrase_file
+from pullcheck.places import cache_dir
 from pullcheck.second_opinion import ModelError, builtin_model
 from pullcheck.topics import LEXICON_FILE, TopicLexicon, TopicLexiconError, load_lexicon
 
@@ -112,8 +117,11 @@ class RulePackError(ValueError):
         super().__init__(f"{where}: {message}" if file is not None else message)
 
 
+# The rule models' validators are built when a pack is first validated, not at import (each
+# model below says `defer_build`): a process that reads the shipped pack back from disk
+# (`pullcheck.pack_store`) validates no rule and does not pay for them (issue 13).
 class Conditions(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
     kinds: list[Kind] | None = None
     any_signals: list[str] = Field(default_factory=list, alias="any")
@@ -197,7 +205,7 @@ class Conditions(BaseModel):
 class SentBefore(BaseModel):
     """A message already sent before an example (for rules that look at the sent history)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     text: str
     to: str
@@ -207,7 +215,7 @@ class SentBefore(BaseModel):
 class Example(BaseModel):
     """A draft with its situation, written next to the rule it illustrates."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     text: str
     kind: Kind = "post"
@@ -292,7 +300,7 @@ class Example(BaseModel):
 
 
 class Examples(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
     flag: list[Example] = Field(min_length=MIN_EXAMPLES)
     pass_: list[Example] = Field(alias="pass", min_length=MIN_EXAMPLES)
@@ -310,7 +318,7 @@ class Examples(BaseModel):
 class RuleLink(BaseModel):
     """A reference: where the reasoning behind a rule can be read."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     title: str = Field(min_length=1)
     url: str = Field(pattern=r"^https?://[^\s]+$")
@@ -323,7 +331,7 @@ class Rule(BaseModel):
     falls back to `message`), `why`, `examples`, `instead`, `known_problems`.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     code: str = Field(pattern=CODE_PATTERN)
     name: str = Field(pattern=NAME_PATTERN)
@@ -378,7 +386,7 @@ class RetiredRule(BaseModel):
     """A code that left the pack. It stays reserved: no rule may take it (or its name) again,
     and a config that turns it on is told why it is gone."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     code: str = Field(pattern=CODE_PATTERN)
     name: str = Field(pattern=NAME_PATTERN)
@@ -401,7 +409,7 @@ class RetiredRule(BaseModel):
 class RetiredFile(BaseModel):
     """`retired.yaml`: the codes of removed rules, kept so they never change meaning."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     retired: list[RetiredRule] = Field(default_factory=list)
 
@@ -539,7 +547,60 @@ def load_rule_pack(
         with collector_paused():
             return _build_rule_pack(paths, check_examples, builtin_examples)
 
+    # The shipped pack (whose examples are not run at load) is also kept on disk, for the next
+    # process; no other: your own rules' examples must run each time they load.
+    shipped = [folder.resolve() for folder in paths] == [builtin_rules_dir().resolve()]
+    if shipped and not builtin_examples:
+        return _PACKS.get_or_build(key, read, lambda: _stored_pack(read, build))
     return _PACKS.get_or_build(key, read, build)
+
+
+# The modules whose objects a stored pack holds (tests/test_pack_store.py checks that no other
+# module's do): a change of their code must not read back a pack pickled by the old code.
+PACK_MODULES = (
+    "pullcheck.rulebook",
+    "pullcheck.phrases",
+    "pullcheck.phrase_matcher",
+    "pullcheck.phrase_patterns",
+    "pullcheck.phrase_syntax",
+    "pullcheck.topics",
+)
+
+
+def stored_pack_name() -> str:
+    """One stored pack per installed copy of pullcheck (named after where its rules are), so
+    that two installs, say a virtual environment and a system one, do not keep replacing each
+    other's; a new version in the same place replaces the old."""
+    where = str(builtin_rules_dir().resolve()).encode("utf-8", "surrogateescape")
+    return "builtin-pack-" + hashlib.sha256(where).hexdigest()[:16]
+
+
+def stored_pack_key(read: list[Path]) -> str:
+    """What a stored pack was built from: the bytes of the files it read, the source of the code
+    whose objects it holds, and the versions of pullcheck, pydantic and Python."""
+    sources = [Path(str(sys.modules[name].__file__)) for name in PACK_MODULES]
+    versions = f"{__version__}\0{pydantic.VERSION}\0{sys.version}"
+    parts = (files_digest(read), files_digest(sources), versions)
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def _stored_pack(read: list[Path], build: Callable[[], RulePack]) -> RulePack:
+    """The pack stored on disk from the same files and code (`pullcheck.pack_store`), else
+    `build()`'s, its phrase indexes built, stored for the next process."""
+    try:
+        folder = cache_dir()
+    except RuntimeError:  # no home folder to keep a cache in: build the pack each time
+        return build()
+    key = stored_pack_key(read)
+    found = pack_store.load(folder, stored_pack_name(), key)
+    if isinstance(found, RulePack):
+        return found
+    pack = build()
+    pack.phrasebook.build_indexes()
+    # A file edited while the pack was built: the pack may mix both versions; keep it off disk.
+    if stored_pack_key(read) == key:
+        pack_store.save(folder, stored_pack_name(), key, pack)
+    return pack
 
 
 def _build_rule_pack(paths: list[Path], check_examples: bool, builtin_examples: bool) -> RulePack:
@@ -806,6 +867,3 @@ def never_fires(when: Conditions, params: dict[str, Any]) -> str | None:
 
 def builtin_pack() -> RulePack:
     return load_rule_pack([builtin_rules_dir()])
-
-
-Conditions.model_rebuild()
