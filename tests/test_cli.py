@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -328,6 +329,7 @@ def test_the_console_script_runs(tmp_path: Path) -> None:
             "PULLCHECK_CONFIG": str(tmp_path / "none.yaml"),
             "PULLCHECK_DATA_DIR": str(tmp_path),
             "PATH": "/usr/bin:/bin",
+            "XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"],
         },
     )
     assert done.returncode == 0, done.stderr
@@ -387,6 +389,7 @@ def test_check_imports_only_its_own_command_and_not_the_proxy(tmp_path: Path) ->
             "PULLCHECK_CONFIG": str(tmp_path / "none.yaml"),
             "PULLCHECK_DATA_DIR": str(tmp_path),
             "PATH": "/usr/bin:/bin",
+            "XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"],
         },
     )
     assert done.returncode == 0, done.stderr
@@ -440,6 +443,7 @@ def test_the_console_script_leaves_the_heap_to_the_os_only_after_print_only_comm
             "PULLCHECK_CONFIG": str(tmp_path / "none.yaml"),
             "PULLCHECK_DATA_DIR": str(tmp_path),
             "PATH": "/usr/bin:/bin",
+            "XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"],
         },
     )
     assert done.returncode == 0, done.stderr
@@ -458,7 +462,11 @@ def test_decide_imports_only_the_holds_command_that_registers_it(tmp_path: Path)
         capture_output=True,
         text=True,
         timeout=120,
-        env={"PULLCHECK_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        env={
+            "PULLCHECK_DATA_DIR": str(tmp_path),
+            "PATH": "/usr/bin:/bin",
+            "XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"],
+        },
     )
     assert done.stdout.strip().splitlines()[-1] == (
         "2 ['pullcheck.commands.holds', 'pullcheck.commands.options']"
