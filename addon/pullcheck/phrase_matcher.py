@@ -487,12 +487,21 @@ def _phrase_spans(index: PhraseIndex, cut: Tokens, first_only: bool) -> dict[str
     offsets = Offsets(cut.parts)
     # Spellings whose groups all have their first hit (first_only): skipped from then on.
     spent: set[str] = set()
+    # With `first_only`, three words in a row (a plain first word: no number, no apostrophe)
+    # where no phrase was left to try: every phrase they open was of a group already found or
+    # wanted another third word. Found groups only grow, so the same three words come to
+    # nothing again; pitch-dense drafts repeat their sentences, and most places were these.
+    barren: set[tuple[str, str | None, str | None]] = set()
     plans: dict[tuple[str, str | None], tuple[Phrase, ...]] = {}
     for at in positions:
         token = tokens[at]
         if token in spent:
             continue
         following = tokens[at + 1] if at + 1 < count else None
+        if first_only:
+            words = (token, following, tokens[at + 2] if at + 2 < count else None)
+            if words in barren:
+                continue
         # The same pair of words comes back in a long draft: what to try is looked up once.
         phrases = plans.get((token, following))
         if phrases is None:
@@ -504,9 +513,12 @@ def _phrase_spans(index: PhraseIndex, cut: Tokens, first_only: bool) -> dict[str
         if numbers is not None and token[0].isdecimal() and not _inside_number(cut, at):
             phrases += _phrases_for(numbers, {}, _after_number(cut, at, token))
         if phrases:
-            _longest_at(index, phrases, cut, at, None, found, first_only, offsets)
-            if first_only and "'" not in token and found.keys() >= index.groups_tried_at(token):
-                spent.add(token)
+            tried = _longest_at(index, phrases, cut, at, None, found, first_only, offsets)
+            if first_only and "'" not in token:
+                if found.keys() >= index.groups_tried_at(token):
+                    spent.add(token)
+                elif not tried and not token[0].isdecimal():
+                    barren.add(words)
         if "'" in token:
             # A match may also start after an apostrophe ("'check out my ..."): never inside
             # a word, but an apostrophe is no word.
@@ -662,14 +674,16 @@ def _longest_at(
     found: dict[str, list[Span]],
     first_only: bool,
     offsets: Offsets,
-) -> None:
+) -> bool:
     """Add to `found` each group's longest match starting at token `at` (or `after[0]`
-    characters into it, where `after[1]` is the rest of the token)."""
+    characters into it, where `after[1]` is the rest of the token). False when no phrase was
+    tried: each was of a group already found (`first_only`) or wanted another third token."""
     best: dict[str, Span] = {}
     part = after[1] if after is not None else None
     tokens = cut.tokens
     known_thirds, known_machines = index._thirds, index._machines
     third = tokens[at + 2] if at + 2 < len(tokens) else None
+    tried = False
     for phrase in phrases:
         group = phrase.group
         if first_only and group in found:
@@ -679,6 +693,7 @@ def _longest_at(
             thirds = index.thirds(phrase)
         if thirds is not None and third not in thirds:
             continue
+        tried = True
         machine = known_machines.get(phrase, UNKNOWN)
         if machine is UNKNOWN:
             machine = index.machine(phrase)
@@ -701,6 +716,7 @@ def _longest_at(
                 best[group] = (start, end)
     for group, span in best.items():
         found.setdefault(group, []).append(span)
+    return tried
 
 
 def leftmost_longest(spans: list[Span], first_only: bool) -> list[Span]:
