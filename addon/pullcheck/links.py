@@ -42,6 +42,8 @@ class LinkLexicon(NamedTuple):
     pattern: re.Pattern[str]
     shorteners: frozenset[str]
     promo_domains: frozenset[str]
+    # "." before each promo domain, for one `str.endswith` (in C) that finds their sub-domains.
+    promo_subdomain_suffixes: tuple[str, ...]
     profile_domains: frozenset[str]
     referral_params: frozenset[str]
     listing_prefixes: tuple[str, ...]
@@ -67,10 +69,12 @@ def lexicon() -> LinkLexicon:
         r")",
         re.IGNORECASE,
     )
+    promo_domains = _lower_set(raw.get("promo_domains", []))
     return LinkLexicon(
         pattern,
         _lower_set(raw["shorteners"]),
-        _lower_set(raw.get("promo_domains", [])),
+        promo_domains,
+        tuple(sorted("." + domain for domain in promo_domains)),
         _lower_set(raw.get("profile_domains", [])),
         _lower_set(raw.get("referral_params", [])),
         tuple(str(prefix).lower() for prefix in raw.get("listing_prefixes", [])),
@@ -110,9 +114,9 @@ def is_promo(link: Link) -> bool:
     """Does the link promote its writer: a shop, fundraiser, creator page, profile, referral?"""
     known = lexicon()
     domain = link.domain
-    if domain in known.promo_domains or any(
-        domain.endswith("." + promo) for promo in known.promo_domains
-    ):
+    # One C call each for the sub-domains and the listing prefixes below, not a Python loop
+    # over every entry: a pitch-dense draft asks this of each of its links.
+    if domain in known.promo_domains or domain.endswith(known.promo_subdomain_suffixes):
         return True
     _, path, query = url_parts(link.url)
     if query and known.referral_params:
@@ -124,7 +128,7 @@ def is_promo(link: Link) -> bool:
         return True
     if known.listing_prefixes:
         where = domain + path.lower()
-        if any(where.startswith(prefix) for prefix in known.listing_prefixes):
+        if where.startswith(known.listing_prefixes):
             return True
     if domain in known.profile_domains:
         if segments and segments[0].lower() == "pages":
