@@ -44,7 +44,12 @@ def compile_conditions(when: Conditions, params: dict[str, Any]) -> Predicate:
     checks = _checks(when, params)
 
     def holds(context: DraftContext) -> bool:
-        return all(check(context) for check in checks)
+        # A plain loop, not all() over a generator: creating and resuming the generator cost
+        # more than most checks (~0.7 us a rule, every rule of every draft).
+        for check in checks:  # noqa: SIM110 (see above)
+            if not check(context):
+                return False
+        return True
 
     return holds
 
