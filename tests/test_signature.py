@@ -1,10 +1,11 @@
-"""The signature's bit-sliced majority vote against the plain per-bit count it replaces."""
+"""The signature's shortcuts against the plain forms they replace: the bit-sliced majority vote
+against a per-bit count, the ASCII word split against the word regex."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pullcheck.signature import BITS, MAX_SHINGLES, _majority
+from pullcheck.signature import BITS, MAX_SHINGLES, SHINGLE, WORD, _majority, _tokens
 
 SHINGLE_HASH = st.integers(min_value=0, max_value=(1 << BITS) - 1)
 
@@ -26,3 +27,10 @@ def test_majority_counts_every_bit(shingles: list[int]) -> None:
 def test_majority_of_copies_is_the_copy(shingle: int, copies: int) -> None:
     # Every count is 0 or `copies`, the carries' longest ripple: 32 copies reach the top slice.
     assert _majority([shingle] * copies) == shingle
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=300))
+def test_ascii_text_is_cut_into_the_words_the_regex_finds(text: str) -> None:
+    regex_words = WORD.findall(text.lower())[: MAX_SHINGLES + SHINGLE - 1]
+    assert _tokens(text, [], []) == regex_words

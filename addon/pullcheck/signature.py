@@ -25,6 +25,12 @@ MAX_SHINGLES = 32
 # Only the opening is read: 32 shingles need 34 words, inside 600 characters of most text.
 PREFIX_CHARS = 600
 WORD = re.compile(r"[^\W_]+")
+# In ASCII text WORD's words are the runs of letters and digits: every other byte made a blank,
+# a split finds them in C several times faster than the regex's match objects.
+ASCII_NON_WORD = bytes.maketrans(
+    bytes(code for code in range(128) if not chr(code).isalnum()),
+    b" " * sum(1 for code in range(128) if not chr(code).isalnum()),
+)
 MASK = (1 << BITS) - 1
 # `_majority` counts in six bits per position.
 assert MAX_SHINGLES < 1 << 6
@@ -63,9 +69,12 @@ def _tokens(
         pieces.append(replacement)
         cursor = end
     pieces.append(normalised[cursor:])
+    plain = "".join(pieces).lower()
+    wanted = MAX_SHINGLES + SHINGLE - 1
+    if plain.isascii():
+        return plain.encode("ascii").translate(ASCII_NON_WORD).decode("ascii").split()[:wanted]
     # Only the first words are ever used: stop the search there rather than list every word.
-    words = islice(WORD.finditer("".join(pieces).lower()), MAX_SHINGLES + SHINGLE - 1)
-    return [word.group() for word in words]
+    return [word.group() for word in islice(WORD.finditer(plain), wanted)]
 
 
 def similarity_signature(
