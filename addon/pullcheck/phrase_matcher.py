@@ -59,9 +59,12 @@ def tokenise(text: str) -> Tokens:
     if len(lowered) == len(text):
         parts = TOKEN_SPLIT.split(lowered)
         return Tokens(parts[1::2], parts[0::2], parts, lowered)
-    # A few characters grow when lowered ("İ"): lower each token alone, so offsets stay.
-    parts = TOKEN_SPLIT.split(text)
-    return Tokens([token.lower() for token in parts[1::2]], parts[0::2], parts, text)
+    # A few characters grow when lowered ("İ" becomes "i" and a combining dot, which is no word
+    # character): they stay as they are, so every character keeps its place and a word stays a
+    # word (as in the reference matcher, tests/reference_phrases.py).
+    lowered = "".join(char.lower() if len(char.lower()) == 1 else char for char in text)
+    parts = TOKEN_SPLIT.split(lowered)
+    return Tokens(parts[1::2], parts[0::2], parts, lowered)
 
 
 def _take(test: WordTest, cut: Tokens, at: int, part: str | None) -> int:
