@@ -13,9 +13,9 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from pullcheck.commands.options import EXIT_OK, EXIT_USAGE, add_config_option, load_cli_config
-from pullcheck.commands.rules import rule_state
 from pullcheck.config import Config
 from pullcheck.config_errors import closest
+from pullcheck.config_schema import RuleOverride
 from pullcheck.pack_cache import pack_rules, rule_pack
 
 if TYPE_CHECKING:
@@ -34,6 +34,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("code", metavar="CODE")
     add_config_option(parser)
     parser.set_defaults(func=run)
+
+
+def rule_state(rule: Rule, override: RuleOverride | None) -> str:
+    """on, off or shadow: the rule after the config's override (`RuleOverride` or None). A
+    preview rule is off unless the config turns it on (or shadows it)."""
+    shadow = rule.shadow
+    if override and override.shadow is not None:
+        shadow = override.shadow
+    if rule.status == "preview":
+        enabled = bool(override and (override.enabled or override.shadow))
+    else:
+        enabled = not (override and override.enabled is False)
+    if not enabled:
+        return "off"
+    return "shadow" if shadow else "on"
 
 
 def find_rule(rules: dict[str, Rule], wanted: str) -> Rule | None:

@@ -13,6 +13,8 @@ import json
 import sys
 from typing import Any
 
+from pullcheck.commands import explain
+from pullcheck.commands.explain import find_rule, rule_state
 from pullcheck.commands.options import (
     EXIT_FLAGGED,
     EXIT_OK,
@@ -75,21 +77,6 @@ def file_schema(kind: str) -> dict[str, Any]:
     }
 
 
-def rule_state(rule: Any, override: Any) -> str:
-    """on, off or shadow: the rule after the config's override (`RuleOverride` or None). A
-    preview rule is off unless the config turns it on (or shadows it)."""
-    shadow = bool(getattr(rule, "shadow", False))
-    if override and override.shadow is not None:
-        shadow = override.shadow
-    if getattr(rule, "status", "stable") == "preview":
-        enabled = bool(override and (override.enabled or override.shadow))
-    else:
-        enabled = not (override and override.enabled is False)
-    if not enabled:
-        return "off"
-    return "shadow" if shadow else "on"
-
-
 def rule_rows(config: Config) -> list[dict[str, str]]:
     """One row per rule, with the config's overrides applied."""
     rows = []
@@ -113,8 +100,6 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(file_schema(args.schema), indent=2))
         return EXIT_OK
     if args.code and not args.check:
-        from pullcheck.commands import explain
-
         return explain.run(args)
     config = load_cli_config(args)
     if config is None:
@@ -141,8 +126,6 @@ def run(args: argparse.Namespace) -> int:
 def check(config: Config, as_json: bool, code: str | None = None) -> int:
     """Every example of the config's pack, the shipped pack's included (with `code`, a code or
     a name: that rule's examples, and every phrase group's)."""
-    from pullcheck.commands.explain import find_rule
-
     folders = list(rule_pack(config).folders)
     try:
         pack = load_rule_pack(folders, builtin_examples=True)
