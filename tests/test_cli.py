@@ -23,6 +23,17 @@ PUSH_DM = "Thanks for following! Visit my website acme-web.example and get 20% o
 PULL_POST = "We just published our notes from the meetup, thanks to everyone who came!"
 
 
+def bare_env(tmp_path: Path) -> dict[str, str]:
+    """A child process's whole environment: no config, data or cache of the user's, and only
+    the system's PATH (the tests that use it check what the command imports)."""
+    return {
+        "PULLCHECK_CONFIG": str(tmp_path / "none.yaml"),
+        "PULLCHECK_DATA_DIR": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+        "XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"],
+    }
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PULLCHECK_DATA_DIR", str(tmp_path / "data"))
@@ -325,12 +336,7 @@ def test_the_console_script_runs(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=60,
-        env={
-            "PULLCHECK_CONFIG": str(tmp_path / "none.yaml"),
-            "PULLCHECK_DATA_DIR": str(tmp_path),
-            "PATH": "/usr/bin:/bin",
-            "XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"],
-        },
+        env=bare_env(tmp_path),
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["level"] == "none"
@@ -385,12 +391,7 @@ def test_check_imports_only_its_own_command_and_not_the_proxy(tmp_path: Path) ->
         capture_output=True,
         text=True,
         timeout=120,
-        env={
-            "PULLCHECK_CONFIG": str(tmp_path / "none.yaml"),
-            "PULLCHECK_DATA_DIR": str(tmp_path),
-            "PATH": "/usr/bin:/bin",
-            "XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"],
-        },
+        env=bare_env(tmp_path),
     )
     assert done.returncode == 0, done.stderr
     *_, commands, proxy = done.stdout.splitlines()
@@ -439,12 +440,7 @@ def test_the_console_script_leaves_the_heap_to_the_os_only_after_print_only_comm
         capture_output=True,
         text=True,
         timeout=120,
-        env={
-            "PULLCHECK_CONFIG": str(tmp_path / "none.yaml"),
-            "PULLCHECK_DATA_DIR": str(tmp_path),
-            "PATH": "/usr/bin:/bin",
-            "XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"],
-        },
+        env=bare_env(tmp_path),
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()
@@ -462,11 +458,7 @@ def test_decide_imports_only_the_holds_command_that_registers_it(tmp_path: Path)
         capture_output=True,
         text=True,
         timeout=120,
-        env={
-            "PULLCHECK_DATA_DIR": str(tmp_path),
-            "PATH": "/usr/bin:/bin",
-            "XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"],
-        },
+        env=bare_env(tmp_path),
     )
     assert done.stdout.strip().splitlines()[-1] == (
         "2 ['pullcheck.commands.holds', 'pullcheck.commands.options']"

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pullcheck.localdb import drop_freed_pages, is_in_memory, open_private_db
 
@@ -38,17 +38,7 @@ Event = Literal[
     "notpush",
     "opportunity",
 ]
-EVENTS: tuple[str, ...] = (
-    "draft_checked",
-    "warning_shown",
-    "hold",
-    "sent_anyway",
-    "edited",
-    "timed_out",
-    "refused",
-    "notpush",
-    "opportunity",
-)
+EVENTS: tuple[str, ...] = get_args(Event)
 FILENAME = "stats.sqlite3"
 # The row of an event as a whole; rows with a rule code count the same event per rule.
 ALL_RULES = ""
