@@ -20,12 +20,12 @@ import re
 import string
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, TypeVar
 
 from pullcheck.language import guess_language
 from pullcheck.links import Link, Mention, find_links, find_mentions, is_promo, link_from_field
 from pullcheck.phrases import Hit, Phrasebook, normalise
-from pullcheck.unmask import unmask
+from pullcheck.unmask import Unmasked, unmask
 
 BUILTIN_SIGNALS = (
     "link",
@@ -57,6 +57,7 @@ ASCII_CAPITALS = string.ascii_uppercase.encode("ascii")
 ASKS_GROUP = "asks-for-help"
 
 Span = tuple[int, int]
+Located = TypeVar("Located", Link, Mention)
 
 
 class Ask(NamedTuple):
@@ -148,13 +149,7 @@ def extract(
     # are mapped back onto `text`.
     unmasked = unmask(normalised)
     scanned = unmasked.text if unmasked is not None else normalised
-    found_links = find_links(scanned)
-    if unmasked is not None:
-        found_links = [
-            link._replace(start=start, end=end)
-            for link in found_links
-            for start, end in [unmasked.span(link.start, link.end)]
-        ]
+    found_links = _mapped_back(find_links(scanned), unmasked)
     links = [link for link in found_links if not _ignored(link.domain, ignore_domains)]
     seen_urls = {link.url for link in links}
     for url in extra_links or ():
@@ -162,13 +157,7 @@ def extract(
             link = link_from_field(url)
             if link.domain and not _ignored(link.domain, ignore_domains):
                 links.append(link)
-    mentions = find_mentions(scanned)
-    if unmasked is not None:
-        mentions = [
-            mention._replace(start=start, end=end)
-            for mention in mentions
-            for start, end in [unmasked.span(mention.start, mention.end)]
-        ]
+    mentions = _mapped_back(find_mentions(scanned), unmasked)
     known = {mention.handle for mention in mentions}
     for handle in extra_mentions or ():
         handle = handle.lstrip("@").lower()
@@ -199,6 +188,17 @@ def extract(
     )
     features.signals = _signals(features)
     return features
+
+
+def _mapped_back(found: list[Located], unmasked: Unmasked | None) -> list[Located]:
+    """Links or mentions found in the plain form, with their spans in the original text."""
+    if unmasked is None:
+        return found
+    return [
+        item._replace(start=start, end=end)
+        for item in found
+        for start, end in [unmasked.span(item.start, item.end)]
+    ]
 
 
 def _ignored(domain: str, ignore_domains: set[str] | frozenset[str]) -> bool:

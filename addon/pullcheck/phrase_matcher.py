@@ -55,15 +55,13 @@ def tokenise(text: str) -> Tokens:
     lowered = text.lower()
     if lowered.isascii():
         parts = TOKEN_SPLIT_ASCII.split(lowered)
-        return Tokens(parts[1::2], parts[0::2], parts, lowered)
-    if len(lowered) == len(text):
+    else:
+        if len(lowered) != len(text):
+            # A few characters grow when lowered ("İ" becomes "i" and a combining dot, which is
+            # no word character): they stay as they are, so every character keeps its place and
+            # a word stays a word (as in the reference matcher, tests/reference_phrases.py).
+            lowered = "".join(char.lower() if len(char.lower()) == 1 else char for char in text)
         parts = TOKEN_SPLIT.split(lowered)
-        return Tokens(parts[1::2], parts[0::2], parts, lowered)
-    # A few characters grow when lowered ("İ" becomes "i" and a combining dot, which is no word
-    # character): they stay as they are, so every character keeps its place and a word stays a
-    # word (as in the reference matcher, tests/reference_phrases.py).
-    lowered = "".join(char.lower() if len(char.lower()) == 1 else char for char in text)
-    parts = TOKEN_SPLIT.split(lowered)
     return Tokens(parts[1::2], parts[0::2], parts, lowered)
 
 
