@@ -74,17 +74,11 @@ def _take(test: WordTest, cut: Tokens, at: int, part: str | None) -> int:
     assert test.pattern is not None
     if not test.number:
         return at + 1 if test.pattern.fullmatch(subject) else -1
-    tokens, gaps = cut.tokens, cut.gaps
     # Not the digits after a separator of a number ("1,000": "000" is no number of its own).
     if part is None and _inside_number(cut, at):
         return -1
-    # The number runs on while a separator and digits follow (taken whole: "1,000p" is one).
-    last = len(tokens) - 1
-    while at < last and subject.isdecimal() and gaps[at + 1] in SEPARATORS:
-        if not tokens[at + 1][:1].isdecimal():
-            break
-        at += 1
-        subject = tokens[at]
+    # The number is taken whole, its last token tested ("1,000p": "000p").
+    at, subject = _number_run(cut, at, subject)
     return at + 1 if test.pattern.fullmatch(subject) else -1
 
 
@@ -627,9 +621,10 @@ def _places(index: PhraseIndex, cut: Tokens) -> Iterable[int]:
     return places
 
 
-def _after_number(cut: Tokens, at: int, first: str) -> str | None:
-    """The token after the number that starts at token `at` ("1,000 per": "per"); `first`:
-    that token, or its part where the number starts (after an apostrophe)."""
+def _number_run(cut: Tokens, at: int, first: str) -> tuple[int, str]:
+    """The last token (index, spelling) of the number that starts at token `at`: it runs on
+    while a separator and digits follow ("1,000p" is one). `first`: that token, or its part
+    where the number starts (after an apostrophe)."""
     tokens, gaps = cut.tokens, cut.gaps
     last = len(tokens) - 1
     while at < last and first.isdecimal() and gaps[at + 1] in SEPARATORS:
@@ -637,7 +632,14 @@ def _after_number(cut: Tokens, at: int, first: str) -> str | None:
             break
         at += 1
         first = tokens[at]
-    return tokens[at + 1] if at < last else None
+    return at, first
+
+
+def _after_number(cut: Tokens, at: int, first: str) -> str | None:
+    """The token after the number that starts at token `at` ("1,000 per": "per"); `first`:
+    that token, or its part where the number starts (after an apostrophe)."""
+    at, _ = _number_run(cut, at, first)
+    return cut.tokens[at + 1] if at + 1 < len(cut.tokens) else None
 
 
 def _inside_number(cut: Tokens, at: int) -> bool:
