@@ -94,6 +94,22 @@ def read_table(
     return rows
 
 
+def read_tables(
+    bundle: Bundle, stem: str, required: Iterable[str], what: str, *, case_sensitive: bool = False
+) -> list[dict[str, str]]:
+    """The rows of every table named `stem` (`find_tables`), one table after another."""
+    rows: list[dict[str, str]] = []
+    for name in find_tables(bundle, stem, case_sensitive=case_sensitive):
+        rows.extend(read_table(bundle, name, required, what))
+    return rows
+
+
+def export_order(value: str | None) -> float:
+    """A sort key for an export's time: rows without a readable time sort first."""
+    when = export_time(value)
+    return when.timestamp() if when else float("-inf")
+
+
 def export_time(value: str | None) -> datetime | None:
     """A time as these exports write it; times without a zone are UTC."""
     text = (value or "").strip()

@@ -22,7 +22,14 @@ from collections import Counter
 from datetime import datetime
 
 from pullcheck.audit.bundle import Bundle
-from pullcheck.audit.csv_tables import export_time, find_tables, has_columns, read_table
+from pullcheck.audit.csv_tables import (
+    export_order,
+    export_time,
+    find_tables,
+    has_columns,
+    read_table,
+    read_tables,
+)
 from pullcheck.audit.items import Archive, ArchiveError, ArchiveItem
 
 PLATFORM = "linkedin"
@@ -48,10 +55,10 @@ def is_linkedin_export(bundle: Bundle) -> bool:
 
 
 def read_linkedin_export(bundle: Bundle) -> Archive:
-    shares = _rows(bundle, "Shares", SHARES, "LinkedIn's Shares.csv")
-    comments = _rows(bundle, "Comments", COMMENTS, "LinkedIn's Comments.csv")
-    messages = _rows(bundle, "messages", MESSAGES, "LinkedIn's messages.csv")
-    invitations = _rows(bundle, "Invitations", INVITATIONS, "LinkedIn's Invitations.csv")
+    shares = read_tables(bundle, "Shares", SHARES, "LinkedIn's Shares.csv")
+    comments = read_tables(bundle, "Comments", COMMENTS, "LinkedIn's Comments.csv")
+    messages = read_tables(bundle, "messages", MESSAGES, "LinkedIn's messages.csv")
+    invitations = read_tables(bundle, "Invitations", INVITATIONS, "LinkedIn's Invitations.csv")
     if not (shares or comments or messages or invitations) and not any(
         find_tables(bundle, stem) for stem in ("Shares", "Comments", "messages", "Invitations")
     ):
@@ -98,13 +105,6 @@ def read_linkedin_export(bundle: Bundle) -> Archive:
     archive = Archive(PLATFORM, str(bundle.path), owner, items, skipped)
     archive.sort_by_time()
     return archive
-
-
-def _rows(bundle: Bundle, stem: str, columns: tuple[str, ...], what: str) -> list[dict[str, str]]:
-    rows: list[dict[str, str]] = []
-    for name in find_tables(bundle, stem):
-        rows.extend(read_table(bundle, name, columns, what))
-    return rows
 
 
 def profile_key(url: str | None) -> str:
@@ -183,7 +183,7 @@ def _is_owner(row: dict[str, str], owner_url: str | None, owner_name: str | None
 def _messages(
     rows: list[dict[str, str]], owner_url: str | None, owner_name: str | None
 ) -> tuple[list[ArchiveItem], int]:
-    ordered = sorted(rows, key=lambda r: _sort_time(export_time(r.get("DATE"))))
+    ordered = sorted(rows, key=lambda r: export_order(r.get("DATE")))
     heard_from: dict[str, set[str]] = {}  # conversation -> people who wrote in it
     sent: list[ArchiveItem] = []
     left_out = 0
@@ -254,7 +254,3 @@ def _invitations(
             )
         )
     return notes, left_out
-
-
-def _sort_time(when: datetime | None) -> float:
-    return when.timestamp() if when else float("-inf")

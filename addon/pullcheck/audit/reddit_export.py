@@ -16,10 +16,16 @@ message (from or to). Left out: deleted or removed bodies, received messages, ch
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
 
 from pullcheck.audit.bundle import Bundle
-from pullcheck.audit.csv_tables import export_time, find_tables, has_columns, read_table
+from pullcheck.audit.csv_tables import (
+    export_order,
+    export_time,
+    find_tables,
+    has_columns,
+    read_table,
+    read_tables,
+)
 from pullcheck.audit.items import Archive, ArchiveError, ArchiveItem
 
 PLATFORM = "reddit"
@@ -38,11 +44,9 @@ def is_reddit_export(bundle: Bundle) -> bool:
 
 
 def read_reddit_export(bundle: Bundle) -> Archive:
-    posts = _rows(bundle, "posts", POSTS, "Reddit's posts.csv")
-    comments = _rows(bundle, "comments", COMMENTS, "Reddit's comments.csv")
-    messages = _rows(bundle, "messages", MESSAGES, "Reddit's messages.csv") + _rows(
-        bundle, "messages_archive", MESSAGES, "Reddit's messages_archive.csv"
-    )
+    posts = _rows(bundle, "posts", POSTS)
+    comments = _rows(bundle, "comments", COMMENTS)
+    messages = _rows(bundle, "messages", MESSAGES) + _rows(bundle, "messages_archive", MESSAGES)
     if not any(find_tables(bundle, stem) for stem in ("posts", "comments", "messages")):
         raise ArchiveError(
             f"{bundle.path}: no posts.csv, comments.csv or messages.csv: not a Reddit export"
@@ -79,11 +83,9 @@ def read_reddit_export(bundle: Bundle) -> Archive:
     return archive
 
 
-def _rows(bundle: Bundle, stem: str, columns: tuple[str, ...], what: str) -> list[dict[str, str]]:
-    rows: list[dict[str, str]] = []
-    for name in find_tables(bundle, stem, case_sensitive=True):
-        rows.extend(read_table(bundle, name, columns, what))
-    return rows
+def _rows(bundle: Bundle, stem: str, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    # Matched by the exact (lower-case) names Reddit's export uses.
+    return read_tables(bundle, stem, columns, f"Reddit's {stem}.csv", case_sensitive=True)
 
 
 def _post(row: dict[str, str]) -> ArchiveItem | None:
@@ -132,7 +134,7 @@ def _user(name: str | None) -> str:
 
 
 def _messages(rows: list[dict[str, str]], owner: str | None) -> tuple[list[ArchiveItem], int]:
-    ordered = sorted(rows, key=lambda r: _sort_time(export_time(r.get("date"))))
+    ordered = sorted(rows, key=lambda r: export_order(r.get("date")))
     heard_from: set[str] = set()  # people who wrote to the owner, so far
     sent: list[ArchiveItem] = []
     left_out = 0
@@ -171,7 +173,3 @@ def _messages(rows: list[dict[str, str]], owner: str | None) -> tuple[list[Archi
             )
         )
     return sent, left_out
-
-
-def _sort_time(when: datetime | None) -> float:
-    return when.timestamp() if when else float("-inf")

@@ -34,6 +34,7 @@ from pullcheck.sites.wire import (
     WireRequest,
     WireResponse,
 )
+from pullcheck.sites.x_api import STATUS_ID, conversation_members, mentions, without_sender
 
 _GRAPHQL = re.compile(r"^/(?:i/api/)?graphql/[\w-]+/(\w+)$")
 _DM_NEW = re.compile(r"^/(?:i/api/)?1\.1/dm/new2?\.json$")
@@ -42,9 +43,6 @@ _NOTIFICATIONS_LEGACY = re.compile(r"^/(?:i/api/)?2/notifications/[\w/]+\.json$"
 # The signed-in account's settings (the web app asks at start; `screen_name` in it) and the
 # v1.1 API's verify_credentials (a User object).
 _ACCOUNT = re.compile(r"^/(?:i/api/)?1\.1/account/(?:settings|verify_credentials)\.json$")
-_STATUS_ID = re.compile(r"/status(?:es)?/(\d+)")
-_MENTION = re.compile(r"(?<![\w@])@(\w{1,15})\b")
-_CONVERSATION_SPLIT = re.compile(r"[-:]")
 _SCREEN_NAME = re.compile(r"\w{1,15}", re.ASCII)
 
 # X's GraphQL API refuses a mutation with HTTP 200, a top-level `errors` list and empty `data`:
@@ -68,12 +66,6 @@ def own_id_from(req: WireRequest) -> str | None:
     value = unquote(twid)
     _, _, user = value.partition("u=")
     return user if user.isdigit() else None
-
-
-def conversation_members(conversation_id: str) -> list[str]:
-    """A 1:1 conversation id is the two user ids joined by '-' (':' inside XChat)."""
-    parts = [p for p in _CONVERSATION_SPLIT.split(conversation_id) if p.isdigit()]
-    return parts if len(parts) == 2 else []
 
 
 class XAdapter:
@@ -130,7 +122,7 @@ class XAdapter:
             return None
         reply_id = string(dig(variables, "reply", "in_reply_to_tweet_id"))
         attachment = text_value(variables.get("attachment_url")) or ""
-        quoted = _STATUS_ID.search(attachment)
+        quoted = STATUS_ID.search(attachment)
         kind: Kind
         target: ReplyTarget | None
         if reply_id:
@@ -145,7 +137,7 @@ class XAdapter:
             kind=kind,
             text=text,
             reply_to=target,
-            mentions=_mentions(text),
+            mentions=mentions(text),
             context="long post" if operation == "CreateNoteTweet" else "",
         )
         return Compose(operation, draft, [], FAILURE, sender=own_id_from(req))
@@ -163,7 +155,7 @@ class XAdapter:
             kind="reply" if reply_id else "post",
             text=text,
             reply_to=ReplyTarget(id=reply_id) if reply_id else None,
-            mentions=_mentions(text),
+            mentions=mentions(text),
             context="scheduled post",
         )
         return Compose("CreateScheduledTweet", draft, [], FAILURE, sender=own_id_from(req))
@@ -185,13 +177,13 @@ class XAdapter:
             recipients = [s for s in (string(r) for r in named) if s]
         conversations = [conversation] if conversation else []
         if conversation and not recipients:
-            recipients = _others(conversation_members(conversation), sender)
+            recipients = without_sender(conversation_members(conversation), sender)
         draft = Draft(
             platform=self.name,
             kind="dm",
             text=text,
             recipients=recipients,
-            mentions=_mentions(text),
+            mentions=mentions(text),
             # recipient_ids is only sent when no conversation exists yet (ENDPOINTS.md §1.3).
             prior_conversation=False if (named and not conversation) else None,
         )
@@ -214,13 +206,13 @@ class XAdapter:
             if conversation:
                 conversations.append(conversation)
                 if not recipients:
-                    recipients = _others(conversation_members(conversation), sender)
+                    recipients = without_sender(conversation_members(conversation), sender)
         draft = Draft(
             platform=self.name,
             kind="dm",
             text=text,
             recipients=recipients,
-            mentions=_mentions(text),
+            mentions=mentions(text),
         )
         return Compose("useSendMessageMutation", draft, conversations, FAILURE, sender=sender)
 
@@ -235,7 +227,7 @@ class XAdapter:
             kind="dm",
             text="",
             text_available=False,
-            recipients=_others(conversation_members(conversation), sender),
+            recipients=without_sender(conversation_members(conversation), sender),
         )
         return Compose("SendMessageCreateMutation", draft, [conversation], FAILURE, sender=sender)
 
@@ -323,16 +315,6 @@ def _valid_screen_name(value: Any) -> str | None:
     """An X screen name: 1 to 15 letters, digits and underscores."""
     name = string(value)
     return name if name and _SCREEN_NAME.fullmatch(name) else None
-
-
-def _mentions(text: str) -> list[str]:
-    return list(dict.fromkeys(m.group(1) for m in _MENTION.finditer(text)))
-
-
-def _others(members: list[str], sender: str | None) -> list[str]:
-    if sender and sender in members:
-        return [m for m in members if m != sender]
-    return members
 
 
 def _tweet_post(node: dict[str, Any]) -> SeenPost | None:

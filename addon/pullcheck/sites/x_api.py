@@ -53,7 +53,8 @@ _V11_READ = re.compile(
 )
 _OAUTH_TOKEN = re.compile(r'oauth_token="(\d+)-')
 _MENTION = re.compile(r"(?<![\w@])@(\w{1,15})\b")
-_STATUS_ID = re.compile(r"/status(?:es)?/(\d+)")
+# The post id in a post's URL (`attachment_url` of a quote); the web app's `x.py` reads it too.
+STATUS_ID = re.compile(r"/status(?:es)?/(\d+)")
 _CONVERSATION_SPLIT = re.compile(r"[-:]")
 
 # Every path a compose or read above can start with (the X adapter's path regex includes it).
@@ -122,6 +123,7 @@ def one_to_one_conversation(first: str, second: str) -> str:
 
 
 def conversation_members(conversation_id: str) -> list[str]:
+    """A 1:1 conversation id is the two user ids joined by '-' (':' inside XChat)."""
     parts = [p for p in _CONVERSATION_SPLIT.split(conversation_id) if p.isdigit()]
     return parts if len(parts) == 2 else []
 
@@ -178,7 +180,7 @@ def _v2_tweet(req: WireRequest, platform: str) -> Compose | None:
         kind=kind,
         text=text,
         reply_to=target,
-        mentions=_mentions(text),
+        mentions=mentions(text),
         context=context,
     )
     return Compose("api/2/tweets", draft, [], V2_FAILURE, sender=account_from(req))
@@ -190,7 +192,7 @@ def _dm(platform: str, text: str, recipients: list[str], **extra: Any) -> Draft:
         kind="dm",
         text=text,
         recipients=recipients,
-        mentions=_mentions(text),
+        mentions=mentions(text),
         **extra,
     )
 
@@ -217,8 +219,7 @@ def _v2_dm_in(req: WireRequest, platform: str, conversation: str) -> Compose | N
     if text is None:
         return None
     sender = account_from(req)
-    members = conversation_members(conversation)
-    recipients = [m for m in members if m != sender] if sender in members else members
+    recipients = without_sender(conversation_members(conversation), sender)
     return Compose(
         "api/2/dm_conversations/messages",
         _dm(platform, text, recipients),
@@ -253,7 +254,7 @@ def _v11_status(req: WireRequest, platform: str) -> Compose | None:
     if text is None:
         return None
     reply_id = string(fields.get("in_reply_to_status_id"))
-    quoted = _STATUS_ID.search(text_value(fields.get("attachment_url")) or "")
+    quoted = STATUS_ID.search(text_value(fields.get("attachment_url")) or "")
     kind: Kind
     if reply_id:
         kind, target = "reply", ReplyTarget(id=reply_id)
@@ -261,9 +262,7 @@ def _v11_status(req: WireRequest, platform: str) -> Compose | None:
         kind, target = "quote", ReplyTarget(id=quoted.group(1))
     else:
         kind, target = "post", None
-    draft = Draft(
-        platform=platform, kind=kind, text=text, reply_to=target, mentions=_mentions(text)
-    )
+    draft = Draft(platform=platform, kind=kind, text=text, reply_to=target, mentions=mentions(text))
     return Compose("api/1.1/statuses/update", draft, [], V11_FAILURE, sender=account_from(req))
 
 
@@ -416,5 +415,13 @@ def _v11_post(status: Any, platform: str) -> SeenPost | None:
     )
 
 
-def _mentions(text: str) -> list[str]:
+def mentions(text: str) -> list[str]:
+    """The `@handles` in a draft, first occurrence first, each once."""
     return list(dict.fromkeys(m.group(1) for m in _MENTION.finditer(text)))
+
+
+def without_sender(members: list[str], sender: str | None) -> list[str]:
+    """A conversation's members other than the sender (all of them if the sender is unknown)."""
+    if sender and sender in members:
+        return [m for m in members if m != sender]
+    return members
