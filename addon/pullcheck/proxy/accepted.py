@@ -12,6 +12,8 @@ import json
 
 from mitmproxy import http
 
+from pullcheck.proxy.flowwire import bounded_body
+
 # A refusal is a short document; a long one is a created post with all its fields.
 MAX_ERROR_BODY = 64 * 1024
 
@@ -24,8 +26,9 @@ def site_accepted(response: http.Response, content_type: str | None = None) -> b
         content_type = response.headers.get("content-type", "").lower()
     if "json" not in content_type:
         return True
-    body = response.get_content(strict=False) or b""
-    if len(body) > MAX_ERROR_BODY or b'"errors"' not in body:
+    # Decoded within the limit (`get_content` would inflate a small brotli answer to any size).
+    body = bounded_body(response, MAX_ERROR_BODY)
+    if body is None or b'"errors"' not in body:
         return True
     try:
         document = json.loads(body)

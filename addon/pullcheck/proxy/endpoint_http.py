@@ -21,6 +21,7 @@ from pullcheck.config_summary import error_line
 from pullcheck.memory import Memory
 from pullcheck.models import Draft, Verdict
 from pullcheck.proxy.feed import VerdictFeed
+from pullcheck.proxy.flowwire import bounded_body
 from pullcheck.proxy.holds import HoldRegistry
 from pullcheck.proxy.pages import PageTokens
 from pullcheck.proxy.siteroute import SiteRoute
@@ -132,8 +133,9 @@ def forbidden() -> http.Response:
 
 def parse_body(flow: http.HTTPFlow, model: type[BodyT]) -> BodyT | None:
     """The request's JSON body as `model`, or None when it is too large or does not fit."""
-    raw = flow.request.get_content(strict=False) or b""
-    if len(raw) > MAX_BODY:
+    # Decoded within the limit: `get_content` would inflate a small brotli body to any size first.
+    raw = bounded_body(flow.request, MAX_BODY)
+    if raw is None:
         return None
     try:
         return model.model_validate_json(raw or b"{}")

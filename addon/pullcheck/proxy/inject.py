@@ -265,9 +265,6 @@ def inject_banner(flow: http.HTTPFlow, state: HasPages) -> None:
         return  # a body whose declared encoding lies: leave it exactly as it is
     body = response.raw_content or b""
     point = insertion_point(body)
-    origin = _csp_origin(flow)
-    # The token is bound to the origin string the control endpoints check against.
-    serialized = request_origin(flow.request)
     if point is None:
         return
     if SCRIPT_PATH.encode() in body[max(point.offset - 2048, 0) : point.offset + 1024]:
@@ -275,7 +272,11 @@ def inject_banner(flow: http.HTTPFlow, state: HasPages) -> None:
         # before the same end of the head. (Searching the whole head cost 12 ms on a head with
         # a 500 KB inline script.)
         return
-    plan = plan_injection(response.headers.get_all("content-security-policy"), origin, _fresh_nonce)
+    origin = _csp_origin(flow)
+    # The token is bound to the origin string the control endpoints check against.
+    serialized = request_origin(flow.request)
+    policies = response.headers.get_all("content-security-policy")
+    plan = plan_injection(policies, origin, _fresh_nonce)
     if not plan.inject:
         _log_once(serialized, plan.reason)
         return
@@ -286,7 +287,7 @@ def inject_banner(flow: http.HTTPFlow, state: HasPages) -> None:
         # A page whose only nonce policy is a meta one: carry a nonce every policy accepts.
         for nonce in _meta_nonces(metas):
             if not meta_blocks(metas, origin, nonce=nonce) and plan_injection(
-                response.headers.get_all("content-security-policy"), origin, _always(nonce)
+                policies, origin, _always(nonce)
             ).nonce in (None, nonce):
                 plan.nonce, blocked = nonce, ""
                 break
