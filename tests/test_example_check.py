@@ -90,6 +90,23 @@ def test_an_unchanged_pack_is_checked_once(tmp_path: Path, monkeypatch) -> None:
     assert len(runs) == 1
 
 
+def test_a_pack_edited_while_it_loads_is_checked_again(pack_dir: Path, monkeypatch) -> None:
+    real = example_check.load_rule_pack
+    loads: list[int] = []
+
+    def load_then_edit(folders, **options):
+        pack = real(folders, **options)
+        loads.append(1)
+        if len(loads) == 1:  # the editor's save lands after the load read the files
+            _add_example(pack_dir / RULE, "flag", "a calm and quiet sentence")
+        return pack
+
+    monkeypatch.setattr(example_check, "load_rule_pack", load_then_edit)
+    load_checked_pack([pack_dir])
+    with pytest.raises(RulePackError, match=r"flag\[3\]"):
+        load_checked_pack([pack_dir])
+
+
 def test_an_edited_pack_is_checked_again(pack_dir: Path) -> None:
     load_checked_pack([pack_dir])
     _add_example(pack_dir / RULE, "flag", "a calm and quiet sentence")

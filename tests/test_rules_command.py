@@ -89,6 +89,19 @@ def test_a_preview_rule_is_off_until_the_config_turns_it_on(
     assert (shadowed["status"], shadowed["state"]) == ("preview", "shadow")
 
 
+def test_the_state_column_is_the_state_the_engine_runs_the_rule_in(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # A preview rule switched off and shadowed does not run; a rule shadowed in its own file
+    # stays shadowed when the config says `shadow: false` (the engine reads only the rule's).
+    preview = rule_folder(tmp_path, status="preview")
+    switched_off = config_file(tmp_path, preview, "  PP901: {enabled: false, shadow: true}\n")
+    assert rows(capsys, switched_off)["PP901"]["state"] == "off"
+    shadowed = rule_folder(tmp_path, status="stable", shadow=True)
+    unshadowed = config_file(tmp_path, shadowed, "  PP901: {shadow: false}\n")
+    assert rows(capsys, unshadowed)["PP901"]["state"] == "shadow"
+
+
 def test_a_preview_rule_page_says_how_to_turn_it_on(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -158,6 +158,20 @@ def audience_of(draft: Draft, features: Features | None = None) -> set[str]:
     return people
 
 
+def rule_runs(rule: Rule, settings: EngineSettings) -> bool:
+    """Whether the rule runs: not switched off, and a preview rule only when turned on."""
+    if rule.code in settings.disabled:
+        return False
+    if rule.status == "preview":
+        return rule.code in settings.enabled or rule.code in settings.shadow
+    return True
+
+
+def rule_shadowed(rule: Rule, settings: EngineSettings) -> bool:
+    """Whether a running rule's findings are counted but not shown."""
+    return rule.shadow or rule.code in settings.shadow
+
+
 class Engine:
     def __init__(
         self,
@@ -173,22 +187,13 @@ class Engine:
             domain.lower().removeprefix("www.") for domain in self.settings.allow_domains
         )
         self.active: list[ActiveRule] = [
-            self._activate(rule) for rule in pack.rules if self._runs(rule)
+            self._activate(rule) for rule in pack.rules if rule_runs(rule, self.settings)
         ]
         self._failed_rules: set[str] = set()
         self._me = {site: handle for site, handle in self.settings.me.items() if handle}
         # A reply is judged again at every pause in typing, against the same parent post: its
         # ask and features are worked out once (a long parent costs as much as the draft).
         self._parent = lru_cache(maxsize=64)(self._read_parent)
-
-    def _runs(self, rule: Rule) -> bool:
-        """Whether the rule runs: not switched off, and a preview rule only when turned on."""
-        settings = self.settings
-        if rule.code in settings.disabled:
-            return False
-        if rule.status == "preview":
-            return rule.code in settings.enabled or rule.code in settings.shadow
-        return True
 
     def _read_parent(self, text: str | None) -> Parent:
         languages = self.settings.languages
@@ -332,7 +337,7 @@ class Engine:
         params = {**rule.params, **self.settings.params.get(rule.code, {})}
         return ActiveRule(
             rule=rule,
-            shadow=rule.shadow or rule.code in self.settings.shadow,
+            shadow=rule_shadowed(rule, self.settings),
             template=template,
             holds=_compile(rule, params),
             trigger_signals=signal_names(rule.when),

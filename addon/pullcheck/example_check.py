@@ -82,18 +82,23 @@ def check_examples(pack: RulePack, builtin_examples: bool = False) -> None:
 def load_checked_pack(folders: list[Path], builtin_examples: bool = False) -> RulePack:
     """`load_rule_pack(folders)` whose rules (of your own folders, or all with
     `builtin_examples`) were seen to pass their examples. Raises `RulePackError`."""
-    pack = load_rule_pack(folders, builtin_examples=builtin_examples)
     built_in_dir = builtin_rules_dir().resolve()
     if not builtin_examples and all(Path(folder).resolve() == built_in_dir for folder in folders):
         # Only shipped rules, whose examples run only with `builtin_examples`: nothing to check,
         # nor to hash (reading every file again cost a few ms of each start).
-        return pack
-    key = f"{builtin_examples}:{pack_hash(folders)}"
+        return load_rule_pack(folders, builtin_examples=builtin_examples)
+    # Hashed before the load, and again after the check: a file saved meanwhile (an editor's
+    # write that set off this reload) must not mark bytes the check never saw as checked.
+    before = pack_hash(folders)
+    key = f"{builtin_examples}:{before}"
+    pack = load_rule_pack(folders, builtin_examples=builtin_examples)
     with _checked_lock:
         if key in _checked:
             _checked.move_to_end(key)
             return pack
     check_examples(pack, builtin_examples)
+    if pack_hash(folders) != before:
+        return pack
     with _checked_lock:
         _checked[key] = None
         while len(_checked) > _CHECKED_LIMIT:
@@ -103,12 +108,17 @@ def load_checked_pack(folders: list[Path], builtin_examples: bool = False) -> Ru
 
 def pack_hash(folders: list[Path]) -> str:
     """A digest of every YAML file (name and bytes) in `folders`, in order: the same digest is
-    the same rules, phrase groups and lexicon, so the same examples give the same results."""
+    the same rules, phrase groups and lexicon, so the same examples give the same results. A file
+    that cannot be read counts as such (the load that follows names it)."""
     digest = hashlib.sha256()
     for folder in folders:
         digest.update(str(Path(folder).resolve()).encode("utf-8") + b"\0")
         for path in sorted(Path(folder).rglob("*.yaml")):
-            data = path.read_bytes()
+            try:
+                data = path.read_bytes()
+            except OSError:
+                digest.update(f"{path.relative_to(folder)}\0unreadable\0".encode())
+                continue
             digest.update(f"{path.relative_to(folder)}\0{len(data)}\0".encode())
             digest.update(data)
     return digest.hexdigest()

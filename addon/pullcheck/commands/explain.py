@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from pullcheck.commands.options import EXIT_OK, EXIT_USAGE, add_config_option, load_cli_config
 from pullcheck.config import Config
 from pullcheck.config_errors import closest
-from pullcheck.config_schema import RuleOverride
+from pullcheck.engine import EngineSettings, rule_runs, rule_shadowed
+from pullcheck.engine_factory import engine_settings
 from pullcheck.pack_cache import pack_rules, rule_pack
 
 if TYPE_CHECKING:
@@ -36,19 +37,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def rule_state(rule: Rule, override: RuleOverride | None) -> str:
-    """on, off or shadow: the rule after the config's override (`RuleOverride` or None). A
-    preview rule is off unless the config turns it on (or shadows it)."""
-    shadow = rule.shadow
-    if override and override.shadow is not None:
-        shadow = override.shadow
-    if rule.status == "preview":
-        enabled = bool(override and (override.enabled or override.shadow))
-    else:
-        enabled = not (override and override.enabled is False)
-    if not enabled:
+def rule_state(rule: Rule, settings: EngineSettings) -> str:
+    """on, off or shadow: the rule as the engine runs it with the config's `settings` (a preview
+    rule is off unless the config turns it on or shadows it)."""
+    if not rule_runs(rule, settings):
         return "off"
-    return "shadow" if shadow else "on"
+    return "shadow" if rule_shadowed(rule, settings) else "on"
 
 
 def find_rule(rules: dict[str, Rule], wanted: str) -> Rule | None:
@@ -139,7 +133,7 @@ def rule_page(rule: Rule, config: Config) -> str:
         "on": "on",
         "shadow": "shadow (counted, not shown)",
         "off": "off in your config",
-    }[rule_state(rule, override)]
+    }[rule_state(rule, engine_settings(config))]
     switched_off = bool(override and override.enabled is False)
     if state.startswith("off") and status == "preview" and not switched_off:
         state = "off (preview: turn it on in the config)"

@@ -23,6 +23,7 @@ from pullcheck.commands.options import (
     load_cli_config,
 )
 from pullcheck.config import Config
+from pullcheck.engine_factory import engine_settings
 from pullcheck.example_check import ExampleFailure, example_failures
 from pullcheck.pack_cache import pack_rules, rule_pack
 from pullcheck.phrases import PhraseGroupFile, TranslationFile
@@ -80,6 +81,7 @@ def file_schema(kind: str) -> dict[str, Any]:
 def rule_rows(config: Config) -> list[dict[str, str]]:
     """One row per rule, with the config's overrides applied."""
     rows = []
+    settings = engine_settings(config)
     for code, rule in sorted(pack_rules(rule_pack(config)).items()):
         override = config.rules.get(code)
         severity = override.severity if override and override.severity else rule.severity
@@ -89,7 +91,7 @@ def rule_rows(config: Config) -> list[dict[str, str]]:
                 "name": rule.name,
                 "status": getattr(rule, "status", "stable"),
                 "severity": severity,
-                "state": rule_state(rule, override),
+                "state": rule_state(rule, settings),
             }
         )
     return rows
