@@ -21,6 +21,7 @@ from pullcheck.models import Draft, Kind
 from pullcheck.proxy import addon as addon_module
 from pullcheck.proxy.addon import ANSWERED_BY_PULLCHECK, CONTROL_PREFIX, PullcheckAddon
 from pullcheck.proxy.flowwire import page_origin, request_origin, wire_request
+from pullcheck.proxy.hold_flow import HoldFlow
 from pullcheck.proxy.state import ProxyState
 from pullcheck.sites import ADAPTERS_BY_NAME
 from site_fixtures import SITES, composed, fixture_names, load
@@ -908,6 +909,29 @@ def test_an_engine_that_raises_fails_open(monkeypatch):
             return snapshot(flow) == before, state_of(addon).failsafe.count("compose:x")
 
     assert run(scenario()) == (True, 1)
+
+
+def test_a_hold_that_raises_sends_the_post_on_and_is_logged_once(monkeypatch, caplog):
+    async def broken(self, ask, state, judged):
+        raise RuntimeError("hold bug")
+
+    monkeypatch.setattr(HoldFlow, "hold", broken)
+
+    async def scenario():
+        with proxy(pullcheck_mode="hold") as (addon, _):
+            results = []
+            for _ in range(3):
+                flow = x_compose(json.dumps(PITCH_BODY).encode())
+                before = snapshot(flow)
+                await addon.request(flow)
+                results.append(snapshot(flow) == before and flow.response is None)
+            return results, state_of(addon).failsafe.count("hold")
+
+    with caplog.at_level(logging.WARNING, logger="pullcheck"):
+        results, count = run(scenario())
+    assert all(results)
+    assert count == 3
+    assert len([r for r in caplog.records if "hold bug" in r.getMessage()]) == 1
 
 
 def test_a_failing_sent_log_does_not_stop_the_response(monkeypatch):

@@ -348,11 +348,13 @@ class PullcheckAddon:
             return
         self.judge_flow.remember(flow.id, judged)
         if state.should_hold(judged.verdict.level):
-            answer = await self.hold_flow.hold(HoldRequest.of(flow), state, judged)
-            if answer is not None:  # not sent: the client gets this instead of the site's
-                self.judge_flow.take(flow.id)
-                flow.response = answer
-                flow.metadata[ANSWERED_BY_PULLCHECK] = True
+            # A failure while holding sends the post on unheld, logged once, like any other.
+            with state.failsafe.guard("hold"):
+                answer = await self.hold_flow.hold(HoldRequest.of(flow), state, judged)
+                if answer is not None:  # not sent: the client gets this instead of the site's
+                    self.judge_flow.take(flow.id)
+                    flow.response = answer
+                    flow.metadata[ANSWERED_BY_PULLCHECK] = True
 
     def client_disconnected(self, client: connection.Client) -> None:
         # mitmproxy 11 keeps a request hook that awaits running when its client goes away and
