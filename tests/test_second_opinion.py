@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import importlib.util
+import math
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -15,10 +16,12 @@ from pullcheck.engine import Engine, EngineSettings
 from pullcheck.models import Draft, ReplyTarget
 from pullcheck.rulebook import builtin_pack
 from pullcheck.second_opinion import (
+    FeatureSpec,
     ModelError,
     SecondOpinion,
     builtin_model,
     builtin_model_path,
+    prepared,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -91,6 +94,65 @@ def test_only_the_first_max_chars_are_read() -> None:
     model = builtin_model()
     start = FAN + " " * (model.spec.max_chars - len(FAN))
     assert model.margin(start + SPAM) == model.margin(start)
+
+
+def margin_from_string_slices(model: SecondOpinion, text: str) -> float:
+    """The margin as judging first computed it: each n-gram cut from the text as a string and
+    looked up in `char_weights`, at most max_chars + 2 of them per size, summed in text order."""
+    ready = prepared(text, model.spec)
+    total = 0.0
+    count = 0
+    for size in dict.fromkeys(model.spec.char_sizes):
+        positions = len(ready) - size + 1
+        if positions <= 0:
+            continue
+        weighed = min(positions, model.spec.max_chars + 2)
+        total += sum(model.char_weights.get(ready[at : at + size], 0.0) for at in range(weighed))
+        count += positions
+    words = ready.split() if model.spec.words else []
+    total += sum(model.word_weights.get(word, 0.0) for word in words)
+    count += len(words)
+    return model.bias + (total / math.sqrt(count) if count else 0.0)
+
+
+VARIED_TEXTS = {
+    "empty": "",
+    "shorter than an n-gram": "a",
+    "two characters": "ab",
+    "only whitespace": "  \t\n ",
+    "one word": "Hey",
+    "spam": SPAM,
+    "fan comment": FAN,
+    "shouting then a fan comment": SPAM.upper() + "!!! " + FAN,
+    "whitespace runs": "check   out \t my\n\n channel     and\u3000subscribe",
+    "Korean": "정말 멋진 영상이네요! 제 채널도 구독해 주세요",
+    "emoji and accents": "Schönes Foto 😀 ab 499 €, naïve café (강남) 🎶🎶",
+    # lower() makes each "İ" two characters, so the text read grows past max_chars + 2.
+    "lower-casing lengthens, then x": "İ" * 30 + "x" * 170,
+    "lower-casing lengthens, then spam": "İ" * 100 + "check out my channel " * 5,
+    "5,000 x": "x" * 5000,
+    "long spam": (SPAM + " ") * 40,
+    "long fan comment with emoji": (FAN + " 😀 ") * 40,
+}
+
+
+@pytest.mark.parametrize("text", VARIED_TEXTS.values(), ids=VARIED_TEXTS.keys())
+def test_margin_is_the_same_float_as_cutting_the_ngrams_as_strings(text: str) -> None:
+    model = builtin_model()
+    assert model.margin(text) == margin_from_string_slices(model, text)
+
+
+@pytest.mark.parametrize("text", VARIED_TEXTS.values(), ids=VARIED_TEXTS.keys())
+def test_each_ngram_size_reads_only_its_own_weights(text: str) -> None:
+    # Two sizes whose weights share a start ("ch" and "chec"), and units beyond ASCII.
+    model = SecondOpinion(
+        spec=FeatureSpec(char_sizes=(2, 4), max_chars=60, words=True),
+        bias=-0.25,
+        char_weights={"ch": 0.5, "chec": 1.25, " 정말": 0.75, "요": 0.1, " x": -0.3, "xxxx": 0.01},
+        word_weights={"subscribe": 2.0, "song": -1.5},
+        threshold=0.5,
+    )
+    assert model.margin(text) == margin_from_string_slices(model, text)
 
 
 def test_a_broken_model_file_is_a_clear_error(tmp_path: Path) -> None:
