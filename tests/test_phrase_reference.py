@@ -18,7 +18,7 @@ GROUPS = {
         "(please|) subscribe",
         "like and (subscribe|share)",
         "visit my ~ page",
-        # `~` keeps it off the automaton: its one-word choices are merged into one set.
+        # `~` is any token: an automaton edge that any token not listed takes.
         "(i|we) (do|offer) ~ (~|) (audits|ads|new video)",
         "link* in bio",
         "=visit now",

@@ -116,6 +116,17 @@ def test_any_word_token() -> None:
     assert g.find("check out my song") == []
 
 
+def test_any_word_token_beside_choices_takes_the_longest_match() -> None:
+    # `~` next to a listed word: the word may also be what `~` takes ("packages packages").
+    g = group("(i|we) (do|offer) ~ (~|) (packages|audits)")
+    assert g.index.machine(g.index.phrases[0]) is not None  # searched by its automaton
+    assert texts(g.find("We offer SEO packages")) == ["We offer SEO packages"]
+    assert texts(g.find("we offer cheap SEO audits today")) == ["we offer cheap SEO audits"]
+    assert texts(g.find("we offer packages packages")) == ["we offer packages packages"]
+    assert g.find("we offer packages") == []
+    assert g.find("we offer three cheap SEO audits") == []
+
+
 def test_handle_token_matches_any_mention() -> None:
     g = group("guide by @handle", "@handle's guide")
     assert texts(g.find("a guide by @ann_b")) == ["guide by @ann_b"]

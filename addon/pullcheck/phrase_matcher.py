@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 from pullcheck.phrase_patterns import PatternEntry, Span, compile_raw_pattern, pattern_spans
 from pullcheck.phrase_syntax import (
+    ANY_TOKEN,
     TOKEN_SPLIT,
     TOKEN_SPLIT_ASCII,
     WORD_GAP,
@@ -173,26 +174,44 @@ def merged_alternatives(pieces: tuple[Piece, ...]) -> tuple[Piece, ...]:
 
 
 class Automaton(NamedTuple):
-    """A phrase of plain words (each one token with a set of spellings, no punctuation) as a
-    deterministic automaton over tokens: `moves[state]` maps a spelling to the next state;
-    state 0 is the start. Built from the phrase's pieces by the subset construction, so it
-    accepts exactly the token runs `match_ends` does, one dictionary lookup per token."""
+    """A phrase of plain words (each one token with a set of spellings, or `~`, any token; no
+    punctuation) as a deterministic automaton over tokens: `moves[state]` maps a spelling to
+    the next state, and a token it does not list goes to `others[state]` (None: the match
+    stops); state 0 is the start. Built from the phrase's pieces by the subset construction,
+    so it accepts exactly the token runs `match_ends` does, one dictionary lookup per token."""
 
     moves: tuple[dict[str, int], ...]
+    others: tuple[int | None, ...]
     accepting: frozenset[int]
+
+
+# The spellings of `~` in an automaton's edges: any token.
+ANY_SPELLING: frozenset[str] = frozenset()
+
+
+def _plain(word: Word) -> frozenset[str] | None:
+    """A word's spellings when it is one token with a set of them (ANY_SPELLING for `~`, any
+    token); None for a word with punctuation or any other test."""
+    if word.__class__ is frozenset:
+        return word  # type: ignore[return-value]
+    # Compared by value: a pack read back from disk holds a copy of ANY_TOKEN.
+    if len(word) == 1 and word[0] == ANY_TOKEN:
+        return ANY_SPELLING
+    return None
 
 
 def automaton(pieces: tuple[Piece, ...]) -> Automaton | None:
     """The automaton of a phrase of plain words; None for any other phrase."""
     if not all(
-        word.__class__ is frozenset
+        _plain(word) is not None
         for alternatives, _ in pieces
         for words in alternatives
         for word in words
     ):
         return None
-    # A nondeterministic automaton first: edges labelled with a word's spellings, and empty
-    # moves past an optional piece and from the end of each alternative.
+    # A nondeterministic automaton first: edges labelled with a word's spellings (an empty
+    # set for `~`: any token), and empty moves past an optional piece and from the end of
+    # each alternative.
     edges: list[list[tuple[frozenset[str], int]]] = [[]]
     empty: list[list[int]] = [[]]
 
@@ -210,7 +229,7 @@ def automaton(pieces: tuple[Piece, ...]) -> Automaton | None:
             at = current
             for word in words:
                 following = node()
-                edges[at].append((word, following))  # type: ignore[arg-type]
+                edges[at].append((_plain(word), following))  # type: ignore[arg-type]
                 at = following
             empty[at].append(done)
         current = done
@@ -229,42 +248,49 @@ def automaton(pieces: tuple[Piece, ...]) -> Automaton | None:
     states = [closure([0])]
     numbers = {states[0]: 0}
     moves: list[dict[str, int]] = []
+    others: list[int | None] = []
     closures: dict[frozenset[int], int] = {}
+
+    def state_of(nodes: set[int]) -> int:
+        key = frozenset(nodes)
+        number = closures.get(key)
+        if number is None:
+            reached = closure(nodes)
+            number = numbers.get(reached)
+            if number is None:
+                number = numbers[reached] = len(states)
+                states.append(reached)
+            closures[key] = number
+        return number
+
     for state in states:  # grows while it is read: every state reached gets its moves
         targets: dict[str, set[int]] = {}
+        # Where any token leads (`~`): also where each listed spelling leads.
+        anything: set[int] = set()
         for at in state:
             for spellings, target in edges[at]:
+                if not spellings:  # ANY_SPELLING
+                    anything.add(target)
                 for spelling in spellings:
                     targets.setdefault(spelling, set()).add(target)
-        move: dict[str, int] = {}
-        for spelling, nodes in targets.items():
-            key = frozenset(nodes)
-            number = closures.get(key)
-            if number is None:
-                reached = closure(nodes)
-                number = numbers.get(reached)
-                if number is None:
-                    number = numbers[reached] = len(states)
-                    states.append(reached)
-                closures[key] = number
-            move[spelling] = number
-        moves.append(move)
+        moves.append({spelling: state_of(nodes | anything) for spelling, nodes in targets.items()})
+        others.append(state_of(anything) if anything else None)
     accepting = frozenset(number for state, number in numbers.items() if final in state)
-    return Automaton(tuple(moves), accepting)
+    return Automaton(tuple(moves), tuple(others), accepting)
 
 
 def automaton_end(machine: Automaton, tokens: list[str], at: int, part: str | None) -> int:
     """The end (a token index) of the longest match of `machine` from token `at` (`part`: the
     part of that token after an apostrophe, when the match starts there); -1 when none."""
-    moves, accepting = machine.moves, machine.accepting
-    state = moves[0].get(tokens[at] if part is None else part)
+    moves, others, accepting = machine
+    state = moves[0].get(tokens[at] if part is None else part, others[0])
     if state is None:
         return -1
     end = at + 1 if state in accepting else -1
     count = len(tokens)
     at += 1
     while at < count:
-        state = moves[state].get(tokens[at])
+        state = moves[state].get(tokens[at], others[state])
         if state is None:
             break
         at += 1
