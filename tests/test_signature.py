@@ -7,11 +7,13 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pullcheck.signature import (
+    _HASH_LANES,
     BITS,
     LANE,
     MAX_SHINGLES,
     SHINGLE,
     WORD,
+    WORD_CACHE,
     _hash_lane,
     _majority,
     _mix,
@@ -61,3 +63,11 @@ def test_shingles_are_the_mix_of_every_three_words(words: list[bytes]) -> None:
 def test_ascii_text_is_cut_into_the_words_the_regex_finds(text: str) -> None:
     regex_words = WORD.findall(text.lower())[: MAX_SHINGLES + SHINGLE - 1]
     assert [word.decode("ascii") for word in _tokens(text, [], [])] == regex_words
+
+
+def test_the_word_hash_cache_stays_bounded() -> None:
+    for number in range(WORD_CACHE + 10):
+        _hash_lane(b"word%d" % number)
+        assert len(_HASH_LANES) <= WORD_CACHE
+    # A word hashed again after the cache started over has the same lane.
+    assert _hash_lane(b"word0") == _hash_lane(b"word0") == _HASH_LANES[b"word0"]
