@@ -39,6 +39,9 @@ PINNED = [
     (" ".join(f"w{index}" for index in range(60)), 0x03EF706186791009),
     ("We offer web design for small businesses, starting at $499. " * 20, 0x9B34A829C2ED041C),
     ("!!! ??? ... --- ***", 0x0),
+    # The Kelvin sign lowers to an ASCII "k"; title-case digraphs and a ligature stay non-ASCII.
+    ("\u212aelvin scale of 5\u212a temperatures here", 0x6535810D01008460),
+    ("ǅungla ǈj ǋj title-case digraphs and ﬁ ligatures", 0x431D83789FCD2688),
 ]
 
 
