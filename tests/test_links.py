@@ -1,0 +1,73 @@
+"""Links and mentions found in raw text: the same links wherever a chunk stands, spans exact."""
+
+from __future__ import annotations
+
+import pytest
+from pullcheck.links import find_links, find_mentions
+
+
+def spans(text: str) -> list[tuple[str, str]]:
+    """Each link's url and the text its span covers."""
+    return [(link.url, text[link.start : link.end]) for link in find_links(text)]
+
+
+def test_a_repeated_link_is_found_at_each_of_its_places() -> None:
+    text = "see acme.example/a. Then see acme.example/a, and\tacme.example/a"
+    links = find_links(text)
+    assert [link.start for link in links] == [4, 29, 49]
+    assert all(text[link.start : link.end] == "acme.example/a" for link in links)
+
+
+@pytest.mark.parametrize(
+    "blank", [" ", "\n", "\t", "\u3000", "\u00a0", "\x1c"], ids=lambda blank: repr(blank)
+)
+def test_a_link_starts_after_any_kind_of_blank(blank: str) -> None:
+    text = f"intro{blank}https://acme.example/x{blank}outro"
+    assert spans(text) == [("https://acme.example/x", "https://acme.example/x")]
+
+
+def test_a_link_at_the_very_start_of_the_text() -> None:
+    assert spans("www.acme.example is ours") == [("www.acme.example", "www.acme.example")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The end. The start.",  # dots, but none before a letter
+        "pi is 3.14159 and e is 2.718",  # a dot before a digit, in a number
+        "read notes.txt and main.py",  # a dot before a word that is no top-level domain
+        "1.2.3.4/status",  # digits only: no letter in the host
+    ],
+)
+def test_dots_that_make_no_link(text: str) -> None:
+    assert find_links(text) == []
+
+
+def test_two_links_in_one_chunk_both_keep_their_spans() -> None:
+    assert spans("x acme.example,widgets.example y") == [
+        ("acme.example", "acme.example"),
+        ("widgets.example", "widgets.example"),
+    ]
+
+
+def test_a_host_in_other_letters_is_a_link_and_one_of_other_digits_is_not() -> None:
+    assert [link.domain for link in find_links("see https://bücher.example/a")] == [
+        "bücher.example"
+    ]
+    assert find_links("see https://١٢٣.٤٥/a") == []
+
+
+def test_trailing_punctuation_is_left_out_of_the_span() -> None:
+    assert spans("(see acme.example/a).") == [("acme.example/a", "acme.example/a")]
+
+
+def test_mentions_keep_their_spans_and_lower_case_handles() -> None:
+    text = "hi @Ann, and @bob@Social.example; not me@acme.example"
+    assert [(m.handle, text[m.start : m.end]) for m in find_mentions(text)] == [
+        ("ann", "@Ann"),
+        ("bob@social.example", "@bob@Social.example"),
+    ]
+
+
+def test_at_signs_that_are_no_mention() -> None:
+    assert find_mentions("mail me@acme.example, meet @ 5, @@x, a@b") == []
