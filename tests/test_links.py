@@ -26,6 +26,22 @@ def test_a_link_starts_after_any_kind_of_blank(blank: str) -> None:
     assert spans(text) == [("https://acme.example/x", "https://acme.example/x")]
 
 
+@pytest.mark.parametrize(
+    ("text", "url", "start"),
+    [
+        ("see \u200bacme.example/x", "acme.example/x", 5),  # zero-width space: no blank
+        ("see x\u00adacme.example/x", "acme.example/x", 6),  # soft hyphen: no blank
+        ("a\tb c\u0085www.acme.example", "www.acme.example", 6),  # a blank, not a space
+    ],
+)
+def test_a_link_after_an_unprintable_character_keeps_its_span(
+    text: str, url: str, start: int
+) -> None:
+    assert [(link.url, link.start, link.end) for link in find_links(text)] == [
+        (url, start, start + len(url))
+    ]
+
+
 def test_a_link_at_the_very_start_of_the_text() -> None:
     assert spans("www.acme.example is ours") == [("www.acme.example", "www.acme.example")]
 

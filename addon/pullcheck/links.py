@@ -183,11 +183,11 @@ def find_links(text: str) -> list[Link]:
     # text, and the pattern's only look-behind is one character that is never a blank, so the
     # links found in a chunk do not depend on where it stands.
     parsed: dict[str, list[Link]] = {}
+    previous_end = 0
     for dot in DOT_BEFORE_WORD.finditer(text):
         position, end = dot.span()
-        start = position
-        while start > 0 and not text[start - 1].isspace():
-            start -= 1
+        start = _chunk_start(text, previous_end, position)
+        previous_end = end
         chunk = text[start:end]
         links = parsed.get(chunk)
         if links is None:
@@ -195,6 +195,21 @@ def find_links(text: str) -> list[Link]:
         for url, domain, begin, finish, shortener in links:
             found.append(_tuple_new(Link, (url, domain, begin + start, finish + start, shortener)))
     return found
+
+
+def _chunk_start(text: str, earliest: int, position: int) -> int:
+    """Where the run of non-blanks that reaches `position` starts (not before `earliest`).
+
+    Usually just after the nearest space: so it is when nothing between them is unprintable,
+    since every blank but the space is. Three C calls, instead of a step back per character
+    (0.5 µs less for each link of a pitch-dense draft)."""
+    space = text.rfind(" ", earliest, position)
+    if space >= 0 and text[space + 1 : position].isprintable():
+        return space + 1
+    start = position
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    return start
 
 
 def _chunk_links(pattern: re.Pattern[str], chunk: str) -> list[Link]:
