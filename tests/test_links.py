@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from pullcheck.links import find_links, find_mentions
+from pullcheck.links import find_links, find_mentions, is_promo
 
 
 def spans(text: str) -> list[tuple[str, str]]:
@@ -87,3 +87,24 @@ def test_mentions_keep_their_spans_and_lower_case_handles() -> None:
 
 def test_at_signs_that_are_no_mention() -> None:
     assert find_mentions("mail me@acme.example, meet @ 5, @@x, a@b") == []
+
+
+@pytest.mark.parametrize(
+    ("url", "promo"),
+    [
+        ("https://shop.example/?ref=123", True),  # a referral parameter
+        ("https://shop.example/Refer/friend", True),  # a referral path segment, any case
+        ("https://shop.example/referee/x", False),  # a longer word is no referral segment
+        ("https://docs.example//guide", False),  # an empty segment is none
+        ("https://www.amazon.com/dp/B00X", True),  # a shop listing
+        ("https://facebook.com/someone", True),  # a profile
+        ("https://facebook.com/pages/acme", True),
+        ("https://twitter.com/someone/status/1", False),  # a post, not a profile
+        ("https://youtube.com/watch", False),
+        ("https://gofundme.com/f/help", True),  # a fundraiser's domain
+        ("https://docs.example/guide", False),
+    ],
+)
+def test_links_that_promote_their_writer(url: str, promo: bool) -> None:
+    (link,) = find_links(url)
+    assert is_promo(link) is promo

@@ -78,7 +78,8 @@ def lexicon() -> LinkLexicon:
         _lower_set(raw.get("profile_domains", [])),
         _lower_set(raw.get("referral_params", [])),
         tuple(str(prefix).lower() for prefix in raw.get("listing_prefixes", [])),
-        _lower_set(raw.get("referral_path_segments", [])),
+        # Without "": an empty segment (from "//") is no referral.
+        _lower_set(raw.get("referral_path_segments", [])) - {""},
     )
 
 
@@ -123,14 +124,14 @@ def is_promo(link: Link) -> bool:
         for pair in query.split("&"):
             if pair.split("=", 1)[0].lower() in known.referral_params:
                 return True
-    segments = [segment for segment in path.split("/") if segment]
-    if any(segment.lower() in known.referral_path_segments for segment in segments):
+    # The path lower-cased once, its segments looked up in one C call (not a generator).
+    lowered_path = path.lower()
+    if not known.referral_path_segments.isdisjoint(lowered_path.split("/")):
         return True
-    if known.listing_prefixes:
-        where = domain + path.lower()
-        if where.startswith(known.listing_prefixes):
-            return True
+    if known.listing_prefixes and (domain + lowered_path).startswith(known.listing_prefixes):
+        return True
     if domain in known.profile_domains:
+        segments = [segment for segment in path.split("/") if segment]
         if segments and segments[0].lower() == "pages":
             return True
         if len(segments) == 1 and segments[0].lower() not in NOT_PROFILE_PATHS:
