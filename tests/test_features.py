@@ -154,6 +154,9 @@ def test_the_longest_run_of_exclamation_marks_is_counted() -> None:
         "Buy Now Limited Offer Today Only",  # capitals, but single ones
         "1234567890 !!!! ABCDEFGHIJKL",
         "ABCDEFGHIJKLMNOPqrstu, 1 2 3 4 5 6 7",
+        "BUY THIS AMAZING THING NOW and then some more small words",  # small ones at the end
+        "and then some more small words BUY THIS AMAZING THING NOW",  # and at the start
+        "BUY THIS AMAZING THING NOW, LIMITED OFFER, ACT NOW now",
     ],
 )
 def test_shouting_is_decided_the_same_with_few_small_letters(text: str) -> None:

@@ -250,11 +250,16 @@ def _shouting(features: Features) -> bool:
         # letters) C counts in a few microseconds: most text is settled here, without the
         # capital-run regex (~15 µs on 3,000 characters).
         raw = text.encode("ascii")
-        # Most text is settled by its small letters alone (one count, 2.5 µs less on 3,000
-        # characters): capitals = letters - small ones, so more small letters than
-        # 1 - SHOUTING_RATIO of all the characters leaves capitals short of the ratio.
-        small = len(raw) - len(raw.translate(None, ASCII_SMALL_LETTERS))
-        if small > (1 - SHOUTING_RATIO) * len(raw):
+        # Most text is settled by its small letters alone: capitals = letters - small ones, so
+        # more small letters than 1 - SHOUTING_RATIO of all the characters leaves capitals
+        # short of the ratio. In ordinary text (3/4 small letters) the first half has enough
+        # of them: 5.7 -> 3.0 µs on 3,000 characters with one count, -> 2.2 µs with half of it.
+        enough = (1 - SHOUTING_RATIO) * len(raw)
+        half = len(raw) // 2
+        small = half - len(raw[:half].translate(None, ASCII_SMALL_LETTERS))
+        if small <= enough:
+            small += len(raw) - half - len(raw[half:].translate(None, ASCII_SMALL_LETTERS))
+        if small > enough:
             return False
         letters = len(raw) - len(raw.translate(None, ASCII_LETTERS))
         capitals = len(raw) - len(raw.translate(None, ASCII_CAPITALS))
