@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from pullcheck.links import find_links, find_mentions, is_promo
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pullcheck.links import MENTION, find_links, find_mentions, is_promo
 
 
 def spans(text: str) -> list[tuple[str, str]]:
@@ -108,3 +110,24 @@ def test_at_signs_that_are_no_mention() -> None:
 def test_links_that_promote_their_writer(url: str, promo: bool) -> None:
     (link,) = find_links(url)
     assert is_promo(link) is promo
+
+
+# Text with at-signs in every kind of place: mentions, e-mail addresses, fediverse handles,
+# doubled, at the ends.
+AT_TEXT = st.lists(
+    st.one_of(
+        st.sampled_from(["@", "@ann", "@Bob_1", "me@acme.example", "@u@host.example", ".", "/"]),
+        st.sampled_from([" ", "\n", "x", "_", "-", "é", "@@", "@."]),
+        st.text(max_size=3),
+    ),
+    max_size=14,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(AT_TEXT)
+def test_mentions_are_the_pattern_matches_with_their_spans(text: str) -> None:
+    expected = [
+        (match.group(1).lower(), match.start(), match.end()) for match in MENTION.finditer(text)
+    ]
+    assert [tuple(mention) for mention in find_mentions(text)] == expected
