@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -131,3 +133,14 @@ def test_mentions_are_the_pattern_matches_with_their_spans(text: str) -> None:
         (match.group(1).lower(), match.start(), match.end()) for match in MENTION.finditer(text)
     ]
     assert [tuple(mention) for mention in find_mentions(text)] == expected
+
+
+def test_every_blank_but_the_space_is_unprintable() -> None:
+    # find_links places a chunk's start after the nearest space when nothing between them is
+    # unprintable: that needs every other blank to be unprintable.
+    printable_blanks = [
+        chr(code)
+        for code in range(sys.maxunicode + 1)
+        if chr(code).isspace() and chr(code).isprintable()
+    ]
+    assert printable_blanks == [" "]
