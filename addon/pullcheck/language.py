@@ -84,7 +84,7 @@ def _function_words(lowered: str) -> frozenset[str]:
 
     In ASCII text the words are split out of the bytes with every non-letter made a blank,
     and looked up as bytes, without building a string or a set for each word of the sample:
-    6 µs instead of 10 µs for a 600-character sample of English."""
+    guess_language takes 7.2 µs instead of 10.7 µs on a 600-character sample of English."""
     if lowered.isascii():
         letters = lowered.encode("ascii").translate(ASCII_NON_LETTERS)
         found = ASCII_FUNCTION_WORDS.intersection(letters.split())
