@@ -65,3 +65,19 @@ def test_judge_never_raises_and_finding_spans_lie_inside(
     for finding in verdict.findings:
         if finding.span is not None:
             assert 0 <= finding.span[0] <= finding.span[1] <= len(text)
+
+
+# Capitals, small letters and other characters in varying shares, so that the quick counts
+# and the exact one are both reached.
+CASED = st.lists(
+    st.sampled_from(["A", "B", "Q", "a", "z", " ", "1", "!", ",", "AB", "XYZ", "\n", "É", "é"]),
+    max_size=60,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(CASED)
+def test_shouting_is_most_letters_in_runs_of_capitals(text: str) -> None:
+    found = extract(text, PACK.phrasebook)
+    expected = found.letters >= 12 and found.capitals >= 0.7 * found.letters
+    assert found.has("shouting") is expected

@@ -135,3 +135,43 @@ def test_parent_that_does_not_ask(parent: str) -> None:
 @pytest.mark.parametrize("parent", [None, "", "   "])
 def test_parent_unknown_without_text(parent: str | None) -> None:
     assert asks_for_help(parent).answer == "unknown"
+
+
+def test_single_exclamation_marks_make_no_run() -> None:
+    found = features("wow! great! yes!")
+    assert found.longest_exclamation_run == 0
+    assert not found.has("exclamations")
+
+
+def test_the_longest_run_of_exclamation_marks_is_counted() -> None:
+    assert features("ok!!! and then!!!!! fine!").longest_exclamation_run == 5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "BUY 12 34 56 78 90 NOW OK GO",  # few small letters, many other characters
+        "Buy Now Limited Offer Today Only",  # capitals, but single ones
+        "1234567890 !!!! ABCDEFGHIJKL",
+        "ABCDEFGHIJKLMNOPqrstu, 1 2 3 4 5 6 7",
+        "BUY THIS AMAZING THING NOW and then some more small words",  # small ones at the end
+        "and then some more small words BUY THIS AMAZING THING NOW",  # and at the start
+        "BUY THIS AMAZING THING NOW, LIMITED OFFER, ACT NOW now",
+    ],
+)
+def test_shouting_is_decided_the_same_with_few_small_letters(text: str) -> None:
+    found = features(text)
+    assert found.has("shouting") is (found.letters >= 12 and found.capitals >= 0.7 * found.letters)
+
+
+def test_a_structured_link_already_in_the_text_is_not_counted_twice() -> None:
+    found = features("see https://acme.example/x", extra_links=["https://acme.example/x"])
+    assert [link.url for link in found.links] == ["https://acme.example/x"]
+
+
+def test_structured_mentions_are_added_once_without_their_at_sign() -> None:
+    found = features("hi @ann", extra_mentions=["@Ann", "bob", "@bob", "@"])
+    assert [(mention.handle, mention.start) for mention in found.mentions] == [
+        ("ann", 3),
+        ("bob", 0),
+    ]

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pullcheck.engine import Engine, EngineSettings
-from pullcheck.language import WORD, _words, guess_language
+from pullcheck.language import ALL_FUNCTION_WORDS, WORD, _function_words, guess_language
 from pullcheck.models import Draft, ReplyTarget
 from pullcheck.phrases import PhraseError, load_phrase_file
 from pullcheck.rulebook import builtin_pack
@@ -86,7 +86,32 @@ def test_a_translation_file_example_that_fails_names_the_group(tmp_path: Path) -
         load_phrase_file(path)
 
 
-@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=80))
-def test_ascii_words_are_found_without_the_regex_exactly_as_with_it(text: str) -> None:
+# Text made of function words (some in capitals), other words and the characters that split
+# words, so that the function words actually occur.
+WORDISH = st.lists(
+    st.one_of(
+        st.sampled_from(sorted(ALL_FUNCTION_WORDS)),
+        st.sampled_from(["La", "DER", "hello", "x1y", "_", "-", "'", " ", "\n", "¿", "é", "2"]),
+        st.text(max_size=3),
+    ),
+    max_size=16,
+).map("".join)
+
+
+@given(WORDISH.filter(str.isascii))
+def test_function_words_of_ascii_text_are_found_without_the_regex_exactly_as_with_it(
+    text: str,
+) -> None:
     lowered = text.lower()
-    assert _words(lowered) == WORD.findall(lowered)
+    assert _function_words(lowered) == ALL_FUNCTION_WORDS.intersection(WORD.findall(lowered))
+
+
+@given(WORDISH)
+def test_function_words_are_the_regex_words_that_are_function_words(text: str) -> None:
+    lowered = text.lower()
+    assert _function_words(lowered) == ALL_FUNCTION_WORDS.intersection(WORD.findall(lowered))
+
+
+def test_a_function_word_inside_a_longer_word_is_not_counted() -> None:
+    assert _function_words("delta, lesson, undo") == frozenset()
+    assert _function_words("el_los und-der") == {"el", "los", "und", "der"}

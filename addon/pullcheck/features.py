@@ -51,6 +51,7 @@ CAPITAL = "[A-ZÀ-ÖØ-ÞΑ-ΩА-ЯЁ]"
 CAPITAL_RUN = re.compile(CAPITAL + CAPITAL + "+")
 ASCII_LETTERS = string.ascii_letters.encode("ascii")
 ASCII_CAPITALS = string.ascii_uppercase.encode("ascii")
+ASCII_SMALL_LETTERS = string.ascii_lowercase.encode("ascii")
 
 # The group whose hits mean a post asks for help; rules and `builtin_ask.asks_for_help` share
 # the name.
@@ -149,21 +150,24 @@ def extract(
     # are mapped back onto `text`.
     unmasked = unmask(normalised)
     scanned = unmasked.text if unmasked is not None else normalised
-    found_links = _mapped_back(find_links(scanned), unmasked)
-    links = [link for link in found_links if not _ignored(link.domain, ignore_domains)]
-    seen_urls = {link.url for link in links}
-    for url in extra_links or ():
-        if url not in seen_urls:
-            link = link_from_field(url)
-            if link.domain and not _ignored(link.domain, ignore_domains):
-                links.append(link)
+    links = _mapped_back(find_links(scanned), unmasked)
+    if ignore_domains:
+        links = [link for link in links if not _ignored(link.domain, ignore_domains)]
+    if extra_links:
+        seen_urls = {link.url for link in links}
+        for url in extra_links:
+            if url not in seen_urls:
+                link = link_from_field(url)
+                if link.domain and not _ignored(link.domain, ignore_domains):
+                    links.append(link)
     mentions = _mapped_back(find_mentions(scanned), unmasked)
-    known = {mention.handle for mention in mentions}
-    for handle in extra_mentions or ():
-        handle = handle.lstrip("@").lower()
-        if handle and handle not in known:
-            mentions.append(Mention(handle, 0, 0))
-            known.add(handle)
+    if extra_mentions:
+        known = {mention.handle for mention in mentions}
+        for handle in extra_mentions:
+            handle = handle.lstrip("@").lower()
+            if handle and handle not in known:
+                mentions.append(Mention(handle, 0, 0))
+                known.add(handle)
     # Rules only ask whether a group occurs and where first: later hits are never looked for.
     hits = phrasebook.find_all(
         scanned, first_only=True, language=language_of(scanned, phrasebook, languages)
@@ -178,7 +182,9 @@ def extract(
             for group, group_hits in hits.items()
         }
 
-    longest_run = max(map(len, EXCLAMATIONS.findall(text)), default=0) if "!!" in text else 0
+    # "!" is looked for first (memchr): cheaper than looking for "!!", which costs as much as
+    # the regex that finds the runs.
+    longest_run = max(map(len, EXCLAMATIONS.findall(text)), default=0) if "!" in text else 0
     features = Features(
         text=text,
         links=links,
@@ -244,6 +250,17 @@ def _shouting(features: Features) -> bool:
         # letters) C counts in a few microseconds: most text is settled here, without the
         # capital-run regex (~15 µs on 3,000 characters).
         raw = text.encode("ascii")
+        # Most text is settled by its small letters alone: capitals = letters - small ones, so
+        # more small letters than 1 - SHOUTING_RATIO of all the characters leaves capitals
+        # short of the ratio. In ordinary text (3/4 small letters) the first half has enough
+        # of them: 5.7 -> 3.0 µs on 3,000 characters with one count, -> 2.2 µs with half of it.
+        enough = (1 - SHOUTING_RATIO) * len(raw)
+        half = len(raw) // 2
+        small = half - len(raw[:half].translate(None, ASCII_SMALL_LETTERS))
+        if small <= enough:
+            small += len(raw) - half - len(raw[half:].translate(None, ASCII_SMALL_LETTERS))
+        if small > enough:
+            return False
         letters = len(raw) - len(raw.translate(None, ASCII_LETTERS))
         capitals = len(raw) - len(raw.translate(None, ASCII_CAPITALS))
         if letters < SHOUTING_MIN_LETTERS or capitals < SHOUTING_RATIO * letters:

@@ -78,7 +78,8 @@ def lexicon() -> LinkLexicon:
         _lower_set(raw.get("profile_domains", [])),
         _lower_set(raw.get("referral_params", [])),
         tuple(str(prefix).lower() for prefix in raw.get("listing_prefixes", [])),
-        _lower_set(raw.get("referral_path_segments", [])),
+        # Without "": an empty segment (from "//") is no referral.
+        _lower_set(raw.get("referral_path_segments", [])) - {""},
     )
 
 
@@ -123,14 +124,14 @@ def is_promo(link: Link) -> bool:
         for pair in query.split("&"):
             if pair.split("=", 1)[0].lower() in known.referral_params:
                 return True
-    segments = [segment for segment in path.split("/") if segment]
-    if any(segment.lower() in known.referral_path_segments for segment in segments):
+    # The path lower-cased once, its segments looked up in one C call (not a generator).
+    lowered_path = path.lower()
+    if not known.referral_path_segments.isdisjoint(lowered_path.split("/")):
         return True
-    if known.listing_prefixes:
-        where = domain + path.lower()
-        if where.startswith(known.listing_prefixes):
-            return True
+    if known.listing_prefixes and (domain + lowered_path).startswith(known.listing_prefixes):
+        return True
     if domain in known.profile_domains:
+        segments = [segment for segment in path.split("/") if segment]
         if segments and segments[0].lower() == "pages":
             return True
         if len(segments) == 1 and segments[0].lower() not in NOT_PROFILE_PATHS:
@@ -166,9 +167,11 @@ def domain_of(url: str) -> str:
 # Every link has a dot followed by a letter or digit ("acme.example", "www.", "https://x.io");
 # only the blank-delimited chunks around such dots are worth the full pattern, which is slow to
 # try at every position of a long draft (a big alternation of TLDs). A literal-led regex finds
-# those dots at C speed.
-DOT_BEFORE_WORD = re.compile(r"\.(?=\w)")
-NON_BLANK = re.compile(r"\S*")
+# those dots at C speed, and runs on to the chunk's end, so later dots of the same chunk are
+# never visited.
+DOT_BEFORE_WORD = re.compile(r"\.(?=\w)\S*")
+# Builds a Link without the named tuple's own __new__, a Python function (0.3 µs a link here).
+_tuple_new = tuple.__new__
 
 
 def find_links(text: str) -> list[Link]:
@@ -181,57 +184,82 @@ def find_links(text: str) -> list[Link]:
     # text, and the pattern's only look-behind is one character that is never a blank, so the
     # links found in a chunk do not depend on where it stands.
     parsed: dict[str, list[Link]] = {}
-    covered = -1
+    previous_end = 0
     for dot in DOT_BEFORE_WORD.finditer(text):
-        position = dot.start()
-        if position < covered:
-            continue
-        start = position
-        while start > 0 and not text[start - 1].isspace():
-            start -= 1
-        end = NON_BLANK.match(text, position).end()  # type: ignore[union-attr]
-        covered = end
+        position, end = dot.span()
+        start = _chunk_start(text, previous_end, position)
+        previous_end = end
         chunk = text[start:end]
         links = parsed.get(chunk)
         if links is None:
             links = parsed[chunk] = _chunk_links(pattern, chunk)
-        found.extend(
-            Link(url, domain, begin + start, finish + start, shortener)
-            for url, domain, begin, finish, shortener in links
-        )
+        for url, domain, begin, finish, shortener in links:
+            found.append(_tuple_new(Link, (url, domain, begin + start, finish + start, shortener)))
     return found
+
+
+def _chunk_start(text: str, earliest: int, position: int) -> int:
+    """Where the run of non-blanks that reaches `position` starts (not before `earliest`).
+
+    Usually just after the nearest space: so it is when nothing between them is unprintable,
+    since every blank but the space is. Three C calls, instead of a step back per character
+    (0.5 µs less for each link of a pitch-dense draft)."""
+    space = text.rfind(" ", earliest, position)
+    if space >= 0 and text[space + 1 : position].isprintable():
+        return space + 1
+    start = position
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    return start
 
 
 def _chunk_links(pattern: re.Pattern[str], chunk: str) -> list[Link]:
     """The links in one blank-delimited chunk, spans relative to the chunk."""
     found: list[Link] = []
+    shorteners = lexicon().shorteners
     for match in pattern.finditer(chunk):
-        link = _link(match)
+        link = _link(match, shorteners)
         if link is not None:
             found.append(link)
     return found
 
 
-def _link(match: re.Match[str]) -> Link | None:
-    shorteners = lexicon().shorteners
-    url = match.group()
-    end = match.end()
-    while url and url[-1] in TRAILING_PUNCTUATION:
-        url = url[:-1]
-        end -= 1
+def _link(match: re.Match[str], shorteners: frozenset[str]) -> Link | None:
+    url = match.group().rstrip(TRAILING_PUNCTUATION)
     if not url:
         return None
     domain = domain_of(url)
-    if not domain or not any(char.isalpha() for char in domain):
+    if not domain or not _has_letter(domain):
         return None
-    return Link(url, domain, match.start(), end, domain in shorteners)
+    start = match.start()
+    return Link(url, domain, start, start + len(url), domain in shorteners)
+
+
+def _has_letter(domain: str) -> bool:
+    """Whether the (lower-case) domain has a letter: in ASCII, exactly when upper-casing
+    changes it, one C call instead of a generator over its characters."""
+    if domain.isascii():
+        return domain.upper() != domain
+    return any(char.isalpha() for char in domain)
 
 
 def find_mentions(text: str) -> list[Mention]:
-    return [
-        Mention(match.group(1).lower(), match.start(), match.end())
-        for match in MENTION.finditer(text)
-    ]
+    if "@" not in text:
+        return []  # most text: one memchr instead of a regex scan
+    # re.split hands back the text between mentions and each handle (MENTION's one group) as
+    # plain strings, without a match object per mention; a mention is "@" and its handle, so
+    # the spans add up from the lengths. Built with tuple.__new__, not the named tuple's own
+    # __new__. 8.0 -> 6.4 µs (tuple.__new__) -> 5.8 µs (split) for the dozen mentions of a
+    # pitch-dense 3,000-character draft.
+    pieces = MENTION.split(text)
+    found: list[Mention] = []
+    start = len(pieces[0])
+    for index in range(1, len(pieces), 2):
+        handle = pieces[index]
+        end = start + 1 + len(handle)
+        found.append(_tuple_new(Mention, (handle.lower(), start, end)))
+        start = end + len(pieces[index + 1])
+    return found
 
 
 def link_from_field(url: str) -> Link:
