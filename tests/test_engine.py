@@ -485,3 +485,8 @@ def test_rules_for_other_kinds_are_left_out_of_a_kinds_plan() -> None:
     judge.judge(Draft(kind="post", text="hello"))
     assert "PP101" not in ran  # a rule for dms and connect-notes
     assert "PP401" in ran  # a rule for every kind
+
+
+def test_a_draft_whose_kind_is_not_even_a_name_gets_a_verdict_not_an_error() -> None:
+    odd = Draft.model_construct(kind=["dm"], text="BUY NOW!!! Last chance, act fast!!!")
+    assert "PP401" in codes(engine().judge(odd))

@@ -288,8 +288,9 @@ class Engine:
         findings: list[Finding] = []
         shadow: list[Finding] = []
         allowlisted = not self._allow_handles.isdisjoint(context.audience)
-        plan = self._plans.get((draft.kind, allowlisted))
-        if plan is None:
+        try:
+            plan = self._plans[draft.kind, allowlisted]
+        except (KeyError, TypeError):  # a kind the models do not name (an unvalidated draft)
             plan = self._plans[None, allowlisted]
         for active, holds in plan:
             try:
