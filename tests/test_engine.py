@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pullcheck.engine import Engine, EngineSettings
+from pullcheck.engine import KINDS, Engine, EngineSettings
 from pullcheck.history import InMemorySentHistory
 from pullcheck.models import Draft, Kind, ReplyTarget
+from pullcheck.predicates import DraftContext, Predicate, never
 from pullcheck.rulebook import builtin_pack, builtin_rules_dir, load_rule_pack
 
 PACK = builtin_pack()
@@ -254,7 +255,10 @@ def test_a_rule_that_raises_is_skipped() -> None:
     def explode(*args, **kwargs):
         raise RuntimeError("boom")
 
-    broken.active = [dataclasses.replace(active, holds=explode) for active in broken.active]
+    broken.active = [
+        dataclasses.replace(active, holds=explode, holds_for=dict.fromkeys(KINDS, explode))
+        for active in broken.active
+    ]
     assert broken.judge(reply("hire us", "Sunset")).findings == []
 
 
@@ -447,3 +451,42 @@ def test_small_words_of_other_languages_do_not_make_an_offer_answer_an_ask() -> 
         "¿Qué tal la vida en Valencia? Estoy pensando en mudarme desde Madrid",
     )
     assert "PP206" in codes(engine().judge(draft))
+
+
+def test_a_draft_of_a_kind_the_models_do_not_name_is_still_judged_by_every_rule() -> None:
+    # Only a draft built without validation has one; the rules that name no kind still run.
+    odd = Draft.model_construct(kind="story", text="BUY NOW!!! Last chance, act fast!!!")
+    assert "PP401" in codes(engine().judge(odd))
+
+
+def test_rules_for_other_kinds_are_left_out_of_a_kinds_plan() -> None:
+    judge = engine()
+    ran: list[str] = []
+
+    def counting(code: str, holds: Predicate) -> Predicate:
+        if holds is never:
+            return never
+
+        def counted(context: DraftContext) -> bool:
+            ran.append(code)
+            return holds(context)
+
+        return counted
+
+    judge.active = [
+        dataclasses.replace(
+            active,
+            holds_for={
+                kind: counting(active.rule.code, holds) for kind, holds in active.holds_for.items()
+            },
+        )
+        for active in judge.active
+    ]
+    judge.judge(Draft(kind="post", text="hello"))
+    assert "PP101" not in ran  # a rule for dms and connect-notes
+    assert "PP401" in ran  # a rule for every kind
+
+
+def test_a_draft_whose_kind_is_not_even_a_name_gets_a_verdict_not_an_error() -> None:
+    odd = Draft.model_construct(kind=["dm"], text="BUY NOW!!! Last chance, act fast!!!")
+    assert "PP401" in codes(engine().judge(odd))

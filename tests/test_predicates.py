@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pullcheck.features import Ask, extract
 from pullcheck.models import Draft
-from pullcheck.predicates import compile_conditions, signal_names
+from pullcheck.predicates import always, compile_conditions, never, signal_names
 from pullcheck.rulebook import Conditions, builtin_pack
 
 PHRASEBOOK = builtin_pack().phrasebook
@@ -111,3 +111,42 @@ def test_trigger_signals_are_the_looked_for_ones_in_order_without_repeats() -> N
         }
     )
     assert signal_names(when) == ("offer", "link", "pricing")
+
+
+def test_conditions_compiled_for_a_kind_they_exclude_never_hold() -> None:
+    when = Conditions.model_validate({"kinds": ["dm"], "any": ["offer"]})
+    assert compile_conditions(when, {}, kind="post") is never
+    assert compile_conditions(when, {}, kind="dm")(post("we offer design", kind="dm"))
+
+
+def test_an_any_of_branch_for_other_kinds_is_dropped_and_one_for_the_kind_kept() -> None:
+    when = Conditions.model_validate(
+        {"any_of": [{"kinds": ["dm"], "any": ["offer"]}, {"kinds": ["post"], "any": ["link"]}]}
+    )
+    for_posts = compile_conditions(when, {}, kind="post")
+    assert for_posts(post("see acme.example"))
+    assert not for_posts(post("we offer design"))
+    only_dms = Conditions.model_validate({"any_of": [{"kinds": ["dm"]}]})
+    assert compile_conditions(only_dms, {}, kind="reply") is never
+    assert compile_conditions(only_dms, {}, kind="dm") is always
+
+
+@pytest.mark.parametrize("kind", ["post", "reply", "quote", "dm", "comment", "connect-note"])
+def test_every_rule_compiled_for_a_kind_agrees_with_its_predicate_for_any_kind(kind: str) -> None:
+    texts = [
+        "hi",
+        "We offer web design for small businesses, starting at $499. Subscribe!!!",
+        "@ann @bob @cy @dee @eve check out https://acme.example/spring for 20% off",
+        "Thanks for following! Grab my free guide at acme.example",
+        "Great question, have you tried the docs? Happy to help.",
+    ]
+    for rule in builtin_pack().rules:
+        params = {**rule.params}
+        generic = compile_conditions(rule.when, params)
+        for_kind = compile_conditions(rule.when, params, kind=kind)
+        for text in texts:
+            for ask in (NO_ASK, Ask("unknown", None), Ask("yes", "looking for")):
+                context = post(text, kind=kind, ask=ask)
+                context.audience = {"ann"}
+                context.similar = 5
+                assert for_kind(context) == generic(context), (rule.code, text, ask)

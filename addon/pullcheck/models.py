@@ -6,7 +6,7 @@ archive) nor of how it is judged.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,6 +15,8 @@ Severity = Literal["info", "warning", "error"]
 Level = Literal["none", "info", "warning", "error"]
 
 SEVERITY_ORDER: dict[str, int] = {"none": 0, "info": 1, "warning": 2, "error": 3}
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 def severity_rank(level: str) -> int:
@@ -86,3 +88,21 @@ class Verdict(BaseModel):
 
     def reaches(self, level: str) -> bool:
         return severity_rank(self.level) >= severity_rank(level)
+
+
+def built_from_checked(model: type[Model], values: dict[str, Any]) -> Model:
+    """A `model` holding `values` (every field, in field order, each already checked: a
+    validated rule's, or the engine's own): the same object `model.model_construct(**values)`
+    makes, built the way pydantic builds it, without its walk over fields, aliases and defaults.
+
+    Why: the engine makes a Finding for every rule that fires and a Verdict for every draft.
+    `model_copy(update=...)` of a template costs ~6 µs and `model_construct` ~7.7 µs a Finding
+    (pydantic 2.13); this costs ~1.3 µs. `values` becomes the model's `__dict__` (not copied).
+    For models without private attributes, extra fields or validators run after init (Finding,
+    Verdict); tests/test_models.py pins the result to `model_construct`'s."""
+    built = model.__new__(model)
+    object.__setattr__(built, "__dict__", values)
+    object.__setattr__(built, "__pydantic_fields_set__", set(values))
+    object.__setattr__(built, "__pydantic_extra__", None)
+    object.__setattr__(built, "__pydantic_private__", None)
+    return built

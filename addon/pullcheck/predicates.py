@@ -7,6 +7,10 @@ was most of the cost of a rule. Compiling keeps only the conditions the rule nam
 tuple of checks run in a fixed order: the draft's kind first (most rules are for a few kinds),
 then signals, the near-duplicate count (the only check that asks the sent history), and the
 learned second opinion, the costliest, last.
+
+The engine compiles each rule once more per kind of draft (`kind=`): the kind is then known
+when compiling, so a rule (or an `any_of` branch) for other kinds costs nothing at all, and the
+kind check goes away from the rest.
 """
 
 from __future__ import annotations
@@ -37,11 +41,38 @@ Predicate = Callable[[DraftContext], bool]
 QUESTION_MARKS = ("?", "？", "¿")
 
 
-def compile_conditions(when: Conditions, params: dict[str, Any]) -> Predicate:
+def compile_conditions(
+    when: Conditions, params: dict[str, Any], kind: str | None = None
+) -> Predicate:
     """One predicate for `when`, with `$param` values taken from `params`.
 
+    With `kind`, the predicate is for drafts of that kind only: its `kinds` conditions (the
+    rule's and its `any_of` branches') are settled here instead of for every draft, a branch
+    for other kinds is dropped, and conditions that cannot hold for the kind give `never`
+    (the engine leaves such a rule out of that kind's plan).
+
     A `$param` the params lack raises `KeyError` here, when the rule is activated."""
-    checks = _checks(when, params)
+    checks = _checks(when, params, kind)
+    return never if checks is None else _every(checks)
+
+
+def never(context: DraftContext) -> bool:
+    """The predicate of conditions that cannot hold (for the kind they were compiled for)."""
+    return False
+
+
+def always(context: DraftContext) -> bool:
+    """The predicate of conditions that always hold (for the kind they were compiled for)."""
+    return True
+
+
+def _every(checks: tuple[Predicate, ...]) -> Predicate:
+    """A predicate that holds when every check does, checked in order."""
+    if not checks:
+        return always
+    if len(checks) == 1:
+        # The check itself: a wrapper around one check costs a call for nothing.
+        return checks[0]
 
     def holds(context: DraftContext) -> bool:
         # A plain loop, not all() over a generator: creating and resuming the generator cost
@@ -54,6 +85,21 @@ def compile_conditions(when: Conditions, params: dict[str, Any]) -> Predicate:
     return holds
 
 
+def _any(branches: tuple[Predicate, ...]) -> Predicate:
+    """A predicate that holds when one of the branches does, tried in order."""
+    if len(branches) == 1:
+        return branches[0]
+
+    def holds(context: DraftContext) -> bool:
+        # A plain loop, not any() over a generator (as in `_every`).
+        for branch in branches:  # noqa: SIM110 (see _every)
+            if branch(context):
+                return True
+        return False
+
+    return holds
+
+
 def signal_names(when: Conditions) -> tuple[str, ...]:
     """The signals a finding may point at: those the conditions look for (not `none`)."""
     names = list(when.all_signals) + list(when.any_signals)
@@ -62,14 +108,21 @@ def signal_names(when: Conditions) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _checks(when: Conditions, params: dict[str, Any]) -> tuple[Predicate, ...]:
+def _checks(
+    when: Conditions, params: dict[str, Any], kind: str | None
+) -> tuple[Predicate, ...] | None:
+    """The checks of `when`, in the order they run; None when they cannot hold for `kind`."""
     checks: list[Predicate] = []
     if when.kinds is not None:
         kinds = frozenset(when.kinds)
-        checks.append(lambda context: context.draft.kind in kinds)
+        if kind is None:
+            checks.append(lambda context: context.draft.kind in kinds)
+        elif kind not in kinds:
+            return None
     if when.all_signals:
-        every = tuple(when.all_signals)
-        checks.append(lambda context: _has_all(context.features.signals, every))
+        every = frozenset(when.all_signals)
+        # A key view compared with a set checks each of `every` in C, no generator.
+        checks.append(lambda context: context.features.signals.keys() >= every)
     if when.any_signals:
         some = frozenset(when.any_signals)
         checks.append(lambda context: not some.isdisjoint(context.features.signals))
@@ -97,8 +150,12 @@ def _checks(when: Conditions, params: dict[str, Any]) -> tuple[Predicate, ...]:
         prior = frozenset(when.prior_conversation)
         checks.append(lambda context: _tristate(context.draft.prior_conversation) in prior)
     if when.any_of is not None:
-        branches = tuple(compile_conditions(nested, params) for nested in when.any_of)
-        checks.append(lambda context: any(branch(context) for branch in branches))
+        compiled = [compile_conditions(nested, params, kind) for nested in when.any_of]
+        branches = tuple(branch for branch in compiled if branch is not never)
+        if not branches:
+            return None
+        if always not in branches:
+            checks.append(_any(branches))
     if when.near_duplicate_recipients is not None:
         checks.append(_near_duplicates(when.near_duplicate_recipients, params))
     if when.parent_question is not None:
@@ -111,7 +168,12 @@ def _checks(when: Conditions, params: dict[str, Any]) -> tuple[Predicate, ...]:
 
 def _parent_has_question(draft: Draft) -> bool:
     parent = draft.reply_to.text if draft.reply_to is not None else None
-    return parent is not None and any(mark in parent for mark in QUESTION_MARKS)
+    if parent is None:
+        return False
+    for mark in QUESTION_MARKS:  # noqa: SIM110 (a loop: no generator to create, see _every)
+        if mark in parent:
+            return True
+    return False
 
 
 def _second_opinion(expected: bool) -> Predicate:
@@ -139,10 +201,6 @@ def _near_duplicates(needed: Any, params: dict[str, Any]) -> Predicate:
         return context.near_duplicate_recipients(hours, bits) >= minimum
 
     return enough
-
-
-def _has_all(signals: dict[str, Any], names: tuple[str, ...]) -> bool:
-    return all(name in signals for name in names)
 
 
 def _range(low: Any, high: Any, params: dict[str, Any]) -> tuple[float | None, float | None]:
