@@ -192,8 +192,8 @@ ANY_SPELLING: frozenset[str] = frozenset()
 def _plain(word: Word) -> frozenset[str] | None:
     """A word's spellings when it is one token with a set of them (ANY_SPELLING for `~`, any
     token); None for a word with punctuation or any other test."""
-    if word.__class__ is frozenset:
-        return word  # type: ignore[return-value]
+    if isinstance(word, frozenset):
+        return word
     # Compared by value: a pack read back from disk holds a copy of ANY_TOKEN.
     if len(word) == 1 and word[0] == ANY_TOKEN:
         return ANY_SPELLING
