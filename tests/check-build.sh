@@ -24,6 +24,7 @@ fi
 "$PYTHON" -m twine check --strict "$OUT"/*.tar.gz "$OUT"/*.whl
 
 "$PYTHON" - "$OUT"/*.whl <<'PY'
+import os
 import sys
 import zipfile
 
@@ -39,6 +40,11 @@ if not any(name.startswith("pullcheck/rules/phrases/") for name in names):
     problems.append("missing the phrase lists (pullcheck/rules/phrases/)")
 if not any(name.startswith("pullcheck/rules/PP") for name in names):
     problems.append("missing the rules (pullcheck/rules/PP*.yaml)")
+if not os.environ.get("PULLCHECK_PURE_PYTHON") and not any(
+    name.startswith("pullcheck/phrase_matcher.") and name.endswith((".so", ".pyd"))
+    for name in names
+):
+    problems.append("missing the compiled phrase matcher (setup.py)")
 if not any(name.endswith(".dist-info/licenses/LICENSE") for name in names):
     problems.append("missing the LICENSE file")
 problems += [f"ships a development file: {name}" for name in sorted(names)
