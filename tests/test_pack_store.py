@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import pickle
 import stat
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -98,6 +100,23 @@ def test_an_edited_rule_file_changes_the_key(tmp_path: Path) -> None:
     before = stored_pack_key([rule])
     rule.write_text("code: PP002\n", encoding="utf-8")
     assert stored_pack_key([rule]) != before
+
+
+def test_the_source_of_a_compiled_module_changes_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A compiled module runs from a small loader (`phrase_matcher.<abi>.so`) whose bytes need
+    # not change with the code: the source it was built from is keyed too.
+    loader = tmp_path / "phrase_matcher.cpython-311-x86_64-linux-gnu.so"
+    loader.write_bytes(b"loader")
+    source = tmp_path / "phrase_matcher.py"
+    source.write_text("VERSION = 1\n", encoding="utf-8")
+    module = ModuleType("pullcheck.phrase_matcher")
+    module.__file__ = str(loader)
+    monkeypatch.setitem(sys.modules, "pullcheck.phrase_matcher", module)
+    before = stored_pack_key([])
+    source.write_text("VERSION = 2\n", encoding="utf-8")
+    assert stored_pack_key([]) != before
 
 
 def test_an_unwritable_cache_still_loads_the_pack(

@@ -44,6 +44,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated, Any, Literal
 
 import pydantic
@@ -578,10 +579,19 @@ def stored_pack_name() -> str:
 def stored_pack_key(read: list[Path]) -> str:
     """What a stored pack was built from: the bytes of the files it read, the source of the code
     whose objects it holds, and the versions of pullcheck, pydantic and Python."""
-    sources = [Path(str(sys.modules[name].__file__)) for name in PACK_MODULES]
+    sources = [path for name in PACK_MODULES for path in _code_files(sys.modules[name])]
     versions = f"{__version__}\0{pydantic.VERSION}\0{sys.version}"
     parts = (files_digest(read), files_digest(sources), versions)
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def _code_files(module: ModuleType) -> list[Path]:
+    """The files a module's code comes from: the file it runs from and, when that is a compiled
+    copy (`pullcheck.compiled`), the source it was built from (a compiled module's own file is
+    a small loader whose bytes need not change with the code)."""
+    running = Path(str(module.__file__))
+    source = running.with_name(module.__name__.rpartition(".")[2] + ".py")
+    return [running, source] if source != running and source.is_file() else [running]
 
 
 def _stored_pack(read: list[Path], build: Callable[[], RulePack]) -> RulePack:
