@@ -13,7 +13,11 @@ from types import ModuleType
 
 import pullcheck.phrase_matcher
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pullcheck.compiled import STALE_AFTER, is_compiled, out_of_date, prefer_current_source
+from pullcheck.phrase_matcher import _ascii_parts
+from pullcheck.phrase_syntax import TOKEN_SPLIT_ASCII
 from pullcheck.phrases import normalise
 from pullcheck.rulebook import builtin_pack
 
@@ -113,3 +117,10 @@ def test_the_compiled_matcher_finds_what_its_source_finds() -> None:
     for text in map(normalise, texts):
         for first_only in (True, False):
             assert compiled.find(text, first_only) == source.find(text, first_only), text
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)) | st.sampled_from(["", " ", "a", "'"]))
+def test_the_compiled_cut_of_ascii_text_is_the_regex_cut(text: str) -> None:
+    # Compiled, tokenise cuts ASCII text with `_ascii_parts`; the source keeps the regex.
+    lowered = text.lower()
+    assert _ascii_parts(lowered) == TOKEN_SPLIT_ASCII.split(lowered)

@@ -52,10 +52,18 @@ class Tokens(NamedTuple):
     subject: str
 
 
+# Whether this module runs compiled (setup.py, pullcheck.compiled): a loop then runs as C.
+COMPILED = not __file__.endswith(".py")
+# Every ASCII character that is no token character (`[\w']`) made a blank.
+ASCII_GAPS_BLANK = str.maketrans(
+    {code: " " for code in range(128) if not (chr(code).isalnum() or chr(code) in "_'")}
+)
+
+
 def tokenise(text: str) -> Tokens:
     lowered = text.lower()
     if lowered.isascii():
-        parts = TOKEN_SPLIT_ASCII.split(lowered)
+        parts = _ascii_parts(lowered) if COMPILED else TOKEN_SPLIT_ASCII.split(lowered)
     else:
         if len(lowered) != len(text):
             # A few characters grow when lowered ("İ" becomes "i" and a combining dot, which is
@@ -64,6 +72,24 @@ def tokenise(text: str) -> Tokens:
             lowered = "".join(char.lower() if len(char.lower()) == 1 else char for char in text)
         parts = TOKEN_SPLIT.split(lowered)
     return Tokens(parts[1::2], parts[0::2], parts, lowered)
+
+
+def _ascii_parts(lowered: str) -> list[str]:
+    """`TOKEN_SPLIT_ASCII.split(lowered)` of ASCII text: with the gaps made blanks, str.split
+    cuts out the tokens in C and a loop puts the gaps back between them. Compiled, 38 µs on a
+    pitch-dense 3,000-character draft against 90 for the regex; as plain Python it would take
+    129, so the source keeps the regex (`tests/test_compiled.py` holds the two to each other)."""
+    parts: list[str] = []
+    end = 0  # where the last token ended
+    at = 0  # where this piece starts
+    for piece in lowered.translate(ASCII_GAPS_BLANK).split(" "):
+        if piece:
+            parts.append(lowered[end:at])
+            parts.append(piece)
+            end = at + len(piece)
+        at += len(piece) + 1
+    parts.append(lowered[end:])
+    return parts
 
 
 def _take(test: WordTest, cut: Tokens, at: int, part: str | None) -> int:
