@@ -21,11 +21,11 @@ from audit_archives import (
     write_x_folder,
     zip_folder,
 )
+from chromium_marks import ARTIFACTS, NEEDS_CHROMIUM
 from pullcheck.audit.summary import wording
 from pullcheck.cli import main
+from pullcheck.demo.stack import CHROMIUM
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
 AUTO_DM = (
     "Thanks for following! Check out my site https://acme-webworks.example "
     "- first consultation free."
@@ -309,7 +309,7 @@ def test_unreadable_archive_exits_2_and_writes_nothing(
     assert list(out.parent.iterdir()) == []
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+@NEEDS_CHROMIUM
 def test_report_in_chromium_is_clear_at_a_glance(
     welcome_archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -320,8 +320,7 @@ def test_report_in_chromium_is_clear_at_a_glance(
     assert code == 0
     share = round(100 * json.loads(stdout)["push_share"])
     requests: list[str] = []
-    artifacts = ROOT / "test-artifacts"
-    artifacts.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -355,7 +354,7 @@ def test_report_in_chromium_is_clear_at_a_glance(
             assert min(gaps) >= 12, gaps
             # The script in a post is shown as text, not run.
             assert page.evaluate("document.scripts.length") == 0
-            page.screenshot(path=str(artifacts / "audit-report.png"), full_page=True)
+            page.screenshot(path=str(ARTIFACTS / "audit-report.png"), full_page=True)
         finally:
             browser.close()
     # Nothing was fetched but the report itself: it stands alone.

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from chromium_marks import ARTIFACTS, NEEDS_CHROMIUM
 from pullcheck.demo.site import DemoServer
 from pullcheck.demo.stack import (
-    CHROMIUM,
     PUSH_REPLY,
     ProxyProcess,
     launch_chromium,
@@ -18,15 +18,10 @@ from pullcheck.demo.stack import (
 )
 
 pytestmark = [
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason=f"{CHROMIUM} is not installed (tests/run-all.sh installs Debian's chromium)",
-    ),
+    NEEDS_CHROMIUM,
     pytest.mark.timeout(240),
 ]
 sync_api = pytest.importorskip("playwright.sync_api")
-
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
 def test_after_a_proxy_restart_the_banner_asks_for_a_reload_and_a_reload_brings_checks_back(

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import yaml
+from chromium_marks import ARTIFACTS, NEEDS_CHROMIUM
 from pullcheck.demo.site import DemoServer
 from pullcheck.demo.stack import (
     ANSWER_REPLY,
-    CHROMIUM,
     PUSH_REPLY,
     ProxyProcess,
     launch_chromium,
@@ -30,15 +29,11 @@ from pullcheck.demo.stack import (
 )
 
 pytestmark = [
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason=f"{CHROMIUM} is not installed (tests/run-all.sh installs Debian's chromium)",
-    ),
+    NEEDS_CHROMIUM,
     pytest.mark.timeout(180),
 ]
 sync_api = pytest.importorskip("playwright.sync_api")
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 WAIT_MS = 15_000
 HELD_LINE = "Not sent: held by pullcheck; edit your draft and send it again."
 SHADOW = "document.querySelector('[data-pullcheck-banner]').shadowRoot"

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import yaml
+from chromium_marks import ARTIFACTS, NEEDS_CHROMIUM
 from pullcheck.demo.site import DemoServer
 from pullcheck.demo.stack import (
     ANSWER_REPLY,
-    CHROMIUM,
     PUSH_REPLY,
     ProxyProcess,
     launch_chromium,
@@ -24,12 +23,11 @@ from pullcheck.demo.stack import (
 )
 
 pytestmark = [
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed"),
+    NEEDS_CHROMIUM,
     pytest.mark.timeout(240),
 ]
 sync_api = pytest.importorskip("playwright.sync_api")
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 WAIT_MS = 15_000
 JORDAN_X = "1790000000000000300"
 JORDAN_MASTODON = "113456789012345678"

@@ -13,14 +13,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from chromium_marks import ARTIFACTS, NEEDS_CHROMIUM
 from pullcheck.demo.site import DemoServer, page_csp
 from pullcheck.demo.stack import (
     ANSWER_REPLY,
-    CHROMIUM,
     PUSH_REPLY,
     ProxyProcess,
     launch_chromium,
@@ -30,15 +29,11 @@ from pullcheck.demo.stack import (
 )
 
 pytestmark = [
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason=f"{CHROMIUM} is not installed (tests/run-all.sh installs Debian's chromium)",
-    ),
+    NEEDS_CHROMIUM,
     pytest.mark.timeout(180),
 ]
 sync_api = pytest.importorskip("playwright.sync_api")
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 WAIT_MS = 15_000
 # Collects what the page's CSP reports; injected through DevTools, so the page's CSP and Trusted
 # Types do not apply to it.

@@ -10,15 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from chromium_marks import NEEDS_CHROMIUM
 from pullcheck.cli import main
-from pullcheck.demo.stack import CHROMIUM
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason=f"{CHROMIUM} is not installed (tests/run-all.sh installs Debian's chromium)",
-)
+@NEEDS_CHROMIUM
 def test_pullcheck_demo_screenshot_saves_a_picture_of_the_banner(tmp_path):
     target = tmp_path / "shots" / "banner.png"
     assert main(["demo", "--screenshot", str(target)]) == 0

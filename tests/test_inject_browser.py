@@ -8,14 +8,13 @@ arrives byte for byte as the site sent it.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from chromium_marks import NEEDS_CHROMIUM
 from proxy_harness import RunningProxy, Upstream
-from pullcheck.demo.stack import CHROMIUM, launch_chromium
+from pullcheck.demo.stack import launch_chromium
 
 pytestmark = [
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed"),
+    NEEDS_CHROMIUM,
     pytest.mark.timeout(180),
 ]
 sync_api = pytest.importorskip("playwright.sync_api")

@@ -3,21 +3,66 @@ hold and decision) and what Ctrl-C does to a held post."""
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import socket
 import subprocess
 import sys
 import threading
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
+from proxy_harness import Upstream
 from pullcheck_child import Child, child_env
+
+# A pitch reply to a stranger, held in hold mode (PP201).
+PITCH_REPLY = json.dumps(
+    {
+        "variables": {
+            "tweet_text": "Hi! We build fast, affordable websites. "
+            "See https://acme.example/pricing and DM me for 20% off this week!",
+            "reply": {"in_reply_to_tweet_id": "1790000000000000200"},
+        }
+    }
+).encode()
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     return child_env(tmp_path)
+
+
+def hold_mode_run(tmp_path: Path, env: dict[str, str]) -> tuple[Upstream, Child]:
+    """A fake X site and `pullcheck run` in hold mode in front of it (holds wait for a decision
+    even with no page open)."""
+    site = Upstream()
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"mode: hold\nholds: {{without_page: wait}}\nsites:\n  x: {{hosts: ['{site.address}']}}\n"
+    )
+    command = ["run", "--port", "0", "--config", str(config)]
+    return site, Child([*command, "--set", f"confdir={tmp_path / 'mitmproxy'}"], env)
+
+
+def pitch_reply_through(
+    started: str, site: Upstream
+) -> tuple[urllib.request.OpenerDirector, urllib.request.Request]:
+    """An opener through the proxy whose start-up output is `started`, and the pitch reply to
+    post to `site` with it."""
+    port = found(r"proxy:\s+http://127\.0\.0\.1:(\d+)", started)
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({"http": f"http://127.0.0.1:{port}"})
+    )
+    request = urllib.request.Request(
+        f"http://{site.address}/i/api/graphql/q/CreateTweet",
+        data=PITCH_REPLY,
+        headers={"content-type": "application/json"},
+        method="POST",
+    )
+    return opener, request
 
 
 def found(pattern: str, output: str) -> str:
@@ -48,49 +93,10 @@ def test_a_port_in_use_is_reported_with_the_run_commands_own_port_option(tmp_pat
 
 @pytest.mark.timeout(120)
 def test_run_prints_each_hold_with_how_to_decide_it_and_each_decision(tmp_path, env):
-    import json
-    import urllib.request
-
-    from proxy_harness import Upstream
-
-    site = Upstream()
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        f"mode: hold\nholds: {{without_page: wait}}\nsites:\n  x: {{hosts: ['{site.address}']}}\n"
-    )
-    child = Child(
-        [
-            "run",
-            "--port",
-            "0",
-            "--config",
-            str(config),
-            "--set",
-            f"confdir={tmp_path / 'mitmproxy'}",
-        ],
-        env,
-    )
-    reply = json.dumps(
-        {
-            "variables": {
-                "tweet_text": "Hi! We build fast, affordable websites. "
-                "See https://acme.example/pricing and DM me for 20% off this week!",
-                "reply": {"in_reply_to_tweet_id": "1790000000000000200"},
-            }
-        }
-    ).encode()
+    site, child = hold_mode_run(tmp_path, env)
     try:
         started = child.output_until("stop with Ctrl-C", 60)
-        port = found(r"proxy:\s+http://127\.0\.0\.1:(\d+)", started)
-        opener = urllib.request.build_opener(
-            urllib.request.ProxyHandler({"http": f"http://127.0.0.1:{port}"})
-        )
-        request = urllib.request.Request(
-            f"http://{site.address}/i/api/graphql/q/CreateTweet",
-            data=reply,
-            headers={"content-type": "application/json"},
-            method="POST",
-        )
+        opener, request = pitch_reply_through(started, site)
         answered: list[int] = []
         sender = threading.Thread(
             target=lambda: answered.append(opener.open(request, timeout=60).status)
@@ -123,47 +129,10 @@ def test_run_prints_each_hold_with_how_to_decide_it_and_each_decision(tmp_path, 
 
 @pytest.mark.timeout(120)
 def test_ctrl_c_answers_a_held_client_with_the_sites_failure_response(tmp_path, env):
-    import json
-    import urllib.error
-    import urllib.request
-
-    from proxy_harness import Upstream
-
-    site = Upstream()
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        f"mode: hold\nholds: {{without_page: wait}}\nsites:\n  x: {{hosts: ['{site.address}']}}\n"
-    )
-    child = Child(
-        [
-            "run",
-            "--port",
-            "0",
-            "--config",
-            str(config),
-            "--set",
-            f"confdir={tmp_path / 'mitmproxy'}",
-        ],
-        env,
-    )
-    reply = json.dumps(
-        {
-            "variables": {
-                "tweet_text": "Hi! We build fast, affordable websites. "
-                "See https://acme.example/pricing and DM me for 20% off this week!",
-                "reply": {"in_reply_to_tweet_id": "1790000000000000200"},
-            }
-        }
-    ).encode()
+    site, child = hold_mode_run(tmp_path, env)
     answers: list[tuple[int, bytes]] = []
 
     def post() -> None:
-        request = urllib.request.Request(
-            f"http://{site.address}/i/api/graphql/q/CreateTweet",
-            data=reply,
-            headers={"content-type": "application/json"},
-            method="POST",
-        )
         try:
             with opener.open(request, timeout=60) as answer:
                 answers.append((answer.status, answer.read()))
@@ -172,10 +141,7 @@ def test_ctrl_c_answers_a_held_client_with_the_sites_failure_response(tmp_path, 
 
     try:
         started = child.output_until("stop with Ctrl-C", 60)
-        port = found(r"proxy:\s+http://127\.0\.0\.1:(\d+)", started)
-        opener = urllib.request.build_opener(
-            urllib.request.ProxyHandler({"http": f"http://127.0.0.1:{port}"})
-        )
+        opener, request = pitch_reply_through(started, site)
         sender = threading.Thread(target=post)
         sender.start()
         child.output_until("— pullcheck decide h", 30)
