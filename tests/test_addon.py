@@ -26,19 +26,12 @@ from pullcheck.proxy.state import ProxyState
 from pullcheck.sites import ADAPTERS_BY_NAME
 from site_fixtures import SITES, composed, fixture_names, load
 from wsproto.frame_protocol import Opcode
+from x_samples import PITCH_BODY
 
 COMPOSE = [n for site in SITES for n in fixture_names(site, "outgoing_request")]
 READ = [n for site in SITES for n in fixture_names(site, "incoming_response")]
 REPLY = "x_create_tweet_reply.json"
 PARENT = "x_read_home_timeline_response.json"
-PITCH_BODY: dict[str, Any] = {
-    "variables": {
-        "tweet_text": "Hi! We build fast, affordable websites for bakeries. See "
-        "https://acme-webworks.example/pricing and DM me for 20% off this week!",
-        "reply": {"in_reply_to_tweet_id": "1790000000000000200", "exclude_reply_user_ids": []},
-    },
-    "queryId": "SiM_cAu83R0wnrpmKQQSEw",
-}
 
 
 @pytest.fixture(autouse=True)

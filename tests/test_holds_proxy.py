@@ -24,19 +24,8 @@ from pathlib import Path
 import pytest
 from proxy_harness import RunningProxy, Upstream, fetch
 from pullcheck.stats import read_summary
+from x_samples import CREATE_TWEET, JSON, PITCH_REPLY
 
-CREATE_TWEET = "/i/api/graphql/SiM_cAu83R0wnrpmKQQSEw/CreateTweet"
-PITCH_REPLY = json.dumps(
-    {
-        "variables": {
-            "tweet_text": "Hi! We build fast, affordable websites for bakeries. See "
-            "https://acme-webworks.example/pricing and DM me for 20% off this week!",
-            "reply": {"in_reply_to_tweet_id": "1790000000000000200", "exclude_reply_user_ids": []},
-        },
-        "queryId": "SiM_cAu83R0wnrpmKQQSEw",
-    }
-).encode()
-JSON = {"content-type": "application/json"}
 SENT = b'{"data":{"create_tweet":{"tweet_results":{"result":{"rest_id":"1"}}}}}'
 
 pytestmark = pytest.mark.timeout(90)

@@ -15,12 +15,9 @@ from pullcheck.engine import Engine
 from pullcheck.proxy.judge_flow import JudgeFlow
 from pullcheck.proxy.state import ProxyState
 from pullcheck.sites import ADAPTERS_BY_NAME
+from x_samples import PITCH_TEXT
 
 X = ADAPTERS_BY_NAME["x"]
-PITCH = (
-    "Hi! We build fast, affordable websites for bakeries. See "
-    "https://acme-webworks.example/pricing and DM me for 20% off this week!"
-)
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +53,7 @@ def run(coro: Any) -> Any:
 
 
 def test_a_pitch_is_judged_and_its_verdict_reaches_the_page(state, judge_flow) -> None:
-    judged = run(judge_flow.judge(create_tweet(PITCH), state, X))
+    judged = run(judge_flow.judge(create_tweet(PITCH_TEXT), state, X))
     assert judged is not None
     assert judged.verdict.findings
     events = state.feed.events_after("https://x.com", 0)
@@ -85,14 +82,14 @@ def test_a_judgement_over_budget_goes_on_and_the_page_hears_why(
 
     monkeypatch.setattr(Engine, "judge_fully", slow)
     judge_flow.budget_s = 0.05
-    assert run(judge_flow.judge(create_tweet(PITCH), state, X)) is None
+    assert run(judge_flow.judge(create_tweet(PITCH_TEXT), state, X)) is None
     last = state.feed.events_after("https://x.com", 0)[-1]
     assert last["complete"] is False
     assert "longer than 50 ms" in last["reason"]
 
 
 def test_a_judged_request_is_kept_until_its_answer_and_handed_over_once(state, judge_flow) -> None:
-    judged = run(judge_flow.judge(create_tweet(PITCH), state, X))
+    judged = run(judge_flow.judge(create_tweet(PITCH_TEXT), state, X))
     judge_flow.remember("flow-1", judged)
     assert judge_flow.in_flight("flow-1") is judged
     assert judge_flow.take("flow-1") is judged
@@ -103,7 +100,7 @@ def test_requests_whose_answer_never_comes_are_forgotten_oldest_first(
     state, judge_flow, monkeypatch
 ) -> None:
     monkeypatch.setattr("pullcheck.proxy.judge_flow.MAX_IN_FLIGHT", 2)
-    judged = run(judge_flow.judge(create_tweet(PITCH), state, X))
+    judged = run(judge_flow.judge(create_tweet(PITCH_TEXT), state, X))
     for flow_id in ("first", "second", "third"):
         judge_flow.remember(flow_id, judged)
     assert judge_flow.in_flight("first") is None

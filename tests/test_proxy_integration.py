@@ -21,21 +21,10 @@ from pathlib import Path
 import pytest
 from proxy_harness import RunningProxy, Upstream, fetch, fetch_tls
 from pullcheck.sites.x import FAILURE as X_FAILURE
+from x_samples import CREATE_TWEET, JSON, PITCH_REPLY
 
-CREATE_TWEET = "/i/api/graphql/SiM_cAu83R0wnrpmKQQSEw/CreateTweet"
 DM_NEW = "/i/api/1.1/dm/new2.json"
-PITCH_REPLY = json.dumps(
-    {
-        "variables": {
-            "tweet_text": "Hi! We build fast, affordable websites for bakeries. See "
-            "https://acme-webworks.example/pricing and DM me for 20% off this week!",
-            "reply": {"in_reply_to_tweet_id": "1790000000000000200", "exclude_reply_user_ids": []},
-        },
-        "queryId": "SiM_cAu83R0wnrpmKQQSEw",
-    }
-).encode()
 BLAST = "Hi! Grab our spring catalogue at https://acme-catalogue.example/spring"
-JSON = {"content-type": "application/json"}
 
 
 @pytest.fixture

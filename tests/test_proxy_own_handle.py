@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from proxy_harness import RunningProxy, Upstream, fetch
 from pullcheck.proxy.trust import scope_of
+from x_samples import CREATE_TWEET, JSON
 
-JSON = {"content-type": "application/json"}
 # What a held post's failure answer says: the prefix clients match, and the reason.
 HELD = "Not sent: held by pullcheck"
 NOT_YOURS = "They wrote to @acme_webworks, not to you"
@@ -30,7 +30,6 @@ ANSWER = (
 )
 PARENT_ID = "1790000000000000555"
 BRAND_ID, RIVAL_ID = "1600000000000000001", "1600000000000000002"
-CREATE_TWEET = "/i/api/graphql/SiM_cAu83R0wnrpmKQQSEw/CreateTweet"
 TWEET_DETAIL = "/i/api/graphql/xd_EMdYvB9hfZsZ6Idri0w/TweetDetail"
 # The query id rotates; two ids let one fake site answer for two accounts.
 BRAND_VIEWER = "/i/api/graphql/W62NnYgkgziw9bwyoVht0g/Viewer"

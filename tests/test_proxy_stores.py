@@ -18,8 +18,8 @@ from proxy_harness import RunningProxy, Upstream, fetch
 from pullcheck.auditlog import MAX_TEXT
 from pullcheck.notpush import RATE_PER_MINUTE
 from pullcheck.proxy.trust import RateLimit, UntrustedWrites
+from x_samples import JSON
 
-JSON = {"content-type": "application/json"}
 GARBAGE = b"\x00garbage, not SQLite\n" * 200
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from proxy_harness import RunningProxy, Upstream, fetch
 from pullcheck.sites.x_api import V2_FAILURE, V11_FAILURE
+from x_samples import PITCH_TEXT
 
 TWEETS = "/2/tweets"
 STATUS_UPDATE = "/1.1/statuses/update.json"
@@ -26,8 +27,7 @@ HEADERS = {
 }
 PITCH_REPLY = json.dumps(
     {
-        "text": "Hi! We build fast, affordable websites for bakeries. See "
-        "https://acme-webworks.example/pricing and DM me for 20% off this week!",
+        "text": PITCH_TEXT,
         "reply": {"in_reply_to_tweet_id": "1790000000000000200"},
     }
 ).encode()

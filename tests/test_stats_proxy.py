@@ -17,15 +17,8 @@ from mitmproxy.test import taddons, tflow
 from pullcheck.proxy.addon import ANSWERED_BY_PULLCHECK, PullcheckAddon
 from pullcheck.proxy.state import ProxyState
 from site_fixtures import load
+from x_samples import PITCH_BODY
 
-PITCH: dict[str, Any] = {
-    "variables": {
-        "tweet_text": "Hi! We build fast, affordable websites for bakeries. See "
-        "https://acme-webworks.example/pricing and DM me for 20% off this week!",
-        "reply": {"in_reply_to_tweet_id": "1790000000000000200", "exclude_reply_user_ids": []},
-    },
-    "queryId": "SiM_cAu83R0wnrpmKQQSEw",
-}
 CALM = {
     "variables": {"tweet_text": "Lovely weather for a run today"},
     "queryId": "SiM_cAu83R0wnrpmKQQSEw",
@@ -101,7 +94,7 @@ def dashboard(addon: PullcheckAddon, path: str = "/", method: str = "GET") -> ht
 
 
 async def hold_and_decide(addon: PullcheckAddon, tctx: Any, choice: str | None) -> None:
-    flow = compose(PITCH)
+    flow = compose(PITCH_BODY)
     task = asyncio.ensure_future(addon.request(flow))
     for _ in range(500):
         await asyncio.sleep(0.01)
@@ -224,7 +217,7 @@ def live_check(token: str, text: str) -> http.HTTPFlow:
         "text": text,
         "kind": "reply",
         "platform": "x",
-        "reply_to_id": PITCH["variables"]["reply"]["in_reply_to_tweet_id"],
+        "reply_to_id": PITCH_BODY["variables"]["reply"]["in_reply_to_tweet_id"],
     }
     return tflow.tflow(
         req=http.Request.make(
@@ -242,7 +235,7 @@ def live_check(token: str, text: str) -> http.HTTPFlow:
 
 
 def test_live_checks_count_once_per_draft_and_the_send_joins_its_draft(tmp_path: Path) -> None:
-    pitch = PITCH["variables"]["tweet_text"]
+    pitch = PITCH_BODY["variables"]["tweet_text"]
     calm = "Congrats on the new shop, the window display looks lovely"
 
     async def session() -> None:
