@@ -34,6 +34,17 @@ def bare_env(tmp_path: Path) -> dict[str, str]:
     }
 
 
+def python_in_bare_env(script: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """`python -c script` in `bare_env`, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=bare_env(tmp_path),
+    )
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PULLCHECK_DATA_DIR", str(tmp_path / "data"))
@@ -386,13 +397,7 @@ def test_check_imports_only_its_own_command_and_not_the_proxy(tmp_path: Path) ->
         "print(sorted(name for name in sys.modules if name.startswith('pullcheck.commands.'))); "
         "print('mitmproxy' in sys.modules)"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=bare_env(tmp_path),
-    )
+    done = python_in_bare_env(script, tmp_path)
     assert done.returncode == 0, done.stderr
     *_, commands, proxy = done.stdout.splitlines()
     assert commands == "['pullcheck.commands.check', 'pullcheck.commands.options']"
@@ -435,13 +440,7 @@ def test_the_console_script_leaves_the_heap_to_the_os_only_after_print_only_comm
         "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0, file=sys.stderr)); "
         f"sys.argv = ['pullcheck', *{argv!r}]; console()"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=bare_env(tmp_path),
-    )
+    done = python_in_bare_env(script, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()
     assert done.stderr.strip().splitlines()[-1] == f"frozen {frozen}"
@@ -453,13 +452,7 @@ def test_decide_imports_only_the_holds_command_that_registers_it(tmp_path: Path)
         "code = main(['decide', 'h1-abc', 'send']); "
         "print(code, sorted(n for n in sys.modules if n.startswith('pullcheck.commands.')))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=bare_env(tmp_path),
-    )
+    done = python_in_bare_env(script, tmp_path)
     assert done.stdout.strip().splitlines()[-1] == (
         "2 ['pullcheck.commands.holds', 'pullcheck.commands.options']"
     )
