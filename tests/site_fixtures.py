@@ -6,6 +6,7 @@ list (pytest would skip an empty parametrization quietly) and `load` raises on a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -77,16 +78,7 @@ def request_of(fixture: dict[str, Any], **extra_headers: str) -> WireRequest:
     if extra_headers:
         headers = dict(request.headers)
         headers.update({k.replace("_", "-"): v for k, v in extra_headers.items()})
-        request = WireRequest(
-            request.method,
-            request.scheme,
-            request.host,
-            request.port,
-            request.path,
-            request.query,
-            headers,
-            request.body,
-        )
+        request = dataclasses.replace(request, headers=headers)
     return request
 
 

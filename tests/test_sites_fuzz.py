@@ -7,6 +7,7 @@ proxy's flow translation hands over plain bytes, so there is nothing to fuzz her
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -56,16 +57,7 @@ def _with_body(request: WireRequest, body: bytes, content_type: str | None = Non
     headers = dict(request.headers)
     if content_type is not None:
         headers["content-type"] = content_type
-    return WireRequest(
-        request.method,
-        request.scheme,
-        request.host,
-        request.port,
-        request.path,
-        request.query,
-        headers,
-        body,
-    )
+    return dataclasses.replace(request, headers=headers, body=body)
 
 
 def _response_with_body(
