@@ -15,7 +15,7 @@ import pullcheck.phrase_matcher
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pullcheck.compiled import STALE_AFTER, is_compiled, out_of_date, prefer_current_source
+from pullcheck.compiled import STALE_AFTER, out_of_date, prefer_current_source
 from pullcheck.phrase_matcher import _ascii_parts
 from pullcheck.phrase_syntax import TOKEN_SPLIT_ASCII
 from pullcheck.phrases import normalise
@@ -83,7 +83,7 @@ def test_the_source_of_an_out_of_date_copy_is_what_gets_imported(
     reason="set by tests/run-all.sh, whose install compiles the matcher",
 )
 def test_the_install_under_test_runs_the_compiled_matcher() -> None:
-    assert is_compiled(pullcheck.phrase_matcher), pullcheck.phrase_matcher.__file__
+    assert pullcheck.phrase_matcher.COMPILED, pullcheck.phrase_matcher.__file__
 
 
 def source_matcher() -> ModuleType:
@@ -106,7 +106,7 @@ def corpus_texts(limit_per_file: int = 1500) -> list[str]:
     return texts
 
 
-@pytest.mark.skipif(not is_compiled(pullcheck.phrase_matcher), reason="the matcher runs as source")
+@pytest.mark.skipif(not pullcheck.phrase_matcher.COMPILED, reason="the matcher runs as source")
 def test_the_compiled_matcher_finds_what_its_source_finds() -> None:
     compiled = builtin_pack().phrasebook.index
     source = source_matcher().PhraseIndex()

@@ -18,7 +18,6 @@ import logging
 import sys
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
-from types import ModuleType
 
 COMPILED_MODULES = ("phrase_matcher",)
 # A source newer than its compiled copy by more than this was edited after the build.
@@ -66,11 +65,6 @@ def prefer_current_source(package: str, folder: Path) -> list[str]:
         )
         loaded.append(name)
     return loaded
-
-
-def is_compiled(module: ModuleType) -> bool:
-    """Whether `module` runs from a compiled copy."""
-    return not str(getattr(module, "__file__", "")).endswith(".py")
 
 
 def _load_source(qualified: str, source: Path) -> None:
