@@ -252,14 +252,9 @@ def _shouting(features: Features) -> bool:
         raw = text.encode("ascii")
         # Most text is settled by its small letters alone: capitals = letters - small ones, so
         # more small letters than 1 - SHOUTING_RATIO of all the characters leaves capitals
-        # short of the ratio. In ordinary text (3/4 small letters) the first half has enough
-        # of them: 5.7 -> 3.0 µs on 3,000 characters with one count, -> 2.2 µs with half of it.
-        enough = (1 - SHOUTING_RATIO) * len(raw)
-        half = len(raw) // 2
-        small = half - len(raw[:half].translate(None, ASCII_SMALL_LETTERS))
-        if small <= enough:
-            small += len(raw) - half - len(raw[half:].translate(None, ASCII_SMALL_LETTERS))
-        if small > enough:
+        # short of the ratio (one count instead of two: 5.7 -> 3.0 µs on 3,000 characters).
+        small = len(raw) - len(raw.translate(None, ASCII_SMALL_LETTERS))
+        if small > (1 - SHOUTING_RATIO) * len(raw):
             return False
         letters = len(raw) - len(raw.translate(None, ASCII_LETTERS))
         capitals = len(raw) - len(raw.translate(None, ASCII_CAPITALS))
